@@ -1,0 +1,99 @@
+/**
+ * A map entry (`struct vm_map_entry`, reference §1.2) and the map header sentinel.
+ *
+ * Entries are threaded on a circular doubly linked list through the header, as in the 2000
+ * kernel (O(1) neighbours; invariant #1), and are at the same time nodes of a balanced search
+ * tree keyed by `start` (the tree fields below), whose nodes carry the largest free gap of their
+ * subtree so that first-fit search is O(log n). Both structures are maintained only by
+ * `EntryStore` (entry-store.ts); everything else reads `prev`/`next` and calls the store.
+ */
+import type { VmObject } from "../object/vm-object.ts";
+
+export interface VmMapEntry {
+  /** List links. The header's `next` is the first entry, its `prev` the last. */
+  prev: VmMapEntry;
+  next: VmMapEntry;
+  /** Page-aligned range [start, end). For the header: start = min_offset, end = max_offset. */
+  start: number;
+  end: number;
+  /** The VM object (null = zero-fill, object not created yet). */
+  object: VmObject | null;
+  /** Byte offset into the object corresponding to `start`. */
+  offset: number;
+  isShared: boolean;
+  inTransition: boolean;
+  needsWakeup: boolean;
+  needsCopy: boolean;
+  protection: number;
+  maxProtection: number;
+  inheritance: number;
+  behavior: number;
+  alias: number;
+  wiredCount: number;
+  userWiredCount: number;
+
+  // ---- search-tree fields, owned by EntryStore ----
+  /** Tree children and parent (null at the edges); unused on the header. */
+  left: VmMapEntry | null;
+  right: VmMapEntry | null;
+  parent: VmMapEntry | null;
+  /** AVL height of the subtree rooted here (a leaf has 1). */
+  height: number;
+  /** Free bytes between the previous entry's end (or min_offset) and `start`. */
+  gapBefore: number;
+  /** Largest `gapBefore` in this subtree. */
+  maxGap: number;
+}
+
+/** Attributes a new entry is created with (everything but links, tree fields and range). */
+export interface EntryAttributes {
+  object: VmObject | null;
+  offset: number;
+  isShared: boolean;
+  needsCopy: boolean;
+  protection: number;
+  maxProtection: number;
+  inheritance: number;
+  behavior: number;
+  alias: number;
+  wiredCount: number;
+  userWiredCount: number;
+}
+
+/** A detached entry with the given range and attributes, not in transition, no wakeup owed. */
+export function newEntry(start: number, end: number, a: EntryAttributes): VmMapEntry {
+  const e = {
+    start,
+    end,
+    object: a.object,
+    offset: a.offset,
+    isShared: a.isShared,
+    inTransition: false,
+    needsWakeup: false,
+    needsCopy: a.needsCopy,
+    protection: a.protection,
+    maxProtection: a.maxProtection,
+    inheritance: a.inheritance,
+    behavior: a.behavior,
+    alias: a.alias,
+    wiredCount: a.wiredCount,
+    userWiredCount: a.userWiredCount,
+    left: null,
+    right: null,
+    parent: null,
+    height: 1,
+    gapBefore: 0,
+    maxGap: 0,
+  } as Omit<VmMapEntry, "prev" | "next"> as VmMapEntry;
+  e.prev = e;
+  e.next = e;
+  return e;
+}
+
+/** The header sentinel of a map over [min, max): an entry-shaped node linked to itself. */
+export function newHeader(min: number, max: number): VmMapEntry {
+  return newEntry(min, max, {
+    object: null, offset: 0, isShared: false, needsCopy: false, protection: 0, maxProtection: 0,
+    inheritance: 0, behavior: 0, alias: 0, wiredCount: 0, userWiredCount: 0,
+  });
+}

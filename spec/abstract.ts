@@ -1,0 +1,120 @@
+/**
+ * The abstract state: what the spec means by "the state of the world", in a canonical form
+ * that both the spec and the implementation can be mapped to. Refinement is equality of the
+ * two abstractions after every command.
+ *
+ * Cells (pages of bytes) have no names that spec and impl could share, so they are numbered
+ * canonically: in the order they are first met when visiting the memory objects (in handle
+ * order, page by page) and then the maps (in handle order, page by page). Two pages alias the
+ * same cell in the spec iff they get the same number from the implementation.
+ */
+import type { PageAttributes } from "./vocabulary.ts";
+
+export interface AbstractPage extends PageAttributes {
+  /** Page number (address / page size). */
+  readonly page: number;
+  /** Canonical cell number. */
+  readonly cell: number;
+}
+
+export interface AbstractMap {
+  readonly min: number;
+  readonly max: number;
+  readonly refCount: number;
+  /** Mapped pages in ascending page order. */
+  readonly pages: readonly AbstractPage[];
+}
+
+export interface AbstractWorld {
+  /** Index = map handle; null for a destroyed map. */
+  readonly maps: readonly (AbstractMap | null)[];
+  /** Index = memory object handle; canonical cell number of each of its pages. */
+  readonly objects: readonly (readonly number[])[];
+  /** Index = canonical cell number; bytes as hex with trailing zero bytes dropped. */
+  readonly cells: readonly string[];
+}
+
+/** Numbers cells canonically while an abstraction is being built. */
+export class CellNumbering {
+  private readonly index = new Map<unknown, number>();
+  readonly cells: string[] = [];
+
+  /**
+   * The canonical number of the cell named `identity` (any value unique to the cell in its
+   * own world); `bytes` gives its contents the first time (undefined = all zero).
+   */
+  number(identity: unknown, bytes: () => Uint8Array | undefined): number {
+    let n = this.index.get(identity);
+    if (n === undefined) {
+      n = this.cells.length;
+      this.index.set(identity, n);
+      this.cells.push(hexTrimmed(bytes()));
+    }
+    return n;
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Hex of `bytes` without its trailing zero bytes ("" for a zero page). */
+export function hexTrimmed(bytes: Uint8Array | undefined): string {
+  if (bytes === undefined) return "";
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  let s = "";
+  for (let i = 0; i < end; i++) s += HEX[bytes[i]!];
+  return s;
+}
+
+const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "cell"] as const;
+
+/**
+ * The first difference between two abstract worlds, as a sentence naming where it is, or
+ * undefined when they are equal. `a` is the spec's side, `b` the implementation's.
+ */
+export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: number): string | undefined {
+  if (a.objects.length !== b.objects.length)
+    return `memory object count: spec ${a.objects.length}, impl ${b.objects.length}`;
+  for (let o = 0; o < a.objects.length; o++) {
+    const x = a.objects[o]!, y = b.objects[o]!;
+    if (x.length !== y.length) return `object ${o} page count: spec ${x.length}, impl ${y.length}`;
+    for (let p = 0; p < x.length; p++) {
+      const d = diffCell(a, b, x[p]!, y[p]!, `object ${o} page ${p}`);
+      if (d) return d;
+    }
+  }
+  if (a.maps.length !== b.maps.length) return `map count: spec ${a.maps.length}, impl ${b.maps.length}`;
+  for (let m = 0; m < a.maps.length; m++) {
+    const x = a.maps[m], y = b.maps[m];
+    if (!x || !y) {
+      if (x !== y) return `map ${m}: spec ${x ? "live" : "destroyed"}, impl ${y ? "live" : "destroyed"}`;
+      continue;
+    }
+    for (const k of ["min", "max", "refCount"] as const)
+      if (x[k] !== y[k]) return `map ${m} ${k}: spec ${x[k]}, impl ${y[k]}`;
+    const n = Math.max(x.pages.length, y.pages.length);
+    for (let i = 0; i < n; i++) {
+      const p = x.pages[i], q = y.pages[i];
+      if (!p || !q || p.page !== q.page) {
+        const addr = (pg: AbstractPage | undefined) => (pg ? hexAddr(pg.page * pageSize) : "none");
+        const first = Math.min(p?.page ?? Infinity, q?.page ?? Infinity);
+        return `map ${m} page ${hexAddr(first * pageSize)}: mapped in ${p?.page === first ? "spec" : "impl"} only (next spec page ${addr(p)}, next impl page ${addr(q)})`;
+      }
+      for (const k of ATTRIBUTE_KEYS) {
+        if (k === "cell") {
+          const d = diffCell(a, b, p.cell, q.cell, `map ${m} page ${hexAddr(p.page * pageSize)}`);
+          if (d) return d;
+        } else if (p[k] !== q[k]) return `map ${m} page ${hexAddr(p.page * pageSize)} ${k}: spec ${p[k]}, impl ${q[k]}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function diffCell(a: AbstractWorld, b: AbstractWorld, x: number, y: number, where: string): string | undefined {
+  if (x !== y) return `${where}: aliasing differs (spec cell #${x}, impl cell #${y}: the pages sharing memory are not the same)`;
+  if (a.cells[x] !== b.cells[y]) return `${where}: bytes differ (spec ${a.cells[x] || "zero"}, impl ${b.cells[y] || "zero"})`;
+  return undefined;
+}
+
+export const hexAddr = (x: number): string => "0x" + x.toString(16);

@@ -1,0 +1,51 @@
+/**
+ * The scope: every limit of the model is a parameter, with the value of the 2000 kernel as
+ * default. Small scopes lower the limits so that a few commands reach them ("small scope
+ * hypothesis"). The spec and the implementation read the same scope; counterexample files
+ * record it.
+ */
+export interface Scope {
+  /** Address width W: addresses and sizes are unsigned integers below 2^W (12..52). */
+  readonly addressBits: number;
+  /** Page size in bytes, a power of two (16..65536). */
+  readonly pageSize: number;
+  /** MAX_WIRE_COUNT: bound of both wire counters (vm_map.h:213-221). */
+  readonly maxWireCount: number;
+  /** Largest shared memory object `object_create` accepts, in pages. */
+  readonly maxObjectPages: number;
+}
+
+/** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
+export const DEFAULT_SCOPE: Scope = {
+  addressBits: 32,
+  pageSize: 4096,
+  maxWireCount: 65535,
+  maxObjectPages: 1024,
+};
+
+/** Returns a reason why the scope is unusable, or undefined when it is valid. */
+export function scopeProblem(scope: Scope): string | undefined {
+  const { addressBits, pageSize, maxWireCount, maxObjectPages } = scope;
+  if (!Number.isInteger(addressBits) || addressBits < 12 || addressBits > 52)
+    return `addressBits must be an integer in 12..52, got ${addressBits}`;
+  if (!Number.isInteger(pageSize) || pageSize < 16 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return `pageSize must be a power of two in 16..65536, got ${pageSize}`;
+  if (2 ** addressBits < pageSize * 4) return `addressBits ${addressBits} leaves fewer than 4 pages`;
+  if (!Number.isInteger(maxWireCount) || maxWireCount < 1 || maxWireCount > 65535)
+    return `maxWireCount must be an integer in 1..65535, got ${maxWireCount}`;
+  if (!Number.isInteger(maxObjectPages) || maxObjectPages < 1 || maxObjectPages > 1 << 20)
+    return `maxObjectPages must be an integer in 1..2^20, got ${maxObjectPages}`;
+  return undefined;
+}
+
+/** 2^W: one past the highest address. */
+export const addressLimit = (scope: Scope): number => 2 ** scope.addressBits;
+
+/** True for a number that is a valid address or size: an integer in [0, 2^W). */
+export const isAddress = (scope: Scope, x: number): boolean =>
+  Number.isInteger(x) && x >= 0 && x < 2 ** scope.addressBits;
+
+export const truncPage = (scope: Scope, x: number): number => x - (x % scope.pageSize);
+export const roundPage = (scope: Scope, x: number): number =>
+  x % scope.pageSize === 0 ? x : x - (x % scope.pageSize) + scope.pageSize;
+export const isPageAligned = (scope: Scope, x: number): boolean => x % scope.pageSize === 0;

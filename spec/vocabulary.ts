@@ -1,0 +1,347 @@
+/**
+ * The operation vocabulary: every operation is described once, here — its name, its Mach name,
+ * its arguments (an Effect Schema, which is also the codec of counterexample files) and its
+ * result type. From these descriptions the rest of vmcheck derives the TypeScript types, the
+ * fast-check arbitraries, the printers and the dispatch tables of the spec and of the
+ * implementation. Every derived layer is a mapped type over {@link OpName}, so adding an
+ * operation here fails to compile until every layer handles it.
+ *
+ * The prose contract of each operation (what it does, its result codes, in which order they are
+ * checked) is the TSDoc of its description below; `spec/` implements exactly that.
+ *
+ * General rules, shared by every operation:
+ * - Handles: maps and memory objects are named by handles, the index of their creation in the
+ *   world (0, 1, 2, …). A handle that never existed or names a destroyed map is a NULL map.
+ * - Numbers: an address, size, mask, protection, flag or value that is not an integer in
+ *   [0, 2^W) (NaN, negative, fractional, ≥ 2^W) gives KERN_INVALID_ARGUMENT.
+ * - Ranges: `[addr, addr + size)` is widened to whole pages, `[trunc(addr), round(addr + size))`,
+ *   as the user wrappers of vm_user.c do. A range whose rounded end passes 2^W gives
+ *   KERN_INVALID_ARGUMENT (reference §10.2). Size 0 keeps each operation's reference result.
+ * - A failing operation changes nothing (intended behaviour where the 2000 code left partial
+ *   effects: reference §8).
+ */
+import { Schema } from "effect";
+import type { KernReturn } from "./constants.ts";
+
+const Num = Schema.Number;
+const Bool = Schema.Boolean;
+
+/** Where the memory of a new mapping comes from. */
+export const MemorySource = Schema.Union([
+  /** Anonymous zero-fill memory (object NULL until first touched). */
+  Schema.Struct({ kind: Schema.Literal("anonymous") }),
+  /** A window of a shared memory object: every mapping of it aliases the same bytes. */
+  Schema.Struct({ kind: Schema.Literal("object"), object: Num, offset: Num }),
+]);
+export type MemorySource = typeof MemorySource.Type;
+
+/** Attributes of one mapped page, as `lookup` reports them. */
+export interface PageAttributes {
+  readonly prot: number;
+  readonly maxProt: number;
+  readonly inheritance: number;
+  readonly behavior: number;
+  readonly alias: number;
+  /** `wired_count`: kernel wirings plus one for all user wirings together. */
+  readonly wiredCount: number;
+  /** `user_wired_count`: nested user wirings. */
+  readonly userWiredCount: number;
+}
+
+interface OpDescription<A extends Schema.Top> {
+  /** The Mach function(s) this operation models. */
+  readonly mach: string;
+  /** One line for printers and docs. */
+  readonly summary: string;
+  readonly args: A;
+}
+const op = <A extends Schema.Top>(d: OpDescription<A>): OpDescription<A> => d;
+
+export const VOCABULARY = {
+  /**
+   * Create an empty map over `[min, max)`.
+   * - KERN_INVALID_ARGUMENT: `min`/`max` not addresses, not page-aligned, `min > max`, or
+   *   `max > 2^W`. (The 2000 kernel did not check; reference §4.1 asks the model to.)
+   * - KERN_SUCCESS: a new map with reference count 1; result `map` is its handle.
+   */
+  create: op({
+    mach: "vm_map_create",
+    summary: "create a map over [min, max)",
+    args: Schema.Struct({ min: Num, max: Num }),
+  }),
+  /**
+   * Take one more reference on a map.
+   * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
+   */
+  reference: op({
+    mach: "vm_map_reference",
+    summary: "add a reference to a map",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * Drop one reference; the last one destroys the map: every mapping is removed, including
+   * its wirings (the owner is gone; reference §4.2 — the 2000 code would sleep forever on
+   * kernel wirings of a dying map). The handle is NULL afterwards.
+   * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
+   */
+  deallocate: op({
+    mach: "vm_map_deallocate",
+    summary: "drop a reference to a map (the last destroys it)",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * Create a shared memory object of `round(size)` bytes, all zero. Memory objects are never
+   * destroyed in this vocabulary; they model a pager's memory (a file, a shared segment).
+   * - KERN_INVALID_ARGUMENT: size not an address, 0, or more than `maxObjectPages` pages.
+   * - KERN_SUCCESS: result `object` is its handle.
+   */
+  object_create: op({
+    mach: "memory_object_create (default pager)",
+    summary: "create a shared memory object",
+    args: Schema.Struct({ size: Num }),
+  }),
+  /**
+   * Map memory (vm_allocate / vm_map_64 over vm_map_enter, reference §4.3).
+   * Checked in this order:
+   * 1. KERN_INVALID_ARGUMENT: NULL map; a number outside its domain; `mask + 1` not a power of
+   *    two; `cur` or `max` with bits outside VM_PROT_ALL; `cur ⊄ max` (reference §8 #17);
+   *    `inheritance > VM_INHERIT_NONE`; `alias > 255`; `size == 0`; the rounded range wraps
+   *    past 2^W (fixed mode: `trunc(addr) + round(size) > 2^W`; anywhere mode:
+   *    `round(size) > 2^W`).
+   * 2. Object source only: KERN_INVALID_OBJECT if `object` is not a memory object handle;
+   *    KERN_INVALID_ARGUMENT if `offset` is not page-aligned or the window
+   *    `[offset, offset + round(size))` passes the object's end.
+   * 3. Fixed (`anywhere` false), with `start = trunc(addr)`, `end = start + round(size)`:
+   *    KERN_NO_SPACE if `start & mask ≠ 0`; KERN_INVALID_ADDRESS if `start < min` or
+   *    `end > max`; KERN_NO_SPACE if any page of `[start, end)` is mapped.
+   *    Anywhere: first fit — the lowest `a ≥ max(trunc(addr), min)` with `a & mask == 0`,
+   *    `[a, a + round(size))` unmapped and `a + round(size) ≤ max`; KERN_NO_SPACE if none.
+   * 4. KERN_SUCCESS: every page gets `prot = cur`, `maxProt = max`, the inheritance, behavior
+   *    DEFAULT, the alias, no wiring; anonymous pages get fresh zero cells, object pages alias
+   *    the object's cells. Result `addr` is the start.
+   */
+  enter: op({
+    mach: "vm_map_enter (vm_allocate, vm_map_64)",
+    summary: "map anonymous memory or an object window, fixed or anywhere",
+    args: Schema.Struct({
+      map: Num,
+      addr: Num,
+      size: Num,
+      mask: Num,
+      anywhere: Bool,
+      alias: Num,
+      cur: Num,
+      max: Num,
+      inheritance: Num,
+      source: MemorySource,
+    }),
+  }),
+  /**
+   * Kernel allocator primitive (reference §4.4): first fit from `min` (no start hint) for
+   * `round(size)` bytes aligned by `mask`; the new pages are anonymous, prot DEFAULT (RW),
+   * maxProt ALL, inheritance COPY, behavior DEFAULT, alias 0, unwired.
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bad mask, size 0, `round(size) > 2^W`.
+   * - KERN_NO_SPACE: no fit.  - KERN_SUCCESS: result `addr`.
+   */
+  find_space: op({
+    mach: "vm_map_find_space",
+    summary: "kernel first-fit allocation",
+    args: Schema.Struct({ map: Num, size: Num, mask: Num }),
+  }),
+  /**
+   * Remove the mappings in `[trunc(addr), round(addr+size))`, clamped to `[min, max]`
+   * (vm_deallocate / vm_map_remove, reference §4.6). Unmapped pages are skipped.
+   * Per page: all user wirings are dropped; with KUNWIRE one kernel wiring is dropped as well
+   * (reference §8 #3, intended). If a page would still hold a kernel wiring:
+   * - without WAIT_FOR_KWIRE: KERN_FAILURE, nothing changes (the flag is honoured as written;
+   *   the 2000 code always added it);
+   * - with WAIT_FOR_KWIRE the call waits for the owners; in a sequential run nobody can ever
+   *   release them, so such a call is not applicable (see {@link wouldBlock} in spec/).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, flags outside KUNWIRE|INTERRUPTIBLE|
+   *   WAIT_FOR_KWIRE, the range wraps.
+   * - KERN_SUCCESS otherwise (also for an unmapped range or size 0).
+   */
+  remove: op({
+    mach: "vm_map_remove (vm_deallocate)",
+    summary: "remove mappings",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, flags: Num }),
+  }),
+  /**
+   * Change protection of `[trunc(addr), round(addr+size))` (vm_protect / vm_map_protect,
+   * reference §4.7). No clamping. Let `p = prot & ~VM_PROT_COPY`.
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bits outside ALL|COPY, range wraps.
+   * - Walk the pages in address order; the first failing page decides: unmapped →
+   *   KERN_INVALID_ADDRESS; `p ⊄ maxProt (+ WRITE when COPY)` → KERN_PROTECTION_FAILURE.
+   *   Size 0: KERN_INVALID_ADDRESS unless `trunc(addr)` is mapped. Nothing changes on failure.
+   * - KERN_SUCCESS: per page, with COPY: the page gets a private snapshot of its bytes (a fresh
+   *   cell, reference §10.10) and `maxProt |= WRITE`; then with `setMax`:
+   *   `maxProt = p`, `prot = p & old prot`; without: `prot = p`.
+   */
+  protect: op({
+    mach: "vm_map_protect (vm_protect)",
+    summary: "change current or maximum protection",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, prot: Num, setMax: Bool }),
+  }),
+  /**
+   * Set inheritance of the mapped pages in the range, clamped to `[min, max]`; holes are
+   * ignored (reference §4.8).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `inheritance > VM_INHERIT_NONE`, range
+   *   wraps.  - KERN_SUCCESS otherwise.
+   */
+  inherit: op({
+    mach: "vm_map_inherit (vm_inherit)",
+    summary: "set inheritance",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, inheritance: Num }),
+  }),
+  /**
+   * Set the paging behavior of the range (reference §4.9).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, behavior not in 0..3, range wraps.
+   * - KERN_INVALID_ADDRESS: `start < min`, `end > max`, `start` unmapped or a hole in range.
+   * - KERN_SUCCESS: every page of the range gets the behavior.
+   */
+  behavior_set: op({
+    mach: "vm_map_behavior_set (vm_behavior_set)",
+    summary: "set paging behavior",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, behavior: Num }),
+  }),
+  /**
+   * Pass a cache attribute request to the physical map (reference §4.19). Records nothing.
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, unknown attribute or value, `addr + size`
+   *   wraps.  - KERN_INVALID_ADDRESS: `addr < min` or `addr + size > max` (unrounded).
+   * - KERN_SUCCESS otherwise (mappedness is not checked).
+   */
+  machine_attribute: op({
+    mach: "vm_map_machine_attribute",
+    summary: "machine (cache) attribute request",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, attribute: Num, value: Num }),
+  }),
+  /**
+   * Wire the range (vm_wire / vm_map_wire, reference §4.10), range clamped to `[min, max]`.
+   * Counter rule: a user wiring adds 1 to `userWiredCount` and, when that was 0, 1 to
+   * `wiredCount`; a kernel wiring adds 1 to `wiredCount`.
+   * - KERN_INVALID_TASK: NULL map.  - KERN_INVALID_ARGUMENT: bad numbers, `access` bits
+   *   outside ALL, range wraps.
+   * - KERN_INVALID_ADDRESS: the clamped range is empty or its start is unmapped.
+   * - Walk the pages in address order; the first failing page decides (intended behaviour,
+   *   reference §8 #6, all entries checked): unmapped → KERN_INVALID_ADDRESS;
+   *   `access ⊄ prot` → KERN_PROTECTION_FAILURE; a counter that would pass `maxWireCount` →
+   *   KERN_FAILURE (user overflow is KERN_FAILURE in the reference; kernel overflow was a
+   *   panic, which the model reports as KERN_FAILURE too). All or nothing.
+   * - KERN_SUCCESS: every page wired once more.
+   */
+  wire: op({
+    mach: "vm_map_wire (vm_wire)",
+    summary: "wire pages (user or kernel)",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, access: Num, user: Bool }),
+  }),
+  /**
+   * Unwire the range (vm_map_unwire, reference §4.10), range clamped to `[min, max]`.
+   * - KERN_INVALID_TASK: NULL map.  - KERN_INVALID_ARGUMENT: bad numbers, range wraps.
+   * - KERN_INVALID_ADDRESS: the clamped range is empty or its start is unmapped.
+   * - User: walk from the start up to the first unmapped page (a hole ends the range,
+   *   reference §8 #7 intended); each page with `userWiredCount > 0` loses one user wiring
+   *   (and `wiredCount` one when it reaches 0); other pages are skipped. KERN_SUCCESS.
+   * - Kernel: KERN_FAILURE, nothing changed, if a page of the range is unmapped or holds no
+   *   kernel wiring (`wiredCount − [userWiredCount > 0] == 0`) — the 2000 kernel panicked;
+   *   otherwise each page loses one kernel wiring, KERN_SUCCESS.
+   */
+  unwire: op({
+    mach: "vm_map_unwire (vm_wire with VM_PROT_NONE)",
+    summary: "unwire pages (user or kernel)",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, user: Bool }),
+  }),
+  /**
+   * Merge neighbouring entries around `addr` (vm_map_simplify, reference §4.15). Has no
+   * effect the spec can see: entries do not exist in the spec.
+   * - KERN_INVALID_ARGUMENT: NULL map or bad number.  - KERN_SUCCESS otherwise.
+   */
+  simplify: op({
+    mach: "vm_map_simplify",
+    summary: "merge mergeable neighbour entries",
+    args: Schema.Struct({ map: Num, addr: Num }),
+  }),
+  /**
+   * What is mapped at `addr` (vm_map_lookup_entry, as a query; vm_region-like).
+   * - KERN_INVALID_ARGUMENT: NULL map or bad number.
+   * - KERN_SUCCESS: `page` is the page's attributes, or null when unmapped.
+   */
+  lookup: op({
+    mach: "vm_map_lookup_entry",
+    summary: "attributes of the page at an address",
+    args: Schema.Struct({ map: Num, addr: Num }),
+  }),
+  /**
+   * Read `size` bytes at `addr` as the user (vm_map_read_user, reference §4.18).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `addr + size` wraps.
+   * - KERN_INVALID_ADDRESS: some byte's page is unmapped or lacks READ (no bytes returned).
+   * - KERN_SUCCESS: `data` holds the bytes as lower-case hex (size 0: empty).
+   */
+  read_user: op({
+    mach: "vm_map_read_user",
+    summary: "read bytes through user access",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num }),
+  }),
+  /**
+   * Write bytes (hex) at `addr` as the user (vm_map_write_user, reference §4.18).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `data` not an even-length hex string,
+   *   `addr + length` wraps.
+   * - KERN_INVALID_ADDRESS: some byte's page is unmapped or lacks WRITE (nothing written).
+   * - KERN_SUCCESS: the bytes are written; every alias of a written cell sees them.
+   */
+  write_user: op({
+    mach: "vm_map_write_user",
+    summary: "write bytes through user access",
+    args: Schema.Struct({ map: Num, addr: Num, data: Schema.String }),
+  }),
+} as const;
+
+export type Vocabulary = typeof VOCABULARY;
+export type OpName = keyof Vocabulary;
+export const OP_NAMES = Object.keys(VOCABULARY) as readonly OpName[];
+
+/** The arguments of operation `K`. */
+export type OpArgs<K extends OpName> = Vocabulary[K]["args"]["Type"];
+
+/** One command: an operation name and its arguments. */
+export type Op = { [K in OpName]: { readonly op: K } & OpArgs<K> }[OpName];
+export type OpOf<K extends OpName> = Extract<Op, { readonly op: K }>;
+
+/** Results: the Mach result code plus what the operation hands back. */
+interface Outcomes {
+  create: { readonly map?: number };
+  reference: {};
+  deallocate: {};
+  object_create: { readonly object?: number };
+  enter: { readonly addr?: number };
+  find_space: { readonly addr?: number };
+  remove: {};
+  protect: {};
+  inherit: {};
+  behavior_set: {};
+  machine_attribute: {};
+  wire: {};
+  unwire: {};
+  simplify: {};
+  lookup: { readonly page?: PageAttributes | null };
+  read_user: { readonly data?: string };
+  write_user: {};
+}
+// Compile error if an operation has no outcome type.
+type _OutcomesCoverVocabulary = { [K in OpName]: Outcomes[K] };
+export type OpResult<K extends OpName = OpName> = { readonly kr: KernReturn } & _OutcomesCoverVocabulary[K];
+
+/** A handler per operation: a mapped type, so a missing operation is a compile error. */
+export type OpHandlers<State> = { readonly [K in OpName]: (state: State, op: OpOf<K>) => OpResult<K> };
+
+/** Dispatch an operation to its handler. */
+export function dispatch<State>(handlers: OpHandlers<State>, state: State, command: Op): OpResult {
+  const handler = handlers[command.op] as (s: State, o: Op) => OpResult;
+  return handler(state, command);
+}
+
+/** Schema of one command, used by counterexample files. */
+export const OpSchema = Schema.Union(
+  OP_NAMES.map((name) =>
+    Schema.Struct({ op: Schema.Literal(name), ...(VOCABULARY[name].args as Schema.Struct<Schema.Struct.Fields>).fields }),
+  ) as unknown as readonly [Schema.Top, ...Schema.Top[]],
+);
