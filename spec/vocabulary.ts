@@ -49,6 +49,8 @@ export interface PageAttributes {
 }
 
 interface OpDescription<A extends Schema.Top> {
+  /** Every result code the operation can return (reference §7); the model check must reach each. */
+  readonly codes: readonly KernReturn[];
   /** The Mach function(s) this operation models. */
   readonly mach: string;
   /** One line for printers and docs. */
@@ -65,6 +67,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: a new map with reference count 1; result `map` is its handle.
    */
   create: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_create",
     summary: "create a map over [min, max)",
     args: Schema.Struct({ min: Num, max: Num }),
@@ -74,6 +77,7 @@ export const VOCABULARY = {
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   reference: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_reference",
     summary: "add a reference to a map",
     args: Schema.Struct({ map: Num }),
@@ -85,6 +89,7 @@ export const VOCABULARY = {
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   deallocate: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_deallocate",
     summary: "drop a reference to a map (the last destroys it)",
     args: Schema.Struct({ map: Num }),
@@ -96,6 +101,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: result `object` is its handle.
    */
   object_create: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "memory_object_create (default pager)",
     summary: "create a shared memory object",
     args: Schema.Struct({ size: Num }),
@@ -121,6 +127,7 @@ export const VOCABULARY = {
    *    the object's cells. Result `addr` is the start.
    */
   enter: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_OBJECT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS"],
     mach: "vm_map_enter (vm_allocate, vm_map_64)",
     summary: "map anonymous memory or an object window, fixed or anywhere",
     args: Schema.Struct({
@@ -144,6 +151,7 @@ export const VOCABULARY = {
    * - KERN_NO_SPACE: no fit.  - KERN_SUCCESS: result `addr`.
    */
   find_space: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE"],
     mach: "vm_map_find_space",
     summary: "kernel first-fit allocation",
     args: Schema.Struct({ map: Num, size: Num, mask: Num }),
@@ -162,6 +170,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS otherwise (also for an unmapped range or size 0).
    */
   remove: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
     mach: "vm_map_remove (vm_deallocate)",
     summary: "remove mappings",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, flags: Num }),
@@ -178,6 +187,7 @@ export const VOCABULARY = {
    *   `maxProt = p`, `prot = p & old prot`; without: `prot = p`.
    */
   protect: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
     mach: "vm_map_protect (vm_protect)",
     summary: "change current or maximum protection",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, prot: Num, setMax: Bool }),
@@ -189,6 +199,7 @@ export const VOCABULARY = {
    *   wraps.  - KERN_SUCCESS otherwise.
    */
   inherit: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_inherit (vm_inherit)",
     summary: "set inheritance",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, inheritance: Num }),
@@ -200,6 +211,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: every page of the range gets the behavior.
    */
   behavior_set: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
     mach: "vm_map_behavior_set (vm_behavior_set)",
     summary: "set paging behavior",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, behavior: Num }),
@@ -211,6 +223,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS otherwise (mappedness is not checked).
    */
   machine_attribute: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
     mach: "vm_map_machine_attribute",
     summary: "machine (cache) attribute request",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, attribute: Num, value: Num }),
@@ -230,6 +243,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: every page wired once more.
    */
   wire: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_TASK", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE", "KERN_FAILURE"],
     mach: "vm_map_wire (vm_wire)",
     summary: "wire pages (user or kernel)",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, access: Num, user: Bool }),
@@ -246,6 +260,7 @@ export const VOCABULARY = {
    *   otherwise each page loses one kernel wiring, KERN_SUCCESS.
    */
   unwire: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_TASK", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_FAILURE"],
     mach: "vm_map_unwire (vm_wire with VM_PROT_NONE)",
     summary: "unwire pages (user or kernel)",
     args: Schema.Struct({ map: Num, addr: Num, size: Num, user: Bool }),
@@ -256,6 +271,7 @@ export const VOCABULARY = {
    * - KERN_INVALID_ARGUMENT: NULL map or bad number.  - KERN_SUCCESS otherwise.
    */
   simplify: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_simplify",
     summary: "merge mergeable neighbour entries",
     args: Schema.Struct({ map: Num, addr: Num }),
@@ -266,6 +282,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: `page` is the page's attributes, or null when unmapped.
    */
   lookup: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_lookup_entry",
     summary: "attributes of the page at an address",
     args: Schema.Struct({ map: Num, addr: Num }),
@@ -277,6 +294,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: `data` holds the bytes as lower-case hex (size 0: empty).
    */
   read_user: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
     mach: "vm_map_read_user",
     summary: "read bytes through user access",
     args: Schema.Struct({ map: Num, addr: Num, size: Num }),
@@ -289,6 +307,7 @@ export const VOCABULARY = {
    * - KERN_SUCCESS: the bytes are written; every alias of a written cell sees them.
    */
   write_user: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
     mach: "vm_map_write_user",
     summary: "write bytes through user access",
     args: Schema.Struct({ map: Num, addr: Num, data: Schema.String }),
@@ -344,4 +363,4 @@ export const OpSchema = Schema.Union(
   OP_NAMES.map((name) =>
     Schema.Struct({ op: Schema.Literal(name), ...(VOCABULARY[name].args as Schema.Struct<Schema.Struct.Fields>).fields }),
   ) as unknown as readonly [Schema.Top, ...Schema.Top[]],
-);
+) as unknown as Schema.Codec<Op, unknown>;

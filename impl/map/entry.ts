@@ -62,9 +62,19 @@ export interface EntryAttributes {
 
 /** A detached entry with the given range and attributes, not in transition, no wakeup owed. */
 export function newEntry(start: number, end: number, a: EntryAttributes): VmMapEntry {
-  const e = {
+  // Every field is declared in one literal, search fields first, so V8 gives all entries one
+  // compact shape with the fields a tree descent reads (start, left, right) in one cache line.
+  const e: VmMapEntry = {
     start,
+    left: null,
+    right: null,
     end,
+    parent: null,
+    height: 1,
+    gapBefore: 0,
+    maxGap: 0,
+    prev: null as unknown as VmMapEntry,
+    next: null as unknown as VmMapEntry,
     object: a.object,
     offset: a.offset,
     isShared: a.isShared,
@@ -78,13 +88,7 @@ export function newEntry(start: number, end: number, a: EntryAttributes): VmMapE
     alias: a.alias,
     wiredCount: a.wiredCount,
     userWiredCount: a.userWiredCount,
-    left: null,
-    right: null,
-    parent: null,
-    height: 1,
-    gapBefore: 0,
-    maxGap: 0,
-  } as Omit<VmMapEntry, "prev" | "next"> as VmMapEntry;
+  };
   e.prev = e;
   e.next = e;
   return e;

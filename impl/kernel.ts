@@ -1,0 +1,245 @@
+/**
+ * The kernel facade: the world of maps and shared memory objects, and one handler per operation
+ * of the vocabulary (spec/vocabulary.ts). A handler does what the user wrappers of vm_user.c do —
+ * validate every argument in the contract's order, returning the contract's code with nothing
+ * changed and nothing thrown — and then calls the {@link VmMap} operation.
+ *
+ * Tests plant bugs by passing a subclass of VmMap: `new Kernel(scope, { mapClass: Buggy })`;
+ * every map is created through `new this.mapClass(...)`.
+ */
+import {
+  MATTR_ATTRIBUTES,
+  MATTR_VALUES,
+  VM_ALIAS_MAX,
+  VM_BEHAVIOR_RSEQNTL,
+  VM_INHERIT_NONE,
+  VM_MAP_REMOVE_ALL_FLAGS,
+  VM_PROT_ALL,
+  VM_PROT_COPY,
+} from "../spec/constants.ts";
+import type { Scope } from "../spec/scope.ts";
+import { dispatch, type Op, type OpHandlers, type OpResult } from "../spec/vocabulary.ts";
+import { areWords, bitsWithin, fromHex, isAlignmentMask, isWord, pageRange, round, toHex, trunc, wraps } from "./args.ts";
+import type { EntryAttributes } from "./map/entry.ts";
+import type { MapHost } from "./map/map-core.ts";
+import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
+import { VmObject, type ObjectKind } from "./object/vm-object.ts";
+
+export interface KernelOptions {
+  /** The map class to instantiate (a subclass plants a bug in one mechanism). */
+  readonly mapClass?: typeof VmMap;
+}
+
+export class Kernel implements MapHost {
+  readonly mapClass: typeof VmMap;
+  /** Index = map handle; null once destroyed. */
+  readonly maps: (VmMap | null)[] = [];
+  /** Index = memory object handle: the shared memory objects of `object_create`. */
+  readonly objects: VmObject[] = [];
+  /** Next object id (creation order over every object, anonymous or shared). */
+  nextObjectId = 0;
+
+  constructor(
+    readonly scope: Scope,
+    options: KernelOptions = {},
+  ) {
+    this.mapClass = options.mapClass ?? VmMap;
+  }
+
+  /** A new VM object with one reference, owned by the caller. */
+  newObject(kind: ObjectKind, size: number): VmObject {
+    return new VmObject(this.nextObjectId++, kind, size, this.scope.pageSize);
+  }
+
+  /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */
+  mapOf(handle: number): VmMap | null {
+    return Number.isInteger(handle) ? (this.maps[handle] ?? null) : null;
+  }
+
+  /** The memory object named by `handle`, or undefined. */
+  objectOf(handle: number): VmObject | undefined {
+    return Number.isInteger(handle) ? this.objects[handle] : undefined;
+  }
+
+  /** Run one command. */
+  run(op: Op): OpResult {
+    return dispatch(this.handlers, this, op);
+  }
+
+  readonly handlers: OpHandlers<Kernel> = {
+    create(k, { min, max }) {
+      const { scope } = k;
+      const maxIsBound = Number.isInteger(max) && max >= 0 && max <= 2 ** scope.addressBits;
+      if (!isWord(scope, min) || !maxIsBound) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (min % scope.pageSize !== 0 || max % scope.pageSize !== 0 || min > max) return { kr: "KERN_INVALID_ARGUMENT" };
+      k.maps.push(new k.mapClass(k, min, max));
+      return { kr: "KERN_SUCCESS", map: k.maps.length - 1 };
+    },
+
+    reference(k, { map: handle }) {
+      const map = k.mapOf(handle);
+      if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
+      map.refCount++;
+      return { kr: "KERN_SUCCESS" };
+    },
+
+    deallocate(k, { map: handle }) {
+      const map = k.mapOf(handle);
+      if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (--map.refCount === 0) {
+        map.destroy();
+        k.maps[handle] = null;
+      }
+      return { kr: "KERN_SUCCESS" };
+    },
+
+    object_create(k, { size }) {
+      const { scope } = k;
+      if (!isWord(scope, size) || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
+      const bytes = round(scope, size);
+      if (bytes / scope.pageSize > scope.maxObjectPages) return { kr: "KERN_INVALID_ARGUMENT" };
+      // The object's one reference is the kernel's own (it models a pager's memory).
+      k.objects.push(k.newObject("shared", bytes));
+      return { kr: "KERN_SUCCESS", object: k.objects.length - 1 };
+    },
+
+    enter(k, { map: handle, addr, size, mask, anywhere, alias, cur, max, inheritance, source }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      const offset = source.kind === "object" ? source.offset : 0;
+      // 1. Arguments.
+      if (map === null || !areWords(scope, addr, size, mask, alias, cur, max, inheritance, offset))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      if (!isAlignmentMask(mask) || !bitsWithin(cur, VM_PROT_ALL) || !bitsWithin(max, VM_PROT_ALL) || !bitsWithin(cur, max))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      if (inheritance > VM_INHERIT_NONE || alias > VM_ALIAS_MAX || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
+      const start = trunc(scope, addr);
+      const bytes = round(scope, size);
+      if (!anywhere && start + bytes > 2 ** scope.addressBits) return { kr: "KERN_INVALID_ARGUMENT" };
+      // 2. The object window.
+      const attrs: EntryAttributes = anonymousAttributes(cur, max, inheritance, alias);
+      if (source.kind === "object") {
+        const object = k.objectOf(source.object);
+        if (object === undefined) return { kr: "KERN_INVALID_OBJECT" };
+        if (offset % scope.pageSize !== 0 || offset + bytes > object.size) return { kr: "KERN_INVALID_ARGUMENT" };
+        attrs.object = object;
+        attrs.offset = offset;
+      }
+      // 3, 4. Placement and mapping.
+      const r = map.enter(start, bytes, mask, anywhere, attrs);
+      return r.addr === undefined ? { kr: r.kr } : { kr: r.kr, addr: r.addr };
+    },
+
+    find_space(k, { map: handle, size, mask }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, size, mask) || !isAlignmentMask(mask) || size === 0)
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      const r = map.findSpace(round(scope, size), mask);
+      return r.addr === undefined ? { kr: r.kr } : { kr: r.kr, addr: r.addr };
+    },
+
+    remove(k, { map: handle, addr, size, flags }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size, flags) || !bitsWithin(flags, VM_MAP_REMOVE_ALL_FLAGS))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      // vm_deallocate returns at once for size 0.
+      if (size === 0) return { kr: "KERN_SUCCESS" };
+      return { kr: map.remove(range.start, range.end, flags) };
+    },
+
+    protect(k, { map: handle, addr, size, prot, setMax }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size, prot) || !bitsWithin(prot, VM_PROT_ALL | VM_PROT_COPY))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.protect(range.start, range.end, prot, setMax) };
+    },
+
+    inherit(k, { map: handle, addr, size, inheritance }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size, inheritance) || inheritance > VM_INHERIT_NONE)
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.inherit(range.start, range.end, inheritance) };
+    },
+
+    behavior_set(k, { map: handle, addr, size, behavior }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size, behavior) || behavior > VM_BEHAVIOR_RSEQNTL)
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.behaviorSet(range.start, range.end, behavior) };
+    },
+
+    machine_attribute(k, { map: handle, addr, size, attribute, value }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size, attribute, value)) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (!oneOf(MATTR_ATTRIBUTES, attribute) || !oneOf(MATTR_VALUES, value) || wraps(scope, addr, size))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.machineAttribute(addr, size) };
+    },
+
+    wire(k, { map: handle, addr, size, access, user }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null) return { kr: "KERN_INVALID_TASK" };
+      if (!areWords(scope, addr, size, access) || !bitsWithin(access, VM_PROT_ALL)) return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.wire(range.start, range.end, access, user) };
+    },
+
+    unwire(k, { map: handle, addr, size, user }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null) return { kr: "KERN_INVALID_TASK" };
+      if (!areWords(scope, addr, size)) return { kr: "KERN_INVALID_ARGUMENT" };
+      const range = pageRange(scope, addr, size);
+      if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.unwire(range.start, range.end, user) };
+    },
+
+    simplify(k, { map: handle, addr }) {
+      const map = k.mapOf(handle);
+      if (map === null || !isWord(k.scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
+      map.simplify(addr);
+      return { kr: "KERN_SUCCESS" };
+    },
+
+    lookup(k, { map: handle, addr }) {
+      const map = k.mapOf(handle);
+      if (map === null || !isWord(k.scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: "KERN_SUCCESS", page: map.lookupPage(addr) };
+    },
+
+    read_user(k, { map: handle, addr, size }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      if (map === null || !areWords(scope, addr, size) || wraps(scope, addr, size)) return { kr: "KERN_INVALID_ARGUMENT" };
+      const bytes = map.readUser(addr, size);
+      return bytes === undefined ? { kr: "KERN_INVALID_ADDRESS" } : { kr: "KERN_SUCCESS", data: toHex(bytes) };
+    },
+
+    write_user(k, { map: handle, addr, data }) {
+      const { scope } = k;
+      const map = k.mapOf(handle);
+      const bytes = fromHex(data);
+      if (map === null || !isWord(scope, addr) || bytes === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (wraps(scope, addr, bytes.length)) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.writeUser(addr, bytes) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
+    },
+  };
+}
+
+const oneOf = (values: readonly number[], x: number): boolean => values.includes(x);

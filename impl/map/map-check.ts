@@ -1,0 +1,88 @@
+/**
+ * Self-checks of a map and of a whole kernel (like the kernel's debug-only `first_free_is_valid`):
+ * each returns a sentence naming the first violated property, or undefined. They walk everything
+ * (O(n)); tests and debugging use them, operations never do.
+ *
+ * Properties (reference §6): the entry store is consistent (list, tree, gap annotations); entries
+ * are page-aligned, ordered and inside the bounds; `size` is the sum of the entry sizes; `hint` is
+ * the header or a live entry; `firstFree` is the last entry of the gap-free run from `min` (or the
+ * header); `protection ⊆ maxProtection`; wire counters within MAX_WIRE_COUNT with
+ * `userWiredCount > 0 ⇒ wiredCount ≥ 1`; **wired ⇒ object present and every page resident**; an
+ * entry's window lies inside its object; nothing is left in transition. For a kernel, also: every
+ * object's reference count equals the entries mapping it plus the kernel's own for a shared
+ * memory object.
+ */
+import type { VmObject } from "../object/vm-object.ts";
+import type { VmMapEntry } from "./entry.ts";
+import type { VmMap } from "./vm-map.ts";
+
+const hex = (x: number): string => "0x" + x.toString(16);
+const name = (e: VmMapEntry): string => `[${hex(e.start)}, ${hex(e.end)})`;
+
+export function checkMap(map: VmMap): string | undefined {
+  const storeProblem = map.store.validate();
+  if (storeProblem !== undefined) return `store: ${storeProblem}`;
+  const header = map.store.header;
+  const ps = map.pageSize;
+  const maxWire = map.host.scope.maxWireCount;
+  let size = 0;
+  let hintLive = map.hint === header;
+  let firstFree = header;
+  let reach = map.min;
+  let contiguous = true;
+  for (let e = header.next; e !== header; e = e.next) {
+    const where = `entry ${name(e)}`;
+    if (e.start % ps !== 0 || e.end % ps !== 0) return `${where} is not page-aligned`;
+    if (e.start < map.min || e.end > map.max) return `${where} lies outside [${hex(map.min)}, ${hex(map.max)})`;
+    size += e.end - e.start;
+    if (e === map.hint) hintLive = true;
+    if (contiguous && e.start === reach) {
+      firstFree = e;
+      reach = e.end;
+    } else contiguous = false;
+    if ((e.protection & ~e.maxProtection) !== 0) return `${where}: protection ${e.protection} ⊄ max ${e.maxProtection}`;
+    if (e.inTransition || e.needsWakeup) return `${where} is left in transition`;
+    const ok = (x: number) => Number.isInteger(x) && x >= 0 && x <= maxWire;
+    if (!ok(e.wiredCount) || !ok(e.userWiredCount)) return `${where}: wire counts ${e.wiredCount}/${e.userWiredCount} out of range`;
+    if (e.userWiredCount > 0 && e.wiredCount < 1) return `${where}: user-wired but wiredCount ${e.wiredCount}`;
+    const o = e.object;
+    if (o !== null) {
+      if (o.refCount < 1) return `${where} maps dead object ${o.id}`;
+      if (e.offset % ps !== 0 || e.offset < 0 || e.offset + (e.end - e.start) > o.size)
+        return `${where}: window at ${hex(e.offset)} does not fit object ${o.id} of size ${hex(o.size)}`;
+    }
+    if (e.wiredCount > 0) {
+      if (o === null) return `${where} is wired without an object`;
+      for (let a = e.start; a < e.end; a += ps)
+        if (!o.isResident((e.offset + (a - e.start)) / ps)) return `${where} is wired but page ${hex(a)} is not resident`;
+    }
+  }
+  if (size !== map.size) return `size is ${hex(map.size)}, entries sum to ${hex(size)}`;
+  if (!hintLive) return `hint ${name(map.hint)} is not a live entry`;
+  if (map.firstFree !== firstFree)
+    return `firstFree is ${map.firstFree === header ? "the header" : name(map.firstFree)}, should be ${firstFree === header ? "the header" : name(firstFree)}`;
+  return undefined;
+}
+
+/** Anything with maps and shared memory objects (the Kernel). */
+export interface MapWorld {
+  readonly maps: readonly (VmMap | null)[];
+  readonly objects: readonly VmObject[];
+}
+
+export function checkKernel(kernel: MapWorld): string | undefined {
+  const holders = new Map<VmObject, number>();
+  for (const o of kernel.objects) holders.set(o, (holders.get(o) ?? 0) + 1);
+  for (let h = 0; h < kernel.maps.length; h++) {
+    const map = kernel.maps[h];
+    if (!map) continue;
+    if (map.refCount < 1) return `map ${h}: live with refCount ${map.refCount}`;
+    const problem = checkMap(map);
+    if (problem !== undefined) return `map ${h}: ${problem}`;
+    const header = map.store.header;
+    for (let e = header.next; e !== header; e = e.next)
+      if (e.object !== null) holders.set(e.object, (holders.get(e.object) ?? 0) + 1);
+  }
+  for (const [o, n] of holders) if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held ${n} times`;
+  return undefined;
+}

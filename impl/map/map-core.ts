@@ -1,0 +1,367 @@
+/**
+ * The mechanisms a map's operations are built from (reference §3): lookup with the hint, clipping,
+ * entry insert/delete, first_free maintenance, enter-time coalescing, simplify, wiring counters,
+ * lazy anonymous objects and private copies.
+ *
+ * Every mechanism is a method, and every caller invokes it through `this`, so a test can plant a
+ * bug by subclassing {@link VmMap} (vm-map.ts) and overriding exactly one of them.
+ *
+ * Entries are only ever linked, unlinked and resized through the {@link EntryStore}; this class
+ * keeps the map-level bookkeeping the store does not know about: `size`, `hint`, `firstFree`,
+ * `timestamp` and object references.
+ */
+import { VM_BEHAVIOR_DEFAULT } from "../../spec/constants.ts";
+import type { Scope } from "../../spec/scope.ts";
+import { copyPages, type ObjectKind, type VmObject } from "../object/vm-object.ts";
+import { EntryStore } from "./entry-store.ts";
+import { newEntry, type EntryAttributes, type VmMapEntry } from "./entry.ts";
+
+/** What a map needs from the kernel that owns it. */
+export interface MapHost {
+  readonly scope: Scope;
+  /** A new object with one reference (the caller's), numbered in creation order. */
+  newObject(kind: ObjectKind, size: number): VmObject;
+}
+
+/** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
+export interface LookupResult {
+  readonly found: boolean;
+  /** `found`: the entry with `start ≤ addr < end`; else the last entry ending ≤ addr, or the header. */
+  readonly entry: VmMapEntry;
+}
+
+export class VmMapCore {
+  /** Entries: the list through the header plus the O(log n) search tree (`hdr`, `nentries`). */
+  readonly store: EntryStore;
+  /** Sum of the entries' sizes. */
+  size = 0;
+  /** Last lookup result: the header or a live entry. */
+  hint: VmMapEntry;
+  /** The entry before the lowest hole at or above min, or the header (reference §3.2). */
+  firstFree: VmMapEntry;
+  /** Version: +1 on every write-lock acquisition (reference §2.1). */
+  timestamp = 0;
+  refCount = 1;
+  readonly pageSize: number;
+
+  constructor(
+    readonly host: MapHost,
+    min: number,
+    max: number,
+  ) {
+    this.store = new EntryStore(min, max);
+    this.hint = this.store.header;
+    this.firstFree = this.store.header;
+    this.pageSize = host.scope.pageSize;
+  }
+
+  get header(): VmMapEntry {
+    return this.store.header;
+  }
+  /** `min_offset`. */
+  get min(): number {
+    return this.store.header.start;
+  }
+  /** `max_offset`. */
+  get max(): number {
+    return this.store.header.end;
+  }
+  get nentries(): number {
+    return this.store.nentries;
+  }
+
+  // ---- locking ----
+
+  /** `vm_map_lock`: taking the write lock bumps the timestamp (there is no concurrency yet). */
+  lockWrite(): void {
+    this.timestamp++;
+  }
+
+  // ---- lookup (§3.1) ----
+
+  /**
+   * `vm_map_lookup_entry`: the hint answers when `addr` is in it or in the gap right after it (or
+   * in its successor); otherwise the tree does. The result becomes the new hint.
+   */
+  lookupEntry(addr: number): LookupResult {
+    const header = this.store.header;
+    const h = this.hint;
+    let e: VmMapEntry;
+    if (h !== header && h.start <= addr) {
+      if (addr < h.end) return { found: true, entry: h };
+      const n = h.next;
+      if (n === header || addr < n.start) e = h;
+      else if (addr < n.end) e = n;
+      else e = this.store.floor(addr);
+    } else {
+      e = this.store.floor(addr);
+    }
+    this.hint = e;
+    return { found: e !== header && addr < e.end, entry: e };
+  }
+
+  /** True when no page of `[start, end)` is mapped. */
+  rangeUnmapped(start: number, end: number): boolean {
+    const r = this.lookupEntry(start);
+    if (r.found) return false;
+    const next = r.entry.next;
+    return next === this.store.header || next.start >= end;
+  }
+
+  // ---- first_free (§3.2) ----
+
+  /** Re-derive `firstFree` from the store's lowest hole in O(log n). */
+  updateFirstFree(): void {
+    const hole = this.store.lowestHole();
+    this.firstFree = hole === this.min ? this.store.header : this.store.floor(hole - 1);
+  }
+
+  // ---- clipping (§3.5) ----
+
+  /** Split `e` so that it starts at `a` (when `e.start < a`); the new lower part gets +1 object reference. */
+  clipStart(e: VmMapEntry, a: number): void {
+    if (e.start < a) {
+      const lower = this.duplicate(e, e.start, a);
+      const prev = e.prev;
+      e.offset += a - e.start;
+      this.store.setRange(e, a, e.end);
+      this.store.insertAfter(prev, lower);
+      lower.object?.reference();
+    }
+    this.updateFirstFree();
+  }
+
+  /** Split `e` so that it ends at `a` (when `a < e.end`); the new upper part gets +1 object reference. */
+  clipEnd(e: VmMapEntry, a: number): void {
+    if (a < e.end) {
+      const upper = this.duplicate(e, a, e.end);
+      upper.offset = e.offset + (a - e.start);
+      this.store.setRange(e, e.start, a);
+      this.store.insertAfter(e, upper);
+      upper.object?.reference();
+    }
+    this.updateFirstFree();
+  }
+
+  /** `vm_map_entry_copy_full`: an exact detached copy of `e` over `[start, end)`. */
+  duplicate(e: VmMapEntry, start: number, end: number): VmMapEntry {
+    const d = newEntry(start, end, e);
+    d.inTransition = e.inTransition;
+    d.needsWakeup = e.needsWakeup;
+    return d;
+  }
+
+  // ---- insert / delete (§3.7, §3.8) ----
+
+  /** `vm_map_entry_insert`: link a new entry after `after`; consumes the caller's object reference. */
+  entryInsert(after: VmMapEntry, start: number, end: number, attrs: EntryAttributes): VmMapEntry {
+    const e = newEntry(start, end, attrs);
+    this.store.insertAfter(after, e);
+    this.size += end - start;
+    this.hint = e;
+    this.updateFirstFree();
+    return e;
+  }
+
+  /** `vm_map_entry_delete`: unlink an unwired entry and drop its object reference. */
+  entryDelete(e: VmMapEntry): void {
+    this.store.unlink(e);
+    this.size -= e.end - e.start;
+    this.disposed(e);
+    this.updateFirstFree();
+    this.releaseObjectOf(e);
+  }
+
+  /** An entry left the map: neither pointer may dangle (vm_map.c disposal). */
+  disposed(e: VmMapEntry): void {
+    if (this.hint === e) this.hint = this.store.header;
+    if (this.firstFree === e) this.firstFree = this.store.header;
+  }
+
+  /** Drop the entry's object reference (the last one frees the object's pages). */
+  releaseObjectOf(e: VmMapEntry): void {
+    const o = e.object;
+    e.object = null;
+    o?.release();
+  }
+
+  // ---- enter-time coalescing (§4.3, §5.6) ----
+
+  /**
+   * Can the new anonymous range `[start, end)` with `attrs` be added to `prev` by growing it?
+   * Only for anonymous memory, a lower neighbour ending at `start`, not shared, behavior DEFAULT,
+   * not in transition, unwired, with the same protections, inheritance and alias, whose object
+   * is absent or can grow ({@link objectCanGrow}).
+   */
+  canCoalesce(prev: VmMapEntry, start: number, attrs: EntryAttributes): boolean {
+    if (prev === this.store.header || prev.end !== start) return false;
+    if (attrs.object !== null || attrs.behavior !== VM_BEHAVIOR_DEFAULT) return false;
+    if (prev.isShared || prev.inTransition || prev.wiredCount !== 0 || prev.userWiredCount !== 0) return false;
+    if (prev.behavior !== VM_BEHAVIOR_DEFAULT) return false;
+    if (
+      prev.protection !== attrs.protection ||
+      prev.maxProtection !== attrs.maxProtection ||
+      prev.inheritance !== attrs.inheritance ||
+      prev.alias !== attrs.alias
+    )
+      return false;
+    return prev.object === null || this.objectCanGrow(prev.object);
+  }
+
+  /** `vm_object_coalesce`: an anonymous object with one reference (no other user) may grow. */
+  objectCanGrow(o: VmObject): boolean {
+    return o.kind === "anonymous" && o.refCount === 1;
+  }
+
+  /** Grow `prev` up to `end`; its object (if any) drops stale pages of the new range and grows. */
+  coalesce(prev: VmMapEntry, end: number): void {
+    const o = prev.object;
+    const oldEnd = prev.end;
+    if (o !== null) {
+      const ps = this.pageSize;
+      const from = prev.offset + (oldEnd - prev.start);
+      const to = from + (end - oldEnd);
+      o.discardPages(from / ps, to / ps);
+      if (o.size < to) o.size = to;
+    }
+    this.store.setRange(prev, prev.start, end);
+    this.size += end - oldEnd;
+    this.updateFirstFree();
+  }
+
+  // ---- simplify (§4.15) ----
+
+  /**
+   * Mergeable neighbours: `a` directly before `b`, both real entries, neither shared nor in
+   * transition, the same object at contiguous offsets, and identical attributes.
+   */
+  mergeable(a: VmMapEntry, b: VmMapEntry): boolean {
+    const header = this.store.header;
+    return (
+      a !== header &&
+      b !== header &&
+      a.end === b.start &&
+      !a.isShared &&
+      !b.isShared &&
+      !a.inTransition &&
+      !b.inTransition &&
+      a.object === b.object &&
+      a.offset + (a.end - a.start) === b.offset &&
+      a.needsCopy === b.needsCopy &&
+      a.protection === b.protection &&
+      a.maxProtection === b.maxProtection &&
+      a.inheritance === b.inheritance &&
+      a.behavior === b.behavior &&
+      a.alias === b.alias &&
+      a.wiredCount === b.wiredCount &&
+      a.userWiredCount === b.userWiredCount
+    );
+  }
+
+  /** `b` (directly after `a`) is absorbed into `a`; `b`'s object reference is dropped. */
+  merge(a: VmMapEntry, b: VmMapEntry): void {
+    const end = b.end;
+    this.store.unlink(b);
+    this.disposed(b);
+    this.store.setRange(a, a.start, end);
+    this.releaseObjectOf(b);
+    this.updateFirstFree();
+  }
+
+  /**
+   * `vm_map_simplify`: if `addr` is mapped, merge the predecessor into its entry when mergeable,
+   * then look `addr` up again and merge the successor into it when mergeable.
+   */
+  simplifyAt(addr: number): void {
+    const r = this.lookupEntry(addr);
+    if (!r.found) return;
+    const t = r.entry;
+    if (this.mergeable(t.prev, t)) {
+      const p = t.prev;
+      this.merge(p, t);
+      this.hint = p;
+    }
+    const cur = this.lookupEntry(addr).entry;
+    if (this.mergeable(cur, cur.next)) this.merge(cur, cur.next);
+  }
+
+  // ---- objects ----
+
+  /** Give a zero-fill entry its anonymous object (entry-sized, offset 0), as a fault or wiring does. */
+  ensureObject(e: VmMapEntry): VmObject {
+    let o = e.object;
+    if (o === null) {
+      o = this.host.newObject("anonymous", e.end - e.start);
+      e.object = o;
+      e.offset = 0;
+    }
+    return o;
+  }
+
+  /** Make every page of the entry resident in its object (allocating the object if needed). */
+  faultInAll(e: VmMapEntry): void {
+    const o = this.ensureObject(e);
+    const first = e.offset / this.pageSize;
+    const n = (e.end - e.start) / this.pageSize;
+    for (let i = 0; i < n; i++) o.makeResident(first + i);
+  }
+
+  /**
+   * VM_PROT_COPY: give the entry a private snapshot of its bytes now (reference §10.10). An entry
+   * with no object, or the only user of an anonymous object, is private already.
+   */
+  privateCopy(e: VmMapEntry): void {
+    const o = e.object;
+    if (o === null || (o.kind === "anonymous" && o.refCount === 1)) return;
+    const size = e.end - e.start;
+    const copy = this.host.newObject("anonymous", size);
+    copyPages(o, e.offset / this.pageSize, size / this.pageSize, copy, 0);
+    e.object = copy;
+    e.offset = 0;
+    o.release();
+    if (e.wiredCount > 0) this.faultInAll(e);
+  }
+
+  // ---- wiring counters (§4.10) ----
+
+  /** Kernel wirings of an entry: `wired_count` minus the one wiring all user wirings share. */
+  kernelWirings(e: VmMapEntry): number {
+    return e.wiredCount - (e.userWiredCount > 0 ? 1 : 0);
+  }
+
+  /** Would one more wiring pass MAX_WIRE_COUNT on either counter? */
+  wireWouldOverflow(e: VmMapEntry, user: boolean): boolean {
+    const max = this.host.scope.maxWireCount;
+    if (!user) return e.wiredCount >= max;
+    return e.userWiredCount >= max || (e.userWiredCount === 0 && e.wiredCount >= max);
+  }
+
+  /**
+   * One more wiring. Invariant (reference §6.4 #15): wired ⇒ object present and every page
+   * resident — so the first wiring faults the whole entry in.
+   */
+  addWiring(e: VmMapEntry, user: boolean): void {
+    const wasWired = e.wiredCount > 0;
+    if (!user) e.wiredCount++;
+    else if (e.userWiredCount++ === 0) e.wiredCount++;
+    if (!wasWired) this.faultInAll(e);
+  }
+
+  /** One wiring less (the caller checked there is one of that kind). Pages stay resident. */
+  dropWiring(e: VmMapEntry, user: boolean): void {
+    if (!user) e.wiredCount--;
+    else if (--e.userWiredCount === 0) e.wiredCount--;
+  }
+
+  /** Kernel wirings that remove would leave on `e`: all user wirings go, and with KUNWIRE one kernel wiring. */
+  wiringsLeftByRemove(e: VmMapEntry, kunwire: boolean): number {
+    const k = this.kernelWirings(e);
+    return kunwire && k > 0 ? k - 1 : k;
+  }
+
+  /** Remove's unwiring of an entry it is about to delete (the caller checked nothing is left). */
+  unwireForRemove(e: VmMapEntry): void {
+    e.userWiredCount = 0;
+    e.wiredCount = 0;
+  }
+}

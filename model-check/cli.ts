@@ -1,0 +1,199 @@
+/**
+ * The `vmcheck` command line.
+ *
+ *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR] [--json]
+ *   vmcheck replay FILE [--json]
+ *
+ * Exit codes: 0 every check passed, 1 a counterexample was found (or a replayed one still
+ * fails), 2 bad usage or bad input (including a malformed counterexample file).
+ */
+import { scopeProblem, type Scope } from "../spec/scope.ts";
+import { VOCABULARY, OP_NAMES } from "../spec/vocabulary.ts";
+import { MODEL_CHECK_SCOPE, runCampaign, type CampaignReport } from "./campaign.ts";
+import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
+import { INVARIANT_NAMES } from "./invariants.ts";
+import { replayCommands } from "./lockstep.ts";
+import { formatOp, formatResult } from "./printer.ts";
+
+export const DEFAULT_CHECK = { runs: 300, maxCommands: 40, seed: 1 } as const;
+
+const USAGE = `usage:
+  vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR] [--json]
+  vmcheck replay FILE [--json]
+
+exit codes: 0 all checks passed, 1 counterexample found, 2 bad usage or bad input`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  readonly positional: string[];
+  readonly flags: Map<string, string | true>;
+}
+
+const BOOLEAN_FLAGS = new Set(["json", "help"]);
+
+function parseArgs(argv: readonly string[], allowed: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) {
+      positional.push(a);
+      continue;
+    }
+    const [name, inline] = a.slice(2).split("=", 2) as [string, string | undefined];
+    if (!allowed.includes(name)) throw new UsageError(`unknown option --${name}`);
+    if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
+    else {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+      flags.set(name, value);
+    }
+  }
+  return { positional, flags };
+}
+
+function intFlag(p: Parsed, name: string, fallback: number, min = 0): number {
+  const v = p.flags.get(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== "string" || !/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function seedFlag(p: Parsed): number {
+  const v = p.flags.get("seed");
+  if (v === "random") return (Date.now() ^ (process.pid << 8)) >>> 0; // CLI only: the seed is printed, so the run replays
+  const n = intFlag(p, "seed", DEFAULT_CHECK.seed);
+  if (n > 0xffffffff) throw new UsageError("--seed must fit in 32 bits");
+  return n;
+}
+
+/** Percentage with one decimal. */
+const pct = (a: number, b: number) => (b === 0 ? "0.0" : ((100 * a) / b).toFixed(1));
+
+/** What the campaign never reached: result codes the reference gives that never came back. */
+export function unreachedResults(report: CampaignReport): string[] {
+  const missing: string[] = [];
+  for (const name of OP_NAMES) {
+    const seen = report.resultsByOp[name] ?? {};
+    for (const code of VOCABULARY[name].codes) if (!seen[code]) missing.push(`${name} → ${code}`);
+  }
+  return missing;
+}
+
+function printSummary(r: CampaignReport, out: (s: string) => void): void {
+  const rate = r.durationMs > 0 ? Math.round((r.commandsExecuted * 1000) / r.durationMs) : 0;
+  out(`vmcheck check — seed ${r.seed}, scope: ${r.scope.addressBits}-bit addresses, ${r.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${r.scope.maxWireCount}`);
+  out(`  runs ${r.runs}, commands ${r.commandsExecuted} executed, ${r.commandsSkipped} skipped (${pct(r.commandsSkipped, r.commandsExecuted + r.commandsSkipped)}%), ${(r.durationMs / 1000).toFixed(1)} s, ${rate} commands/s`);
+  out("  operations:");
+  for (const name of OP_NAMES) {
+    const byCode = r.resultsByOp[name] ?? {};
+    const codes = Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace("KERN_", "")} ${n}`).join(", ");
+    out(`    ${name.padEnd(18)} ${String(r.coverage.ops[name] ?? 0).padStart(7)}  ${codes}`);
+  }
+  const invariantsChecked = Object.keys(r.coverage.invariants).length;
+  out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
+  const missing = unreachedResults(r);
+  if (missing.length) out(`  warning: never reached: ${missing.join("; ")}`);
+  const unchecked = INVARIANT_NAMES.filter((n) => !r.coverage.invariants[n]);
+  if (unchecked.length) out(`  warning: invariants never checked: ${unchecked.join(", ")}`);
+  if (r.ok) {
+    out("  result: PASS — every command agreed with the spec and every invariant held");
+    return;
+  }
+  const cx = r.counterexample!;
+  out(`  result: FAIL — ${cx.check} failed after ${cx.length} commands (shrunk from ${cx.originalLength})`);
+  out(`  ${cx.message}`);
+  out("  commands:");
+  cx.commands.forEach((op, i) => out(`    ${String(i).padStart(3)}  ${formatOp(op)}`));
+  if (cx.file) out(`  counterexample written to ${cx.file}; replay it with: vmcheck replay ${cx.file}`);
+}
+
+function check(argv: readonly string[], out: (s: string) => void): number {
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json"]);
+  if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  const scope: Scope = {
+    ...MODEL_CHECK_SCOPE,
+    pageSize: intFlag(p, "page-size", MODEL_CHECK_SCOPE.pageSize, 1),
+    addressBits: intFlag(p, "address-bits", MODEL_CHECK_SCOPE.addressBits, 1),
+    maxWireCount: intFlag(p, "max-wire-count", MODEL_CHECK_SCOPE.maxWireCount, 1),
+  };
+  const bad = scopeProblem(scope);
+  if (bad) throw new UsageError(bad);
+  const time = p.flags.get("time");
+  const report = runCampaign({
+    seed: seedFlag(p),
+    runs: intFlag(p, "runs", DEFAULT_CHECK.runs, 1),
+    maxCommands: intFlag(p, "max-commands", DEFAULT_CHECK.maxCommands, 1),
+    ...(time !== undefined ? { timeSeconds: intFlag(p, "time", 0, 1) } : {}),
+    scope,
+    outDir: (p.flags.get("out") as string | undefined) ?? "counterexamples",
+    foundBy: "vmcheck check",
+  });
+  if (p.flags.has("json")) {
+    const { resultsByOp: _r, scope: _s, ...stable } = report;
+    const json = report.counterexample
+      ? { ...stable, counterexample: { file: report.counterexample.file, length: report.counterexample.length, check: report.counterexample.check, message: report.counterexample.message } }
+      : stable;
+    out(JSON.stringify(json));
+  } else printSummary(report, out);
+  return report.ok ? 0 : 1;
+}
+
+function replay(argv: readonly string[], out: (s: string) => void): number {
+  const p = parseArgs(argv, ["json"]);
+  if (p.positional.length !== 1) throw new UsageError("replay needs exactly one FILE");
+  const file = p.positional[0]!;
+  const cx = readCounterexample(file);
+  const outcome = replayCommands(cx.commands, { scope: cx.scope });
+  if (p.flags.has("json")) {
+    const { history: _h, ...rest } = outcome;
+    out(JSON.stringify({ file, ...rest, recorded: cx.failure }));
+  } else {
+    out(`replay ${file}: ${cx.commands.length} commands, recorded failure: ${cx.failure.check} at step ${cx.failure.step}`);
+    outcome.history.forEach((h, i) => {
+      const agree = h.impl && JSON.stringify(h.impl) === JSON.stringify(h.spec);
+      out(`  ${String(i).padStart(3)}  ${formatOp(h.op)}\n         spec: ${formatResult(h.spec)}${agree ? "" : `\n         impl: ${h.impl ? formatResult(h.impl) : "threw"}`}`);
+    });
+    out(outcome.ok ? "  result: PASS — the failure no longer reproduces" : `  result: FAIL — ${outcome.check} at step ${outcome.step}: ${outcome.message}`);
+  }
+  return outcome.ok ? 0 : 1;
+}
+
+export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "check":
+        return check(rest, out);
+      case "replay":
+        return replay(rest, out);
+      case undefined:
+      case "help":
+      case "--help":
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`vmcheck: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof CounterexampleFormatError) {
+      err(`vmcheck: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+// Run when executed directly (npm start, tsx model-check/cli.ts).
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"))) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}

@@ -1,0 +1,420 @@
+/**
+ * Generators: fast-check arbitraries of *symbolic* commands, resolved into concrete operations
+ * against the current state when they run. A symbolic argument says "the third boundary of
+ * the map, one page lower, plus 7 bytes" or "a raw value near 2^W"; resolving it against the
+ * spec's abstract state gives an address. So arguments land where bugs live — entry and
+ * attribute boundaries, holes, page edges, unaligned offsets, values near 2^W — and few
+ * commands are wasted, while fast-check still shrinks the symbolic form.
+ *
+ * The table {@link GENERATORS} is a mapped type over the vocabulary: an operation without a
+ * generator does not compile.
+ */
+import fc from "fast-check";
+import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
+import {
+  MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
+} from "../spec/constants.ts";
+import type { Scope } from "../spec/scope.ts";
+import type { OpName, OpOf } from "../spec/vocabulary.ts";
+
+// ---------- symbolic argument forms ----------
+
+/** An address: a point of interest of the map moved by whole pages and bytes, or a raw value. */
+export type AddrSel =
+  | { readonly k: "point"; readonly i: number; readonly pages: number; readonly bytes: number }
+  | { readonly k: "raw"; readonly v: number };
+/** A size: whole pages plus bytes, "up to a point of interest", or a raw value. */
+export type SizeSel =
+  | { readonly k: "pages"; readonly n: number; readonly bytes: number }
+  | { readonly k: "upto"; readonly i: number; readonly pages: number }
+  | { readonly k: "raw"; readonly v: number };
+
+/** What a resolver sees: the spec's abstract state, the scope and the latest ranges used. */
+export interface ResolveContext {
+  readonly view: AbstractWorld;
+  readonly scope: Scope;
+  /** The (map, addr, size) of the last few range commands, newest first: wiring the same range four times reaches MAX_WIRE_COUNT. */
+  readonly recent: readonly RecentRange[];
+}
+export interface RecentRange {
+  readonly op: OpName;
+  readonly map: number;
+  readonly addr: number;
+  readonly size: number;
+}
+
+/** A generator: arbitrary of the symbolic form and its resolution to a concrete operation. */
+export interface Generator<K extends OpName, S> {
+  readonly arb: fc.Arbitrary<S>;
+  readonly resolve: (sym: S, ctx: ResolveContext) => OpOf<K>;
+  /** Relative frequency in a campaign. */
+  readonly weight: number;
+}
+
+// ---------- resolution helpers ----------
+
+/** Map handles: mostly live maps; 1 in 64 a destroyed or never-created handle. */
+function pickMap(sel: number, view: AbstractWorld): number {
+  const live: number[] = [];
+  view.maps.forEach((m, h) => m && live.push(h));
+  if (live.length === 0 || sel % 64 === 63) {
+    const dead = view.maps.findIndex((m) => m === null);
+    return sel % 2 === 0 && dead >= 0 ? dead : view.maps.length;
+  }
+  return live[sel % live.length]!;
+}
+
+/**
+ * Points of interest of a map: its bounds and every address where mappedness or a page's
+ * attributes change (entry and attribute boundaries, hole edges).
+ */
+export function pointsOfInterest(map: AbstractMap | null | undefined, scope: Scope): number[] {
+  if (!map) return [0];
+  const ps = scope.pageSize;
+  const points = [map.min, map.max];
+  let prevPage = -2;
+  let prevKey = "";
+  for (const p of map.pages) {
+    const key = `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}`;
+    if (p.page !== prevPage + 1) {
+      if (prevPage >= 0) points.push((prevPage + 1) * ps);
+      points.push(p.page * ps);
+    } else if (key !== prevKey) points.push(p.page * ps);
+    prevPage = p.page;
+    prevKey = key;
+  }
+  if (prevPage >= 0) points.push((prevPage + 1) * ps);
+  return [...new Set(points)].sort((a, b) => a - b);
+}
+
+function resolveAddr(sel: AddrSel, map: AbstractMap | null | undefined, scope: Scope): number {
+  if (sel.k === "raw") return sel.v;
+  let points = pointsOfInterest(map, scope);
+  // Even selectors prefer points where memory is mapped, so range operations mostly find some.
+  if (sel.i % 2 === 0 && map) {
+    const mapped = new Set(map.pages.map((p) => p.page));
+    const inside = points.filter((p) => mapped.has(p / scope.pageSize));
+    if (inside.length) points = inside;
+  }
+  const base = points[(sel.i >> 1) % points.length]!;
+  return Math.max(0, base + sel.pages * scope.pageSize + sel.bytes);
+}
+
+function resolveSize(sel: SizeSel, addr: number, map: AbstractMap | null | undefined, scope: Scope): number {
+  const ps = scope.pageSize;
+  switch (sel.k) {
+    case "raw":
+      return sel.v;
+    case "pages":
+      return Math.max(0, sel.n * ps + sel.bytes);
+    case "upto": {
+      const points = pointsOfInterest(map, scope).filter((p) => p > addr);
+      const target = points.length ? points[sel.i % points.length]! + sel.pages * ps : addr + ps;
+      return target > addr ? target - addr : ps;
+    }
+  }
+}
+
+const mapOf = (ctx: ResolveContext, handle: number) => ctx.view.maps[handle];
+
+// ---------- argument arbitraries ----------
+
+/** Raw numbers: edges of the address space, near 2^W, and (rarely) outside every domain. */
+function rawNumber(scope: Scope): fc.Arbitrary<number> {
+  const top = 2 ** scope.addressBits;
+  const ps = scope.pageSize;
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(0, 1, ps - 1, ps, top - ps, top - 1, top - 2 * ps + 1) },
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 * ps }).map((d) => top - 1 - d) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: top - 1 }) },
+    { weight: 1, arbitrary: fc.constantFrom(Number.NaN, -1, -ps, 0.5, ps + 0.5, top, top + ps, Number.POSITIVE_INFINITY) },
+  );
+}
+
+function addrSel(scope: Scope): fc.Arbitrary<AddrSel> {
+  const ps = scope.pageSize;
+  return fc.oneof(
+    {
+      weight: 30,
+      arbitrary: fc.record({
+        k: fc.constant("point" as const),
+        i: fc.nat(64),
+        pages: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: -2, max: 2 }) }),
+        bytes: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, ps - 1, ps >> 1, -1) }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("raw" as const), v: rawNumber(scope) }) },
+  );
+}
+
+function sizeSel(scope: Scope, maxPages = 6): fc.Arbitrary<SizeSel> {
+  const ps = scope.pageSize;
+  return fc.oneof(
+    {
+      weight: 20,
+      arbitrary: fc.record({
+        k: fc.constant("pages" as const),
+        n: fc.oneof({ weight: 50, arbitrary: fc.integer({ min: 1, max: maxPages }) }, { weight: 1, arbitrary: fc.constant(0) }),
+        bytes: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, ps - 1, -1) }),
+      }),
+    },
+    { weight: 10, arbitrary: fc.record({ k: fc.constant("upto" as const), i: fc.oneof(fc.nat(2), fc.nat(64)), pages: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -1, max: 1 }) }) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("raw" as const), v: rawNumber(scope) }) },
+  );
+}
+
+/** Protections: mostly valid bits, rarely unknown ones. */
+const protArb = fc.oneof({ weight: 150, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constantFrom(8, 0x20, 0xff) });
+/** Alignment masks: none, a few pages, rarely malformed or raw. */
+function maskArb(scope: Scope): fc.Arbitrary<number> {
+  const ps = scope.pageSize;
+  return fc.oneof(
+    { weight: 24, arbitrary: fc.constant(0) },
+    { weight: 12, arbitrary: fc.constantFrom(ps - 1, 2 * ps - 1, 4 * ps - 1, 16 * ps - 1) },
+    { weight: 1, arbitrary: fc.constantFrom(3 * ps - 1, 2 ** scope.addressBits - 1, Number.NaN) },
+  );
+}
+const mapSel = fc.nat(1000);
+
+/** A map's bounds: low, middle or at the very top of the address space; rarely malformed. */
+export interface CreateSym {
+  readonly place: "low" | "mid" | "top" | "raw";
+  readonly base: number;
+  readonly span: number;
+  readonly rawMin: number;
+  readonly rawMax: number;
+}
+export function createSym(scope: Scope, valid = false): fc.Arbitrary<CreateSym> {
+  const places = valid ? fc.constantFrom("low" as const, "mid" as const, "top" as const) : fc.oneof(
+    { weight: 10, arbitrary: fc.constantFrom("low" as const, "mid" as const, "top" as const) },
+    { weight: 1, arbitrary: fc.constant("raw" as const) },
+  );
+  return fc.record({ place: places, base: fc.nat(8), span: fc.integer({ min: 0, max: 40 }), rawMin: rawNumber(scope), rawMax: rawNumber(scope) });
+}
+export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
+  const ps = scope.pageSize;
+  const top = 2 ** scope.addressBits;
+  switch (s.place) {
+    case "low":
+      return { op: "create", min: s.base * ps, max: (s.base + s.span) * ps };
+    case "mid":
+      return { op: "create", min: top / 2 + s.base * ps, max: top / 2 + (s.base + s.span) * ps };
+    case "top":
+      return { op: "create", min: top - (s.base + s.span) * ps, max: top - s.base * ps };
+    case "raw":
+      return { op: "create", min: s.rawMin, max: s.rawMax };
+  }
+}
+
+/**
+ * Populating a map at the start of a run: an anywhere-enter of 1..4 pages with valid
+ * attributes, so that most commands of a run find memory to work on (and shrinking drops the
+ * ones a failure does not need).
+ */
+export interface PopulateSym {
+  readonly map: number;
+  readonly pages: number;
+  readonly at: number;
+  readonly cur: number;
+  readonly inheritance: number;
+}
+export function populateSym(): fc.Arbitrary<PopulateSym> {
+  return fc.record({ map: fc.nat(3), pages: fc.integer({ min: 1, max: 4 }), at: fc.nat(40), cur: fc.nat(7), inheritance: fc.nat(2) });
+}
+export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"enter"> {
+  const live = ctx.view.maps.flatMap((m, h) => (m ? [h] : []));
+  const map = live.length ? live[s.map % live.length]! : 0;
+  const m = ctx.view.maps[map];
+  const span = m ? (m.max - m.min) / ctx.scope.pageSize : 1;
+  return {
+    op: "enter", map, addr: (m?.min ?? 0) + (s.at % Math.max(1, span)) * ctx.scope.pageSize, size: s.pages * ctx.scope.pageSize, mask: 0, anywhere: true,
+    alias: 0, cur: s.cur, max: 7, inheritance: s.inheritance, source: { kind: "anonymous" },
+  };
+}
+
+/** Bytes to write: a deterministic pattern from a seed, so shrinking keeps them readable. */
+export function patternHex(seed: number, length: number): string {
+  let s = "";
+  for (let i = 0; i < length; i++) s += (((seed * 37 + i * 11 + 1) & 0xff) || 1).toString(16).padStart(2, "0");
+  return s;
+}
+
+// ---------- the table ----------
+
+type Generators = { readonly [K in OpName]: Generator<K, any> };
+
+function gen<K extends OpName, S>(g: Generator<K, S>): Generator<K, S> {
+  return g;
+}
+
+/** Range-taking operations share the address/size selection. */
+function ranged<K extends OpName, E>(
+  op: K,
+  scope: Scope,
+  extra: fc.Arbitrary<E>,
+  weight: number,
+  build: (map: number, addr: number, size: number, extra: E, ctx: ResolveContext) => OpOf<K>,
+  maxPages = 6,
+  reusePercent = 30,
+): Generator<K, { map: number; addr: AddrSel; size: SizeSel; extra: E; reuse: number }> {
+  return gen({
+    weight,
+    arb: fc.record({ map: mapSel, addr: addrSel(scope), size: sizeSel(scope, maxPages), extra, reuse: fc.nat(99) }),
+    resolve: (s, ctx) => {
+      // Sometimes work on a range a recent command used (mostly the last one).
+      // Sometimes work on a range a recent command used: mostly the last one of the same
+      // operation (so repeated wirings reach MAX_WIRE_COUNT), else the last one of any.
+      const sameOp = ctx.recent.find((r) => r.op === op);
+      const again = s.reuse < reusePercent ? (s.reuse % 3 !== 0 && sameOp ? sameOp : ctx.recent[0]) : undefined;
+      if (again && ctx.view.maps[again.map]) return build(again.map, again.addr, again.size, s.extra, ctx);
+      const map = pickMap(s.map, ctx.view);
+      const m = mapOf(ctx, map);
+      const addr = resolveAddr(s.addr, m, ctx.scope);
+      return build(map, addr, resolveSize(s.size, addr, m, ctx.scope), s.extra, ctx);
+    },
+  });
+}
+
+export function makeGenerators(scope: Scope): Generators {
+  const ps = scope.pageSize;
+  return {
+    create: gen({ weight: 2, arb: createSym(scope), resolve: (s, ctx) => resolveCreate(s, ctx.scope) }),
+    reference: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "reference", map: pickMap(s, ctx.view) }) }),
+    deallocate: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "deallocate", map: pickMap(s, ctx.view) }) }),
+    object_create: gen({
+      weight: 1,
+      arb: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),
+      resolve: (size) => ({ op: "object_create", size }),
+    }),
+    enter: gen({
+      weight: 14,
+      arb: fc.record({
+        map: mapSel,
+        anywhere: fc.boolean(),
+        addr: addrSel(scope),
+        size: sizeSel(scope, 4),
+        mask: maskArb(scope),
+        alias: fc.oneof({ weight: 100, arbitrary: fc.constantFrom(0, 0, 0, 1, 255) }, { weight: 1, arbitrary: fc.constant(256) }),
+        max: protArb,
+        curDrop: fc.nat(7),
+        curExceeds: fc.nat(100),
+        inheritance: fc.oneof({ weight: 100, arbitrary: fc.nat(VM_INHERIT_NONE) }, { weight: 1, arbitrary: fc.constant(3) }),
+        object: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(null) },
+          { weight: 1, arbitrary: fc.record({ sel: fc.nat(100), pages: fc.nat(3), bytes: fc.constantFrom(0, 0, 0, 0, 0, 1) }) },
+        ),
+      }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        const m = mapOf(ctx, map);
+        const addr = resolveAddr(s.addr, m, ctx.scope);
+        const nObjects = ctx.view.objects.length;
+        // Without memory objects, an object source is mostly turned into anonymous memory.
+        const source = s.object === null || (nObjects === 0 && s.object.sel % 8 !== 7)
+          ? { kind: "anonymous" as const }
+          : {
+              kind: "object" as const,
+              // 1 in 20: a handle that names no object.
+              object: nObjects === 0 || s.object.sel % 32 === 31 ? nObjects : s.object.sel % nObjects,
+              offset: s.object.pages * ps + s.object.bytes,
+            };
+        let size = resolveSize(s.size, addr, m, ctx.scope);
+        // Object windows mostly fit their object, so that most object mappings succeed.
+        if (source.kind === "object" && s.object !== null && s.object.sel % 16 !== 5) {
+          const objectBytes = (ctx.view.objects[source.object]?.length ?? 0) * ps;
+          if (source.offset < objectBytes) size = Math.max(1, Math.min(size, objectBytes - source.offset));
+        }
+        const cur = s.curExceeds === 13 ? (s.max ^ 7) | 1 : s.max & ~s.curDrop;
+        // Alignment matters most for anywhere-allocation; fixed requests are mostly unaligned-mask.
+        const mask = s.anywhere || s.curDrop === 5 ? s.mask : 0;
+        return {
+          op: "enter", map, addr, size, mask, anywhere: s.anywhere,
+          alias: s.alias, cur, max: s.max, inheritance: s.inheritance, source,
+        };
+      },
+    }),
+    find_space: gen({
+      weight: 3,
+      arb: fc.record({ map: mapSel, size: sizeSel(scope, 4), mask: maskArb(scope) }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        const m = mapOf(ctx, map);
+        return { op: "find_space", map, size: resolveSize(s.size, m?.min ?? 0, m, ctx.scope), mask: s.mask };
+      },
+    }),
+    remove: ranged(
+      "remove",
+      scope,
+      fc.oneof(
+        { weight: 30, arbitrary: fc.constantFrom(0, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_MAP_REMOVE_KUNWIRE | VM_MAP_REMOVE_WAIT_FOR_KWIRE, 2) },
+        { weight: 1, arbitrary: fc.constantFrom(8, 0x100) },
+      ),
+      5,
+      (map, addr, size, flags) => ({ op: "remove", map, addr, size, flags }),
+    ),
+    protect: ranged(
+      "protect",
+      scope,
+      fc.record({ prot: protArb, copy: fc.nat(6), setMax: fc.boolean() }),
+      6,
+      (map, addr, size, x) => ({ op: "protect", map, addr, size, prot: x.copy === 3 ? x.prot | VM_PROT_COPY : x.prot, setMax: x.setMax }),
+    ),
+    inherit: ranged(
+      "inherit",
+      scope,
+      fc.oneof({ weight: 10, arbitrary: fc.nat(VM_INHERIT_NONE) }, { weight: 1, arbitrary: fc.constantFrom(3, 7) }),
+      3,
+      (map, addr, size, inheritance) => ({ op: "inherit", map, addr, size, inheritance }),
+    ),
+    behavior_set: ranged(
+      "behavior_set",
+      scope,
+      fc.oneof({ weight: 10, arbitrary: fc.nat(3) }, { weight: 1, arbitrary: fc.constantFrom(4, 9) }),
+      3,
+      (map, addr, size, behavior) => ({ op: "behavior_set", map, addr, size, behavior }),
+    ),
+    machine_attribute: ranged(
+      "machine_attribute",
+      scope,
+      fc.record({ attribute: fc.constantFrom(1, 2, 4, 1, 3), value: fc.constantFrom(...MATTR_VALUES, 5) }),
+      1,
+      (map, addr, size, x) => ({ op: "machine_attribute", map, addr, size, attribute: x.attribute, value: x.value }),
+    ),
+    wire: ranged(
+      "wire",
+      scope,
+      fc.record({ access: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: protArb }), user: fc.boolean() }),
+      6,
+      (map, addr, size, x) => ({ op: "wire", map, addr, size, access: x.access, user: x.user }),
+      6,
+      60,
+    ),
+    unwire: ranged("unwire", scope, fc.boolean(), 5, (map, addr, size, user) => ({ op: "unwire", map, addr, size, user }), 6, 60),
+    simplify: gen({
+      weight: 3,
+      arb: fc.record({ map: mapSel, addr: addrSel(scope) }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        return { op: "simplify", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope) };
+      },
+    }),
+    lookup: gen({
+      weight: 3,
+      arb: fc.record({ map: mapSel, addr: addrSel(scope) }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        return { op: "lookup", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope) };
+      },
+    }),
+    read_user: ranged("read_user", scope, fc.constant(null), 4, (map, addr, size) => ({ op: "read_user", map, addr, size }), 2),
+    write_user: gen({
+      weight: 5,
+      arb: fc.record({ map: mapSel, addr: addrSel(scope), length: fc.integer({ min: 0, max: 2 * ps }), seed: fc.nat(255), bad: fc.nat(40) }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        const data = s.bad === 17 ? "xyz" : patternHex(s.seed, s.length);
+        return { op: "write_user", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), data };
+      },
+    }),
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * The invariant registry: every structural property of the implementation the checker asserts
+ * after each command, named and numbered after reference §6 where it comes from there. Each
+ * check returns a sentence naming the first violation (map, entry, field) or undefined.
+ *
+ * Invariants look at the implementation's internals; refinement (the abstraction equals the
+ * spec) is checked separately in lockstep.ts. Every invariant has a test in
+ * test/model-check/invariants.test.ts that corrupts a healthy state and shows it fires.
+ */
+import type { Kernel } from "../impl/kernel.ts";
+import type { VmMap } from "../impl/map/vm-map.ts";
+import type { VmMapEntry } from "../impl/map/entry.ts";
+import type { VmObject } from "../impl/object/vm-object.ts";
+import { hexAddr } from "../spec/abstract.ts";
+
+export interface Invariant {
+  /** Stable name, used in reports, coverage and counterexample files. */
+  readonly name: string;
+  /** Where it comes from: reference §6 item, or "vmcheck" for our own. */
+  readonly ref: string;
+  readonly description: string;
+  readonly check: (kernel: Kernel) => string | undefined;
+}
+
+/** Entries of a map in list order, header excluded (stops after nentries + 1 to survive cycles). */
+function* entries(map: VmMap): Generator<VmMapEntry> {
+  const header = map.store.header;
+  let e = header.next;
+  for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
+}
+
+const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
+
+/** Run `f` on each live map; the first message wins. */
+function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | undefined): string | undefined {
+  for (let h = 0; h < kernel.maps.length; h++) {
+    const map = kernel.maps[h];
+    if (map) {
+      const msg = f(map, h);
+      if (msg) return msg;
+    }
+  }
+  return undefined;
+}
+
+function eachEntry(kernel: Kernel, f: (e: VmMapEntry, map: VmMap, handle: number) => string | undefined) {
+  return eachMap(kernel, (map, h) => {
+    for (const e of entries(map)) {
+      const msg = f(e, map, h);
+      if (msg) return msg;
+    }
+    return undefined;
+  });
+}
+
+const isLiveEntry = (map: VmMap, x: VmMapEntry): boolean => {
+  if (x === map.store.header) return true;
+  for (const e of entries(map)) if (e === x) return true;
+  return false;
+};
+
+/** first_free per reference §3.2: the last entry of the gap-free run starting at min, or the header. */
+function expectedFirstFree(map: VmMap): VmMapEntry {
+  const header = map.store.header;
+  let ff = header;
+  let reach = map.min;
+  for (const e of entries(map)) {
+    if (e.start !== reach) break;
+    ff = e;
+    reach = e.end;
+  }
+  return ff;
+}
+
+export const INVARIANTS: readonly Invariant[] = [
+  {
+    name: "list-structure",
+    ref: "§6.1 #1",
+    description: "Entries form a circular doubly linked list through the header: x.next.prev = x and x.prev.next = x for every node, and walking next from the header returns to it after exactly nentries entries.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        const header = map.store.header;
+        let x = header;
+        for (let i = 0; i <= map.store.nentries; i++) {
+          if (x.next.prev !== x) return `map ${h}: next.prev of the node at ${hexAddr(x.start)} is not that node`;
+          if (x.prev.next !== x) return `map ${h}: prev.next of the node at ${hexAddr(x.start)} is not that node`;
+          x = x.next;
+          if (x === header) return i === map.store.nentries ? undefined : `map ${h}: list has ${i} entries, nentries says ${map.store.nentries}`;
+        }
+        return `map ${h}: walking next from the header does not return after nentries = ${map.store.nentries} entries`;
+      }),
+  },
+  {
+    name: "header-bounds",
+    ref: "§6.1 #2",
+    description: "The header holds the map's bounds: header.start = min_offset, header.end = max_offset, and min ≤ max.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        const hd = map.store.header;
+        if (hd.start !== map.min || hd.end !== map.max) return `map ${h}: header [${hexAddr(hd.start)}, ${hexAddr(hd.end)}) differs from bounds [${hexAddr(map.min)}, ${hexAddr(map.max)})`;
+        return map.min <= map.max ? undefined : `map ${h}: min ${hexAddr(map.min)} > max ${hexAddr(map.max)}`;
+      }),
+  },
+  {
+    name: "entry-aligned",
+    ref: "§6.1 #3",
+    description: "Every entry has start < end, both page-aligned.",
+    check: (k) =>
+      eachEntry(k, (e, _m, h) => {
+        const ps = k.scope.pageSize;
+        if (!(e.start < e.end)) return `${where(h, e)}: start is not below end`;
+        if (e.start % ps !== 0 || e.end % ps !== 0) return `${where(h, e)}: not page-aligned`;
+        return undefined;
+      }),
+  },
+  {
+    name: "entries-ordered",
+    ref: "§6.1 #4",
+    description: "Consecutive entries are strictly ordered and do not overlap: a.end ≤ b.start.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        let prev: VmMapEntry | undefined;
+        for (const e of entries(map)) {
+          if (prev && prev.end > e.start) return `${where(h, prev)} overlaps or follows ${where(h, e)}`;
+          prev = e;
+        }
+        return undefined;
+      }),
+  },
+  {
+    name: "entries-in-bounds",
+    ref: "§6.1 #5",
+    description: "Every entry lies within [min_offset, max_offset].",
+    check: (k) => eachEntry(k, (e, map, h) => (e.start < map.min || e.end > map.max ? `${where(h, e)} is outside [${hexAddr(map.min)}, ${hexAddr(map.max)})` : undefined)),
+  },
+  {
+    name: "nentries-count",
+    ref: "§6.2 #6",
+    description: "nentries equals the number of entries in the list.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        let n = 0;
+        for (const _ of entries(map)) n++;
+        return n === map.store.nentries ? undefined : `map ${h}: nentries ${map.store.nentries}, list holds ${n}`;
+      }),
+  },
+  {
+    name: "size-accounting",
+    ref: "§6.2 #7",
+    description: "map.size equals the sum of the entries' sizes.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        let sum = 0;
+        for (const e of entries(map)) sum += e.end - e.start;
+        return sum === map.size ? undefined : `map ${h}: size ${hexAddr(map.size)}, entries sum to ${hexAddr(sum)}`;
+      }),
+  },
+  {
+    name: "search-tree",
+    ref: "vmcheck",
+    description: "The O(log n) entry index agrees with the list: in-order traversal equals list order, the tree is balanced, and every subtree's largest-gap annotation is exact.",
+    check: (k) => eachMap(k, (map, h) => {
+      const msg = map.store.validate();
+      return msg ? `map ${h}: ${msg}` : undefined;
+    }),
+  },
+  {
+    name: "hint-valid",
+    ref: "§6.3 #10",
+    description: "The lookup hint is the header or a live entry of this map.",
+    check: (k) => eachMap(k, (map, h) => (isLiveEntry(map, map.hint) ? undefined : `map ${h}: hint [${hexAddr(map.hint.start)}, ${hexAddr(map.hint.end)}) is not a live entry`)),
+  },
+  {
+    name: "first-free-valid",
+    ref: "§6.3 #11",
+    description: "first_free is the last entry of the gap-free run starting at min_offset (or the header when min_offset is unmapped).",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        const want = expectedFirstFree(map);
+        if (map.firstFree === want) return undefined;
+        const name = (e: VmMapEntry) => (e === map.store.header ? "the header" : `[${hexAddr(e.start)}, ${hexAddr(e.end)})`);
+        return `map ${h}: first_free is ${name(map.firstFree)}, should be ${name(want)}`;
+      }),
+  },
+  {
+    name: "hint-independence",
+    ref: "§6.3 #12",
+    description: "Hints never change results: looking up an address gives the same entry whatever the hint holds.",
+    check: (k) =>
+      eachMap(k, (map, h) => {
+        const saved = map.hint;
+        const header = map.store.header;
+        const hints: VmMapEntry[] = [header, header.next, header.prev];
+        const probes: number[] = [map.min];
+        for (const e of entries(map)) probes.push(e.start, e.end - 1, e.end);
+        try {
+          for (const addr of probes) {
+            if (addr >= map.max) continue;
+            map.hint = header;
+            const reference = map.lookupEntry(addr);
+            for (const hint of hints) {
+              map.hint = hint;
+              const got = map.lookupEntry(addr);
+              if (got.found !== reference.found || got.entry !== reference.entry)
+                return `map ${h}: lookup of ${hexAddr(addr)} with hint at ${hexAddr(hint.start)} gives a different entry`;
+            }
+          }
+          return undefined;
+        } finally {
+          map.hint = saved;
+        }
+      }),
+  },
+  {
+    name: "wire-count-bounds",
+    ref: "§6.4 #13",
+    description: "0 ≤ user_wired_count ≤ MAX_WIRE_COUNT and 0 ≤ wired_count ≤ MAX_WIRE_COUNT.",
+    check: (k) =>
+      eachEntry(k, (e, _m, h) => {
+        const max = k.scope.maxWireCount;
+        const ok = (x: number) => Number.isInteger(x) && x >= 0 && x <= max;
+        return ok(e.wiredCount) && ok(e.userWiredCount) ? undefined : `${where(h, e)}: wired ${e.wiredCount}, user wired ${e.userWiredCount}, bound ${max}`;
+      }),
+  },
+  {
+    name: "user-wire-implies-wired",
+    ref: "§6.4 #14",
+    description: "All user wirings together count as one wiring: user_wired_count > 0 ⇒ wired_count ≥ 1 (so wired − [user > 0] is the number of kernel wirings).",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.userWiredCount > 0 && e.wiredCount < 1 ? `${where(h, e)}: user wired ${e.userWiredCount} but wired ${e.wiredCount}` : undefined)),
+  },
+  {
+    name: "wired-resident",
+    ref: "§6.4 #15",
+    description: "A wired entry has an object, no pending copy, and every one of its pages is resident.",
+    check: (k) =>
+      eachEntry(k, (e, _m, h) => {
+        if (e.wiredCount === 0) return undefined;
+        if (!e.object) return `${where(h, e)}: wired without an object`;
+        if (e.needsCopy) return `${where(h, e)}: wired with needs_copy`;
+        const ps = k.scope.pageSize;
+        for (let a = e.start; a < e.end; a += ps) {
+          const index = (e.offset + (a - e.start)) / ps;
+          if (!e.object.pages.has(index)) return `${where(h, e)}: wired page ${hexAddr(a)} not resident`;
+        }
+        return undefined;
+      }),
+  },
+  {
+    name: "prot-within-max",
+    ref: "§6.5 #18",
+    description: "protection ⊆ max_protection for every entry.",
+    check: (k) => eachEntry(k, (e, _m, h) => ((e.protection & ~e.maxProtection) !== 0 ? `${where(h, e)}: protection ${e.protection} exceeds max ${e.maxProtection}` : undefined)),
+  },
+  {
+    name: "object-refcounts",
+    ref: "§6.6 #25",
+    description: "Every object's reference count equals the number of entries that map it plus the kernel's own reference for a shared memory object.",
+    check: (k) => {
+      const holders = new Map<VmObject, number>();
+      for (const o of k.objects) holders.set(o, (holders.get(o) ?? 0) + 1);
+      const msg = eachEntry(k, (e) => {
+        if (e.object) holders.set(e.object, (holders.get(e.object) ?? 0) + 1);
+        return undefined;
+      });
+      if (msg) return msg;
+      for (const [o, n] of holders) if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held by ${n}`;
+      return undefined;
+    },
+  },
+  {
+    name: "object-window",
+    ref: "vmcheck",
+    description: "Every entry's window [offset, offset + size) lies inside its object, page-aligned.",
+    check: (k) =>
+      eachEntry(k, (e, _m, h) => {
+        if (!e.object) return undefined;
+        if (e.offset % k.scope.pageSize !== 0) return `${where(h, e)}: offset ${hexAddr(e.offset)} not page-aligned`;
+        return e.offset + (e.end - e.start) <= e.object.size ? undefined : `${where(h, e)}: window ends at ${hexAddr(e.offset + e.end - e.start)} beyond object ${e.object.id} of size ${hexAddr(e.object.size)}`;
+      }),
+  },
+  {
+    name: "quiescent-entries",
+    ref: "§6.7 #31",
+    description: "At quiescence no entry is in transition or owed a wakeup.",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.inTransition || e.needsWakeup ? `${where(h, e)}: in_transition ${e.inTransition}, needs_wakeup ${e.needsWakeup}` : undefined)),
+  },
+  {
+    name: "map-references",
+    ref: "§6.9 #36",
+    description: "Every live map has ref_count ≥ 1.",
+    check: (k) => eachMap(k, (map, h) => (map.refCount >= 1 ? undefined : `map ${h}: live with ref_count ${map.refCount}`)),
+  },
+];
+
+export const INVARIANT_NAMES = INVARIANTS.map((i) => i.name);

@@ -1,0 +1,189 @@
+/**
+ * The lockstep executor: runs one command on the spec and on the implementation, then checks,
+ * in this order, that
+ *   1. the two results are equal ("results"),
+ *   2. the abstraction of the implementation equals the spec's abstract state ("refinement"),
+ *   3. every enabled invariant of the registry holds, and
+ *   4. the step-to-step properties hold (map timestamps never go back: "timestamp-monotone").
+ * The first failure is thrown as a {@link CheckFailure}. The executor also counts coverage.
+ * Fast-check drives it (campaign.ts); replay drives it from a counterexample file.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { Kernel } from "../impl/kernel.ts";
+import { abstractSpec, newSpecWorld, SPEC, wouldBlock, type SpecWorld } from "../spec/index.ts";
+import { diffAbstract, type AbstractWorld } from "../spec/abstract.ts";
+import type { Scope } from "../spec/scope.ts";
+import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
+import { abstractImpl } from "./abstraction.ts";
+import { INVARIANTS, type Invariant } from "./invariants.ts";
+import type { RecentRange } from "./generators.ts";
+import { formatOp, formatResult } from "./printer.ts";
+
+/** Builds the implementation under test; tests pass one that plants a bug. */
+export type KernelFactory = (scope: Scope) => Kernel;
+export const realKernel: KernelFactory = (scope) => new Kernel(scope);
+
+/** Names of the checks that are not invariants of the registry. */
+export const STEP_CHECKS = ["results", "refinement", "timestamp-monotone", "exception"] as const;
+
+export class CheckFailure extends Error {
+  constructor(
+    /** "results", "refinement", an invariant name, "timestamp-monotone" or "exception". */
+    readonly check: string,
+    /** Index of the failing command in the executed history. */
+    readonly step: number,
+    readonly detail: string,
+  ) {
+    super(`${check} failed at step ${step}: ${detail}`);
+    this.name = "CheckFailure";
+  }
+}
+
+/** Counts of what a campaign exercised. */
+export class Coverage {
+  readonly ops: Record<string, number> = {};
+  readonly results: Record<string, number> = {};
+  readonly resultsByOp: Record<string, Record<string, number>> = {};
+  readonly invariants: Record<string, number> = {};
+  commandsExecuted = 0;
+  commandsSkipped = 0;
+  /** While frozen (during shrinking), nothing is counted. */
+  frozen = false;
+
+  recordOp(op: Op, result: OpResult): void {
+    if (this.frozen) return;
+    this.commandsExecuted++;
+    this.ops[op.op] = (this.ops[op.op] ?? 0) + 1;
+    this.results[result.kr] = (this.results[result.kr] ?? 0) + 1;
+    const byOp = (this.resultsByOp[op.op] ??= {});
+    byOp[result.kr] = (byOp[result.kr] ?? 0) + 1;
+  }
+  recordInvariant(name: string): void {
+    if (!this.frozen) this.invariants[name] = (this.invariants[name] ?? 0) + 1;
+  }
+  recordSkip(): void {
+    if (!this.frozen) this.commandsSkipped++;
+  }
+}
+
+export interface LockstepOptions {
+  readonly scope: Scope;
+  readonly kernel?: KernelFactory;
+  readonly invariants?: readonly Invariant[];
+  readonly coverage?: Coverage;
+}
+
+/** One executed command with both results. */
+export interface StepRecord {
+  readonly op: Op;
+  readonly spec: OpResult;
+  readonly impl: OpResult | undefined;
+}
+
+export class Lockstep {
+  readonly spec: SpecWorld;
+  /** The spec's abstract state after the last step: generators draw arguments from it. */
+  view: AbstractWorld;
+  readonly impl: Kernel;
+  readonly history: StepRecord[] = [];
+  private readonly invariants: readonly Invariant[];
+  private readonly coverage: Coverage;
+
+  constructor(readonly options: LockstepOptions) {
+    this.spec = newSpecWorld(options.scope);
+    this.impl = (options.kernel ?? realKernel)(options.scope);
+    this.invariants = options.invariants ?? INVARIANTS;
+    this.coverage = options.coverage ?? new Coverage();
+    this.view = abstractSpec(this.spec);
+  }
+
+  /** The operation, map, addr and size of the last eight commands that took a range, newest first. */
+  recentRanges(): RecentRange[] {
+    const out: RecentRange[] = [];
+    for (let i = this.history.length - 1; i >= 0 && out.length < 8; i--) {
+      const op = this.history[i]!.op;
+      if ("addr" in op && "size" in op && "map" in op) out.push({ op: op.op, map: op.map, addr: op.addr, size: op.size });
+    }
+    return out;
+  }
+
+  /** True when the command cannot run in a sequential world (it would wait forever). */
+  blocks(op: Op): boolean {
+    return wouldBlock(this.spec, op);
+  }
+
+  skip(): void {
+    this.coverage.recordSkip();
+  }
+
+  /** Run one command on both sides and check everything; throws CheckFailure. */
+  step(op: Op): StepRecord {
+    const stepIndex = this.history.length;
+    const timestamps = this.impl.maps.map((m) => m?.timestamp);
+    let specResult: OpResult;
+    try {
+      specResult = dispatch(SPEC, this.spec, op);
+    } catch (e) {
+      throw new CheckFailure("exception", stepIndex, `${formatOp(op)} threw in the spec: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+    let implResult: OpResult;
+    try {
+      implResult = this.impl.run(op);
+    } catch (e) {
+      this.history.push({ op, spec: specResult, impl: undefined });
+      throw new CheckFailure("exception", stepIndex, `${formatOp(op)} threw in the implementation: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+    const record: StepRecord = { op, spec: specResult, impl: implResult };
+    this.history.push(record);
+    this.coverage.recordOp(op, specResult);
+
+    if (!isDeepStrictEqual(specResult, implResult))
+      throw new CheckFailure("results", stepIndex, `${formatOp(op)}: spec returned ${formatResult(specResult)}, impl returned ${formatResult(implResult)}`);
+
+    this.view = abstractSpec(this.spec);
+    const diff = diffAbstract(this.view, abstractImpl(this.impl), this.options.scope.pageSize);
+    this.coverage.recordInvariant("refinement");
+    if (diff) throw new CheckFailure("refinement", stepIndex, `after ${formatOp(op)}: ${diff}`);
+
+    for (const inv of this.invariants) {
+      this.coverage.recordInvariant(inv.name);
+      const msg = inv.check(this.impl);
+      if (msg) throw new CheckFailure(inv.name, stepIndex, `after ${formatOp(op)}: ${msg}`);
+    }
+
+    this.coverage.recordInvariant("timestamp-monotone");
+    for (let h = 0; h < timestamps.length; h++) {
+      const before = timestamps[h], map = this.impl.maps[h];
+      if (before !== undefined && map && map.timestamp < before)
+        throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${before} to ${map.timestamp}`);
+    }
+    return record;
+  }
+}
+
+/** Outcome of running a fixed command list. */
+export type ReplayOutcome =
+  | { readonly ok: true; readonly steps: number; readonly skipped: number }
+  | { readonly ok: false; readonly steps: number; readonly skipped: number; readonly check: string; readonly step: number; readonly message: string };
+
+/**
+ * Run a concrete command list in lockstep (no generator involved). Commands that would block
+ * forever are skipped, exactly as during generation.
+ */
+export function replayCommands(commands: readonly Op[], options: LockstepOptions): ReplayOutcome & { readonly history: readonly StepRecord[] } {
+  const ls = new Lockstep(options);
+  let skipped = 0;
+  try {
+    for (const op of commands) {
+      if (ls.blocks(op)) {
+        skipped++;
+        continue;
+      }
+      ls.step(op);
+    }
+    return { ok: true, steps: ls.history.length, skipped, history: ls.history };
+  } catch (e) {
+    if (e instanceof CheckFailure) return { ok: false, steps: ls.history.length, skipped, check: e.check, step: e.step, message: e.detail, history: ls.history };
+    throw e;
+  }
+}

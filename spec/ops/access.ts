@@ -1,0 +1,63 @@
+/**
+ * User memory access: read_user, write_user (vm_map_read_user / vm_map_write_user).
+ *
+ * The bytes `[addr, addr + n)` are moved exactly, not widened; but every page they touch must be
+ * mapped and allow the access (READ to read, WRITE to write), else KERN_INVALID_ADDRESS and no
+ * byte moves. A byte lives in the cell of its page, so a write is seen through every page that
+ * aliases that cell (other windows of the same memory object, in any map). Data travels as hex:
+ * read returns lower case; write accepts either case, an even number of digits.
+ */
+import { VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../constants.ts";
+import { addressLimit } from "../scope.ts";
+import type { OpHandlers } from "../vocabulary.ts";
+import { areNumbers, firstFailure, widen } from "../args.ts";
+import { mapOf, readByte, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+
+type Handlers = Pick<OpHandlers<SpecWorld>, "read_user" | "write_user">;
+
+/** KERN_INVALID_ADDRESS unless every page touched by `[addr, addr + length)` allows `access`. */
+function accessFailure(world: SpecWorld, map: SpecMap, addr: number, length: number, access: number): KernReturn | undefined {
+  const range = widen(world.scope, addr, length);
+  if (range === undefined) return "KERN_INVALID_ARGUMENT"; // unreachable: callers checked the end
+  const denied = (s: PageState) => ((s.prot & access) === access ? undefined : "KERN_INVALID_ADDRESS");
+  return firstFailure(map, range, "KERN_INVALID_ADDRESS", denied);
+}
+
+/** The page state and offset in its cell of the byte at `addr`, which is known to be mapped. */
+function locate(world: SpecWorld, map: SpecMap, addr: number): [PageState, number] {
+  const { pageSize } = world.scope;
+  return [map.pages.get(Math.floor(addr / pageSize))!, addr % pageSize];
+}
+
+export const ACCESS_HANDLERS: Handlers = {
+  read_user(world, { map: handle, addr, size }) {
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(world.scope, addr, size) || addr + size > addressLimit(world.scope))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    if (size === 0) return { kr: "KERN_SUCCESS", data: "" };
+    const failure = accessFailure(world, map, addr, size, VM_PROT_READ);
+    if (failure !== undefined) return { kr: failure };
+    let data = "";
+    for (let a = addr; a < addr + size; a++) {
+      const [page, offset] = locate(world, map, a);
+      data += readByte(world, page.cell, offset).toString(16).padStart(2, "0");
+    }
+    return { kr: "KERN_SUCCESS", data };
+  },
+
+  write_user(world, { map: handle, addr, data }) {
+    const map = mapOf(world, handle);
+    const isHex = typeof data === "string" && data.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(data);
+    if (map === null || !areNumbers(world.scope, addr) || !isHex) return { kr: "KERN_INVALID_ARGUMENT" };
+    const length = data.length / 2;
+    if (addr + length > addressLimit(world.scope)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (length === 0) return { kr: "KERN_SUCCESS" };
+    const failure = accessFailure(world, map, addr, length, VM_PROT_WRITE);
+    if (failure !== undefined) return { kr: failure };
+    for (let i = 0; i < length; i++) {
+      const [page, offset] = locate(world, map, addr + i);
+      writeByte(world, page.cell, offset, parseInt(data.slice(2 * i, 2 * i + 2), 16));
+    }
+    return { kr: "KERN_SUCCESS" };
+  },
+};

@@ -1,0 +1,123 @@
+/**
+ * Page attributes and queries: protect, inherit, behavior_set, machine_attribute, simplify,
+ * lookup. Ranges are widened to whole pages (spec/args.ts). In short:
+ *
+ * - protect needs every page of the range mapped and allowing the new protection `p` (the
+ *   prot argument without VM_PROT_COPY) within its maxProt, plus WRITE when COPY is asked;
+ *   the first page in address order that fails decides the code, and nothing changes. COPY
+ *   gives each page a private snapshot of its bytes (reference §10.10) and maxProt |= WRITE;
+ *   then setMax sets `maxProt = p` and keeps `prot & p`, otherwise `prot = p`.
+ * - inherit sets the inheritance of whatever is mapped in the range clamped to the map.
+ * - behavior_set needs the range inside the map and fully mapped, from its first page.
+ * - machine_attribute only checks its arguments and the unrounded range against the bounds.
+ * - simplify merges entries, which the spec does not have: it only checks its arguments.
+ * - lookup reports the attributes of the page holding `addr`, or null.
+ */
+import {
+  MATTR_ATTRIBUTES,
+  MATTR_VALUES,
+  VM_BEHAVIOR_RSEQNTL,
+  VM_INHERIT_NONE,
+  VM_PROT_ALL,
+  VM_PROT_COPY,
+  VM_PROT_WRITE,
+} from "../constants.ts";
+import { addressLimit } from "../scope.ts";
+import type { OpHandlers, PageAttributes } from "../vocabulary.ts";
+import { areNumbers, boundsOf, clampTo, firstFailure, mappedIn, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
+import { mapOf, snapshotCell, type PageState, type SpecWorld } from "../world.ts";
+
+type Handlers = Pick<
+  OpHandlers<SpecWorld>,
+  "protect" | "inherit" | "behavior_set" | "machine_attribute" | "simplify" | "lookup"
+>;
+
+const isOneOf = (values: readonly number[], x: number): boolean => values.includes(x);
+
+function attributesOf(s: PageState): PageAttributes {
+  const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount } = s;
+  return { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount };
+}
+
+export const ATTRIBUTE_HANDLERS: Handlers = {
+  protect(world, { map: handle, addr, size, prot, setMax }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(scope, addr, size, prot) || !onlyBits(prot, VM_PROT_ALL | VM_PROT_COPY))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    const range = widen(scope, addr, size);
+    if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    const copy = (prot & VM_PROT_COPY) !== 0;
+    const p = prot & VM_PROT_ALL;
+    // An empty range still needs its start mapped (vm_map_protect looks the start up first).
+    if (pageCount(range) === 0) return { kr: map.pages.has(range.lo) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
+    const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (s) => {
+      const allowed = s.maxProt | (copy ? VM_PROT_WRITE : 0);
+      return (p & ~allowed) === 0 ? undefined : "KERN_PROTECTION_FAILURE";
+    });
+    if (failure !== undefined) return { kr: failure };
+    for (const s of pagesOf(map, range)) {
+      if (copy) {
+        s.cell = snapshotCell(world, s.cell);
+        s.maxProt |= VM_PROT_WRITE;
+      }
+      if (setMax) {
+        s.maxProt = p;
+        s.prot &= p;
+      } else {
+        s.prot = p;
+      }
+    }
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  inherit(world, { map: handle, addr, size, inheritance }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(scope, addr, size, inheritance) || inheritance > VM_INHERIT_NONE)
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    const range = widen(scope, addr, size);
+    if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    for (const [, s] of mappedIn(map, clampTo(scope, map, range))) s.inheritance = inheritance;
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  behavior_set(world, { map: handle, addr, size, behavior }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(scope, addr, size, behavior) || behavior > VM_BEHAVIOR_RSEQNTL)
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    const range = widen(scope, addr, size);
+    if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    const bounds = boundsOf(scope, map);
+    if (range.lo < bounds.lo || range.hi > bounds.hi) return { kr: "KERN_INVALID_ADDRESS" };
+    if (!map.pages.has(range.lo) || firstFailure(map, range, "KERN_INVALID_ADDRESS") !== undefined)
+      return { kr: "KERN_INVALID_ADDRESS" };
+    for (const s of pagesOf(map, range)) s.behavior = behavior;
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  machine_attribute(world, { map: handle, addr, size, attribute, value }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(scope, addr, size, attribute, value)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (!isOneOf(MATTR_ATTRIBUTES, attribute) || !isOneOf(MATTR_VALUES, value) || addr + size > addressLimit(scope))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    if (addr < map.min || addr + size > map.max) return { kr: "KERN_INVALID_ADDRESS" };
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  simplify(world, { map: handle, addr }) {
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(world.scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  lookup(world, { map: handle, addr }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    if (map === null || !areNumbers(scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
+    const s = map.pages.get(Math.floor(addr / scope.pageSize));
+    return { kr: "KERN_SUCCESS", page: s === undefined ? null : attributesOf(s) };
+  },
+};

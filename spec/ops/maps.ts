@@ -1,0 +1,52 @@
+/**
+ * Maps and memory objects: create, reference, deallocate, object_create.
+ *
+ * - create(min, max): `min` an address, `max` an integer in [0, 2^W] (a map may end at the top of
+ *   the address space), both page-aligned, `min ≤ max`; else KERN_INVALID_ARGUMENT. The new map
+ *   is empty with one reference; its handle is the number of maps created before it.
+ * - reference(map): one more reference. deallocate(map): one less; the last one destroys the
+ *   map with every mapping and wiring in it (nobody is left to release kernel wirings), and
+ *   the handle becomes NULL. Both: NULL map → KERN_INVALID_ARGUMENT.
+ * - object_create(size): a memory object of `round(size) / pageSize` fresh zero cells; size not
+ *   a number, 0, or over `maxObjectPages` pages → KERN_INVALID_ARGUMENT. Objects live forever.
+ */
+import type { OpHandlers } from "../vocabulary.ts";
+import { addressLimit, isAddress, isPageAligned, roundPage } from "../scope.ts";
+import { freshCell, mapOf, type SpecWorld } from "../world.ts";
+
+type Handlers = Pick<OpHandlers<SpecWorld>, "create" | "reference" | "deallocate" | "object_create">;
+
+export const MAP_HANDLERS: Handlers = {
+  create(world, { min, max }) {
+    const { scope } = world;
+    const maxIsBound = Number.isInteger(max) && max >= 0 && max <= addressLimit(scope);
+    if (!isAddress(scope, min) || !maxIsBound) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (!isPageAligned(scope, min) || !isPageAligned(scope, max) || min > max) return { kr: "KERN_INVALID_ARGUMENT" };
+    world.maps.push({ min, max, refCount: 1, pages: new Map() });
+    return { kr: "KERN_SUCCESS", map: world.maps.length - 1 };
+  },
+
+  reference(world, { map: handle }) {
+    const map = mapOf(world, handle);
+    if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
+    map.refCount += 1;
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  deallocate(world, { map: handle }) {
+    const map = mapOf(world, handle);
+    if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
+    map.refCount -= 1;
+    if (map.refCount === 0) world.maps[handle] = null;
+    return { kr: "KERN_SUCCESS" };
+  },
+
+  object_create(world, { size }) {
+    const { scope } = world;
+    if (!isAddress(scope, size) || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
+    const pages = roundPage(scope, size) / scope.pageSize;
+    if (pages > scope.maxObjectPages) return { kr: "KERN_INVALID_ARGUMENT" };
+    world.objects.push(Array.from({ length: pages }, () => freshCell(world)));
+    return { kr: "KERN_SUCCESS", object: world.objects.length - 1 };
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * The state of the spec: a world of maps, shared memory objects and cells.
+ *
+ * - A cell is an abstract page of bytes, named by a number from a counter (so runs are
+ *   deterministic). The cell store holds the bytes of cells that were ever written; a cell it
+ *   does not hold is all zero.
+ * - A memory object is an array of cells, one per page; every mapping of a window of it
+ *   aliases those cells, so a write through one mapping is seen through all of them.
+ * - A map is `[min, max)` plus a partial function from page numbers to page states. Nothing
+ *   else exists here: no entries, hints, VM objects, shadow chains, page tables or TLBs.
+ *   Copying snapshots bytes into fresh cells; sharing aliases cells.
+ */
+import { CellNumbering, type AbstractWorld } from "./abstract.ts";
+import type { Scope } from "./scope.ts";
+
+/** The name of a cell. */
+export type CellId = number;
+/** `address / pageSize`. Page numbers, never addresses, index a map's pages. */
+export type PageNumber = number;
+
+/** Everything the spec knows about one mapped page. */
+export interface PageState {
+  cell: CellId;
+  prot: number;
+  maxProt: number;
+  inheritance: number;
+  behavior: number;
+  alias: number;
+  /** Kernel wirings plus one for all user wirings together. */
+  wiredCount: number;
+  /** Nested user wirings. */
+  userWiredCount: number;
+}
+
+export interface SpecMap {
+  /** Lowest address of the map, page-aligned. */
+  readonly min: number;
+  /** One past the highest address of the map, page-aligned (may be 2^W). */
+  readonly max: number;
+  refCount: number;
+  readonly pages: Map<PageNumber, PageState>;
+}
+
+export interface SpecWorld {
+  readonly scope: Scope;
+  /** Index = map handle; null once the last reference was dropped. */
+  readonly maps: (SpecMap | null)[];
+  /** Index = memory object handle; the cell of each of its pages. */
+  readonly objects: (readonly CellId[])[];
+  /** Bytes of the cells that were written; absent = all zero. */
+  readonly cells: Map<CellId, Uint8Array>;
+  /** The next fresh cell id. */
+  nextCell: CellId;
+}
+
+export function newSpecWorld(scope: Scope): SpecWorld {
+  return { scope, maps: [], objects: [], cells: new Map(), nextCell: 0 };
+}
+
+/** The live map named by `handle`, or null for a NULL map (never existed, destroyed, not a handle). */
+export function mapOf(world: SpecWorld, handle: number): SpecMap | null {
+  return Number.isInteger(handle) ? (world.maps[handle] ?? null) : null;
+}
+
+/** The cells of memory object `handle`, or undefined when it is not a memory object handle. */
+export function objectOf(world: SpecWorld, handle: number): readonly CellId[] | undefined {
+  return Number.isInteger(handle) ? world.objects[handle] : undefined;
+}
+
+/** A fresh cell, all zero. */
+export function freshCell(world: SpecWorld): CellId {
+  return world.nextCell++;
+}
+
+/** A fresh cell holding a copy of the bytes of `cell` (a private snapshot). */
+export function snapshotCell(world: SpecWorld, cell: CellId): CellId {
+  const copy = freshCell(world);
+  const bytes = world.cells.get(cell);
+  if (bytes !== undefined) world.cells.set(copy, bytes.slice());
+  return copy;
+}
+
+/** The byte at `offset` in `cell`. */
+export function readByte(world: SpecWorld, cell: CellId, offset: number): number {
+  return world.cells.get(cell)?.[offset] ?? 0;
+}
+
+/** Stores `value` at `offset` in `cell`; every page aliasing the cell sees it. */
+export function writeByte(world: SpecWorld, cell: CellId, offset: number, value: number): void {
+  let bytes = world.cells.get(cell);
+  if (bytes === undefined) {
+    bytes = new Uint8Array(world.scope.pageSize);
+    world.cells.set(cell, bytes);
+  }
+  bytes[offset] = value;
+}
+
+/** The mapped pages of `map` in ascending page order. */
+export function sortedPages(map: SpecMap): [PageNumber, PageState][] {
+  return [...map.pages].sort((a, b) => a[0] - b[0]);
+}
+
+/** A deep copy; bytes of cells that no object or page refers to any more are dropped. */
+export function cloneSpecWorld(world: SpecWorld): SpecWorld {
+  const cells = new Map<CellId, Uint8Array>();
+  const keep = (cell: CellId): void => {
+    const bytes = world.cells.get(cell);
+    if (bytes !== undefined) cells.set(cell, bytes.slice());
+  };
+  const objects = world.objects.map((object) => {
+    object.forEach(keep);
+    return [...object];
+  });
+  const maps = world.maps.map((map) => {
+    if (map === null) return null;
+    const pages = new Map<PageNumber, PageState>();
+    for (const [page, state] of map.pages) {
+      keep(state.cell);
+      pages.set(page, { ...state });
+    }
+    return { min: map.min, max: map.max, refCount: map.refCount, pages };
+  });
+  return { scope: world.scope, maps, objects, cells, nextCell: world.nextCell };
+}
+
+/**
+ * The canonical abstract form (spec/abstract.ts): memory objects in handle order page by page,
+ * then maps in handle order with their pages ascending; cells are numbered in that visiting
+ * order, so two pages alias iff they get the same number.
+ */
+export function abstractSpec(world: SpecWorld): AbstractWorld {
+  const numbering = new CellNumbering();
+  const number = (cell: CellId): number => numbering.number(cell, () => world.cells.get(cell));
+  const objects = world.objects.map((object) => object.map(number));
+  const maps = world.maps.map((map) =>
+    map === null
+      ? null
+      : {
+          min: map.min,
+          max: map.max,
+          refCount: map.refCount,
+          pages: sortedPages(map).map(([page, s]) => ({
+            page,
+            cell: number(s.cell),
+            prot: s.prot,
+            maxProt: s.maxProt,
+            inheritance: s.inheritance,
+            behavior: s.behavior,
+            alias: s.alias,
+            wiredCount: s.wiredCount,
+            userWiredCount: s.userWiredCount,
+          })),
+        },
+  );
+  return { maps, objects, cells: numbering.cells };
+}
+
+/** Kernel wirings of a page: `wiredCount` minus the one wiring all user wirings share. */
+export const kernelWirings = (state: PageState): number => state.wiredCount - (state.userWiredCount > 0 ? 1 : 0);

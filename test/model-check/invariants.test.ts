@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { Kernel } from "../../impl/kernel.ts";
+import { newEntry, type VmMapEntry } from "../../impl/map/entry.ts";
+import type { VmMap } from "../../impl/map/vm-map.ts";
+import { INVARIANTS } from "../../model-check/invariants.ts";
+import type { Scope } from "../../spec/scope.ts";
+import type { Op } from "../../spec/vocabulary.ts";
+
+const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16 };
+const ps = scope.pageSize;
+const MIN = 0x1000;
+
+/** A healthy kernel: one map with three entries at min (rw, r, object window), one wired, one hole. */
+function healthy(): { k: Kernel; map: VmMap; entries: VmMapEntry[] } {
+  const k = new Kernel(scope);
+  const ops: Op[] = [
+    { op: "create", min: MIN, max: MIN + 32 * ps },
+    { op: "object_create", size: 4 * ps },
+    { op: "enter", map: 0, addr: MIN, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+    { op: "enter", map: 0, addr: MIN + 2 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 1, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+    { op: "enter", map: 0, addr: MIN + 8 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 3, inheritance: 0, source: { kind: "object", object: 0, offset: ps } },
+    { op: "wire", map: 0, addr: MIN, size: 2 * ps, access: 1, user: true },
+    { op: "write_user", map: 0, addr: MIN + 8 * ps + 3, data: "abcdef" },
+  ];
+  for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
+  const map = k.maps[0]!;
+  const entries: VmMapEntry[] = [];
+  for (let e = map.store.header.next; e !== map.store.header; e = e.next) entries.push(e);
+  expect(entries.length).toBe(3);
+  return { k, map, entries };
+}
+
+/** For every invariant: a corruption of a healthy state that it must report. */
+const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
+  "list-structure": ({ entries }) => { entries[1]!.prev = entries[1]!; },
+  "header-bounds": ({ map }) => { map.store.header.start += ps; },
+  "entry-aligned": ({ entries }) => { entries[2]!.end += 1; },
+  "entries-ordered": ({ entries }) => { entries[0]!.end = entries[1]!.start + ps; },
+  "entries-in-bounds": ({ entries }) => { entries[0]!.start = MIN - ps; },
+  "nentries-count": ({ map }) => { map.store.nentries += 1; },
+  "size-accounting": ({ map }) => { map.size += ps; },
+  "search-tree": ({ entries }) => { entries[2]!.maxGap += ps; },
+  "hint-valid": ({ map }) => { map.hint = newEntry(MIN, MIN + ps, { ...map.store.header.next }); },
+  "first-free-valid": ({ map }) => { map.firstFree = map.store.header; },
+  "hint-independence": ({ map }) => {
+    // A lookup that trusts the hint without checking that the address is inside it.
+    const honest = map.lookupEntry.bind(map);
+    map.lookupEntry = (addr: number) => (map.hint !== map.store.header ? { found: true, entry: map.hint } : honest(addr));
+  },
+  "wire-count-bounds": ({ entries }) => { entries[0]!.wiredCount = scope.maxWireCount + 1; },
+  "user-wire-implies-wired": ({ entries }) => { entries[0]!.wiredCount = 0; },
+  "wired-resident": ({ entries }) => { entries[0]!.object!.pages.delete(entries[0]!.offset / ps + 1); },
+  "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
+  "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
+  "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
+  "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
+  "map-references": ({ map }) => { map.refCount = 0; },
+};
+
+describe("invariant registry", () => {
+  it("holds on a healthy state", () => {
+    const h = healthy();
+    for (const inv of INVARIANTS) expect(inv.check(h.k), inv.name).toBeUndefined();
+  });
+
+  it("has a corruption test for every invariant", () => {
+    expect(Object.keys(CORRUPTIONS).sort()).toEqual(INVARIANTS.map((i) => i.name).sort());
+  });
+
+  for (const inv of INVARIANTS) {
+    it(`reports ${inv.name} (${inv.ref}) when it is broken`, () => {
+      const h = healthy();
+      CORRUPTIONS[inv.name]!(h);
+      expect(inv.check(h.k)).toMatch(/\S/);
+    });
+  }
+});

@@ -1,0 +1,344 @@
+/**
+ * Properties of the whole spec: bad input never throws, returns the contract's code and changes
+ * nothing; every result code is one the vocabulary lists; failures change nothing; the state
+ * invariants hold after any command sequence; runs are deterministic and clones replay alike.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  abstractSpec,
+  cloneSpecWorld,
+  dispatch,
+  newSpecWorld,
+  OP_NAMES,
+  SPEC,
+  VOCABULARY,
+  VM_MAP_REMOVE_KUNWIRE,
+  VM_PROT_ALL,
+  VM_PROT_COPY,
+  VM_PROT_READ,
+  wouldBlock,
+  type AbstractWorld,
+  type KernReturn,
+  type Op,
+  type OpName,
+  type SpecWorld,
+} from "../../spec/index.ts";
+import { cmd, P, run, SMALL, TOP } from "./helpers.ts";
+
+/**
+ * Map 0 over the whole space: anonymous [0, 4P) with a user wiring on page 0 and a kernel
+ * wiring on page 1, a window of object 0 at [8P, 10P), some bytes. Map 1 over [4P, 32P).
+ */
+function populated(): SpecWorld {
+  const world = newSpecWorld(SMALL);
+  run(world, "create", { min: 0, max: TOP });
+  run(world, "create", { min: 4 * P, max: 32 * P });
+  run(world, "object_create", { size: 4 * P });
+  run(world, "enter", { addr: 0, size: 4 * P });
+  run(world, "enter", { addr: 8 * P, size: 2 * P, source: { kind: "object", object: 0, offset: P } });
+  run(world, "enter", { map: 1, addr: 4 * P, size: 2 * P });
+  run(world, "wire", { addr: 0, size: P, user: true });
+  run(world, "wire", { addr: P, size: P, user: false });
+  run(world, "write_user", { addr: P - 1, data: "0102" });
+  run(world, "write_user", { addr: 8 * P, data: "03" });
+  return world;
+}
+
+/** A valid command per operation, which succeeds on {@link populated}. */
+const VALID: { [K in OpName]: Op } = {
+  create: cmd("create", { min: 0, max: 4 * P }),
+  reference: cmd("reference", { map: 1 }),
+  deallocate: cmd("deallocate", { map: 1 }),
+  object_create: cmd("object_create", { size: P }),
+  enter: cmd("enter", { addr: 16 * P, size: P, source: { kind: "object", object: 0, offset: 0 } }),
+  find_space: cmd("find_space", { size: P }),
+  remove: cmd("remove", { addr: 0, size: 4 * P, flags: VM_MAP_REMOVE_KUNWIRE }),
+  protect: cmd("protect", { addr: 0, size: 2 * P, prot: VM_PROT_READ | VM_PROT_COPY }),
+  inherit: cmd("inherit", { addr: 0, size: 4 * P, inheritance: 0 }),
+  behavior_set: cmd("behavior_set", { addr: 0, size: 4 * P, behavior: 2 }),
+  machine_attribute: cmd("machine_attribute", { addr: 0, size: P, attribute: 1, value: 6 }),
+  wire: cmd("wire", { addr: 0, size: 4 * P, access: VM_PROT_READ, user: true }),
+  unwire: cmd("unwire", { addr: 0, size: P, user: true }),
+  simplify: cmd("simplify", { addr: P }),
+  lookup: cmd("lookup", { addr: P }),
+  read_user: cmd("read_user", { addr: 0, size: 8 }),
+  write_user: cmd("write_user", { addr: 0, data: "ff" }),
+};
+
+/** The numeric arguments of each operation ("source.x" = a field of the memory source). */
+const NUMERIC: { [K in OpName]: readonly string[] } = {
+  create: ["min", "max"],
+  reference: ["map"],
+  deallocate: ["map"],
+  object_create: ["size"],
+  enter: ["map", "addr", "size", "mask", "alias", "cur", "max", "inheritance", "source.offset", "source.object"],
+  find_space: ["map", "size", "mask"],
+  remove: ["map", "addr", "size", "flags"],
+  protect: ["map", "addr", "size", "prot"],
+  inherit: ["map", "addr", "size", "inheritance"],
+  behavior_set: ["map", "addr", "size", "behavior"],
+  machine_attribute: ["map", "addr", "size", "attribute", "value"],
+  wire: ["map", "addr", "size", "access"],
+  unwire: ["map", "addr", "size"],
+  simplify: ["map", "addr"],
+  lookup: ["map", "addr"],
+  read_user: ["map", "addr", "size"],
+  write_user: ["map", "addr"],
+};
+
+const BAD_NUMBERS = [NaN, -1, -P, 0.5, P + 0.25, TOP, TOP + P, 2 ** 60, Infinity, -Infinity];
+
+function corrupt(op: Op, fields: readonly string[], value: (field: string) => number): Op {
+  const copy = structuredClone(op) as Record<string, unknown> & { source?: Record<string, unknown> };
+  for (const field of fields) {
+    if (field.startsWith("source.")) copy.source![field.slice(7)] = value(field);
+    else copy[field] = value(field);
+  }
+  return copy as unknown as Op;
+}
+
+/** The code the contract gives when exactly `fields` hold bad numbers. */
+function expectedCode(name: OpName, fields: readonly string[]): KernReturn {
+  if (fields.includes("map") && (name === "wire" || name === "unwire")) return "KERN_INVALID_TASK";
+  if (fields.every((f) => f === "source.object")) return "KERN_INVALID_OBJECT";
+  return "KERN_INVALID_ARGUMENT";
+}
+
+/** Runs `op`; asserts it does not throw, returns `code` and leaves the abstract world as it was. */
+function expectRejected(world: SpecWorld, op: Op, code: KernReturn): void {
+  const before = abstractSpec(world);
+  let kr: KernReturn | undefined;
+  expect(() => (kr = dispatch(SPEC, world, op).kr), JSON.stringify(op)).not.toThrow();
+  expect(kr, JSON.stringify(op)).toBe(code);
+  expect(abstractSpec(world), JSON.stringify(op)).toEqual(before);
+  expect(wouldBlock(world, op)).toBe(false);
+}
+
+describe("bad input", () => {
+  it("the valid commands succeed on the fixture (so a rejection below is due to the bad input)", () => {
+    for (const name of OP_NAMES) expect(dispatch(SPEC, populated(), VALID[name]).kr, name).toBe("KERN_SUCCESS");
+  });
+
+  it("bad numbers in any arguments return the contract code, never throw and change nothing", () => {
+    const world = populated();
+    const arbitrary = fc
+      .constantFrom(...OP_NAMES)
+      .chain((name) =>
+        fc.record({
+          name: fc.constant(name),
+          fields: fc.subarray([...NUMERIC[name]], { minLength: 1 }),
+          values: fc.func(fc.constantFrom(...BAD_NUMBERS)),
+        }),
+      );
+    fc.assert(
+      fc.property(arbitrary, ({ name, fields, values }) => {
+        // max = 2^W is a valid map bound, the only number in [0, 2^W] that an address is not.
+        const value = (f: string) => (name === "create" && f === "max" && values(f) === TOP ? NaN : values(f));
+        expectRejected(world, corrupt(VALID[name], fields, value), expectedCode(name, fields));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("ranges whose end passes 2^W are KERN_INVALID_ARGUMENT for every operation taking a range", () => {
+    const world = populated();
+    const ranged = ["remove", "protect", "inherit", "behavior_set", "machine_attribute", "wire", "unwire", "read_user", "enter"] as const;
+    // Aligned starts, so that enter's `trunc(addr) + round(size)` wraps exactly when the end does.
+    const wrapping = fc
+      .integer({ min: 1, max: TOP / P - 1 })
+      .chain((page) => fc.record({ addr: fc.constant(page * P), size: fc.integer({ min: TOP - page * P + 1, max: TOP - 1 }) }))
+      .filter(({ addr, size }) => addr + size > TOP);
+    fc.assert(
+      fc.property(fc.constantFrom(...ranged), wrapping, (name, range) => {
+        expectRejected(world, { ...VALID[name], ...range } as Op, "KERN_INVALID_ARGUMENT");
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), (back, length) => {
+        fc.pre(length > back);
+        expectRejected(world, cmd("write_user", { addr: TOP - back, data: "00".repeat(length) }), "KERN_INVALID_ARGUMENT");
+      }),
+    );
+  });
+
+  it.each<[string, Op, KernReturn]>([
+    ["create with unaligned min", cmd("create", { min: P / 2, max: 4 * P }), "KERN_INVALID_ARGUMENT"],
+    ["create with unaligned max", cmd("create", { min: 0, max: 4 * P - 1 }), "KERN_INVALID_ARGUMENT"],
+    ["create with reversed bounds", cmd("create", { min: 4 * P, max: 2 * P }), "KERN_INVALID_ARGUMENT"],
+    ["object_create with size 0", cmd("object_create", { size: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["object_create over maxObjectPages", cmd("object_create", { size: 17 * P }), "KERN_INVALID_ARGUMENT"],
+    ["enter with mask 2", cmd("enter", { addr: 16 * P, mask: 2 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with mask P", cmd("enter", { addr: 16 * P, mask: P }), "KERN_INVALID_ARGUMENT"],
+    ["enter with cur 8", cmd("enter", { addr: 16 * P, cur: 8 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with max 0x17", cmd("enter", { addr: 16 * P, max: VM_PROT_ALL | VM_PROT_COPY }), "KERN_INVALID_ARGUMENT"],
+    ["enter with cur ⊄ max", cmd("enter", { addr: 16 * P, cur: 4, max: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with inheritance 3", cmd("enter", { addr: 16 * P, inheritance: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with alias 256", cmd("enter", { addr: 16 * P, alias: 256 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with size 0", cmd("enter", { addr: 16 * P, size: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["enter with an unaligned offset", cmd("enter", { addr: 16 * P, source: { kind: "object", object: 0, offset: 1 } }), "KERN_INVALID_ARGUMENT"],
+    ["enter past the object", cmd("enter", { addr: 16 * P, size: 2 * P, source: { kind: "object", object: 0, offset: 3 * P } }), "KERN_INVALID_ARGUMENT"],
+    ["enter of an unknown object", cmd("enter", { addr: 16 * P, source: { kind: "object", object: 1, offset: 0 } }), "KERN_INVALID_OBJECT"],
+    ["find_space with mask 6", cmd("find_space", { mask: 6 }), "KERN_INVALID_ARGUMENT"],
+    ["find_space with size 0", cmd("find_space", { size: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["remove with flag 8", cmd("remove", { flags: 8 }), "KERN_INVALID_ARGUMENT"],
+    ["remove with flags 0x11", cmd("remove", { flags: 0x11 }), "KERN_INVALID_ARGUMENT"],
+    ["protect with bit 8", cmd("protect", { prot: 8 }), "KERN_INVALID_ARGUMENT"],
+    ["protect with bit 0x20", cmd("protect", { prot: 0x21 }), "KERN_INVALID_ARGUMENT"],
+    ["inherit with 3", cmd("inherit", { inheritance: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["behavior_set with 4", cmd("behavior_set", { behavior: 4 }), "KERN_INVALID_ARGUMENT"],
+    ["machine_attribute with attribute 0", cmd("machine_attribute", { attribute: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["machine_attribute with value 5", cmd("machine_attribute", { value: 5 }), "KERN_INVALID_ARGUMENT"],
+    ["wire with access 8", cmd("wire", { access: 8 }), "KERN_INVALID_ARGUMENT"],
+    ["wire of a NULL map with bad numbers", cmd("wire", { map: 7, access: 8, addr: NaN }), "KERN_INVALID_TASK"],
+    ["write_user with odd data", cmd("write_user", { data: "123" }), "KERN_INVALID_ARGUMENT"],
+    ["write_user with non-hex data", cmd("write_user", { data: "0x" }), "KERN_INVALID_ARGUMENT"],
+    ["write_user with spaces", cmd("write_user", { data: "00 1" }), "KERN_INVALID_ARGUMENT"],
+  ])("%s is rejected with the contract code and changes nothing", (_, op, code) => {
+    expectRejected(populated(), op, code);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Random command sequences.
+
+/** Mostly `good`, sometimes a bad number or an edge value. */
+const mostly = (good: fc.Arbitrary<number>) =>
+  fc.oneof(
+    { weight: 60, arbitrary: good },
+    { weight: 1, arbitrary: fc.constantFrom(NaN, -1, 0.5, TOP, TOP - 1, TOP - P, 2 ** 60) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: TOP - 1 }) },
+  );
+const address = mostly(
+  fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: 0, max: 8 }).map((i) => i * P) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 40 }).map((i) => i * P) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 * P }) },
+  ),
+);
+const size = mostly(
+  fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 6 }).map((i) => i * P) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 6 * P }) },
+  ),
+);
+const upTo = (max: number) => mostly(fc.integer({ min: 0, max }));
+const handle = mostly(fc.constantFrom(0, 0, 0, 1, 1, 2, 3));
+const mask = mostly(fc.constantFrom(0, 1, P - 1, 2 * P - 1, 4 * P - 1));
+const range = { map: handle, addr: address, size };
+
+const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant("create"), min: address, max: fc.oneof(address, fc.constant(TOP)) }),
+  fc.record({ op: fc.constant("reference"), map: handle }),
+  fc.record({ op: fc.constant("deallocate"), map: handle }),
+  fc.record({ op: fc.constant("object_create"), size }),
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant("enter"),
+      ...range,
+      mask,
+      anywhere: fc.boolean(),
+      alias: upTo(256),
+      cur: mostly(fc.constantFrom(0, 1, 3, 3, 5, 7)),
+      max: mostly(fc.constantFrom(VM_PROT_ALL, VM_PROT_ALL, VM_PROT_ALL, 3, 1)),
+      inheritance: mostly(fc.constantFrom(0, 1, 2)),
+      source: fc.oneof(
+        fc.constant({ kind: "anonymous" as const }),
+        fc.record({ kind: fc.constant("object" as const), object: handle, offset: size }),
+      ),
+    }),
+  },
+  fc.record({ op: fc.constant("find_space"), map: handle, size, mask }),
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("remove"), ...range, flags: mostly(fc.constantFrom(0, 1, 2, 4, 5, 6, 7, 8)) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant("protect"), ...range, prot: mostly(fc.constantFrom(0, 1, 3, 5, 7, 0x11, 0x13, 0x17, 8)), setMax: fc.boolean() }),
+  },
+  fc.record({ op: fc.constant("inherit"), ...range, inheritance: upTo(3) }),
+  fc.record({ op: fc.constant("behavior_set"), ...range, behavior: upTo(4) }),
+  fc.record({ op: fc.constant("machine_attribute"), ...range, attribute: mostly(fc.constantFrom(1, 2, 4, 3)), value: upTo(11) }),
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("wire"), ...range, access: mostly(fc.constantFrom(0, 0, 1, 3, 7)), user: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("unwire"), ...range, user: fc.boolean() }) },
+  fc.record({ op: fc.constant("simplify"), map: handle, addr: address }),
+  fc.record({ op: fc.constant("lookup"), map: handle, addr: address }),
+  fc.record({ op: fc.constant("read_user"), ...range }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("write_user"),
+      map: handle,
+      addr: address,
+      data: fc.oneof(fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF"), maxLength: 8 }), fc.string({ maxLength: 3 })),
+    }),
+  },
+) as fc.Arbitrary<Op>;
+
+/** The state invariants every reachable world satisfies. */
+function checkInvariants(a: AbstractWorld): void {
+  const { pageSize, maxWireCount } = SMALL;
+  for (const map of a.maps) {
+    if (map === null) continue;
+    expect(map.refCount).toBeGreaterThanOrEqual(1);
+    for (const p of map.pages) {
+      expect(p.page * pageSize).toBeGreaterThanOrEqual(map.min);
+      expect((p.page + 1) * pageSize).toBeLessThanOrEqual(map.max);
+      expect(p.prot & ~p.maxProt).toBe(0);
+      expect(p.maxProt & ~VM_PROT_ALL).toBe(0);
+      expect(p.inheritance).toBeLessThanOrEqual(2);
+      expect(p.behavior).toBeLessThanOrEqual(3);
+      expect(p.alias).toBeLessThanOrEqual(255);
+      expect(p.userWiredCount).toBeGreaterThanOrEqual(0);
+      expect(p.userWiredCount).toBeLessThanOrEqual(maxWireCount);
+      expect(p.wiredCount).toBeLessThanOrEqual(maxWireCount);
+      expect(p.wiredCount).toBeGreaterThanOrEqual(p.userWiredCount > 0 ? 1 : 0);
+    }
+  }
+}
+
+describe("random command sequences", () => {
+  it("never throw, return listed codes, change nothing on failure and keep the invariants", () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryOp, { maxLength: 30 }), (ops) => {
+        const world = populated();
+        for (const op of ops) {
+          if (wouldBlock(world, op)) {
+            expect(op.op).toBe("remove");
+            continue;
+          }
+          const before = abstractSpec(world);
+          const result = dispatch(SPEC, world, op);
+          expect(VOCABULARY[op.op].codes, JSON.stringify([op, result])).toContain(result.kr);
+          const after = abstractSpec(world);
+          if (result.kr !== "KERN_SUCCESS" || op.op === "lookup" || op.op === "read_user" || op.op === "simplify")
+            expect(after, JSON.stringify(op)).toEqual(before);
+          checkInvariants(after);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("are deterministic, and a clone replays the rest of a run exactly", () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryOp, { maxLength: 30 }), fc.nat(30), (ops, cut) => {
+        const applicable = (w: SpecWorld, op: Op) => !wouldBlock(w, op);
+        const a = populated(), b = populated();
+        const resultsA = ops.map((op) => (applicable(a, op) ? dispatch(SPEC, a, op) : null));
+        const resultsB: unknown[] = [];
+        let c: SpecWorld | undefined;
+        ops.forEach((op, i) => {
+          if (i === cut) c = cloneSpecWorld(b);
+          resultsB.push(applicable(b, op) ? dispatch(SPEC, b, op) : null);
+        });
+        expect(resultsB).toEqual(resultsA);
+        expect(abstractSpec(b)).toEqual(abstractSpec(a));
+        if (c !== undefined) {
+          for (const op of ops.slice(cut)) if (applicable(c, op)) dispatch(SPEC, c, op);
+          expect(abstractSpec(c)).toEqual(abstractSpec(a));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
