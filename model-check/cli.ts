@@ -16,7 +16,7 @@ import { INVARIANT_NAMES } from "./invariants.ts";
 import { replayCommands } from "./lockstep.ts";
 import { formatOp, formatResult } from "./printer.ts";
 
-export const DEFAULT_CHECK = { runs: 300, maxCommands: 40, seed: 1 } as const;
+export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]

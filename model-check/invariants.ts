@@ -93,12 +93,14 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "header-bounds",
     ref: "§6.1 #2",
-    description: "The header holds the map's bounds: header.start = min_offset, header.end = max_offset, and min ≤ max.",
+    description: "The header holds the map's bounds (header.start = min_offset, header.end = max_offset): page-aligned, min ≤ max ≤ 2^W. Refinement compares them with the bounds the map was created with.",
     check: (k) =>
       eachMap(k, (map, h) => {
         const hd = map.store.header;
-        if (hd.start !== map.min || hd.end !== map.max) return `map ${h}: header [${hexAddr(hd.start)}, ${hexAddr(hd.end)}) differs from bounds [${hexAddr(map.min)}, ${hexAddr(map.max)})`;
-        return map.min <= map.max ? undefined : `map ${h}: min ${hexAddr(map.min)} > max ${hexAddr(map.max)}`;
+        const ps = k.scope.pageSize;
+        if (hd.start % ps !== 0 || hd.end % ps !== 0) return `map ${h}: header bounds [${hexAddr(hd.start)}, ${hexAddr(hd.end)}) not page-aligned`;
+        if (hd.start > hd.end) return `map ${h}: min ${hexAddr(hd.start)} > max ${hexAddr(hd.end)}`;
+        return hd.end <= 2 ** k.scope.addressBits ? undefined : `map ${h}: max ${hexAddr(hd.end)} beyond 2^W`;
       }),
   },
   {

@@ -3,7 +3,7 @@
  * each returns a sentence naming the first violated property, or undefined. They walk everything
  * (O(n)); tests and debugging use them, operations never do.
  *
- * Properties (reference §6): the entry store is consistent (list, tree, gap annotations); entries
+ * Properties (reference §6): the header holds the bounds; the entry store is consistent (list, tree, gap annotations); entries
  * are page-aligned, ordered and inside the bounds; `size` is the sum of the entry sizes; `hint` is
  * the header or a live entry; `firstFree` is the last entry of the gap-free run from `min` (or the
  * header); `protection ⊆ maxProtection`; wire counters within MAX_WIRE_COUNT with
@@ -23,6 +23,8 @@ export function checkMap(map: VmMap): string | undefined {
   const storeProblem = map.store.validate();
   if (storeProblem !== undefined) return `store: ${storeProblem}`;
   const header = map.store.header;
+  if (header.start !== map.min || header.end !== map.max)
+    return `header [${hex(header.start)}, ${hex(header.end)}) differs from the bounds [${hex(map.min)}, ${hex(map.max)})`;
   const ps = map.pageSize;
   const maxWire = map.host.scope.maxWireCount;
   let size = 0;

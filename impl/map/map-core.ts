@@ -43,12 +43,17 @@ export class VmMapCore {
   timestamp = 0;
   refCount = 1;
   readonly pageSize: number;
+  /** The bounds, kept apart from the header's copy so that a corrupted header is detectable. */
+  private readonly minOffset: number;
+  private readonly maxOffset: number;
 
   constructor(
     readonly host: MapHost,
     min: number,
     max: number,
   ) {
+    this.minOffset = min;
+    this.maxOffset = max;
     this.store = new EntryStore(min, max);
     this.hint = this.store.header;
     this.firstFree = this.store.header;
@@ -58,13 +63,13 @@ export class VmMapCore {
   get header(): VmMapEntry {
     return this.store.header;
   }
-  /** `min_offset`. */
+  /** `min_offset` (the header's `start` holds the same value). */
   get min(): number {
-    return this.store.header.start;
+    return this.minOffset;
   }
-  /** `max_offset`. */
+  /** `max_offset` (the header's `end` holds the same value). */
   get max(): number {
-    return this.store.header.end;
+    return this.maxOffset;
   }
   get nentries(): number {
     return this.store.nentries;

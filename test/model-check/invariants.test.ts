@@ -33,7 +33,7 @@ function healthy(): { k: Kernel; map: VmMap; entries: VmMapEntry[] } {
 /** For every invariant: a corruption of a healthy state that it must report. */
 const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "list-structure": ({ entries }) => { entries[1]!.prev = entries[1]!; },
-  "header-bounds": ({ map }) => { map.store.header.start += ps; },
+  "header-bounds": ({ map }) => { map.store.header.start = map.store.header.end + ps; },
   "entry-aligned": ({ entries }) => { entries[2]!.end += 1; },
   "entries-ordered": ({ entries }) => { entries[0]!.end = entries[1]!.start + ps; },
   "entries-in-bounds": ({ entries }) => { entries[0]!.start = MIN - ps; },

@@ -25,10 +25,12 @@ class ClipStartOffByOne extends VmMap {
   }
 }
 
-/** clip_end splits one page too low: the last page of the range is left out. */
-class ClipEndOffByOne extends VmMap {
+/** clip_end gives the new upper entry the lower entry's object offset: it maps the wrong bytes. */
+class ClipEndOffsetNotAdvanced extends VmMap {
   override clipEnd(e: VmMapEntry, a: number): void {
-    super.clipEnd(e, a - this.pageSize > e.start ? a - this.pageSize : a);
+    const offset = e.offset;
+    super.clipEnd(e, a);
+    if (a < e.next.end && e.next.start === a && e.next.object !== null) e.next.offset = offset;
   }
 }
 
@@ -134,7 +136,7 @@ class KunwireIgnored extends VmMap {
 
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne) },
-  "clip-end-off-by-one": { description: "clip_end splits one page too low", kernel: withMap(ClipEndOffByOne) },
+  "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced) },
   "coalesce-ignores-protection": { description: "enter coalesces with a neighbour whose protections differ", kernel: withMap(CoalesceIgnoresProtection) },
   "first-free-stale-on-remove": { description: "first_free not updated when an entry is deleted", kernel: withMap(FirstFreeNotUpdatedOnRemove) },
   "hint-left-on-deleted-entry": { description: "the hint is left on a deleted entry", kernel: withMap(HintLeftOnDeletedEntry) },
