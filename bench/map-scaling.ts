@@ -231,14 +231,16 @@ export const SUBJECTS: readonly SubjectKind[] = [kernelRun, vmMapDirect, sortedL
 export interface Budget {
   /** Warm-up time per measurement, ns. */
   readonly warmupNs: bigint;
-  /** Measured time per measurement, ns (the last batch may overrun it). */
+  /** Measured time per measurement, ns, split into `rounds` (the last batch of a round may overrun). */
   readonly measureNs: bigint;
+  readonly rounds: number;
 }
 
 /**
  * ns per operation of `op` on `s`, a map of `w.n` entries: batches of BATCH operations, each
- * timed on its own and checked and restored untimed, first for the warm-up budget, then for
- * the measurement budget.
+ * timed on its own and checked and restored untimed; first for the warm-up budget, then for
+ * `rounds` equal shares of the measurement budget. The result is the median round (robust to
+ * load spikes from other processes) and the number of operations timed in all rounds.
  */
 export function measure(s: Subject, w: Workload, op: Operation, budget: Budget): { nsPerOp: number; ops: number } {
   const { n } = w;
@@ -293,6 +295,24 @@ export function measure(s: Subject, w: Workload, op: Operation, budget: Budget):
     return [ns, ops];
   };
   run(budget.warmupNs);
-  const [ns, ops] = run(budget.measureNs);
-  return { nsPerOp: Number(ns) / ops, ops };
+  const rounds: number[] = [];
+  let total = 0;
+  for (let r = 0; r < budget.rounds; r++) {
+    const [ns, ops] = run(budget.measureNs / BigInt(budget.rounds));
+    rounds.push(Number(ns) / ops);
+    total += ops;
+  }
+  rounds.sort((a, b) => a - b);
+  return { nsPerOp: rounds[rounds.length >> 1]!, ops: total };
+}
+
+/** Heap bytes per entry of the map `build()` returns (kept alive while measured); needs `gc`. */
+export function heapPerEntry(n: number, gc: () => void, build: (n: number) => unknown): number {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const map = build(n);
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  if (map === undefined) throw new Error("unreachable: keeps the map alive until after the measurement");
+  return (after - before) / n;
 }

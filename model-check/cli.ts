@@ -13,7 +13,7 @@ import { VOCABULARY, OP_NAMES } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, runCampaign, type CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
-import { replayCommands } from "./lockstep.ts";
+import { replayCommands, type KernelFactory } from "./lockstep.ts";
 import { formatOp, formatResult } from "./printer.ts";
 
 export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
@@ -113,7 +113,12 @@ function printSummary(r: CampaignReport, out: (s: string) => void): void {
   if (cx.file) out(`  counterexample written to ${cx.file}; replay it with: vmcheck replay ${cx.file}`);
 }
 
-function check(argv: readonly string[], out: (s: string) => void): number {
+/** What the CLI runs against; tests substitute a broken implementation to see exit code 1. */
+export interface CliDependencies {
+  readonly kernel?: KernelFactory;
+}
+
+function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
   const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
@@ -133,6 +138,7 @@ function check(argv: readonly string[], out: (s: string) => void): number {
     scope,
     outDir: (p.flags.get("out") as string | undefined) ?? "counterexamples",
     foundBy: "vmcheck check",
+    ...(deps.kernel ? { kernel: deps.kernel } : {}),
   });
   if (p.flags.has("json")) {
     const { resultsByOp: _r, scope: _s, ...stable } = report;
@@ -144,12 +150,12 @@ function check(argv: readonly string[], out: (s: string) => void): number {
   return report.ok ? 0 : 1;
 }
 
-function replay(argv: readonly string[], out: (s: string) => void): number {
+function replay(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
   const p = parseArgs(argv, ["json"]);
   if (p.positional.length !== 1) throw new UsageError("replay needs exactly one FILE");
   const file = p.positional[0]!;
   const cx = readCounterexample(file);
-  const outcome = replayCommands(cx.commands, { scope: cx.scope });
+  const outcome = replayCommands(cx.commands, { scope: cx.scope, ...(deps.kernel ? { kernel: deps.kernel } : {}) });
   if (p.flags.has("json")) {
     const { history: _h, ...rest } = outcome;
     out(JSON.stringify({ file, ...rest, recorded: cx.failure }));
@@ -164,14 +170,19 @@ function replay(argv: readonly string[], out: (s: string) => void): number {
   return outcome.ok ? 0 : 1;
 }
 
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => console.log(s),
+  err: (s: string) => void = (s) => console.error(s),
+  deps: CliDependencies = {},
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "check":
-        return check(rest, out);
+        return check(rest, out, deps);
       case "replay":
-        return replay(rest, out);
+        return replay(rest, out, deps);
       case undefined:
       case "help":
       case "--help":

@@ -11,6 +11,13 @@
  * }
  * const kernel = new Kernel(scope, { mapClass: LeakyClip });
  * ```
+ *
+ * Overridable mechanisms (map-core.ts): lockWrite, lookupEntry, rangeUnmapped, updateFirstFree,
+ * clipStart, clipEnd, duplicate, entryInsert, entryDelete, disposed, releaseObjectOf, canCoalesce,
+ * objectCanGrow, coalesce, mergeable, merge, simplifyAt, ensureObject, faultInAll, privateCopy,
+ * kernelWirings, wireWouldOverflow, addWiring, dropWiring, wiringsLeftByRemove, unwireForRemove;
+ * and here: deleteRange, clamp, firstFailure, forEachClipped, accessible, forEachPiece, and the
+ * operations themselves.
  */
 import {
   VM_BEHAVIOR_DEFAULT,

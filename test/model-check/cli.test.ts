@@ -1,0 +1,85 @@
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main, type CliDependencies } from "../../model-check/cli.ts";
+import { PLANTED_BUGS } from "../planted/bugs.ts";
+import { encodeCounterexample, readCounterexample } from "../../model-check/counterexample.ts";
+import { MODEL_CHECK_SCOPE } from "../../model-check/campaign.ts";
+
+async function runWith(deps: CliDependencies, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "", err = "";
+  const code = await main(argv, (s) => (out += s + "\n"), (s) => (err += s + "\n"), deps);
+  return { code, out, err };
+}
+const run = (...argv: string[]) => runWith({}, argv);
+
+describe("vmcheck CLI", () => {
+  it("check --json prints the stable report fields and exits 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
+    const r = await run("check", "--runs", "20", "--seed", "3", "--json", "--out", dir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(Object.keys(report).sort()).toEqual(["commandsExecuted", "commandsSkipped", "coverage", "durationMs", "ok", "runs", "seed"].sort());
+    expect(report).toMatchObject({ ok: true, seed: 3, runs: 20 });
+    expect(Object.keys(report.coverage).sort()).toEqual(["invariants", "ops", "results"]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("prints a human summary without --json", async () => {
+    const r = await run("check", "--runs", "10", "--out", mkdtempSync(join(tmpdir(), "vmcheck-")));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/result: PASS/);
+    expect(r.out).toMatch(/commands\/s/);
+  });
+
+  it("exits 2 on bad usage", async () => {
+    expect((await run("check", "--runs", "-3")).code).toBe(2);
+    expect((await run("check", "--frobnicate")).code).toBe(2);
+    expect((await run("check", "--page-size", "100")).code).toBe(2);
+    expect((await run("wibble")).code).toBe(2);
+    expect((await run()).code).toBe(2);
+    expect((await run("replay")).code).toBe(2);
+  });
+
+  it("replay exits 2 for a missing, truncated or malformed file, naming the problem", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
+    expect((await run("replay", join(dir, "nope.json"))).code).toBe(2);
+    writeFileSync(join(dir, "t.json"), '{"format": "vmcheck-counterexample", "version": 1, "sco');
+    const truncated = await run("replay", join(dir, "t.json"));
+    expect(truncated.code).toBe(2);
+    expect(truncated.err).toMatch(/truncated/);
+    const bad = { format: "vmcheck-counterexample", version: 1, scope: MODEL_CHECK_SCOPE, seed: 1, commands: [{ op: "create", min: "0", max: 64 }], failure: { check: "results", step: 0, message: "" } };
+    writeFileSync(join(dir, "b.json"), JSON.stringify(bad));
+    const malformed = await run("replay", join(dir, "b.json"));
+    expect(malformed.code).toBe(2);
+    expect(malformed.err).toMatch(/commands/);
+  });
+
+  it("replay exits 0 when a recorded failure no longer reproduces, 1 when it does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
+    const file = join(dir, "cx.json");
+    const commands = [
+      { op: "create" as const, min: 0, max: 0x400 },
+      { op: "lookup" as const, map: 0, addr: 0 },
+    ];
+    writeFileSync(file, encodeCounterexample({ format: "vmcheck-counterexample", version: 1, scope: MODEL_CHECK_SCOPE, seed: 1, commands, failure: { check: "results", step: 1, message: "was broken" } }));
+    const fixed = await run("replay", file, "--json");
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(fixed.out)).toMatchObject({ ok: true, steps: 2 });
+    expect(readCounterexample(file).commands).toEqual(commands);
+  });
+
+  it("check exits 1 with a counterexample file that replay reproduces (exit 1) and the real implementation passes (exit 0)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
+    const deps = { kernel: PLANTED_BUGS["protect-beyond-max"]!.kernel };
+    const found = await runWith(deps, ["check", "--json", "--out", dir]);
+    expect(found.code).toBe(1);
+    const report = JSON.parse(found.out);
+    expect(report.ok).toBe(false);
+    expect(report.counterexample).toMatchObject({ check: "results" });
+    expect(report.counterexample.length).toBeLessThanOrEqual(6);
+    expect((await runWith(deps, ["replay", report.counterexample.file])).code).toBe(1);
+    expect((await run("replay", report.counterexample.file)).code).toBe(0);
+  });
+});

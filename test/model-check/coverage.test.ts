@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { runCampaign } from "../../model-check/campaign.ts";
+import { DEFAULT_CHECK, unreachedResults } from "../../model-check/cli.ts";
+import { INVARIANT_NAMES } from "../../model-check/invariants.ts";
+import { OP_NAMES } from "../../spec/vocabulary.ts";
+
+describe("default campaign", () => {
+  const report = runCampaign({ ...DEFAULT_CHECK, outDir: null });
+
+  it("passes on the real implementation", () => {
+    expect(report.ok, report.counterexample?.message).toBe(true);
+  });
+
+  it("exercises every operation", () => {
+    for (const name of OP_NAMES) expect(report.coverage.ops[name] ?? 0, name).toBeGreaterThan(0);
+  });
+
+  it("reaches every result code the reference gives for each operation", () => {
+    expect(unreachedResults(report)).toEqual([]);
+  });
+
+  it("checks results, refinement and every invariant after every step", () => {
+    for (const name of [...INVARIANT_NAMES, "refinement", "timestamp-monotone"])
+      expect(report.coverage.invariants[name], name).toBe(report.commandsExecuted);
+  });
+
+  it("wastes few commands (skip rate under 5%)", () => {
+    expect(report.commandsSkipped / (report.commandsExecuted + report.commandsSkipped)).toBeLessThan(0.05);
+  });
+});
