@@ -16,8 +16,7 @@
  * - protect: protect of one random whole entry READ -> READ|EXECUTE, and back (both timed).
  */
 import { Kernel } from "../impl/kernel.ts";
-import type { VmMap } from "../impl/map/vm-map.ts";
-import { anonymousAttributes } from "../impl/map/vm-map.ts";
+import { anonymousAttributes, type VmMap } from "../impl/map/vm-map.ts";
 import { VM_INHERIT_COPY, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_READ } from "../spec/constants.ts";
 import type { Scope } from "../spec/scope.ts";
 import type { Op } from "../spec/vocabulary.ts";
@@ -51,7 +50,7 @@ export interface Workload {
   readonly top: number;
 }
 
-export const entryStart = (i: number): number => 2 * i * P;
+const entryStart = (i: number): number => 2 * i * P;
 
 export function workload(n: number, seed: number): Workload {
   const rand = mulberry32(seed ^ n);
@@ -156,7 +155,10 @@ export const kernelRun: SubjectKind = {
   },
 };
 
-/** The implementation's VmMap methods, called directly (no argument validation, no dispatch). */
+/**
+ * The same map's VmMap methods called directly — lookupEntry, enter, remove, protect — without
+ * the kernel's argument validation, dispatch and result objects.
+ */
 export const vmMapDirect: SubjectKind = {
   name: "impl VmMap",
   build(w) {

@@ -11,12 +11,17 @@
  *
  * General rules, shared by every operation:
  * - Handles: maps and memory objects are named by handles, the index of their creation in the
- *   world (0, 1, 2, …). A handle that never existed or names a destroyed map is a NULL map.
+ *   world (0, 1, 2, …). Any other value — a handle that never existed, names a destroyed map,
+ *   or is not an integer at all — is a NULL map (or an unknown memory object).
  * - Numbers: an address, size, mask, protection, flag or value that is not an integer in
- *   [0, 2^W) (NaN, negative, fractional, ≥ 2^W) gives KERN_INVALID_ARGUMENT.
+ *   [0, 2^W) (NaN, negative, fractional, ≥ 2^W) gives KERN_INVALID_ARGUMENT. The one exception
+ *   is a map's `max`, which may be 2^W itself (a map reaching the top of the address space).
  * - Ranges: `[addr, addr + size)` is widened to whole pages, `[trunc(addr), round(addr + size))`,
- *   as the user wrappers of vm_user.c do. A range whose rounded end passes 2^W gives
- *   KERN_INVALID_ARGUMENT (reference §10.2). Size 0 keeps each operation's reference result.
+ *   as the user wrappers of vm_user.c do (enter, like vm_allocate, instead maps
+ *   `[trunc(addr), trunc(addr) + round(size))`). A range "wraps" when its end passes 2^W (an end
+ *   of exactly 2^W is fine); a wrapping range gives KERN_INVALID_ARGUMENT (reference §10.2).
+ *   Size 0 keeps each operation's reference result; note that size 0 at an unaligned address
+ *   widens to one page.
  * - A failing operation changes nothing (intended behaviour where the 2000 code left partial
  *   effects: reference §8).
  */
@@ -62,8 +67,9 @@ const op = <A extends Schema.Top>(d: OpDescription<A>): OpDescription<A> => d;
 export const VOCABULARY = {
   /**
    * Create an empty map over `[min, max)`.
-   * - KERN_INVALID_ARGUMENT: `min`/`max` not addresses, not page-aligned, `min > max`, or
-   *   `max > 2^W`. (The 2000 kernel did not check; reference §4.1 asks the model to.)
+   * - KERN_INVALID_ARGUMENT: `min` not an address, `max` not an integer in [0, 2^W], either not
+   *   page-aligned, or `min > max`. (The 2000 kernel did not check; reference §4.1 asks the
+   *   model to.) An empty map (`min == max`) is allowed.
    * - KERN_SUCCESS: a new map with reference count 1; result `map` is its handle.
    */
   create: op({
@@ -109,12 +115,12 @@ export const VOCABULARY = {
   /**
    * Map memory (vm_allocate / vm_map_64 over vm_map_enter, reference §4.3).
    * Checked in this order:
-   * 1. KERN_INVALID_ARGUMENT: NULL map; a number outside its domain; `mask + 1` not a power of
+   * 1. KERN_INVALID_ARGUMENT: NULL map; a number outside its domain (the source's `offset`
+   *    included); `mask + 1` not a power of
    *    two; `cur` or `max` with bits outside VM_PROT_ALL; `cur ⊄ max` (reference §8 #17);
-   *    `inheritance > VM_INHERIT_NONE`; `alias > 255`; `size == 0`; the rounded range wraps
-   *    past 2^W (fixed mode: `trunc(addr) + round(size) > 2^W`; anywhere mode:
-   *    `round(size) > 2^W`).
-   * 2. Object source only: KERN_INVALID_OBJECT if `object` is not a memory object handle;
+   *    `inheritance > VM_INHERIT_NONE`; `alias > 255`; `size == 0`; in fixed mode,
+   *    `trunc(addr) + round(size) > 2^W`.
+   * 2. Object source only: KERN_INVALID_OBJECT if `object` names no memory object;
    *    KERN_INVALID_ARGUMENT if `offset` is not page-aligned or the window
    *    `[offset, offset + round(size))` passes the object's end.
    * 3. Fixed (`anywhere` false), with `start = trunc(addr)`, `end = start + round(size)`:
@@ -147,7 +153,7 @@ export const VOCABULARY = {
    * Kernel allocator primitive (reference §4.4): first fit from `min` (no start hint) for
    * `round(size)` bytes aligned by `mask`; the new pages are anonymous, prot DEFAULT (RW),
    * maxProt ALL, inheritance COPY, behavior DEFAULT, alias 0, unwired.
-   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bad mask, size 0, `round(size) > 2^W`.
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bad mask, size 0.
    * - KERN_NO_SPACE: no fit.  - KERN_SUCCESS: result `addr`.
    */
   find_space: op({
@@ -159,15 +165,16 @@ export const VOCABULARY = {
   /**
    * Remove the mappings in `[trunc(addr), round(addr+size))`, clamped to `[min, max]`
    * (vm_deallocate / vm_map_remove, reference §4.6). Unmapped pages are skipped.
-   * Per page: all user wirings are dropped; with KUNWIRE one kernel wiring is dropped as well
-   * (reference §8 #3, intended). If a page would still hold a kernel wiring:
+   * Per page: all user wirings are dropped; with KUNWIRE one kernel wiring (if any) is dropped
+   * as well (reference §8 #3, intended). If a page would still hold a kernel wiring:
    * - without WAIT_FOR_KWIRE: KERN_FAILURE, nothing changes (the flag is honoured as written;
    *   the 2000 code always added it);
    * - with WAIT_FOR_KWIRE the call waits for the owners; in a sequential run nobody can ever
    *   release them, so such a call is not applicable (see {@link wouldBlock} in spec/).
    * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, flags outside KUNWIRE|INTERRUPTIBLE|
    *   WAIT_FOR_KWIRE, the range wraps.
-   * - KERN_SUCCESS otherwise (also for an unmapped range or size 0).
+   * - KERN_SUCCESS otherwise, also for an unmapped range; size 0 removes nothing, even at an
+   *   unaligned address (vm_deallocate returns at once).
    */
   remove: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
@@ -234,7 +241,8 @@ export const VOCABULARY = {
    * `wiredCount`; a kernel wiring adds 1 to `wiredCount`.
    * - KERN_INVALID_TASK: NULL map.  - KERN_INVALID_ARGUMENT: bad numbers, `access` bits
    *   outside ALL, range wraps.
-   * - KERN_INVALID_ADDRESS: the clamped range is empty or its start is unmapped.
+   * - KERN_INVALID_ADDRESS: the clamped range's start is unmapped (an empty range at a mapped
+   *   start succeeds and changes nothing, as in the 2000 kernel).
    * - Walk the pages in address order; the first failing page decides (intended behaviour,
    *   reference §8 #6, all entries checked): unmapped → KERN_INVALID_ADDRESS;
    *   `access ⊄ prot` → KERN_PROTECTION_FAILURE; a counter that would pass `maxWireCount` →
@@ -251,7 +259,8 @@ export const VOCABULARY = {
   /**
    * Unwire the range (vm_map_unwire, reference §4.10), range clamped to `[min, max]`.
    * - KERN_INVALID_TASK: NULL map.  - KERN_INVALID_ARGUMENT: bad numbers, range wraps.
-   * - KERN_INVALID_ADDRESS: the clamped range is empty or its start is unmapped.
+   * - KERN_INVALID_ADDRESS: the clamped range's start is unmapped (an empty range at a mapped
+   *   start succeeds and changes nothing).
    * - User: walk from the start up to the first unmapped page (a hole ends the range,
    *   reference §8 #7 intended); each page with `userWiredCount > 0` loses one user wiring
    *   (and `wiredCount` one when it reaches 0); other pages are skipped. KERN_SUCCESS.
@@ -301,7 +310,8 @@ export const VOCABULARY = {
   }),
   /**
    * Write bytes (hex) at `addr` as the user (vm_map_write_user, reference §4.18).
-   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `data` not an even-length hex string,
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `data` not an even-length hex string (either
+   *   case),
    *   `addr + length` wraps.
    * - KERN_INVALID_ADDRESS: some byte's page is unmapped or lacks WRITE (nothing written).
    * - KERN_SUCCESS: the bytes are written; every alias of a written cell sees them.

@@ -205,9 +205,9 @@ export class VmMap extends VmMapCore {
   wire(start: number, end: number, access: number, user: boolean): KernReturn {
     this.lockWrite();
     [start, end] = this.clamp(start, end);
-    if (start >= end) return "KERN_INVALID_ADDRESS";
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
+    if (start >= end) return "KERN_SUCCESS";
     const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => {
       if (!within(access, x.protection)) return "KERN_PROTECTION_FAILURE";
       return this.wireWouldOverflow(x, user) ? "KERN_FAILURE" : undefined;
@@ -225,9 +225,9 @@ export class VmMap extends VmMapCore {
   unwire(start: number, end: number, user: boolean): KernReturn {
     this.lockWrite();
     [start, end] = this.clamp(start, end);
-    if (start >= end) return "KERN_INVALID_ADDRESS";
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
+    if (start >= end) return "KERN_SUCCESS";
     if (user) {
       const header = this.store.header;
       let pos = start;

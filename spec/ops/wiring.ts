@@ -1,6 +1,7 @@
 /**
  * Wiring: wire, unwire (vm_map_wire / vm_map_unwire). The range is widened to whole pages and
- * clamped to the map; it must be non-empty and start on a mapped page (KERN_INVALID_ADDRESS).
+ * clamped to the map; its (clamped) start must be a mapped page, else KERN_INVALID_ADDRESS. An
+ * empty range at a mapped start succeeds and changes nothing, as in the 2000 kernel.
  *
  * Two counters per page. A kernel wiring adds 1 to `wiredCount`. User wirings nest: each adds 1
  * to `userWiredCount`, and all of them together add exactly 1 to `wiredCount` (taken by the
@@ -17,7 +18,7 @@
  */
 import { VM_PROT_ALL } from "../constants.ts";
 import type { OpHandlers } from "../vocabulary.ts";
-import { areNumbers, clampTo, firstFailure, mappedIn, onlyBits, pageCount, pagesOf, widen, type PageRange } from "../args.ts";
+import { areNumbers, clampTo, firstFailure, mappedIn, onlyBits, pagesOf, widen, type PageRange } from "../args.ts";
 import { kernelWirings, mapOf, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "wire" | "unwire">;
@@ -32,8 +33,7 @@ function wiringRange(
   const range = widen(world.scope, addr, size);
   if (range === undefined) return "KERN_INVALID_ARGUMENT";
   const clamped = clampTo(world.scope, map, range);
-  if (pageCount(clamped) === 0 || !map.pages.has(clamped.lo)) return "KERN_INVALID_ADDRESS";
-  return clamped;
+  return map.pages.has(clamped.lo) ? clamped : "KERN_INVALID_ADDRESS";
 }
 
 export const WIRING_HANDLERS: Handlers = {

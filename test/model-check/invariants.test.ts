@@ -50,6 +50,7 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "wire-count-bounds": ({ entries }) => { entries[0]!.wiredCount = scope.maxWireCount + 1; },
   "user-wire-implies-wired": ({ entries }) => { entries[0]!.wiredCount = 0; },
   "wired-resident": ({ entries }) => { entries[0]!.object!.pages.delete(entries[0]!.offset / ps + 1); },
+  "wired-no-needs-copy": ({ entries }) => { entries[0]!.needsCopy = true; },
   "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
   "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },

@@ -112,12 +112,19 @@ describe("wire", () => {
     ["its start is unmapped", P, 2 * P],
     ["it has a hole", 0, 3 * P],
     ["the clamped range is empty", 8 * P, P],
-    ["the clamped range is empty (size 0)", 0, 0],
+    ["the range is empty (size 0) at an unmapped page", P, 0],
   ])("rejects a range where %s with KERN_INVALID_ADDRESS", (_, addr, size) => {
     const world = worldWithMap(0, 4 * P);
     run(world, "enter", { size: P });
     run(world, "enter", { addr: 2 * P, size: 2 * P });
     expect(expectUnchanged(world, () => run(world, "wire", { addr, size })).kr).toBe("KERN_INVALID_ADDRESS");
+  });
+
+  it("accepts an empty range at a mapped page and changes nothing, as the 2000 kernel did", () => {
+    const world = worldWithMap(0, 4 * P);
+    run(world, "enter", { size: P });
+    expect(expectUnchanged(world, () => run(world, "wire", { addr: 0, size: 0 })).kr).toBe("KERN_SUCCESS");
+    expect(expectUnchanged(world, () => run(world, "unwire", { addr: 0, size: 0 })).kr).toBe("KERN_SUCCESS");
   });
 
   it("rejects a NULL map with KERN_INVALID_TASK", () => {
@@ -199,7 +206,7 @@ describe("unwire", () => {
   it.each([
     ["its start is unmapped", P, P],
     ["the clamped range is empty", 9 * P, P],
-    ["it is empty (size 0)", 0, 0],
+    ["it is empty (size 0) at an unmapped page", 2 * P, 0],
   ])("rejects a range where %s with KERN_INVALID_ADDRESS", (_, addr, size) => {
     const world = worldWithMap(0, 8 * P);
     run(world, "enter", { size: P });

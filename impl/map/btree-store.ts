@@ -1,0 +1,1 @@
+export { EntryStore as BTreeEntryStore } from "./entry-store.ts";
