@@ -201,8 +201,12 @@ export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
       return { op: "create", min: top / 2 + s.base * ps, max: top / 2 + (s.base + s.span) * ps };
     case "top":
       return { op: "create", min: top - (s.base + s.span) * ps, max: top - s.base * ps };
-    case "raw":
-      return { op: "create", min: s.rawMin, max: s.rawMax };
+    case "raw": {
+      // Raw bounds test create's validation; a valid map stays small (at most 64 pages) so that
+      // a huge enter into it cannot make the page-per-page spec allocate millions of pages.
+      const max = s.rawMax - s.rawMin > 64 * ps ? s.rawMin + (s.span + 1) * ps : s.rawMax;
+      return { op: "create", min: s.rawMin, max };
+    }
   }
 }
 
