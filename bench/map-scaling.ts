@@ -23,7 +23,7 @@ import type { Op } from "../spec/vocabulary.ts";
 import { mulberry32, randomInt } from "./prng.ts";
 import { SortedListMap } from "./sorted-list-map.ts";
 
-export const SCOPE: Scope = { addressBits: 52, pageSize: 4096, maxWireCount: 65535, maxObjectPages: 1024 };
+export const SCOPE: Scope = { addressBits: 52, pageSize: 4096, maxWireCount: 65535, maxObjectPages: 1024, kernelBufferThreshold: 4096 };
 const P = SCOPE.pageSize;
 const MAX = 2 ** SCOPE.addressBits;
 /** Operations per timed batch (amortises the clock read; small next to n = 1000). */

@@ -21,6 +21,7 @@ export const MODEL_CHECK_SCOPE: Scope = {
   pageSize: 64,
   maxWireCount: 2,
   maxObjectPages: 16,
+  kernelBufferThreshold: 128,
 };
 
 export interface CampaignOptions {

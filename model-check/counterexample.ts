@@ -15,13 +15,14 @@ import { OpSchema, type Op } from "../spec/vocabulary.ts";
 import { scopeProblem, type Scope } from "../spec/scope.ts";
 
 export const FORMAT = "vmcheck-counterexample";
-export const CURRENT_VERSION = 1;
+export const CURRENT_VERSION = 2;
 
 const ScopeSchema = Schema.Struct({
   addressBits: Schema.Number,
   pageSize: Schema.Number,
   maxWireCount: Schema.Number,
   maxObjectPages: Schema.Number,
+  kernelBufferThreshold: Schema.Number,
 });
 
 const FailureSchema = Schema.Struct({
@@ -34,7 +35,7 @@ const FailureSchema = Schema.Struct({
 
 export const CounterexampleSchema = Schema.Struct({
   format: Schema.Literal(FORMAT),
-  version: Schema.Literal(CURRENT_VERSION),
+  version: Schema.Literal(2),
   scope: ScopeSchema,
   seed: Schema.Number,
   commands: Schema.Array(OpSchema),
@@ -79,9 +80,19 @@ export function encodeCounterexample(cx: Counterexample): string {
 }
 
 /**
- * Parse and validate a counterexample document. Older versions would be migrated here, one
- * step at a time, before validation (version 1 is the first).
+ * Migrations, one per version step: each takes a document of version v and returns one of
+ * version v + 1. A file is migrated step by step up to the current version, then validated.
  */
+const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {
+  // Version 2 added the kernel-buffer copy threshold to the scope; version 1 files predate
+  // copies, so the 2000 kernel's value (4096 bytes) is exact for them.
+  1: (doc) => {
+    const scope = doc["scope"];
+    return { ...doc, version: 2, scope: scope && typeof scope === "object" ? { kernelBufferThreshold: 4096, ...scope } : scope };
+  },
+};
+
+/** Parse, migrate to the current version and validate a counterexample document. */
 export function decodeCounterexample(text: string, source = "counterexample"): Counterexample {
   let raw: unknown;
   try {
@@ -93,11 +104,13 @@ export function decodeCounterexample(text: string, source = "counterexample"): C
   if (!raw || typeof raw !== "object") throw new CounterexampleFormatError(`${source}: expected a JSON object`);
   const doc = raw as Record<string, unknown>;
   if (doc["format"] !== FORMAT) throw new CounterexampleFormatError(`${source}: field "format" must be "${FORMAT}"`);
-  if (typeof doc["version"] !== "number" || doc["version"] > CURRENT_VERSION || doc["version"] < 1)
+  if (typeof doc["version"] !== "number" || !Number.isInteger(doc["version"]) || doc["version"] > CURRENT_VERSION || doc["version"] < 1)
     throw new CounterexampleFormatError(`${source}: field "version" is ${JSON.stringify(doc["version"])}; this vmcheck reads versions 1..${CURRENT_VERSION}`);
+  let migrated = doc;
+  for (let v = doc["version"]; v < CURRENT_VERSION; v++) migrated = MIGRATIONS[v]!(migrated);
   let cx: Counterexample;
   try {
-    cx = Schema.decodeUnknownSync(CounterexampleSchema)(doc) as unknown as Counterexample;
+    cx = Schema.decodeUnknownSync(CounterexampleSchema)(migrated) as unknown as Counterexample;
   } catch (e) {
     throw new CounterexampleFormatError(`${source}: ${String(e).replace(/^SchemaError\(/, "").replace(/\)$/, "")}`);
   }

@@ -13,6 +13,11 @@ export interface Scope {
   readonly maxWireCount: number;
   /** Largest shared memory object `object_create` accepts, in pages. */
   readonly maxObjectPages: number;
+  /**
+   * `msg_ool_size_small`: a copyin shorter than this many bytes (and not asking for max
+   * protection) is a kernel-buffer copy of the bytes; longer ones are entry lists.
+   */
+  readonly kernelBufferThreshold: number;
 }
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
@@ -21,11 +26,12 @@ export const DEFAULT_SCOPE: Scope = {
   pageSize: 4096,
   maxWireCount: 65535,
   maxObjectPages: 1024,
+  kernelBufferThreshold: 4096,
 };
 
 /** Returns a reason why the scope is unusable, or undefined when it is valid. */
 export function scopeProblem(scope: Scope): string | undefined {
-  const { addressBits, pageSize, maxWireCount, maxObjectPages } = scope;
+  const { addressBits, pageSize, maxWireCount, maxObjectPages, kernelBufferThreshold } = scope;
   if (!Number.isInteger(addressBits) || addressBits < 12 || addressBits > 52)
     return `addressBits must be an integer in 12..52, got ${addressBits}`;
   if (!Number.isInteger(pageSize) || pageSize < 16 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
@@ -35,6 +41,8 @@ export function scopeProblem(scope: Scope): string | undefined {
     return `maxWireCount must be an integer in 1..65535, got ${maxWireCount}`;
   if (!Number.isInteger(maxObjectPages) || maxObjectPages < 1 || maxObjectPages > 1 << 20)
     return `maxObjectPages must be an integer in 1..2^20, got ${maxObjectPages}`;
+  if (!Number.isInteger(kernelBufferThreshold) || kernelBufferThreshold < 0 || kernelBufferThreshold > 1 << 20)
+    return `kernelBufferThreshold must be an integer in 0..2^20, got ${kernelBufferThreshold}`;
   return undefined;
 }
 

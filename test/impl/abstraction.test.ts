@@ -4,7 +4,7 @@ import { abstractImpl } from "../../model-check/abstraction.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op, OpArgs } from "../../spec/vocabulary.ts";
 
-const SCOPE: Scope = { addressBits: 16, pageSize: 16, maxWireCount: 3, maxObjectPages: 8 };
+const SCOPE: Scope = { addressBits: 16, pageSize: 16, maxWireCount: 3, maxObjectPages: 8, kernelBufferThreshold: 4096 };
 const P = SCOPE.pageSize;
 const ENTER: OpArgs<"enter"> & { op: "enter" } = { op: "enter", map: 0, addr: 0, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } };
 const window = (object: number, offset: number) => ({ kind: "object" as const, object, offset });

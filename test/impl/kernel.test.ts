@@ -7,7 +7,7 @@ import type { KernReturn } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op, OpArgs, OpName } from "../../spec/vocabulary.ts";
 
-const SCOPE: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16 };
+const SCOPE: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 };
 const P = SCOPE.pageSize;
 const TOP = 2 ** SCOPE.addressBits;
 

@@ -5,7 +5,7 @@ import { checkKernel, checkMap } from "../../impl/map/map-check.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op, OpArgs, OpName, OpResult } from "../../spec/vocabulary.ts";
 
-const SCOPE: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16 };
+const SCOPE: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 };
 const P = SCOPE.pageSize;
 
 const DEFAULTS: { [K in OpName]: OpArgs<K> } = {

@@ -63,7 +63,7 @@ describe("vmcheck CLI", () => {
       { op: "create" as const, min: 0, max: 0x400 },
       { op: "lookup" as const, map: 0, addr: 0 },
     ];
-    writeFileSync(file, encodeCounterexample({ format: "vmcheck-counterexample", version: 1, scope: MODEL_CHECK_SCOPE, seed: 1, commands, failure: { check: "results", step: 1, message: "was broken" } }));
+    writeFileSync(file, encodeCounterexample({ format: "vmcheck-counterexample", version: 2, scope: MODEL_CHECK_SCOPE, seed: 1, commands, failure: { check: "results", step: 1, message: "was broken" } }));
     const fixed = await run("replay", file, "--json");
     expect(fixed.code).toBe(0);
     expect(JSON.parse(fixed.out)).toMatchObject({ ok: true, steps: 2 });

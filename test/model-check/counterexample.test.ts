@@ -5,8 +5,8 @@ import {
 
 const sample: Counterexample = {
   format: "vmcheck-counterexample",
-  version: 1,
-  scope: { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16 },
+  version: 2,
+  scope: { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 },
   seed: 7,
   commands: [
     { op: "create", min: 0, max: 0x400 },
@@ -47,5 +47,15 @@ describe("counterexample files", () => {
     expect(() => decodeCounterexample(JSON.stringify(scope))).toThrow(/pageSize/);
     const missing = doc(); delete missing.failure;
     expect(() => decodeCounterexample(JSON.stringify(missing))).toThrow(/failure/);
+  });
+
+  it("migrates a version 1 file (no kernel-buffer threshold) to the current version", () => {
+    const v1 = JSON.parse(encodeCounterexample(sample));
+    v1.version = 1;
+    delete v1.scope.kernelBufferThreshold;
+    const back = decodeCounterexample(JSON.stringify(v1));
+    expect(back.version).toBe(2);
+    expect(back.scope.kernelBufferThreshold).toBe(4096);
+    expect(back.commands).toEqual(sample.commands);
   });
 });

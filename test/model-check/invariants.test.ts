@@ -6,7 +6,7 @@ import { INVARIANTS } from "../../model-check/invariants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
-const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16 };
+const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 };
 const ps = scope.pageSize;
 const MIN = 0x1000;
 

@@ -15,7 +15,7 @@ import {
 } from "../../spec/index.ts";
 
 /** 16-bit addresses, 256-byte pages, wire counters capped at 3. */
-export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16 };
+export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 };
 export const P = SMALL.pageSize;
 export const TOP = 2 ** SMALL.addressBits;
 
