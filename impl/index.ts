@@ -1,12 +1,30 @@
 /**
- * The public surface of the implementation: the kernel facade, maps, their entry index, entries
- * and VM objects. Tests, benchmarks and the model checker import from here.
+ * The public surface of the implementation: the kernel facade, maps, their entry index, entries,
+ * VM objects and their layer, copies and named entries. Tests, benchmarks and the model checker
+ * import from here.
  */
 export { Kernel, type KernelOptions } from "./kernel.ts";
 export { VmMap, anonymousAttributes, type AddrResult } from "./map/vm-map.ts";
 export { VmMapCore, type LookupResult, type MapHost } from "./map/map-core.ts";
+export { VmMapMemory, type EntryLook } from "./map/map-memory.ts";
+export { VmMapCopyOps } from "./copy/copy-ops.ts";
+export { VmMapSharing, type Extracted, type RemapResult } from "./map/sharing.ts";
 export { EntryStore } from "./map/entry-store.ts";
 export { newEntry, newHeader, type EntryAttributes, type VmMapEntry } from "./map/entry.ts";
-export { VmObject, copyPages, zeroPage, type ObjectKind } from "./object/vm-object.ts";
+export { VmObject, copyPages, clonePage, zeroPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
+export { ObjectLayer, type CopiedWindow, type ObjectStats } from "./object/object-layer.ts";
+export { checkObjects, objectHolders, type ObjectWorld } from "./object/object-check.ts";
+export {
+  releaseCopy,
+  copyEntryAt,
+  type MapCopy,
+  type UsableCopy,
+  type EntryListCopy,
+  type KernelBufferCopy,
+  type ObjectCopy,
+  type EmptiedCopy,
+  type NamedEntry,
+  type ObjectWindow,
+} from "./copy/map-copy.ts";
 export { checkKernel, checkMap, type MapWorld } from "./map/map-check.ts";
 export { isWord, pageRange, trunc, round } from "./args.ts";

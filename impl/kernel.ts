@@ -1,11 +1,17 @@
 /**
- * The kernel facade: the world of maps and shared memory objects, and one handler per operation
- * of the vocabulary (spec/vocabulary.ts). A handler does what the user wrappers of vm_user.c do —
- * validate every argument in the contract's order, returning the contract's code with nothing
- * changed and nothing thrown — and then calls the {@link VmMap} operation.
+ * The kernel facade: the world of maps, shared memory objects, copies and named entries, and one
+ * handler per operation of the vocabulary (spec/vocabulary.ts). A handler does what the user
+ * wrappers of vm_user.c do — validate every argument in the contract's order, returning the
+ * contract's code with nothing changed and nothing thrown — and then calls the {@link VmMap}
+ * operation. The handlers of copies, fork, remap and named entries are in kernel-transfers.ts.
  *
- * Tests plant bugs by passing a subclass of VmMap: `new Kernel(scope, { mapClass: Buggy })`;
- * every map is created through `new this.mapClass(...)`.
+ * Tests plant bugs by passing a subclass of VmMap or of ObjectLayer:
+ * `new Kernel(scope, { mapClass: Buggy })`, `new Kernel(scope, { objectLayerClass: Buggy })`;
+ * every map is created through `new this.mapClass(...)`, every object by `this.objectLayer`.
+ *
+ * Live objects and pages: `objectLayer.live` is the set of objects not yet terminated and
+ * `objectLayer.stats()` counts them, their resident pages and the longest shadow chain; after
+ * every map, copy and named entry is released only the shared memory objects remain.
  */
 import {
   MATTR_ATTRIBUTES,
@@ -20,35 +26,56 @@ import {
 import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpHandlers, type OpResult } from "../spec/vocabulary.ts";
 import { areWords, bitsWithin, fromHex, isAlignmentMask, isWord, pageRange, round, toHex, trunc, wraps } from "./args.ts";
+import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./copy/map-copy.ts";
+import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
-import { VmObject, type ObjectKind } from "./object/vm-object.ts";
+import { ObjectLayer } from "./object/object-layer.ts";
+import type { ObjectKind, VmObject } from "./object/vm-object.ts";
 
 export interface KernelOptions {
   /** The map class to instantiate (a subclass plants a bug in one mechanism). */
   readonly mapClass?: typeof VmMap;
+  /** The object layer class (a subclass plants a bug in one object mechanism). */
+  readonly objectLayerClass?: typeof ObjectLayer;
 }
 
 export class Kernel implements MapHost {
   readonly mapClass: typeof VmMap;
+  /** Every VM object: shadows, copy strategies, collapse, termination, the set of live objects. */
+  readonly objectLayer: ObjectLayer;
   /** Index = map handle; null once destroyed. */
   readonly maps: (VmMap | null)[] = [];
   /** Index = memory object handle: the shared memory objects of `object_create`. */
   readonly objects: VmObject[] = [];
-  /** Next object id (creation order over every object, anonymous or shared). */
-  nextObjectId = 0;
+  /** Index = copy handle (creation order); null once consumed. */
+  readonly copies: (MapCopy | null)[] = [];
+  /** Index = named entry handle; named entries are never destroyed. */
+  readonly namedEntries: NamedEntry[] = [];
 
   constructor(
     readonly scope: Scope,
     options: KernelOptions = {},
   ) {
     this.mapClass = options.mapClass ?? VmMap;
+    this.objectLayer = new (options.objectLayerClass ?? ObjectLayer)(scope.pageSize);
   }
 
   /** A new VM object with one reference, owned by the caller. */
   newObject(kind: ObjectKind, size: number): VmObject {
-    return new VmObject(this.nextObjectId++, kind, size, this.scope.pageSize);
+    return this.objectLayer.allocate(kind, size);
+  }
+
+  /** A new empty map of the kernel's map class, not registered under a handle. */
+  createMap(min: number, max: number): VmMap {
+    return new this.mapClass(this, min, max);
+  }
+
+  /** Register a map under the next handle. */
+  addMap(map: VmMap): number {
+    this.maps.push(map);
+    return this.maps.length - 1;
   }
 
   /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */
@@ -61,19 +88,54 @@ export class Kernel implements MapHost {
     return Number.isInteger(handle) ? this.objects[handle] : undefined;
   }
 
+  /** The live copy named by `handle`, or undefined (unknown, consumed, not a handle). */
+  copyOf(handle: number): MapCopy | undefined {
+    return Number.isInteger(handle) ? (this.copies[handle] ?? undefined) : undefined;
+  }
+
+  /** A copy that operations other than discard accept, or undefined (also for an emptied one). */
+  usableCopyOf(handle: number): UsableCopy | undefined {
+    const c = this.copyOf(handle);
+    return c === undefined || c.kind === "emptied" ? undefined : c;
+  }
+
+  /** Keep a new copy under the next handle. */
+  addCopy(copy: MapCopy): number {
+    this.copies.push(copy);
+    return this.copies.length - 1;
+  }
+
+  /** The copy under `handle` is used up: its remaining references go, the handle becomes consumed. */
+  consumeCopy(handle: number): void {
+    const c = this.copies[handle];
+    if (c) this.discardCopy(c);
+    this.copies[handle] = null;
+  }
+
+  /** `vm_map_copy_discard`: drop the references the copy still holds. */
+  discardCopy(copy: MapCopy): void {
+    releaseCopy(copy);
+  }
+
+  /** The named entry under `handle`, or undefined. */
+  namedEntryOf(handle: number): NamedEntry | undefined {
+    return Number.isInteger(handle) ? this.namedEntries[handle] : undefined;
+  }
+
   /** Run one command. */
   run(op: Op): OpResult {
     return dispatch(this.handlers, this, op);
   }
 
   readonly handlers: OpHandlers<Kernel> = {
+    ...TRANSFER_HANDLERS,
+
     create(k, { min, max }) {
       const { scope } = k;
       const maxIsBound = Number.isInteger(max) && max >= 0 && max <= 2 ** scope.addressBits;
       if (!isWord(scope, min) || !maxIsBound) return { kr: "KERN_INVALID_ARGUMENT" };
       if (min % scope.pageSize !== 0 || max % scope.pageSize !== 0 || min > max) return { kr: "KERN_INVALID_ARGUMENT" };
-      k.maps.push(new k.mapClass(k, min, max));
-      return { kr: "KERN_SUCCESS", map: k.maps.length - 1 };
+      return { kr: "KERN_SUCCESS", map: k.addMap(k.createMap(min, max)) };
     },
 
     reference(k, { map: handle }) {

@@ -1,28 +1,72 @@
 /**
- * The abstraction function: the implementation's state (maps of entries over VM objects) seen as
- * the spec's abstract world (spec/abstract.ts), so that refinement is an equality check.
+ * The abstraction function: the implementation's state (maps of entries over VM objects with
+ * shadow chains, copies, named entries) seen as the spec's abstract world (spec/abstract.ts), so
+ * that refinement is an equality check.
  *
- * A cell is identified by where its bytes live: page `index` of object `o` is the cell
- * `o.id:index`, so two map pages get the same canonical number exactly when they read and write
- * the same bytes. A page of an entry without an object is zero-fill memory nobody else can see:
- * a fresh zero cell of its own. Cells are numbered in the canonical visiting order — shared
- * memory objects in handle order page by page, then maps in handle order, entries ascending, each
- * entry page by page.
+ * Cell identity. Two pages alias iff a write through one is seen through the other. A deferred
+ * copy makes pages that read the same physical page logically distinct, so:
+ * - a page of an entry with `needsCopy`, or with no object, is a cell of its own (a fresh
+ *   identity): the first write through it lands in a new object nobody else sees;
+ * - otherwise its identity is (top object, page index): the place a write through it lands
+ *   (after any copy-up);
+ * - its bytes are read through the shadow chain (the first object of the chain holding the
+ *   page, offsets added level by level), else zero.
+ * Copy entries and named-entry windows follow the same rule; an object copy's pages are the
+ * object's own; a kernel buffer reports its bytes in `data`.
+ *
+ * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
+ * by page, then maps in handle order (entries ascending, page by page), then copies in handle
+ * order, then named entries in handle order.
+ *
+ * The chain is read here with its own few lines, not through the object layer, so a planted bug
+ * in the layer's reads cannot hide itself.
  */
-import type { Kernel, VmObject } from "../impl/index.ts";
-import { CellNumbering, type AbstractMap, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
+import type { Kernel, MapCopy, VmMapEntry, VmObject } from "../impl/index.ts";
+import {
+  CellNumbering,
+  type AbstractCopy,
+  type AbstractCopyPage,
+  type AbstractMap,
+  type AbstractPage,
+  type AbstractWorld,
+} from "../spec/abstract.ts";
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hexAll = (bytes: Uint8Array): string => {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
+  return s;
+};
 
 export function abstractImpl(kernel: Kernel): AbstractWorld {
   const numbering = new CellNumbering();
   const ps = kernel.scope.pageSize;
-  const cellOf = (o: VmObject, index: number): number =>
-    numbering.number(`${o.id}:${index}`, () => o.pageForRead(index));
-  let freshCells = 0;
-  const freshCell = (): number => numbering.number(`zero#${freshCells++}`, () => undefined);
+
+  /** The bytes visible at page `index` of `o`, through its shadow chain. */
+  const chainRead = (o: VmObject, index: number): Uint8Array | undefined => {
+    let i = index;
+    for (let x: VmObject | null = o; x !== null; x = x.shadow) {
+      const p = x.pages.get(i);
+      if (p !== undefined) return p;
+      i += x.shadowOffset / ps;
+    }
+    return undefined;
+  };
+  const objectCell = (o: VmObject, index: number): number => numbering.number(`${o.id}:${index}`, () => chainRead(o, index));
+  let fresh = 0;
+  /** A cell nobody else can reach: its own identity, bytes read through the chain (if any). */
+  const freshCell = (o: VmObject | null, index: number): number =>
+    numbering.number(`fresh#${fresh++}`, () => (o === null ? undefined : chainRead(o, index)));
+  /** The cell of the page at `a` of entry (or copy entry) `e`. */
+  const entryCell = (e: VmMapEntry, a: number): number => {
+    const o = e.object;
+    const index = (e.offset + (a - e.start)) / ps;
+    return o === null || e.needsCopy ? freshCell(o, index) : objectCell(o, index);
+  };
 
   const objects = kernel.objects.map((o) => {
     const cells: number[] = [];
-    for (let i = 0; i < o.size / ps; i++) cells.push(cellOf(o, i));
+    for (let i = 0; i < o.size / ps; i++) cells.push(objectCell(o, i));
     return cells;
   });
 
@@ -31,11 +75,10 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     const pages: AbstractPage[] = [];
     const header = map.store.header;
     for (let e = header.next; e !== header; e = e.next) {
-      const o = e.object;
       for (let a = e.start; a < e.end; a += ps) {
         pages.push({
           page: a / ps,
-          cell: o === null ? freshCell() : cellOf(o, (e.offset + (a - e.start)) / ps),
+          cell: entryCell(e, a),
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -49,5 +92,36 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return { min: map.min, max: map.max, refCount: map.refCount, pages };
   });
 
-  return { maps, objects, cells: numbering.cells };
+  const copy = (c: MapCopy | null): AbstractCopy | null => {
+    if (c === null) return null;
+    switch (c.kind) {
+      case "emptied":
+        return { kind: "emptied", offset: 0, size: 0, pages: [], data: "" };
+      case "kernel_buffer":
+        return { kind: "kernel_buffer", offset: 0, size: c.data.length, pages: [], data: hexAll(c.data) };
+      case "object": {
+        const pages: AbstractCopyPage[] = [];
+        const last = Math.ceil((c.offset + c.size) / ps);
+        for (let i = Math.floor(c.offset / ps); i < last; i++)
+          pages.push({ cell: objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
+        return { kind: "object", offset: c.offset, size: c.size, pages, data: "" };
+      }
+      case "entry_list": {
+        const pages: AbstractCopyPage[] = [];
+        for (const e of c.entries)
+          for (let a = e.start; a < e.end; a += ps)
+            pages.push({ cell: entryCell(e, a), prot: e.protection, maxProt: e.maxProtection, inheritance: e.inheritance, behavior: e.behavior, alias: e.alias });
+        return { kind: "entry_list", offset: c.offset, size: c.size, pages, data: "" };
+      }
+    }
+  };
+  const copies = kernel.copies.map(copy);
+
+  const namedEntries = kernel.namedEntries.map((n) => {
+    const cells: number[] = [];
+    for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(objectCell(w.object, (w.offset + off) / ps));
+    return { protection: n.protection, size: n.size, cells };
+  });
+
+  return { maps, objects, copies, namedEntries, cells: numbering.cells };
 }

@@ -10,9 +10,11 @@ import type { Scope } from "../spec/scope.ts";
 import type { Op, OpName } from "../spec/vocabulary.ts";
 import { writeCounterexample, CURRENT_VERSION, FORMAT, type Counterexample } from "./counterexample.ts";
 import {
-  createSym, makeGenerators, populateSym, resolveCreate, resolvePopulate, type CreateSym, type Generator, type PopulateSym,
+  createSym, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate,
+  type CreateSym, type Generator, type HandleSym, type PopulateSym,
 } from "./generators.ts";
 import type { Invariant } from "./invariants.ts";
+import { minimizeCommands } from "./minimize.ts";
 import { CheckFailure, Coverage, Lockstep, type KernelFactory } from "./lockstep.ts";
 
 /** The default model-check scope: 32-bit addresses, small pages, a wire bound reached in a few commands. */
@@ -50,6 +52,8 @@ export interface CounterexampleSummary {
   readonly commands: readonly Op[];
   /** Length of the sequence fast-check first found, before shrinking. */
   readonly originalLength: number;
+  /** Length after fast-check's shrinking, before delta debugging (model-check/minimize.ts). */
+  readonly shrunkLength: number;
 }
 
 export interface CampaignReport {
@@ -77,14 +81,15 @@ interface SymbolicCommand {
 }
 
 /**
- * A run: maps to create, mappings to populate them with, then the command sequence.
+ * A run: maps to create, mappings to populate them with, handles (memory objects, copies,
+ * named entries) for later commands to use, then the command sequence.
  *
  * Plain arrays, not `fc.commands`: its shrinker keeps replay state inside the arbitrary and
  * trusts per-command "has run" flags, which do not survive being combined with a prelude in a
  * tuple (shrunk sequences came out longer than the original). Array shrinking has no hidden
  * state, and blocked commands are skipped by `execute` just as `fc.modelRun` would.
  */
-type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly SymbolicCommand[]];
+type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[]];
 
 function commandArbitrary(scope: Scope): fc.Arbitrary<SymbolicCommand> {
   const gens = makeGenerators(scope);
@@ -98,7 +103,8 @@ function commandArbitrary(scope: Scope): fc.Arbitrary<SymbolicCommand> {
 function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnType<typeof makeGenerators>): void {
   for (const c of scenario[0]) ls.step(resolveCreate(c, scope));
   for (const p of scenario[1]) ls.step(resolvePopulate(p, { view: ls.view, scope, recent: [] }));
-  for (const c of scenario[2]) {
+  for (const h of scenario[2]) ls.step(resolveHandle(h, { view: ls.view, scope, recent: [] }));
+  for (const c of scenario[3]) {
     const gen = gens[c.name] as Generator<OpName, unknown>;
     const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges() });
     if (ls.blocks(op)) ls.skip();
@@ -122,6 +128,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   const scenarioArb = fc.tuple(
     fc.array(createSym(scope, true), { minLength: 1, maxLength: 2 }),
     fc.array(populateSym(), { maxLength: 5 }),
+    fc.array(handleSym(), { maxLength: 4 }),
     fc.array(commandArbitrary(scope), { maxLength: options.maxCommands, size: "max" }),
   );
   const property = fc.property(scenarioArb, (scenario) => {
@@ -163,7 +170,11 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     failure = e;
   }
   if (!failure) throw new Error("the shrunk counterexample did not fail again: the system under test is not deterministic");
-  const commands = ls.history.map((h) => h.op);
+  const shrunk = ls.history.map((h) => h.op);
+  // Then delta debugging on the concrete commands, which escapes fast-check's local minima.
+  const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
+  const commands = minimal.commands;
+  failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);
   const cx: Counterexample = {
     format: FORMAT,
     version: CURRENT_VERSION,
@@ -177,6 +188,6 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   return {
     ok: false,
     ...base,
-    counterexample: { file, length: commands.length, check: failure.check, message: failure.detail, commands, originalLength },
+    counterexample: { file, length: commands.length, check: failure.check, message: failure.detail, commands, originalLength, shrunkLength: shrunk.length },
   };
 }

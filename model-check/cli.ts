@@ -106,7 +106,7 @@ function printSummary(r: CampaignReport, out: (s: string) => void): void {
     return;
   }
   const cx = r.counterexample!;
-  out(`  result: FAIL — ${cx.check} failed after ${cx.length} commands (shrunk from ${cx.originalLength})`);
+  out(`  result: FAIL — ${cx.check} failed after ${cx.length} commands (found with ${cx.originalLength}, fast-check shrank to ${cx.shrunkLength}, delta debugging to ${cx.length})`);
   out(`  ${cx.message}`);
   out("  commands:");
   cx.commands.forEach((op, i) => out(`    ${String(i).padStart(3)}  ${formatOp(op)}`));

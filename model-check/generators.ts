@@ -15,7 +15,7 @@ import {
   MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
 } from "../spec/constants.ts";
 import type { Scope } from "../spec/scope.ts";
-import type { OpName, OpOf } from "../spec/vocabulary.ts";
+import type { Op, OpName, OpOf } from "../spec/vocabulary.ts";
 
 // ---------- symbolic argument forms ----------
 
@@ -116,6 +116,22 @@ function resolveSize(sel: SizeSel, addr: number, map: AbstractMap | null | undef
 }
 
 const mapOf = (ctx: ResolveContext, handle: number) => ctx.view.maps[handle];
+
+/** Copy handles: mostly live copies; 1 in 25 the NULL copy, 1 in 25 a consumed or unknown one. */
+function pickCopy(sel: number, view: AbstractWorld): number | null {
+  if (sel % 25 === 24) return null;
+  const live: number[] = [];
+  view.copies.forEach((c, h) => c && live.push(h));
+  if (live.length === 0 || sel % 25 === 23) {
+    const consumed = view.copies.findIndex((c) => c === null);
+    return sel % 2 === 0 && consumed >= 0 ? consumed : view.copies.length;
+  }
+  return live[sel % live.length]!;
+}
+
+/** Named entry handles: existing ones; 1 in 25 an unknown one. */
+const pickEntry = (sel: number, view: AbstractWorld): number =>
+  view.namedEntries.length === 0 || sel % 25 === 24 ? view.namedEntries.length : sel % view.namedEntries.length;
 
 // ---------- argument arbitraries ----------
 
@@ -236,6 +252,38 @@ export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"ente
   };
 }
 
+/**
+ * Handles at the start of a run, so that commands taking a copy, a named entry or a memory
+ * object find one: a memory object, a writable window of one, a copy of a populated range
+ * (entry list or kernel buffer), or a named entry for a populated range.
+ */
+export interface HandleSym {
+  readonly kind: "object" | "window" | "copy" | "entry";
+  readonly which: number;
+  readonly small: boolean;
+}
+export function handleSym(): fc.Arbitrary<HandleSym> {
+  return fc.record({ kind: fc.constantFrom("object" as const, "window" as const, "copy" as const, "entry" as const), which: fc.nat(7), small: fc.boolean() });
+}
+export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
+  const ps = ctx.scope.pageSize;
+  const objects = ctx.view.objects.length;
+  if (s.kind === "object" || (s.kind === "window" && objects === 0)) return { op: "object_create", size: (1 + (s.which % 4)) * ps };
+  if (s.kind === "window") {
+    // A writable window of a memory object, anywhere in a live map.
+    const live = ctx.view.maps.flatMap((m, h) => (m ? [h] : []));
+    return {
+      op: "enter", map: live.length ? live[s.which % live.length]! : 0, addr: 0, size: ps, mask: 0, anywhere: true, alias: 0,
+      cur: 3, max: 7, inheritance: s.small ? 0 : 1, source: { kind: "object", object: s.which % objects, offset: 0 },
+    };
+  }
+  // A populated page of some live map (or page 0 of map 0 when there is none).
+  const pages = ctx.view.maps.flatMap((m, h) => (m ? m.pages.map((p) => ({ map: h, addr: p.page * ps })) : []));
+  const at = pages.length ? pages[s.which % pages.length]! : { map: 0, addr: 0 };
+  if (s.kind === "copy") return { op: "copyin", map: at.map, addr: at.addr, size: s.small ? ps / 2 : ps, srcDestroy: false, useMaxprot: !s.small };
+  return { op: "make_memory_entry", map: at.map, addr: at.addr, size: ps, permission: s.small ? 1 : 3 };
+}
+
 /** Bytes to write: a deterministic pattern from a seed, so shrinking keeps them readable. */
 export function patternHex(seed: number, length: number): string {
   let s = "";
@@ -286,7 +334,7 @@ export function makeGenerators(scope: Scope): Generators {
     reference: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "reference", map: pickMap(s, ctx.view) }) }),
     deallocate: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "deallocate", map: pickMap(s, ctx.view) }) }),
     object_create: gen({
-      weight: 1,
+      weight: 3,
       arb: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),
       resolve: (size) => ({ op: "object_create", size }),
     }),
@@ -418,6 +466,103 @@ export function makeGenerators(scope: Scope): Generators {
         const map = pickMap(s.map, ctx.view);
         const data = s.bad === 17 ? "xyz" : patternHex(s.seed, s.length);
         return { op: "write_user", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), data };
+      },
+    }),
+    copyin: ranged(
+      "copyin",
+      scope,
+      fc.record({ srcDestroy: fc.nat(7), useMaxprot: fc.nat(5) }),
+      12,
+      (map, addr, size, x) => ({ op: "copyin", map, addr, size, srcDestroy: x.srcDestroy === 3, useMaxprot: x.useMaxprot === 2 }),
+      4,
+    ),
+    copyin_object: gen({
+      weight: 2,
+      arb: fc.record({ object: fc.nat(100), pages: fc.nat(3), bytes: fc.constantFrom(0, 0, 0, 1, ps - 1), size: sizeSel(scope, 3) }),
+      resolve: (s, ctx) => {
+        const n = ctx.view.objects.length;
+        const object = n === 0 || s.object % 32 === 31 ? n : s.object % n;
+        const offset = s.pages * ps + s.bytes;
+        return { op: "copyin_object", object, offset, size: resolveSize(s.size, offset, undefined, ctx.scope) };
+      },
+    }),
+    copyout: gen({
+      weight: 5,
+      arb: fc.record({ map: mapSel, copy: fc.nat(1000) }),
+      resolve: (s, ctx) => ({ op: "copyout", map: pickMap(s.map, ctx.view), copy: pickCopy(s.copy, ctx.view) }),
+    }),
+    copy_overwrite: gen({
+      weight: 4,
+      arb: fc.record({ map: mapSel, addr: addrSel(scope), copy: fc.nat(1000), interruptible: fc.nat(2), reuse: fc.nat(3) }),
+      resolve: (s, ctx) => {
+        // Half the time, overwrite where a recent copyin came from (a destination that exists).
+        const from = ctx.recent.find((r) => r.op === "copyin");
+        if (s.reuse === 2) {
+          // Over a page of a shared memory object (permanent memory: interruptible fails).
+          const objectCells = new Set(ctx.view.objects.flat());
+          const target = ctx.view.maps.flatMap((m, h) => (m ? m.pages.filter((p) => objectCells.has(p.cell) && p.prot & 2).map((p) => ({ h, p })) : []))[0];
+          const list = ctx.view.copies.findIndex((c) => c?.kind === "entry_list");
+          if (target)
+            return { op: "copy_overwrite", map: target.h, addr: target.p.page * ps, copy: list >= 0 ? list : pickCopy(s.copy, ctx.view), interruptible: s.interruptible !== 0 };
+        }
+        if (s.reuse < 2 && from && ctx.view.maps[from.map])
+          return { op: "copy_overwrite", map: from.map, addr: from.addr, copy: pickCopy(s.copy, ctx.view), interruptible: s.interruptible === 1 };
+        const map = pickMap(s.map, ctx.view);
+        return { op: "copy_overwrite", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), copy: pickCopy(s.copy, ctx.view), interruptible: s.interruptible === 1 };
+      },
+    }),
+    copy_discard: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_discard", copy: pickCopy(s, ctx.view) }) }),
+    copy_copy: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_copy", copy: pickCopy(s, ctx.view) }) }),
+    fork: gen({ weight: 3, arb: mapSel, resolve: (s, ctx) => ({ op: "fork", map: pickMap(s, ctx.view) }) }),
+    remap: gen({
+      weight: 4,
+      arb: fc.record({
+        map: mapSel, srcMap: mapSel, anywhere: fc.nat(3), addr: addrSel(scope), srcAddr: addrSel(scope),
+        size: sizeSel(scope, 4), mask: maskArb(scope), copy: fc.boolean(),
+        inheritance: fc.oneof({ weight: 100, arbitrary: fc.nat(VM_INHERIT_NONE) }, { weight: 1, arbitrary: fc.constant(3) }),
+      }),
+      resolve: (s, ctx) => {
+        const srcMap = pickMap(s.srcMap, ctx.view);
+        const src = mapOf(ctx, srcMap);
+        const srcAddr = resolveAddr(s.srcAddr, src, ctx.scope);
+        const map = pickMap(s.map, ctx.view);
+        const anywhere = s.anywhere !== 0;
+        return {
+          op: "remap", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: resolveSize(s.size, srcAddr, src, ctx.scope),
+          mask: anywhere ? s.mask : 0, anywhere, srcMap, srcAddr, copy: s.copy, inheritance: s.inheritance,
+        };
+      },
+    }),
+    make_memory_entry: ranged(
+      "make_memory_entry",
+      scope,
+      fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 1, 0) }, { weight: 4, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(0x13) }),
+      6,
+      (map, addr, size, permission) => ({ op: "make_memory_entry", map, addr, size, permission }),
+      4,
+    ),
+    map_memory_entry: gen({
+      weight: 3,
+      arb: fc.record({
+        map: mapSel, entry: fc.nat(1000), anywhere: fc.nat(3), addr: addrSel(scope), offsetPages: fc.nat(3), bytes: fc.constantFrom(0, 0, 0, 0, 1),
+        pages: fc.integer({ min: 0, max: 4 }), mask: maskArb(scope), copy: fc.boolean(), max: protArb, curDrop: fc.nat(7),
+        inheritance: fc.oneof({ weight: 100, arbitrary: fc.nat(VM_INHERIT_NONE) }, { weight: 1, arbitrary: fc.constant(3) }),
+      }),
+      resolve: (s, ctx) => {
+        const map = pickMap(s.map, ctx.view);
+        const entry = pickEntry(s.entry, ctx.view);
+        const named = ctx.view.namedEntries[entry];
+        // Mostly a window that fits the entry and protections within it; sometimes not.
+        const fits = s.curDrop !== 6;
+        const entryPages = named ? named.size / ps : 1;
+        const offsetPages = fits ? s.offsetPages % Math.max(1, entryPages) : s.offsetPages;
+        const pages = fits ? Math.max(1, Math.min(s.pages, entryPages - offsetPages)) : s.pages;
+        const max = fits && named ? s.max & named.protection : s.max;
+        const anywhere = s.anywhere !== 0;
+        return {
+          op: "map_memory_entry", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: pages * ps, mask: anywhere ? s.mask : 0,
+          anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance: s.inheritance,
+        };
       },
     }),
   };

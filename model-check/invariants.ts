@@ -5,8 +5,8 @@
  *
  * Invariants look at the implementation's internals; refinement (the abstraction equals the
  * spec) is checked separately in lockstep.ts. Reference invariants not listed here need parts
- * that come later: #8–#9 (copy objects) and #20 (submaps) with copy-on-write, #17
- * (kernel_object) with the kernel allocator, #19 (translations) with the simulated MMU. Every invariant has a test in
+ * that come later: #9 (page lists) and #20 (submaps), #17 (kernel_object) with the kernel
+ * allocator, #19 and #21 (translations) with the simulated MMU. Every invariant has a test in
  * test/model-check/invariants.test.ts that corrupts a healthy state and shows it fires.
  */
 import type { Kernel } from "../impl/kernel.ts";
@@ -29,6 +29,21 @@ function* entries(map: VmMap): Generator<VmMapEntry> {
   const header = map.store.header;
   let e = header.next;
   for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
+}
+
+/** Everything that holds a reference on an object, with how many references it holds. */
+function objectHolders(k: Kernel): Map<VmObject, number> {
+  const holders = new Map<VmObject, number>();
+  const hold = (o: VmObject | null) => o && holders.set(o, (holders.get(o) ?? 0) + 1);
+  for (const o of k.objects) hold(o);
+  for (const m of k.maps) if (m) for (const e of entries(m)) hold(e.object);
+  for (const c of k.copies) {
+    if (c?.kind === "entry_list") for (const e of c.entries) hold(e.object);
+    else if (c?.kind === "object") hold(c.object);
+  }
+  for (const n of k.namedEntries) for (const w of n.windows) hold(w.object);
+  for (const o of k.objectLayer.live) hold(o.shadow);
+  return holders;
 }
 
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
@@ -263,16 +278,82 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "object-refcounts",
     ref: "§6.6 #25",
-    description: "Every object's reference count equals the number of entries that map it plus the kernel's own reference for a shared memory object.",
+    description: "Every live object's reference count equals its holders: map entries, copy entries, object copies, named-entry windows, objects shadowing it, and the kernel's own reference on a shared memory object.",
     check: (k) => {
-      const holders = new Map<VmObject, number>();
-      for (const o of k.objects) holders.set(o, (holders.get(o) ?? 0) + 1);
-      const msg = eachEntry(k, (e) => {
-        if (e.object) holders.set(e.object, (holders.get(e.object) ?? 0) + 1);
-        return undefined;
-      });
-      if (msg) return msg;
-      for (const [o, n] of holders) if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held by ${n}`;
+      const holders = objectHolders(k);
+      for (const o of k.objectLayer.live) {
+        const n = holders.get(o) ?? 0;
+        if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held by ${n}`;
+      }
+      for (const o of holders.keys()) if (!o.alive) return `object ${o.id} is terminated but still held`;
+      return undefined;
+    },
+  },
+  {
+    name: "no-leaks",
+    ref: "§6.9, vmcheck",
+    description: "Nothing leaks: every live object is held by something (a map entry, a copy, a named entry, a shadowing object or the kernel), so after every map and copy is released no anonymous object and no page remain.",
+    check: (k) => {
+      const holders = objectHolders(k);
+      for (const o of k.objectLayer.live) if (!holders.has(o)) return `object ${o.id} (${o.kind}, ${o.pages.size} resident pages) is live but held by nothing`;
+      return undefined;
+    },
+  },
+  {
+    name: "shadow-chains-acyclic",
+    ref: "§6.6 #23",
+    description: "Shadow chains are finite and acyclic, and every object on a chain is live.",
+    check: (k) => {
+      for (const o of k.objectLayer.live) {
+        const seen = new Set<VmObject>();
+        for (let x: VmObject | null = o; x; x = x.shadow) {
+          if (seen.has(x)) return `object ${o.id}: its shadow chain loops at object ${x.id}`;
+          if (!x.alive) return `object ${o.id}: shadows terminated object ${x.id}`;
+          seen.add(x);
+        }
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "copy-object-shape",
+    ref: "§6.6 #24",
+    description: "S.copy = C implies C.shadow = S at offset 0, and S is a delayed-copy (DELAY) object: only those honour copy-object pushes.",
+    check: (k) => {
+      for (const s of k.objectLayer.live) {
+        const c = s.copy;
+        if (!c) continue;
+        if (c.shadow !== s || c.shadowOffset !== 0) return `object ${s.id}: copy object ${c.id} does not shadow it at offset 0`;
+        if (s.strategy !== "delay") return `object ${s.id} has copy object ${c.id} but strategy ${s.strategy}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "shared-not-symmetric",
+    ref: "§6.6 #26",
+    description: "Entries marked is_shared map objects that are not SYMMETRIC: sharing converts them to DELAY, so a later copy cannot be made by marking the source copy-on-write.",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.isShared && e.object && e.object.strategy === "symmetric" ? `${where(h, e)}: shared entry maps symmetric object ${e.object.id}` : undefined)),
+  },
+  {
+    name: "copy-entries-clean",
+    ref: "§6.2 #8, §6.6 #27",
+    description: "An entry-list copy covers [trunc(offset), round(offset + size)) with contiguous entries, none wired, in transition, owed a wakeup or shared.",
+    check: (k) => {
+      const ps = k.scope.pageSize;
+      for (let c = 0; c < k.copies.length; c++) {
+        const copy = k.copies[c];
+        if (!copy || copy.kind !== "entry_list" || copy.entries.length === 0) continue;
+        let at = copy.offset - (copy.offset % ps);
+        for (const e of copy.entries) {
+          if (e.start !== at) return `copy ${c}: entry [${hexAddr(e.start)}, ${hexAddr(e.end)}) should start at ${hexAddr(at)}`;
+          if (e.wiredCount || e.userWiredCount || e.inTransition || e.needsWakeup || e.isShared)
+            return `copy ${c}: entry [${hexAddr(e.start)}, ${hexAddr(e.end)}) is wired, in transition, owed a wakeup or shared`;
+          at = e.end;
+        }
+        const end = Math.ceil((copy.offset + copy.size) / ps) * ps;
+        if (at !== end) return `copy ${c}: entries end at ${hexAddr(at)}, should end at ${hexAddr(end)}`;
+      }
       return undefined;
     },
   },

@@ -5,8 +5,13 @@
  *
  * Cells (pages of bytes) have no names that spec and impl could share, so they are numbered
  * canonically: in the order they are first met when visiting the memory objects (in handle
- * order, page by page) and then the maps (in handle order, page by page). Two pages alias the
- * same cell in the spec iff they get the same number from the implementation.
+ * order, page by page), then the maps (in handle order, page by page), then the copies (in
+ * handle order, page by page), then the named entries (in handle order, page by page). Two
+ * pages alias the same cell in the spec iff they get the same number from the implementation.
+ *
+ * "Alias" means: a write through one is seen through the other. In an implementation with
+ * deferred copies, two pages can read the same physical page while being logically distinct
+ * (a pending copy-on-write); its abstraction must give such pages distinct cells.
  */
 import type { PageAttributes } from "./vocabulary.ts";
 
@@ -25,11 +30,51 @@ export interface AbstractMap {
   readonly pages: readonly AbstractPage[];
 }
 
+/** One page of an entry-list or object copy. */
+export interface AbstractCopyPage {
+  readonly cell: number;
+  readonly prot: number;
+  readonly maxProt: number;
+  readonly inheritance: number;
+  readonly behavior: number;
+  readonly alias: number;
+}
+
+/** A copy value (vm_map_copy). */
+export interface AbstractCopy {
+  /** "emptied": what copy_copy leaves behind (discardable, nothing else). */
+  readonly kind: "entry_list" | "kernel_buffer" | "object" | "emptied";
+  /** The unrounded source address (entry list), object offset (object), 0 (kernel buffer). */
+  readonly offset: number;
+  /** The unrounded byte size. */
+  readonly size: number;
+  /**
+   * Entry list: one page per page of `[trunc(offset), round(offset + size))`, ascending, with
+   * the attributes it was copied with. Object: the object window's pages (attributes all 0).
+   */
+  readonly pages: readonly AbstractCopyPage[];
+  /** Kernel buffer: the bytes, in hex (all of them, not trimmed). Otherwise "". */
+  readonly data: string;
+}
+
+/** A named entry (vm_named_entry): the right to map a window of cells. */
+export interface AbstractNamedEntry {
+  readonly protection: number;
+  /** Size in bytes (page multiple). */
+  readonly size: number;
+  /** Canonical cell of each page of the window. */
+  readonly cells: readonly number[];
+}
+
 export interface AbstractWorld {
   /** Index = map handle; null for a destroyed map. */
   readonly maps: readonly (AbstractMap | null)[];
   /** Index = memory object handle; canonical cell number of each of its pages. */
   readonly objects: readonly (readonly number[])[];
+  /** Index = copy handle; null once consumed. */
+  readonly copies: readonly (AbstractCopy | null)[];
+  /** Index = named entry handle. */
+  readonly namedEntries: readonly AbstractNamedEntry[];
   /** Index = canonical cell number; bytes as hex with trailing zero bytes dropped. */
   readonly cells: readonly string[];
 }
@@ -106,6 +151,35 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
           if (d) return d;
         } else if (p[k] !== q[k]) return `map ${m} page ${hexAddr(p.page * pageSize)} ${k}: spec ${p[k]}, impl ${q[k]}`;
       }
+    }
+  }
+  if (a.copies.length !== b.copies.length) return `copy count: spec ${a.copies.length}, impl ${b.copies.length}`;
+  for (let c = 0; c < a.copies.length; c++) {
+    const x = a.copies[c], y = b.copies[c];
+    if (!x || !y) {
+      if (x !== y) return `copy ${c}: spec ${x ? "live" : "consumed"}, impl ${y ? "live" : "consumed"}`;
+      continue;
+    }
+    for (const k of ["kind", "offset", "size", "data"] as const)
+      if (x[k] !== y[k]) return `copy ${c} ${k}: spec ${JSON.stringify(x[k])}, impl ${JSON.stringify(y[k])}`;
+    if (x.pages.length !== y.pages.length) return `copy ${c} page count: spec ${x.pages.length}, impl ${y.pages.length}`;
+    for (let i = 0; i < x.pages.length; i++) {
+      const p = x.pages[i]!, q = y.pages[i]!;
+      for (const k of ["prot", "maxProt", "inheritance", "behavior", "alias"] as const)
+        if (p[k] !== q[k]) return `copy ${c} page ${i} ${k}: spec ${p[k]}, impl ${q[k]}`;
+      const d = diffCell(a, b, p.cell, q.cell, `copy ${c} page ${i}`);
+      if (d) return d;
+    }
+  }
+  if (a.namedEntries.length !== b.namedEntries.length)
+    return `named entry count: spec ${a.namedEntries.length}, impl ${b.namedEntries.length}`;
+  for (let n = 0; n < a.namedEntries.length; n++) {
+    const x = a.namedEntries[n]!, y = b.namedEntries[n]!;
+    if (x.protection !== y.protection || x.size !== y.size || x.cells.length !== y.cells.length)
+      return `named entry ${n}: spec protection ${x.protection} size ${hexAddr(x.size)}, impl protection ${y.protection} size ${hexAddr(y.size)}`;
+    for (let i = 0; i < x.cells.length; i++) {
+      const d = diffCell(a, b, x.cells[i]!, y.cells[i]!, `named entry ${n} page ${i}`);
+      if (d) return d;
     }
   }
   return undefined;

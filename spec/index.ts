@@ -2,15 +2,17 @@
  * The spec's one public surface: the reference model of the Mach VM map.
  *
  * State (spec/world.ts): a world of maps, each a partial function from page numbers to page
- * states, plus shared memory objects and cells of bytes. Operations (spec/ops/*.ts): one handler
- * per operation of spec/vocabulary.ts, each checking everything first and then mutating the
- * world in place, so a failing operation changes nothing.
+ * states, plus memory objects, copies, named entries and cells of bytes. Operations
+ * (spec/ops/*.ts): one handler per operation of spec/vocabulary.ts, each checking everything
+ * first and then mutating the world in place, so a failing operation changes nothing.
  */
 import type { Op, OpHandlers } from "./vocabulary.ts";
 import { ACCESS_HANDLERS } from "./ops/access.ts";
 import { ATTRIBUTE_HANDLERS } from "./ops/attributes.ts";
+import { COPY_HANDLERS, copyinWouldBlock } from "./ops/copies.ts";
 import { MAP_HANDLERS } from "./ops/maps.ts";
 import { MAPPING_HANDLERS, removeWouldBlock } from "./ops/mapping.ts";
+import { SHARING_HANDLERS } from "./ops/sharing.ts";
 import { WIRING_HANDLERS } from "./ops/wiring.ts";
 import type { SpecWorld } from "./world.ts";
 
@@ -18,7 +20,7 @@ export * from "./vocabulary.ts";
 export * from "./constants.ts";
 export * from "./scope.ts";
 export * from "./abstract.ts";
-export type { SpecWorld, SpecMap, PageState, CellId, PageNumber } from "./world.ts";
+export type { SpecWorld, SpecMap, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry } from "./world.ts";
 /** A fresh world; a deep copy; the canonical abstract form (spec/abstract.ts). */
 export { newSpecWorld, cloneSpecWorld, abstractSpec } from "./world.ts";
 
@@ -29,15 +31,19 @@ export const SPEC: OpHandlers<SpecWorld> = {
   ...ATTRIBUTE_HANDLERS,
   ...WIRING_HANDLERS,
   ...ACCESS_HANDLERS,
+  ...COPY_HANDLERS,
+  ...SHARING_HANDLERS,
 };
 
 /**
- * True only for a remove that must wait for kernel wirings: WAIT_FOR_KWIRE is set and some page
- * of its clamped range would keep a kernel wiring after this call's KUNWIRE. Nobody can release
- * it in a sequential run, so such a command is not applicable and the checker skips it.
- * False for every other command, and for a remove that fails its argument checks.
+ * True only for a command that must wait for kernel wirings: a remove with WAIT_FOR_KWIRE where
+ * some page of its clamped range would keep a kernel wiring after this call's KUNWIRE, or a
+ * valid kernel-buffer copyin with srcDestroy (whose removal waits so) over a kernel-wired page.
+ * Nobody can release them in a sequential run, so such a command is not applicable and the
+ * checker skips it. False for every other command, and for one that fails its checks.
  */
 export function wouldBlock(world: SpecWorld, op: Op): boolean {
+  if (op.op === "copyin") return copyinWouldBlock(world, op);
   return op.op === "remove" && removeWouldBlock(world, op);
 }
 

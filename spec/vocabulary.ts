@@ -322,6 +322,207 @@ export const VOCABULARY = {
     summary: "write bytes through user access",
     args: Schema.Struct({ map: Num, addr: Num, data: Schema.String }),
   }),
+
+  // ---------------------------------------------------------------- copies (reference §4.11)
+  //
+  // A copy is a value: the world keeps it under a handle (its creation index among copies),
+  // later commands use it, and an operation that consumes it (copyout, copy_overwrite,
+  // copy_discard on success) makes the handle consumed. Using a consumed or unknown copy handle
+  // is KERN_INVALID_ARGUMENT; `copy: null` is Mach's NULL copy. A copy is a detached snapshot:
+  // writes to the source after copyin never show in it, and vice versa.
+
+  /**
+   * Copy `[addr, addr + size)` of a map into a new copy (vm_map_copyin_common, reference
+   * §4.11.2, §4.11.4).
+   * 1. KERN_INVALID_ARGUMENT: NULL map, bad numbers, the range wraps.
+   * 2. `size == 0`: KERN_SUCCESS with `copy: null`.
+   * 3. Kernel buffer, when `size < kernelBufferThreshold` and not `useMaxprot`: every byte's
+   *    page must be mapped with READ, else KERN_INVALID_ADDRESS. The copy holds the `size`
+   *    bytes.
+   * 4. Entry list otherwise: walking the pages of `[trunc(addr), round(addr + size))` in order,
+   *    the first failing page decides: unmapped → KERN_INVALID_ADDRESS; `maxProt` lacks READ,
+   *    or `prot` lacks READ without `useMaxprot` → KERN_PROTECTION_FAILURE. The copy holds a
+   *    snapshot of every page with its prot, maxProt, inheritance, behavior and alias (not its
+   *    wiring), and remembers the unrounded `addr` (its offset) and `size`.
+   * 5. With `srcDestroy`, the source range is then removed as by `remove` with no flags
+   *    (kernel buffer: INTERRUPTIBLE | WAIT_FOR_KWIRE); the removal's own result is ignored,
+   *    so kernel-wired pages stay (and with WAIT_FOR_KWIRE the call would wait forever: not
+   *    applicable in a sequential run).
+   * Result `copy` is the new handle.
+   */
+  copyin: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
+    mach: "vm_map_copyin_common (vm_map_copyin, vm_map_copyin_maxprot)",
+    summary: "copy a range of a map into a copy value",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, srcDestroy: Bool, useMaxprot: Bool }),
+  }),
+  /**
+   * Wrap a window of a shared memory object in an object copy (vm_map_copyin_object,
+   * reference §4.11.3). The copy refers to the object itself: copying it out maps the object
+   * (aliasing its bytes), it is not a snapshot.
+   * - KERN_INVALID_OBJECT: `object` names no memory object.
+   * - KERN_INVALID_ARGUMENT: bad numbers, `size == 0`, the window
+   *   `[trunc(offset), round(offset + size))` passes the object's end.
+   * - KERN_SUCCESS: result `copy`.
+   */
+  copyin_object: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_OBJECT"],
+    mach: "vm_map_copyin_object",
+    summary: "wrap a memory object window in a copy",
+    args: Schema.Struct({ object: Num, offset: Num, size: Num }),
+  }),
+  /**
+   * Map a copy anywhere in a map and consume it (vm_map_copyout, reference §4.11.6).
+   * - KERN_INVALID_ARGUMENT: NULL map; unknown or consumed copy.
+   * - `copy: null`: KERN_SUCCESS, `addr` 0.
+   * - Entry list: first fit from `min` (no alignment) for `round(offset + size) − trunc(offset)`
+   *   bytes, else KERN_NO_SPACE (the copy stays with the caller). The pages get the copy's
+   *   cells and alias, with prot DEFAULT (RW), maxProt ALL, inheritance COPY, behavior
+   *   DEFAULT, unwired (the source's protections are not kept). `addr` = start + the page
+   *   offset of the copy's offset.
+   * - Kernel buffer: first fit for `round(size)` bytes of fresh zero memory (RW, ALL, COPY,
+   *   alias 0) with the bytes written at its start; `addr` = start.
+   * - Object: first fit for `round(pageoff + size)` bytes mapping the object window from
+   *   `trunc(offset)` (aliasing the object's cells), RW, ALL, COPY; `addr` = start + pageoff.
+   */
+  copyout: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE"],
+    mach: "vm_map_copyout",
+    summary: "map a copy anywhere (consumes it)",
+    args: Schema.Struct({ map: Num, copy: Schema.NullOr(Num) }),
+  }),
+  /**
+   * Write a copy over existing memory at `addr` and consume it (vm_map_copy_overwrite,
+   * reference §4.11.8–§4.11.10). The destination keeps its protections, inheritance, behavior
+   * and wiring (reference §8 #13: the wiring is kept); the bytes are written into the
+   * destination's cells, so every alias of them sees the new bytes.
+   * 1. KERN_INVALID_ARGUMENT: NULL map, bad numbers, unknown or consumed copy, an object copy
+   *    (overwrite takes entry lists and kernel buffers only).
+   * 2. `copy: null`: KERN_SUCCESS.
+   * 3. Kernel buffer: every byte's page of `[addr, addr + size)` must be mapped with WRITE,
+   *    else KERN_INVALID_ADDRESS; the bytes are written.
+   * 4. Entry list of size 0: consumed, KERN_SUCCESS. Otherwise the destination is
+   *    `[trunc(addr), end)` with `end = addr + size` when `addr`, the copy's offset and size
+   *    are all page-aligned, else `round(addr + size)`; it must not wrap (KERN_INVALID_ARGUMENT).
+   *    Walking its pages in order, the first failing page decides: unmapped →
+   *    KERN_INVALID_ADDRESS; lacking WRITE → KERN_PROTECTION_FAILURE. With `interruptible`,
+   *    a destination page of a shared memory object → KERN_FAILURE. Then the copy's bytes
+   *    `[offset, offset + size)` are written at `[addr, addr + size)`.
+   * Nothing changes and the copy stays with the caller on any failure.
+   */
+  copy_overwrite: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE", "KERN_FAILURE"],
+    mach: "vm_map_copy_overwrite",
+    summary: "write a copy over existing memory (consumes it)",
+    args: Schema.Struct({ map: Num, addr: Num, copy: Schema.NullOr(Num), interruptible: Bool }),
+  }),
+  /**
+   * Release a copy (vm_map_copy_discard, reference §4.11.11).
+   * - KERN_INVALID_ARGUMENT: unknown or consumed copy.  - KERN_SUCCESS: consumed (`null`: no-op).
+   */
+  copy_discard: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_copy_discard",
+    summary: "release a copy",
+    args: Schema.Struct({ copy: Schema.NullOr(Num) }),
+  }),
+  /**
+   * Move a copy's contents to a new copy (vm_map_copy_copy, reference §4.11.12). The old
+   * handle becomes an emptied copy: discarding it succeeds, any other use is
+   * KERN_INVALID_ARGUMENT. A kernel buffer's bytes are moved too (reference §8 #12: the 2000
+   * code freed them through the wrong allocator).
+   * - KERN_INVALID_ARGUMENT: unknown, consumed or emptied copy.
+   * - KERN_SUCCESS: result `copy` is the new handle (`null` stays `null`).
+   */
+  copy_copy: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_copy_copy",
+    summary: "move a copy's contents to a new copy",
+    args: Schema.Struct({ copy: Schema.NullOr(Num) }),
+  }),
+
+  // --------------------------------------------------------- fork and remap (§4.12, §4.17)
+
+  /**
+   * Create a child map from a parent by inheritance (vm_map_fork, reference §4.12). The child
+   * has the parent's bounds and reference count 1; per mapped page of the parent:
+   * SHARE → the child's page aliases the parent's cell; COPY → the child's page is a snapshot
+   * (reference §8 #9 intended: a page whose maxProt lacks READ cannot be copied and is left
+   * out of the child); NONE → nothing. Child pages keep prot, maxProt, inheritance, behavior
+   * and alias, unwired.
+   * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS: result `map` is the child's handle.
+   */
+  fork: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_fork",
+    summary: "create a child map by inheritance",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * Map `size` bytes of `srcMap` at `srcAddr` into `map` (vm_remap, reference §4.17): shared
+   * (`copy` false: the new pages alias the source's cells) or copied (a snapshot).
+   * 1. KERN_INVALID_ARGUMENT: NULL target or source map, bad numbers, bad mask,
+   *    `inheritance > VM_INHERIT_NONE`, `size == 0`; the source range
+   *    `[trunc(srcAddr), trunc(srcAddr) + round(size))` wraps; fixed mode and
+   *    `trunc(addr) + round(size)` wraps.
+   * 2. KERN_INVALID_ADDRESS: a page of the source range is unmapped.
+   * 3. Target space as `enter` (fixed: KERN_NO_SPACE for a misaligned start or an overlap,
+   *    KERN_INVALID_ADDRESS outside the map; anywhere: first fit or KERN_NO_SPACE).
+   * 4. KERN_SUCCESS: each new page keeps its source page's prot, maxProt, behavior and alias,
+   *    gets `inheritance`, unwired. Results: `addr`, and `cur`/`max` = the AND of the source
+   *    pages' prot / maxProt.
+   */
+  remap: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_NO_SPACE"],
+    mach: "vm_remap (vm_remap_extract, vm_remap_range_allocate)",
+    summary: "map a range of another (or the same) map, shared or copied",
+    args: Schema.Struct({
+      map: Num, addr: Num, size: Num, mask: Num, anywhere: Bool,
+      srcMap: Num, srcAddr: Num, copy: Bool, inheritance: Num,
+    }),
+  }),
+
+  // ------------------------------------------------------------ named entries (§4.21)
+
+  /**
+   * Make a named entry granting the right to map `[trunc(addr), round(addr + size))` of a map
+   * with at most `permission` (mach_make_memory_entry, reference §4.21). The entry aliases the
+   * range's cells: mapping it shared shows the same bytes as the range. `permission` is masked
+   * to VM_PROT_ALL as the 2000 code did. Decision: the range may span several entries (the
+   * 2000 code granted at most the rest of the first entry, a boundary the spec does not have).
+   * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `size == 0`, the range wraps.
+   * - Walking the pages in order, the first failing page decides: unmapped →
+   *   KERN_INVALID_ADDRESS; `prot` lacks `permission` → KERN_PROTECTION_FAILURE.
+   * - KERN_SUCCESS: result `entry` (its handle) and `size` (the granted, page-rounded size).
+   */
+  make_memory_entry: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
+    mach: "mach_make_memory_entry",
+    summary: "make a named entry for a range",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, permission: Num }),
+  }),
+  /**
+   * Map a window `[offset, offset + round(size))` of a named entry (vm_map_64 with a named
+   * entry, reference §4.21), shared (aliasing the entry's cells) or as a copy (a snapshot,
+   * reference §10.6).
+   * 1. KERN_INVALID_ARGUMENT: NULL map, unknown entry, bad numbers, bad mask, `size == 0`,
+   *    `cur`/`max` bits outside ALL, `cur ⊄ max`, `inheritance > VM_INHERIT_NONE`, `offset`
+   *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps.
+   * 2. KERN_INVALID_RIGHT: `cur` or `max` not within the entry's protection.
+   * 3. KERN_INVALID_ARGUMENT: the window passes the entry's size.
+   * 4. Space as `enter`: KERN_NO_SPACE / KERN_INVALID_ADDRESS.
+   * 5. KERN_SUCCESS: pages with prot `cur`, maxProt `max`, the inheritance, behavior DEFAULT,
+   *    alias 0, unwired; result `addr`.
+   */
+  map_memory_entry: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_RIGHT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS"],
+    mach: "vm_map_64 with a named entry",
+    summary: "map a named entry's window, shared or copied",
+    args: Schema.Struct({
+      map: Num, addr: Num, size: Num, mask: Num, anywhere: Bool,
+      entry: Num, offset: Num, copy: Bool, cur: Num, max: Num, inheritance: Num,
+    }),
+  }),
 } as const;
 
 export type Vocabulary = typeof VOCABULARY;
@@ -354,6 +555,16 @@ interface Outcomes {
   lookup: { readonly page?: PageAttributes | null };
   read_user: { readonly data?: string };
   write_user: {};
+  copyin: { readonly copy?: number | null };
+  copyin_object: { readonly copy?: number };
+  copyout: { readonly addr?: number };
+  copy_overwrite: {};
+  copy_discard: {};
+  copy_copy: { readonly copy?: number | null };
+  fork: { readonly map?: number };
+  remap: { readonly addr?: number; readonly cur?: number; readonly max?: number };
+  make_memory_entry: { readonly entry?: number; readonly size?: number };
+  map_memory_entry: { readonly addr?: number };
 }
 // Compile error if an operation has no outcome type.
 type _OutcomesCoverVocabulary = { [K in OpName]: Outcomes[K] };

@@ -9,8 +9,10 @@
  * - A map is `[min, max)` plus a partial function from page numbers to page states. Nothing
  *   else exists here: no entries, hints, VM objects, shadow chains, page tables or TLBs.
  *   Copying snapshots bytes into fresh cells; sharing aliases cells.
+ * - A copy (vm_map_copy) is a value under a handle, null once consumed. Copies and named entries
+ *   are immutable: operations replace them, never change them.
  */
-import { CellNumbering, type AbstractWorld } from "./abstract.ts";
+import { CellNumbering, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
 import type { Scope } from "./scope.ts";
 
 /** The name of a cell. */
@@ -41,12 +43,38 @@ export interface SpecMap {
   readonly pages: Map<PageNumber, PageState>;
 }
 
+/** One page of an entry-list copy: its own cell and the attributes it was copied with. */
+export type CopyPage = Readonly<Pick<PageState, "cell" | "prot" | "maxProt" | "inheritance" | "behavior" | "alias">>;
+
+/**
+ * An entry list is a detached snapshot of whole pages (`offset` is the unrounded source address);
+ * a kernel buffer holds exactly the bytes; an object copy names the window
+ * `[trunc(offset), round(offset + size))` of a memory object and aliases its cells; copy_copy
+ * leaves an emptied copy behind.
+ */
+export type SpecCopy =
+  | { readonly kind: "entry_list"; readonly offset: number; readonly size: number; readonly pages: readonly CopyPage[] }
+  | { readonly kind: "kernel_buffer"; readonly bytes: Uint8Array }
+  | { readonly kind: "object"; readonly object: number; readonly offset: number; readonly size: number }
+  | { readonly kind: "emptied" };
+
+/** A named entry (vm_named_entry): the right to map its window of cells with at most `protection`. */
+export interface NamedEntry {
+  readonly protection: number;
+  readonly size: number; // bytes, a page multiple
+  readonly cells: readonly CellId[];
+}
+
 export interface SpecWorld {
   readonly scope: Scope;
   /** Index = map handle; null once the last reference was dropped. */
   readonly maps: (SpecMap | null)[];
   /** Index = memory object handle; the cell of each of its pages. */
   readonly objects: (readonly CellId[])[];
+  /** Index = copy handle; null once consumed. */
+  readonly copies: (SpecCopy | null)[];
+  /** Index = named entry handle; named entries are never destroyed. */
+  readonly namedEntries: NamedEntry[];
   /** Bytes of the cells that were written; absent = all zero. */
   readonly cells: Map<CellId, Uint8Array>;
   /** The next fresh cell id. */
@@ -54,7 +82,7 @@ export interface SpecWorld {
 }
 
 export function newSpecWorld(scope: Scope): SpecWorld {
-  return { scope, maps: [], objects: [], cells: new Map(), nextCell: 0 };
+  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cells: new Map(), nextCell: 0 };
 }
 
 /** The live map named by `handle`, or null for a NULL map (never existed, destroyed, not a handle). */
@@ -66,6 +94,20 @@ export function mapOf(world: SpecWorld, handle: number): SpecMap | null {
 export function objectOf(world: SpecWorld, handle: number): readonly CellId[] | undefined {
   return Number.isInteger(handle) ? world.objects[handle] : undefined;
 }
+
+/** The live copy named by `handle`; undefined when unknown or consumed. */
+export function copyOf(world: SpecWorld, handle: number): SpecCopy | undefined {
+  return Number.isInteger(handle) ? (world.copies[handle] ?? undefined) : undefined;
+}
+
+/** The cells an object copy aliases: its window of the object. */
+export function objectWindow(world: SpecWorld, copy: { object: number; offset: number; size: number }): CellId[] {
+  const { pageSize } = world.scope;
+  return world.objects[copy.object]!.slice(Math.floor(copy.offset / pageSize), Math.ceil((copy.offset + copy.size) / pageSize));
+}
+
+/** Lower-case hex of `bytes`. */
+export const toHex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** A fresh cell, all zero. */
 export function freshCell(world: SpecWorld): CellId {
@@ -100,7 +142,7 @@ export function sortedPages(map: SpecMap): [PageNumber, PageState][] {
   return [...map.pages].sort((a, b) => a[0] - b[0]);
 }
 
-/** A deep copy; bytes of cells that no object or page refers to any more are dropped. */
+/** A deep copy; bytes of cells that nothing (object, page, copy, named entry) refers to are dropped. */
 export function cloneSpecWorld(world: SpecWorld): SpecWorld {
   const cells = new Map<CellId, Uint8Array>();
   const keep = (cell: CellId): void => {
@@ -120,39 +162,45 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
     }
     return { min: map.min, max: map.max, refCount: map.refCount, pages };
   });
-  return { scope: world.scope, maps, objects, cells, nextCell: world.nextCell };
+  for (const copy of world.copies) if (copy?.kind === "entry_list") copy.pages.forEach((p) => keep(p.cell));
+  for (const entry of world.namedEntries) entry.cells.forEach(keep);
+  // Copies and named entries are immutable, so sharing them is a deep copy (bytes aside).
+  const copies = world.copies.map((c) => (c?.kind === "kernel_buffer" ? { ...c, bytes: c.bytes.slice() } : c));
+  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cells, nextCell: world.nextCell };
 }
 
 /**
  * The canonical abstract form (spec/abstract.ts): memory objects in handle order page by page,
- * then maps in handle order with their pages ascending; cells are numbered in that visiting
- * order, so two pages alias iff they get the same number.
+ * then maps in handle order with their pages ascending, then copies and named entries in handle
+ * order page by page; cells are numbered in that visiting order, so two pages alias iff they
+ * get the same number.
  */
 export function abstractSpec(world: SpecWorld): AbstractWorld {
   const numbering = new CellNumbering();
   const number = (cell: CellId): number => numbering.number(cell, () => world.cells.get(cell));
   const objects = world.objects.map((object) => object.map(number));
   const maps = world.maps.map((map) =>
-    map === null
-      ? null
-      : {
-          min: map.min,
-          max: map.max,
-          refCount: map.refCount,
-          pages: sortedPages(map).map(([page, s]) => ({
-            page,
-            cell: number(s.cell),
-            prot: s.prot,
-            maxProt: s.maxProt,
-            inheritance: s.inheritance,
-            behavior: s.behavior,
-            alias: s.alias,
-            wiredCount: s.wiredCount,
-            userWiredCount: s.userWiredCount,
-          })),
-        },
+    map === null ? null : {
+      min: map.min,
+      max: map.max,
+      refCount: map.refCount,
+      pages: sortedPages(map).map(([page, { cell, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount }]) =>
+        ({ page, cell: number(cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount })),
+    },
   );
-  return { maps, objects, cells: numbering.cells };
+  const copy = (c: SpecCopy | null): AbstractCopy | null => {
+    if (c === null) return null;
+    const none = { offset: 0, size: 0, pages: [], data: "" };
+    if (c.kind === "emptied") return { kind: c.kind, ...none };
+    if (c.kind === "kernel_buffer") return { kind: c.kind, ...none, size: c.bytes.length, data: toHex(c.bytes) };
+    const pages = c.kind === "entry_list"
+      ? c.pages.map((p) => ({ ...p, cell: number(p.cell) }))
+      : objectWindow(world, c).map((cell) => ({ cell: number(cell), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));
+    return { kind: c.kind, offset: c.offset, size: c.size, pages, data: "" };
+  };
+  const copies = world.copies.map(copy);
+  const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
+  return { maps, objects, copies, namedEntries, cells: numbering.cells };
 }
 
 /** Kernel wirings of a page: `wiredCount` minus the one wiring all user wirings share. */

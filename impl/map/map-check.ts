@@ -8,11 +8,11 @@
  * the header or a live entry; `firstFree` is the last entry of the gap-free run from `min` (or the
  * header); `protection ⊆ maxProtection`; wire counters within MAX_WIRE_COUNT with
  * `userWiredCount > 0 ⇒ wiredCount ≥ 1`; **wired ⇒ object present and every page resident**; an
- * entry's window lies inside its object; nothing is left in transition. For a kernel, also: every
- * object's reference count equals the entries mapping it plus the kernel's own for a shared
- * memory object.
+ * entry's window lies inside its object; wired ⇒ no pending copy-on-write; nothing is left in
+ * transition. For a kernel, also the object layer's checks (object-check.ts): exact reference
+ * counts over every holder, no leak, sound shadow chains and copy objects.
  */
-import type { VmObject } from "../object/vm-object.ts";
+import { checkObjects, type ObjectWorld } from "../object/object-check.ts";
 import type { VmMapEntry } from "./entry.ts";
 import type { VmMap } from "./vm-map.ts";
 
@@ -55,6 +55,7 @@ export function checkMap(map: VmMap): string | undefined {
     }
     if (e.wiredCount > 0) {
       if (o === null) return `${where} is wired without an object`;
+      if (e.needsCopy) return `${where} is wired with a pending copy-on-write`;
       for (let a = e.start; a < e.end; a += ps)
         if (!o.isResident((e.offset + (a - e.start)) / ps)) return `${where} is wired but page ${hex(a)} is not resident`;
     }
@@ -66,25 +67,16 @@ export function checkMap(map: VmMap): string | undefined {
   return undefined;
 }
 
-/** Anything with maps and shared memory objects (the Kernel). */
-export interface MapWorld {
-  readonly maps: readonly (VmMap | null)[];
-  readonly objects: readonly VmObject[];
-}
+/** Maps, shared memory objects, copies, named entries and the object layer (the Kernel). */
+export type MapWorld = ObjectWorld;
 
 export function checkKernel(kernel: MapWorld): string | undefined {
-  const holders = new Map<VmObject, number>();
-  for (const o of kernel.objects) holders.set(o, (holders.get(o) ?? 0) + 1);
   for (let h = 0; h < kernel.maps.length; h++) {
     const map = kernel.maps[h];
     if (!map) continue;
     if (map.refCount < 1) return `map ${h}: live with refCount ${map.refCount}`;
     const problem = checkMap(map);
     if (problem !== undefined) return `map ${h}: ${problem}`;
-    const header = map.store.header;
-    for (let e = header.next; e !== header; e = e.next)
-      if (e.object !== null) holders.set(e.object, (holders.get(e.object) ?? 0) + 1);
   }
-  for (const [o, n] of holders) if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held ${n} times`;
-  return undefined;
+  return checkObjects(kernel);
 }

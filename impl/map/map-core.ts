@@ -1,7 +1,8 @@
 /**
  * The mechanisms a map's operations are built from (reference §3): lookup with the hint, clipping,
- * entry insert/delete, first_free maintenance, enter-time coalescing, simplify, wiring counters,
- * lazy anonymous objects and private copies.
+ * entry insert/delete, first_free maintenance, enter-time coalescing, simplify and wiring
+ * counters. What lies behind an entry (objects, copy-on-write, faults) is the next layer,
+ * {@link VmMapMemory} (map-memory.ts).
  *
  * Every mechanism is a method, and every caller invokes it through `this`, so a test can plant a
  * bug by subclassing {@link VmMap} (vm-map.ts) and overriding exactly one of them.
@@ -12,15 +13,21 @@
  */
 import { VM_BEHAVIOR_DEFAULT } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
-import { copyPages, type ObjectKind, type VmObject } from "../object/vm-object.ts";
+import type { ObjectLayer } from "../object/object-layer.ts";
+import type { ObjectKind, VmObject } from "../object/vm-object.ts";
 import { EntryStore } from "./entry-store.ts";
 import { newEntry, type EntryAttributes, type VmMapEntry } from "./entry.ts";
+import type { VmMap } from "./vm-map.ts";
 
 /** What a map needs from the kernel that owns it. */
 export interface MapHost {
   readonly scope: Scope;
+  /** The object layer: shadows, copy strategies, collapse, termination. */
+  readonly objectLayer: ObjectLayer;
   /** A new object with one reference (the caller's), numbered in creation order. */
   newObject(kind: ObjectKind, size: number): VmObject;
+  /** A new empty map of the kernel's map class (not yet registered under a handle). */
+  createMap(min: number, max: number): VmMap;
 }
 
 /** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
@@ -30,7 +37,7 @@ export interface LookupResult {
   readonly entry: VmMapEntry;
 }
 
-export class VmMapCore {
+export abstract class VmMapCore {
   /** Entries: the list through the header plus the O(log n) search tree (`hdr`, `nentries`). */
   readonly store: EntryStore;
   /** Sum of the entries' sizes. */
@@ -213,9 +220,12 @@ export class VmMapCore {
     return prev.object === null || this.objectCanGrow(prev.object);
   }
 
-  /** `vm_object_coalesce`: an anonymous object with one reference (no other user) may grow. */
+  /**
+   * `vm_object_coalesce`: an anonymous object may grow when nothing else can see it: one
+   * reference, no shadow, no copy object, not truly shared.
+   */
   objectCanGrow(o: VmObject): boolean {
-    return o.kind === "anonymous" && o.refCount === 1;
+    return o.kind === "anonymous" && o.refCount === 1 && o.shadow === null && o.copy === null && !o.trueShare;
   }
 
   /** Grow `prev` up to `end`; its object (if any) drops stale pages of the new range and grows. */
@@ -290,42 +300,10 @@ export class VmMapCore {
     if (this.mergeable(cur, cur.next)) this.merge(cur, cur.next);
   }
 
-  // ---- objects ----
+  // ---- objects (map-memory.ts) ----
 
-  /** Give a zero-fill entry its anonymous object (entry-sized, offset 0), as a fault or wiring does. */
-  ensureObject(e: VmMapEntry): VmObject {
-    let o = e.object;
-    if (o === null) {
-      o = this.host.newObject("anonymous", e.end - e.start);
-      e.object = o;
-      e.offset = 0;
-    }
-    return o;
-  }
-
-  /** Make every page of the entry resident in its object (allocating the object if needed). */
-  faultInAll(e: VmMapEntry): void {
-    const o = this.ensureObject(e);
-    const first = e.offset / this.pageSize;
-    const n = (e.end - e.start) / this.pageSize;
-    for (let i = 0; i < n; i++) o.makeResident(first + i);
-  }
-
-  /**
-   * VM_PROT_COPY: give the entry a private snapshot of its bytes now (reference §10.10). An entry
-   * with no object, or the only user of an anonymous object, is private already.
-   */
-  privateCopy(e: VmMapEntry): void {
-    const o = e.object;
-    if (o === null || (o.kind === "anonymous" && o.refCount === 1)) return;
-    const size = e.end - e.start;
-    const copy = this.host.newObject("anonymous", size);
-    copyPages(o, e.offset / this.pageSize, size / this.pageSize, copy, 0);
-    e.object = copy;
-    e.offset = 0;
-    o.release();
-    if (e.wiredCount > 0) this.faultInAll(e);
-  }
+  /** Resolve copy-on-write and make every page of the entry resident in its top object (a wiring fault). */
+  abstract faultInAll(e: VmMapEntry): void;
 
   // ---- wiring counters (§4.10) ----
 

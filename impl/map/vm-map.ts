@@ -12,17 +12,26 @@
  * const kernel = new Kernel(scope, { mapClass: LeakyClip });
  * ```
  *
- * Overridable mechanisms (map-core.ts): lockWrite, lookupEntry, rangeUnmapped, updateFirstFree,
- * clipStart, clipEnd, duplicate, entryInsert, entryDelete, disposed, releaseObjectOf, canCoalesce,
- * objectCanGrow, coalesce, mergeable, merge, simplifyAt, ensureObject, faultInAll, privateCopy,
- * kernelWirings, wireWouldOverflow, addWiring, dropWiring, wiringsLeftByRemove, unwireForRemove;
- * and here: deleteRange, clamp, firstFailure, forEachClipped, accessible, forEachPiece, and the
- * operations themselves.
+ * The class is the last of a chain, each layer one concept, every method overridable:
+ * - map-core.ts (VmMapCore): lockWrite, lookupEntry, rangeUnmapped, updateFirstFree, clipStart,
+ *   clipEnd, duplicate, entryInsert, entryDelete, disposed, releaseObjectOf, canCoalesce,
+ *   objectCanGrow, coalesce, mergeable, merge, simplifyAt, kernelWirings, wireWouldOverflow,
+ *   addWiring, dropWiring, wiringsLeftByRemove, unwireForRemove;
+ * - map-memory.ts (VmMapMemory): clamp, firstFailure, forEachClipped, accessible, forEachPiece,
+ *   placement, linkEntries, removeRange, removable, deleteRange, pageIndex, ensureObject,
+ *   shadowEntry, resolveCow, readPage, writablePage, writeNeedsUpgrade, faultInAll, privateCopy,
+ *   delayedWindow, copyWindow, sharePrepare, entryCopy, mapsSharedMemory, writableInPlaceOnly,
+ *   writeBytes;
+ * - copy/copy-ops.ts (VmMapCopyOps): copyin, unreadable, copyEntryOf, copyout, copiedOut,
+ *   copyOverwrite, overwriteAligned, moveCopyInto, copyPagesInto, copyPage, copyBytes;
+ * - sharing.ts (VmMapSharing): fork, forkEntry, remap, fullyMapped, remapExtract,
+ *   extractWindow, makeMemoryEntry, namedObject, mapNamedEntry, namedShare, namedCopy;
+ * - here: the operations of §4.3–§4.10 and user access.
+ * Object-level mechanisms (shadow, copy strategies, pushes, collapse) are methods of the
+ * kernel's ObjectLayer (impl/object/object-layer.ts), replaceable through the Kernel options.
  */
 import {
-  VM_BEHAVIOR_DEFAULT,
   VM_INHERIT_DEFAULT,
-  VM_MAP_REMOVE_KUNWIRE,
   VM_PROT_ALL,
   VM_PROT_COPY,
   VM_PROT_DEFAULT,
@@ -31,21 +40,16 @@ import {
   type KernReturn,
 } from "../../spec/constants.ts";
 import type { PageAttributes } from "../../spec/vocabulary.ts";
-import type { EntryAttributes, VmMapEntry } from "./entry.ts";
-import { VmMapCore } from "./map-core.ts";
+import type { AddrResult } from "../copy/copy-ops.ts";
+import type { EntryAttributes } from "./entry.ts";
+import { anonymousAttributes, within } from "./map-memory.ts";
+import { VmMapSharing } from "./sharing.ts";
 
 export type { LookupResult, MapHost } from "./map-core.ts";
+export type { AddrResult } from "../copy/copy-ops.ts";
+export { anonymousAttributes } from "./map-memory.ts";
 
-/** Result of an operation that hands back an address. */
-export interface AddrResult {
-  readonly kr: KernReturn;
-  readonly addr?: number;
-}
-
-/** `p ⊆ allowed` for small bit sets. */
-const within = (p: number, allowed: number): boolean => (p & ~allowed) === 0;
-
-export class VmMap extends VmMapCore {
+export class VmMap extends VmMapSharing {
   // ---- mapping (§4.3, §4.4, §4.6) ----
 
   /**
@@ -55,17 +59,8 @@ export class VmMap extends VmMapCore {
    */
   enter(addr: number, size: number, mask: number, anywhere: boolean, attrs: EntryAttributes): AddrResult {
     this.lockWrite();
-    let start: number;
-    if (anywhere) {
-      const fit = this.store.firstFit(Math.max(addr, this.min), size, mask);
-      if (fit === undefined) return { kr: "KERN_NO_SPACE" };
-      start = fit;
-    } else {
-      start = addr;
-      if (start % (mask + 1) !== 0) return { kr: "KERN_NO_SPACE" };
-      if (start < this.min || start + size > this.max) return { kr: "KERN_INVALID_ADDRESS" };
-      if (!this.rangeUnmapped(start, start + size)) return { kr: "KERN_NO_SPACE" };
-    }
+    const start = this.placement(addr, size, mask, anywhere);
+    if (typeof start === "string") return { kr: start };
     const end = start + size;
     const prev = this.lookupEntry(start).entry;
     if (this.canCoalesce(prev, start, attrs)) {
@@ -93,30 +88,7 @@ export class VmMap extends VmMapCore {
    */
   remove(start: number, end: number, flags: number): KernReturn {
     this.lockWrite();
-    [start, end] = this.clamp(start, end);
-    if (start >= end) return "KERN_SUCCESS";
-    const kunwire = (flags & VM_MAP_REMOVE_KUNWIRE) !== 0;
-    const header = this.store.header;
-    const r = this.lookupEntry(start);
-    const first = r.found ? r.entry : r.entry.next;
-    for (let x = first; x !== header && x.start < end; x = x.next)
-      if (this.wiringsLeftByRemove(x, kunwire) > 0) return "KERN_FAILURE";
-    if (r.found) this.clipStart(first, start);
-    this.deleteRange(first, end);
-    return "KERN_SUCCESS";
-  }
-
-  /** Delete `first` (which starts at or after the range start) and every entry after it that starts below `end`. */
-  deleteRange(first: VmMapEntry, end: number): void {
-    const header = this.store.header;
-    let x = first;
-    while (x !== header && x.start < end) {
-      this.clipEnd(x, end);
-      const next = x.next;
-      this.unwireForRemove(x);
-      this.entryDelete(x);
-      x = next;
-    }
+    return this.removeRange(start, end, flags);
   }
 
   /** `vm_map_destroy`: every mapping goes, kernel wirings included (the owner is gone). */
@@ -271,124 +243,28 @@ export class VmMap extends VmMapCore {
   readUser(addr: number, size: number): Uint8Array | undefined {
     if (size > 0 && !this.accessible(addr, size, VM_PROT_READ)) return undefined;
     const out = new Uint8Array(size);
+    const ps = this.pageSize;
     this.forEachPiece(addr, size, (e, a, n, at) => {
-      const o = e.object;
-      if (o === null) return; // zero fill
-      const ps = this.pageSize;
       const off = a % ps;
-      const page = o.pageForRead((e.offset + (a - off - e.start)) / ps);
+      const page = this.readPage(e, a - off);
       if (page !== undefined) out.set(page.subarray(off, off + n), at);
     });
     return out;
   }
 
-  /** `vm_map_write_user`: false (nothing written) when a page is unmapped or not writable. */
+  /**
+   * `vm_map_write_user`: false (nothing written) when a page is unmapped or not writable. Writes
+   * resolve copy-on-write; a fault that must create or shadow an object upgrades to the write lock.
+   */
   writeUser(addr: number, bytes: Uint8Array): boolean {
     if (bytes.length === 0) return true;
     if (!this.accessible(addr, bytes.length, VM_PROT_WRITE)) return false;
-    let upgraded = false;
-    this.forEachPiece(addr, bytes.length, (e, a, n, at) => {
-      if (e.object === null && !upgraded) {
-        // The write fault creating the object upgrades to the write lock.
-        this.lockWrite();
-        upgraded = true;
-      }
-      const o = this.ensureObject(e);
-      const ps = this.pageSize;
-      const off = a % ps;
-      o.pageForWrite((e.offset + (a - off - e.start)) / ps).set(bytes.subarray(at, at + n), off);
+    let upgrade = false;
+    this.forEachPiece(addr, bytes.length, (e) => {
+      upgrade ||= this.writeNeedsUpgrade(e);
     });
+    if (upgrade) this.lockWrite();
+    this.writeBytes(addr, bytes);
     return true;
   }
-
-  // ---- walking helpers ----
-
-  /** `VM_MAP_RANGE_CHECK`: clamp to `[min, max]`, never an error (maybe empty). */
-  clamp(start: number, end: number): [number, number] {
-    const e = Math.min(end, this.max);
-    return [Math.min(Math.max(start, this.min), e), e];
-  }
-
-  /**
-   * Walk the entries covering `[start, end)` from `first` (the entry holding `start`) in address
-   * order: the first hole gives `holeCode`, else the first entry `check` rejects gives its code.
-   */
-  firstFailure(
-    first: VmMapEntry,
-    start: number,
-    end: number,
-    holeCode: KernReturn,
-    check: (e: VmMapEntry) => KernReturn | undefined,
-  ): KernReturn | undefined {
-    const header = this.store.header;
-    let pos = start;
-    for (let x = first; pos < end; x = x.next) {
-      if (x === header || x.start > pos) return holeCode;
-      const verdict = check(x);
-      if (verdict !== undefined) return verdict;
-      pos = x.end;
-    }
-    return undefined;
-  }
-
-  /**
-   * Clip the entries of `[start, end)` (from `first`, the entry holding `start` or the first one
-   * after it) to the range and apply `f` to each, in address order. Holes are skipped.
-   */
-  forEachClipped(first: VmMapEntry, start: number, end: number, f: (e: VmMapEntry) => void): void {
-    if (start >= end) return;
-    const header = this.store.header;
-    let x = first;
-    if (x !== header) this.clipStart(x, start);
-    while (x !== header && x.start < end) {
-      this.clipEnd(x, end);
-      f(x);
-      x = x.next;
-    }
-  }
-
-  /** Every page touched by `[addr, addr + size)` is mapped and allows `access`. */
-  accessible(addr: number, size: number, access: number): boolean {
-    const ps = this.pageSize;
-    const start = addr - (addr % ps);
-    const last = addr + size;
-    const end = last % ps === 0 ? last : last - (last % ps) + ps;
-    const r = this.lookupEntry(start);
-    if (!r.found) return false;
-    return this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(access, x.protection) ? undefined : "KERN_INVALID_ADDRESS",
-    ) === undefined;
-  }
-
-  /**
-   * Visit the bytes `[addr, addr + size)` (known to be mapped) as pieces that stay within one page
-   * of one entry: `f(entry, address, length, offset in the buffer)`.
-   */
-  forEachPiece(addr: number, size: number, f: (e: VmMapEntry, a: number, n: number, at: number) => void): void {
-    const ps = this.pageSize;
-    let e = this.lookupEntry(addr).entry;
-    for (let a = addr; a < addr + size; ) {
-      while (a >= e.end) e = e.next;
-      const n = Math.min(ps - (a % ps), addr + size - a);
-      f(e, a, n, a - addr);
-      a += n;
-    }
-  }
-}
-
-/** Attributes of a new anonymous (zero-fill, object created lazily) entry. */
-export function anonymousAttributes(prot: number, maxProt: number, inheritance: number, alias: number): EntryAttributes {
-  return {
-    object: null,
-    offset: 0,
-    isShared: false,
-    needsCopy: false,
-    protection: prot,
-    maxProtection: maxProt,
-    inheritance,
-    behavior: VM_BEHAVIOR_DEFAULT,
-    alias,
-    wiredCount: 0,
-    userWiredCount: 0,
-  };
 }

@@ -1,18 +1,35 @@
 /**
- * VM objects (`struct vm_object`, reference §5), minimal form: a store of resident pages with a
- * reference count. Shadow chains and copy strategies come with the copy-on-write work.
+ * VM objects (`struct vm_object`, reference §5): a store of resident pages, a reference count,
+ * and the links of the copy-on-write machinery — the shadow chain and the delayed copy object.
+ * This file holds the data and the page primitives of one object; the mechanisms that relate
+ * objects to each other (shadow, the copy strategies, pushes, collapse, termination) live in
+ * {@link ObjectLayer} (object-layer.ts), so a test can replace any one of them.
  *
- * Residency and zero pages: a page index absent from `pages` is not resident and reads as zero.
- * A resident page that has never been written holds the shared, read-only {@link zeroPage} of its
- * size, so that wiring a large range costs a map slot per page rather than a page of bytes.
- * Nobody may write into a page obtained from `pages` directly: writers go through
+ * Residency and zero pages: a page index absent from `pages` is not resident in this object; a
+ * read falls through to the shadow (index + shadowOffset / pageSize), and reads as zero at the
+ * bottom of the chain. A resident page that has never been written holds the shared, read-only
+ * {@link zeroPage} of its size, so that wiring a large range costs a map slot per page rather than
+ * a page of bytes. Nobody may write into a page obtained from `pages` directly: writers go through
  * {@link VmObject.pageForWrite}, which replaces the shared zero page by a private one first.
  */
 export type ObjectKind =
-  /** Anonymous memory created lazily for a zero-fill entry (internal, temporary). */
+  /** Anonymous memory: internal and temporary (lazily created zero-fill, shadows, copy objects). */
   | "anonymous"
-  /** A shared memory object named by a handle (pager-backed; permanent). */
+  /** A shared memory object named by a handle (pager-backed, permanent; the kernel holds a reference). */
   | "shared";
+
+/**
+ * The copy strategy (`copy_strategy`, reference §5.1): SYMMETRIC objects are copied by giving
+ * both holders `needsCopy`; DELAY objects (genuinely shared, written in place by several
+ * mappings) get a delayed copy object that receives the old contents of every page before it is
+ * modified; NONE objects are copied physically.
+ */
+export type CopyStrategy = "symmetric" | "delay" | "none";
+
+/** Who is told when an object's last reference goes (the object layer). */
+export interface ObjectOwner {
+  terminate(o: VmObject): void;
+}
 
 const ZERO_PAGES = new Map<number, Uint8Array>();
 
@@ -27,10 +44,30 @@ export function zeroPage(pageSize: number): Uint8Array {
 }
 
 export class VmObject {
-  /** Resident pages by page index within the object; absent pages read as zero. */
+  /** Resident pages by page index within the object. */
   readonly pages = new Map<number, Uint8Array>();
-  /** References: one per mapping entry, plus the kernel's own for a shared memory object. */
+  /**
+   * References: map entries, copy entries, object copies and named-entry windows that hold it,
+   * objects whose `shadow` it is, and the kernel's own reference on a shared memory object.
+   */
   refCount = 1;
+  /** The object this one shadows (reads of absent pages fall through to it), or null. */
+  shadow: VmObject | null = null;
+  /** Byte offset of this object's page 0 within `shadow`. */
+  shadowOffset = 0;
+  /**
+   * The delayed copy object (`copy`): it shadows this object at offset 0 and receives the old
+   * contents of a page before this object modifies it. Not a reference (the copy object holds one
+   * on this object through its `shadow`).
+   */
+  copy: VmObject | null = null;
+  strategy: CopyStrategy;
+  /** Someone holds a symmetric copy of (part of) this object, or it has a delayed copy object. */
+  shadowed = false;
+  /** Mapped in several places on purpose (named entries): never coalesced, never marked COW. */
+  trueShare = false;
+  /** False once terminated. */
+  alive = true;
 
   constructor(
     /** Unique within a kernel: creation order. */
@@ -40,7 +77,18 @@ export class VmObject {
     public size: number,
     /** Bytes per page (the scope's page size). */
     readonly pageSize: number,
-  ) {}
+    /** Told when the last reference goes; without one the object just frees its pages. */
+    readonly owner: ObjectOwner | null = null,
+  ) {
+    // Anonymous memory starts SYMMETRIC (reference §5); a shared memory object is written in
+    // place through every mapping, so copies of it must be delayed (reference §5.1).
+    this.strategy = kind === "anonymous" ? "symmetric" : "delay";
+  }
+
+  /** Internal (anonymous, temporary) rather than pager-backed. */
+  get internal(): boolean {
+    return this.kind === "anonymous";
+  }
 
   /** `vm_object_reference`. */
   reference(): void {
@@ -49,31 +97,35 @@ export class VmObject {
 
   /**
    * `vm_object_deallocate`: drop one reference; the last one terminates the object (its pages
-   * are freed). Returns true when the object died.
+   * are freed and its shadow loses a reference). Returns true when the object died.
    */
   release(): boolean {
     this.refCount--;
     if (this.refCount > 0) return false;
-    this.pages.clear();
+    if (this.owner !== null) this.owner.terminate(this);
+    else {
+      this.pages.clear();
+      this.alive = false;
+    }
     return true;
   }
 
-  /** True when the page at `index` is resident. */
+  /** True when the page at `index` is resident in this object (not in its shadows). */
   isResident(index: number): boolean {
     return this.pages.has(index);
   }
 
-  /** The bytes of page `index` for reading (undefined = zero, not resident). */
+  /** The bytes of page `index` of this object alone (undefined = not resident here). */
   pageForRead(index: number): Uint8Array | undefined {
     return this.pages.get(index);
   }
 
-  /** Make page `index` resident (zero-filled if it was absent), as a wiring fault does. */
+  /** Make page `index` resident as zeros if it is absent (no shadow to copy from). */
   makeResident(index: number): void {
     if (!this.pages.has(index)) this.pages.set(index, zeroPage(this.pageSize));
   }
 
-  /** The bytes of page `index` for writing: resident and private to this object. */
+  /** The bytes of page `index` of this object for writing: resident and private to it. */
   pageForWrite(index: number): Uint8Array {
     let p = this.pages.get(index);
     if (p === undefined || p === zeroPage(this.pageSize)) {
@@ -96,15 +148,18 @@ export class VmObject {
   }
 }
 
+/** A private copy of a page for another object (the zero page stays shared). */
+export function clonePage(bytes: Uint8Array, pageSize: number): Uint8Array {
+  return bytes === zeroPage(pageSize) ? bytes : bytes.slice();
+}
+
 /**
- * Copy the resident pages of `src` with index in `[srcIndex, srcIndex + count)` into `dst` at
- * `dstIndex`, byte for byte (a physical snapshot: later writes to either side are not seen by the
- * other). Non-resident source pages are left absent in `dst` (they read as zero either way).
+ * Copy the resident pages of `src` alone (not its shadows) with index in
+ * `[srcIndex, srcIndex + count)` into `dst` at `dstIndex`, byte for byte.
  */
 export function copyPages(src: VmObject, srcIndex: number, count: number, dst: VmObject, dstIndex: number): void {
-  const zero = zeroPage(src.pageSize);
   const visit = (i: number, bytes: Uint8Array): void => {
-    dst.pages.set(dstIndex + (i - srcIndex), bytes === zero ? zero : bytes.slice());
+    dst.pages.set(dstIndex + (i - srcIndex), clonePage(bytes, src.pageSize));
   };
   if (count <= src.pages.size) {
     for (let i = srcIndex; i < srcIndex + count; i++) {

@@ -11,22 +11,32 @@ import { VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../constants.ts";
 import { addressLimit } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, widen } from "../args.ts";
-import { mapOf, readByte, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { mapOf, readByte, toHex, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "read_user" | "write_user">;
 
 /** KERN_INVALID_ADDRESS unless every page touched by `[addr, addr + length)` allows `access`. */
-function accessFailure(world: SpecWorld, map: SpecMap, addr: number, length: number, access: number): KernReturn | undefined {
+export function accessFailure(world: SpecWorld, map: SpecMap, addr: number, length: number, access: number): KernReturn | undefined {
   const range = widen(world.scope, addr, length);
   if (range === undefined) return "KERN_INVALID_ARGUMENT"; // unreachable: callers checked the end
   const denied = (s: PageState) => ((s.prot & access) === access ? undefined : "KERN_INVALID_ADDRESS");
   return firstFailure(map, range, "KERN_INVALID_ADDRESS", denied);
 }
 
-/** The page state and offset in its cell of the byte at `addr`, which is known to be mapped. */
-function locate(world: SpecWorld, map: SpecMap, addr: number): [PageState, number] {
+/** The cell and offset in it of the byte at `addr`, which is known to be mapped. */
+function locate(world: SpecWorld, map: SpecMap, addr: number): [number, number] {
   const { pageSize } = world.scope;
-  return [map.pages.get(Math.floor(addr / pageSize))!, addr % pageSize];
+  return [map.pages.get(Math.floor(addr / pageSize))!.cell, addr % pageSize];
+}
+
+/** The `n` bytes at `addr`, whose pages are known to be mapped. */
+export function readBytes(world: SpecWorld, map: SpecMap, addr: number, n: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => readByte(world, ...locate(world, map, addr + i)));
+}
+
+/** Writes `bytes` at `addr`, whose pages are known to be mapped, into their cells (aliases see them). */
+export function writeBytes(world: SpecWorld, map: SpecMap, addr: number, bytes: Uint8Array): void {
+  bytes.forEach((b, i) => writeByte(world, ...locate(world, map, addr + i), b));
 }
 
 export const ACCESS_HANDLERS: Handlers = {
@@ -37,12 +47,7 @@ export const ACCESS_HANDLERS: Handlers = {
     if (size === 0) return { kr: "KERN_SUCCESS", data: "" };
     const failure = accessFailure(world, map, addr, size, VM_PROT_READ);
     if (failure !== undefined) return { kr: failure };
-    let data = "";
-    for (let a = addr; a < addr + size; a++) {
-      const [page, offset] = locate(world, map, a);
-      data += readByte(world, page.cell, offset).toString(16).padStart(2, "0");
-    }
-    return { kr: "KERN_SUCCESS", data };
+    return { kr: "KERN_SUCCESS", data: toHex(readBytes(world, map, addr, size)) };
   },
 
   write_user(world, { map: handle, addr, data }) {
@@ -54,10 +59,7 @@ export const ACCESS_HANDLERS: Handlers = {
     if (length === 0) return { kr: "KERN_SUCCESS" };
     const failure = accessFailure(world, map, addr, length, VM_PROT_WRITE);
     if (failure !== undefined) return { kr: failure };
-    for (let i = 0; i < length; i++) {
-      const [page, offset] = locate(world, map, addr + i);
-      writeByte(world, page.cell, offset, parseInt(data.slice(2 * i, 2 * i + 2), 16));
-    }
+    writeBytes(world, map, addr, Uint8Array.from({ length }, (_, i) => parseInt(data.slice(2 * i, 2 * i + 2), 16)));
     return { kr: "KERN_SUCCESS" };
   },
 };

@@ -29,37 +29,42 @@ import {
 import { addressLimit, isPageAligned, roundPage, truncPage, type Scope } from "../scope.ts";
 import type { OpHandlers, OpOf } from "../vocabulary.ts";
 import { areNumbers, boundsOf, clampTo, firstFit, isAlignmentMask, mappedIn, onlyBits, widen } from "../args.ts";
-import { freshCell, kernelWirings, mapOf, objectOf, type PageNumber, type SpecMap, type SpecWorld } from "../world.ts";
+import { freshCell, kernelWirings, mapOf, objectOf, type PageNumber, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "enter" | "find_space" | "remove">;
 
 /** Pages an allocation of `mask` must start on: a multiple of `max(mask + 1, pageSize)` bytes. */
 const alignmentInPages = (scope: Scope, mask: number): number => Math.max(mask + 1, scope.pageSize) / scope.pageSize;
 
-interface NewPages {
-  readonly first: PageNumber;
-  readonly count: number;
-  /** The cell of the i-th new page. */
-  readonly cell: (i: number) => number;
-  readonly prot: number;
-  readonly maxProt: number;
-  readonly inheritance: number;
-  readonly alias: number;
+/** What a page of a new mapping gets; it starts unwired. */
+export type NewPage = Omit<PageState, "wiredCount" | "userWiredCount">;
+/** The kernel's default page (find_space, copyout): RW, max ALL, inheritance COPY. */
+export const DEFAULT_PAGE = {
+  prot: VM_PROT_DEFAULT, maxProt: VM_PROT_ALL, inheritance: VM_INHERIT_DEFAULT, behavior: VM_BEHAVIOR_DEFAULT,
+};
+
+/** Maps the `count` pages from `first`, the i-th as `page(i)` says. */
+export function mapPages(map: SpecMap, first: PageNumber, count: number, page: (i: number) => NewPage): void {
+  for (let i = 0; i < count; i++) map.pages.set(first + i, { ...page(i), wiredCount: 0, userWiredCount: 0 });
 }
 
-function mapPages(map: SpecMap, n: NewPages): void {
-  for (let i = 0; i < n.count; i++) {
-    map.pages.set(n.first + i, {
-      cell: n.cell(i),
-      prot: n.prot,
-      maxProt: n.maxProt,
-      inheritance: n.inheritance,
-      behavior: VM_BEHAVIOR_DEFAULT,
-      alias: n.alias,
-      wiredCount: 0,
-      userWiredCount: 0,
-    });
-  }
+/** True when `mask` is bad, `size` is 0 or a fixed `[trunc(addr), + round(size))` wraps (enter's rules). */
+export const badPlacement = (scope: Scope, addr: number, size: number, mask: number, anywhere: boolean): boolean =>
+  !isAlignmentMask(mask) || size === 0 || (!anywhere && truncPage(scope, addr) + roundPage(scope, size) > addressLimit(scope));
+
+/**
+ * Where enter puts `count` pages: at `trunc(addr)` (fixed), or the first fit at or above
+ * `max(trunc(addr), min)` aligned by `mask` (anywhere); else the code refusing the space.
+ */
+export function placement(
+  scope: Scope, map: SpecMap, addr: number, count: number, mask: number, anywhere: boolean,
+): PageNumber | KernReturn {
+  const start = truncPage(scope, addr);
+  if (anywhere) return firstFit(scope, map, start / scope.pageSize, count, alignmentInPages(scope, mask)) ?? "KERN_NO_SPACE";
+  if (start % (mask + 1) !== 0) return "KERN_NO_SPACE";
+  if (start < map.min || start + count * scope.pageSize > map.max) return "KERN_INVALID_ADDRESS";
+  const first = start / scope.pageSize;
+  return mappedIn(map, { lo: first, hi: first + count }).length > 0 ? "KERN_NO_SPACE" : first;
 }
 
 export const MAPPING_HANDLERS: Handlers = {
@@ -70,40 +75,25 @@ export const MAPPING_HANDLERS: Handlers = {
     // 1. Arguments.
     if (map === null || !areNumbers(scope, addr, size, mask, alias, cur, max, inheritance, offset))
       return { kr: "KERN_INVALID_ARGUMENT" };
-    if (!isAlignmentMask(mask) || !onlyBits(cur, VM_PROT_ALL) || !onlyBits(max, VM_PROT_ALL) || (cur & ~max) !== 0)
+    if (!onlyBits(cur, VM_PROT_ALL) || !onlyBits(max, VM_PROT_ALL) || (cur & ~max) !== 0 || inheritance > VM_INHERIT_NONE)
       return { kr: "KERN_INVALID_ARGUMENT" };
-    if (inheritance > VM_INHERIT_NONE || alias > VM_ALIAS_MAX || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
-    const start = truncPage(scope, addr);
-    const bytes = roundPage(scope, size); // never above 2^W, so only a fixed range can wrap
-    if (!anywhere && start + bytes > addressLimit(scope)) return { kr: "KERN_INVALID_ARGUMENT" };
-    const count = bytes / scope.pageSize;
+    if (alias > VM_ALIAS_MAX || badPlacement(scope, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
+    const count = roundPage(scope, size) / scope.pageSize;
 
     // 2. The object window.
     let cell = (_: number): number => freshCell(world);
     if (source.kind === "object") {
       const object = objectOf(world, source.object);
       if (object === undefined) return { kr: "KERN_INVALID_OBJECT" };
-      if (!isPageAligned(scope, offset) || offset + bytes > object.length * scope.pageSize)
-        return { kr: "KERN_INVALID_ARGUMENT" };
-      const firstCell = offset / scope.pageSize;
-      cell = (i) => object[firstCell + i]!;
+      if (!isPageAligned(scope, offset) || offset / scope.pageSize + count > object.length) return { kr: "KERN_INVALID_ARGUMENT" };
+      cell = (i) => object[offset / scope.pageSize + i]!;
     }
 
-    // 3. Placement.
-    let first: PageNumber;
-    if (anywhere) {
-      const fit = firstFit(scope, map, start / scope.pageSize, count, alignmentInPages(scope, mask));
-      if (fit === undefined) return { kr: "KERN_NO_SPACE" };
-      first = fit;
-    } else {
-      if (start % (mask + 1) !== 0) return { kr: "KERN_NO_SPACE" };
-      if (start < map.min || start + bytes > map.max) return { kr: "KERN_INVALID_ADDRESS" };
-      first = start / scope.pageSize;
-      if (mappedIn(map, { lo: first, hi: first + count }).length > 0) return { kr: "KERN_NO_SPACE" };
-    }
-
-    // 4. Map.
-    mapPages(map, { first, count, cell, prot: cur, maxProt: max, inheritance, alias });
+    // 3. Placement; 4. map.
+    const first = placement(scope, map, addr, count, mask, anywhere);
+    if (typeof first === "string") return { kr: first };
+    const behavior = VM_BEHAVIOR_DEFAULT;
+    mapPages(map, first, count, (i) => ({ cell: cell(i), prot: cur, maxProt: max, inheritance, behavior, alias }));
     return { kr: "KERN_SUCCESS", addr: first * scope.pageSize };
   },
 
@@ -115,15 +105,7 @@ export const MAPPING_HANDLERS: Handlers = {
     const count = roundPage(scope, size) / scope.pageSize;
     const first = firstFit(scope, map, boundsOf(scope, map).lo, count, alignmentInPages(scope, mask));
     if (first === undefined) return { kr: "KERN_NO_SPACE" };
-    mapPages(map, {
-      first,
-      count,
-      cell: () => freshCell(world),
-      prot: VM_PROT_DEFAULT,
-      maxProt: VM_PROT_ALL,
-      inheritance: VM_INHERIT_DEFAULT,
-      alias: 0,
-    });
+    mapPages(map, first, count, () => ({ ...DEFAULT_PAGE, cell: freshCell(world), alias: 0 }));
     return { kr: "KERN_SUCCESS", addr: first * scope.pageSize };
   },
 

@@ -92,4 +92,56 @@ describe("abstractImpl", () => {
     });
     expect(w.cells).toEqual([""]);
   });
+
+  it("gives a page with a pending copy a cell of its own, reading its bytes through the chain", () => {
+    const k = kernel(
+      { op: "create", min: 0, max: 64 * P },
+      { ...ENTER, size: 2 * P },
+      { op: "write_user", map: 0, addr: 0, data: "0102" },
+      { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: true },
+    );
+    const w = abstractImpl(k);
+    const copyCells = w.copies[0]!.pages.map((p) => p.cell);
+    expect(cellsOf(k, 0)).toEqual([0, 1]);
+    expect(copyCells).toEqual([2, 3]);
+    expect(w.cells).toEqual(["0102", "", "0102", ""]);
+    // After the write the source page lives in a shadow object: still its own cell, new bytes.
+    k.run({ op: "write_user", map: 0, addr: 1, data: "ff" });
+    expect(abstractImpl(k).cells).toEqual(["01ff", "", "0102", ""]);
+  });
+
+  it("aliases the pages of entries that share an object without a pending copy (fork SHARE, named entries)", () => {
+    const k = kernel(
+      { op: "create", min: 0, max: 64 * P },
+      { ...ENTER, size: 2 * P, inheritance: 0 },
+      { op: "fork", map: 0 },
+      { op: "make_memory_entry", map: 1, addr: P, size: P, permission: 1 },
+    );
+    const w = abstractImpl(k);
+    expect(cellsOf(k, 0)).toEqual([0, 1]);
+    expect(cellsOf(k, 1)).toEqual([0, 1]);
+    expect(w.namedEntries).toEqual([{ protection: 1, size: P, cells: [1] }]);
+  });
+
+  it("reports copies: entry lists page by page, kernel buffers by their bytes, object windows, emptied and consumed ones", () => {
+    const k = kernel(
+      { op: "create", min: 0, max: 64 * P },
+      { op: "object_create", size: 4 * P },
+      { ...ENTER, size: 2 * P, alias: 7, cur: 1 },
+      { op: "copyin", map: 0, addr: 3, size: P, srcDestroy: false, useMaxprot: true },
+      { op: "copyin", map: 0, addr: 0, size: 2, srcDestroy: false, useMaxprot: false },
+      { op: "copyin_object", object: 0, offset: P + 1, size: P },
+      { op: "copy_copy", copy: 1 },
+      { op: "copyin", map: 0, addr: 0, size: 2, srcDestroy: false, useMaxprot: false },
+      { op: "copy_discard", copy: 4 },
+    );
+    const w = abstractImpl(k);
+    expect(w.copies).toEqual([
+      { kind: "entry_list", offset: 3, size: P, data: "", pages: [6, 7].map((cell) => ({ cell, prot: 1, maxProt: 7, inheritance: 1, behavior: 0, alias: 7 })) },
+      { kind: "emptied", offset: 0, size: 0, pages: [], data: "" },
+      { kind: "object", offset: P + 1, size: P, data: "", pages: [1, 2].map((cell) => ({ cell, prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 })) },
+      { kind: "kernel_buffer", offset: 0, size: 2, pages: [], data: "0000" },
+      null,
+    ]);
+  });
 });

@@ -28,6 +28,10 @@ function populated(): Kernel {
     { op: "wire", map: 0, addr: P, size: P, access: 1, user: true },
     { op: "wire", map: 0, addr: 2 * P, size: P, access: 1, user: false },
     { op: "find_space", map: 1, size: P, mask: 0 },
+    { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: true },
+    { op: "copyin_object", object: 0, offset: 0, size: P },
+    { op: "copyin", map: 0, addr: 3, size: 4, srcDestroy: false, useMaxprot: false },
+    { op: "make_memory_entry", map: 0, addr: 0, size: 2 * P, permission: 1 },
   ];
   for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
   return k;
@@ -63,9 +67,59 @@ const with_ = <K extends OpName>(name: K, base: OpArgs<K>, over: fc.Arbitrary<Pa
 const ENTER: OpArgs<"enter"> = { map: 0, addr: 16 * P, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: ANON };
 const RANGE = { map: 0, addr: 0, size: P };
 
+const COPY = { map: 0, copy: 0 };
+const REMAP: OpArgs<"remap"> = { map: 1, addr: 0, size: P, mask: 0, anywhere: true, srcMap: 0, srcAddr: 0, copy: false, inheritance: 1 };
+const MAPME: OpArgs<"map_memory_entry"> = { map: 1, addr: 0, size: P, mask: 0, anywhere: true, entry: 0, offset: 0, copy: false, cur: 1, max: 1, inheritance: 1 };
+const badHandle = fc.oneof(badNumber, fc.constantFrom(4, 5, 99));
+
+const badTransfers: fc.Arbitrary<Case> = fc.oneof(
+  // copyin
+  withBad("copyin", { ...RANGE, srcDestroy: true, useMaxprot: false }, ["addr", "size"]),
+  with_("copyin", { ...RANGE, srcDestroy: true, useMaxprot: true }, badMap.map((map) => ({ map }))),
+  with_("copyin", { ...RANGE, srcDestroy: true, useMaxprot: false }, wrapping),
+  with_("copyin", { ...RANGE, srcDestroy: true, useMaxprot: true }, wrapping),
+  // copyin_object: an unknown object first, then the window
+  with_("copyin_object", { object: 0, offset: 0, size: P }, badHandle.map((object) => ({ object, size: NaN })), "KERN_INVALID_OBJECT"),
+  withBad("copyin_object", { object: 0, offset: 0, size: P }, ["offset", "size"]),
+  with_("copyin_object", { object: 0, offset: 0, size: P }, fc.constantFrom({ size: 0 }, { offset: 3 * P + 1, size: P }, { offset: TOP - 1, size: 2 })),
+  // copyout, copy_overwrite, copy_discard, copy_copy
+  with_("copyout", COPY, badMap.map((map) => ({ map }))),
+  with_("copyout", COPY, badHandle.map((copy) => ({ copy }))),
+  with_("copy_overwrite", { ...COPY, addr: 0, interruptible: false }, badMap.map((map) => ({ map }))),
+  withBad("copy_overwrite", { ...COPY, addr: 0, interruptible: false }, ["addr"]),
+  with_("copy_overwrite", { ...COPY, addr: 0, interruptible: false }, badHandle.map((copy) => ({ copy }))),
+  with_("copy_overwrite", { ...COPY, addr: 0, interruptible: false }, fc.constantFrom({ copy: 1 }, { copy: 2, addr: TOP - 2 }, { addr: TOP - P })),
+  with_("copy_discard", { copy: 0 }, badHandle.map((copy) => ({ copy }))),
+  with_("copy_copy", { copy: 0 }, badHandle.map((copy) => ({ copy }))),
+  // fork
+  with_("fork", { map: 0 }, badMap.map((map) => ({ map }))),
+  // remap
+  with_("remap", REMAP, badMap.map((map) => ({ map }))),
+  with_("remap", REMAP, badMap.map((srcMap) => ({ srcMap }))),
+  withBad("remap", REMAP, ["addr", "size", "mask", "srcAddr", "inheritance"]),
+  with_("remap", REMAP, fc.constantFrom<Partial<OpArgs<"remap">>>({ mask: 2 }, { inheritance: 3 }, { size: 0 }, { srcAddr: TOP - P, size: 2 * P }, { anywhere: false, addr: TOP - P, size: 2 * P })),
+  // make_memory_entry
+  with_("make_memory_entry", { ...RANGE, permission: 1 }, badMap.map((map) => ({ map }))),
+  withBad("make_memory_entry", { ...RANGE, permission: 1 }, ["addr", "size", "permission"]),
+  with_("make_memory_entry", { ...RANGE, permission: 1 }, fc.constantFrom<Partial<OpArgs<"make_memory_entry">>>({ size: 0 })),
+  with_("make_memory_entry", { ...RANGE, permission: 1 }, wrapping),
+  // map_memory_entry
+  with_("map_memory_entry", MAPME, badMap.map((map) => ({ map }))),
+  with_("map_memory_entry", MAPME, badHandle.map((entry) => ({ entry }))),
+  withBad("map_memory_entry", MAPME, ["addr", "size", "mask", "offset", "cur", "max", "inheritance"]),
+  with_("map_memory_entry", MAPME, fc.constantFrom<Partial<OpArgs<"map_memory_entry">>>(
+    { mask: 2 }, { size: 0 }, { cur: 8, max: 8 }, { cur: 1, max: 0 }, { inheritance: 3 }, { offset: 1 }, { offset: 2 * P }, { size: 2 * P + 1 },
+    { anywhere: false, addr: TOP - P, size: 2 * P },
+  )),
+  with_("map_memory_entry", MAPME, fc.constantFrom<Partial<OpArgs<"map_memory_entry">>>({ cur: 3, max: 3 }, { max: 5 }), "KERN_INVALID_RIGHT"),
+);
+
 const badCases: fc.Arbitrary<Case> = fc.oneof(
+  { weight: 30, arbitrary: badTransfers },
   // create
-  withBad("create", { min: 0, max: TOP }, ["min", "max"]),
+  withBad("create", { min: 0, max: TOP }, ["min"]),
+  // A map's max may be 2^W itself.
+  with_("create", { min: 0, max: TOP }, badNumber.filter((max) => max !== TOP).map((max) => ({ max }))),
   with_("create", { min: 0, max: TOP }, fc.constantFrom({ min: 3 }, { max: P + 1 }, { min: 2 * P, max: P }, { max: TOP + P })),
   // reference, deallocate
   with_("reference", { map: 0 }, badMap.map((map) => ({ map }))),

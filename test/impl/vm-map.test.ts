@@ -26,6 +26,16 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   lookup: { map: 0, addr: 0 },
   read_user: { map: 0, addr: 0, size: 1 },
   write_user: { map: 0, addr: 0, data: "ff" },
+  copyin: { map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: true },
+  copyin_object: { object: 0, offset: 0, size: P },
+  copyout: { map: 0, copy: 0 },
+  copy_overwrite: { map: 0, addr: 0, copy: 0, interruptible: false },
+  copy_discard: { copy: 0 },
+  copy_copy: { copy: 0 },
+  fork: { map: 0 },
+  remap: { map: 0, addr: 0, size: P, mask: 0, anywhere: true, srcMap: 0, srcAddr: 0, copy: false, inheritance: 1 },
+  make_memory_entry: { map: 0, addr: 0, size: P, permission: 3 },
+  map_memory_entry: { map: 0, addr: 0, size: P, mask: 0, anywhere: true, entry: 0, offset: 0, copy: false, cur: 3, max: 3, inheritance: 1 },
 };
 
 /** Run `name` with the defaults overridden by `args`. */

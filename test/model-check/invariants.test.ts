@@ -21,12 +21,20 @@ function healthy(): { k: Kernel; map: VmMap; entries: VmMapEntry[] } {
     { op: "enter", map: 0, addr: MIN + 8 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 3, inheritance: 0, source: { kind: "object", object: 0, offset: ps } },
     { op: "wire", map: 0, addr: MIN, size: 2 * ps, access: 1, user: true },
     { op: "write_user", map: 0, addr: MIN + 8 * ps + 3, data: "abcdef" },
+    // Copy-on-write state: a copied anonymous range written afterwards (a shadow chain), an
+    // entry-list copy still held, and a named entry on the object window.
+    { op: "enter", map: 0, addr: MIN + 12 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+    { op: "write_user", map: 0, addr: MIN + 12 * ps, data: "0102" },
+    { op: "write_user", map: 0, addr: MIN + 13 * ps, data: "0102" },
+    { op: "copyin", map: 0, addr: MIN + 12 * ps, size: 2 * ps, srcDestroy: false, useMaxprot: true },
+    { op: "write_user", map: 0, addr: MIN + 12 * ps, data: "0304" },
+    { op: "make_memory_entry", map: 0, addr: MIN + 8 * ps, size: ps, permission: 1 },
   ];
   for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
   const map = k.maps[0]!;
   const entries: VmMapEntry[] = [];
   for (let e = map.store.header.next; e !== map.store.header; e = e.next) entries.push(e);
-  expect(entries.length).toBe(3);
+  expect(entries.length).toBe(4);
   return { k, map, entries };
 }
 
@@ -53,6 +61,22 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "wired-no-needs-copy": ({ entries }) => { entries[0]!.needsCopy = true; },
   "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
   "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
+  "no-leaks": ({ k }) => { k.objectLayer.allocate("anonymous", ps); },
+  "shadow-chains-acyclic": ({ entries }) => {
+    const top = entries[3]!.object!;
+    expect(top.shadow).not.toBeNull();
+    top.shadow!.shadow = top;
+  },
+  "copy-object-shape": ({ k, entries }) => { k.objects[0]!.copy = entries[3]!.object; },
+  "shared-not-symmetric": ({ entries }) => {
+    expect(entries[3]!.object!.strategy).toBe("symmetric");
+    entries[3]!.isShared = true;
+  },
+  "copy-entries-clean": ({ k }) => {
+    const copy = k.copies[0]!;
+    expect(copy.kind).toBe("entry_list");
+    if (copy.kind === "entry_list") copy.entries[0]!.wiredCount = 1;
+  },
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },

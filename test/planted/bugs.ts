@@ -7,16 +7,26 @@
 import { Kernel } from "../../impl/kernel.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
 import { VmMap } from "../../impl/map/vm-map.ts";
-import { VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
+import { ObjectLayer } from "../../impl/object/object-layer.ts";
+import type { VmObject } from "../../impl/object/vm-object.ts";
+import type { CopiedWindow } from "../../impl/object/object-layer.ts";
+import type { NamedEntry } from "../../impl/copy/map-copy.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
 import type { KernelFactory } from "../../model-check/lockstep.ts";
 
 export interface PlantedBug {
   /** What the bug is, in the words of a kernel engineer. */
   readonly description: string;
   readonly kernel: KernelFactory;
+  /**
+   * The longest counterexample the default campaign may end with: 6 for the map bugs of the
+   * foundation, 8 for copy-on-write bugs (they need a copy and a write on top of a mapping).
+   */
+  readonly maxLength: number;
 }
 
 const withMap = (mapClass: typeof VmMap): KernelFactory => (scope) => new Kernel(scope, { mapClass });
+const withLayer = (objectLayerClass: typeof ObjectLayer): KernelFactory => (scope) => new Kernel(scope, { objectLayerClass });
 
 /** clip_start splits one page too high: the first page of the range keeps its old attributes. */
 class ClipStartOffByOne extends VmMap {
@@ -134,16 +144,101 @@ class KunwireIgnored extends VmMap {
   }
 }
 
+
+// ---------------------------------------------------------------- copy-on-write (issue 3)
+
+/** A copy leaves its source without needs_copy: the source keeps writing into the shared object. */
+class SourceLeftWithoutNeedsCopy extends VmMap {
+  override copyWindow(e: VmMapEntry, offset: number, size: number): CopiedWindow {
+    const before = e.needsCopy;
+    const w = super.copyWindow(e, offset, size);
+    e.needsCopy = before;
+    return w;
+  }
+}
+
+/** The push of a page into the delayed copy object is skipped before the source page is written. */
+class PushSkipped extends ObjectLayer {
+  override push(_o: VmObject, _index: number): void {}
+}
+
+/** A write through a needs_copy entry lands in the shared symmetric object instead of a shadow. */
+class SymmetricWrittenInPlace extends VmMap {
+  override resolveCow(e: VmMapEntry): VmObject {
+    return e.object === null ? this.ensureObject(e) : e.object;
+  }
+}
+
+/** Collapse absorbs the backing object but loses one of its pages. */
+class CollapseLosesPage extends ObjectLayer {
+  override absorb(o: VmObject, b: VmObject): void {
+    const first = [...b.pages.keys()].sort((x, y) => x - y)[0];
+    if (first !== undefined) b.pages.delete(first);
+    super.absorb(o, b);
+  }
+}
+
+/** Fork treats SHARE inheritance as COPY: the child gets a copy where it should share. */
+class ForkShareAsCopy extends VmMap {
+  override forkEntry(x: VmMapEntry): VmMapEntry | undefined {
+    if (x.inheritance !== VM_INHERIT_SHARE) return super.forkEntry(x);
+    x.inheritance = VM_INHERIT_COPY;
+    const e = super.forkEntry(x);
+    x.inheritance = VM_INHERIT_SHARE;
+    if (e) e.inheritance = VM_INHERIT_SHARE;
+    return e;
+  }
+}
+
+/** remap with share hands out a private copy instead of the source's memory. */
+class RemapShareCopies extends VmMap {
+  override extractWindow(x: VmMapEntry, at: number, size: number, _copy: boolean): CopiedWindow {
+    return super.extractWindow(x, at, size, true);
+  }
+}
+
+/** A named entry ignores the permission it was made with: it grants every right. */
+class NamedEntryIgnoresProtection extends VmMap {
+  override makeMemoryEntry(start: number, end: number, permission: number): KernReturn | NamedEntry {
+    const made = super.makeMemoryEntry(start, end, permission);
+    return typeof made === "string" ? made : { ...made, protection: VM_PROT_ALL };
+  }
+}
+
+/** copy_overwrite ignores the destination's missing write permission. */
+class OverwriteIgnoresWritePermission extends VmMap {
+  override copyOverwrite(addr: number, copy: Parameters<VmMap["copyOverwrite"]>[1], interruptible: boolean): KernReturn {
+    const saved: [VmMapEntry, number][] = [];
+    for (let e = this.store.header.next; e !== this.store.header; e = e.next) saved.push([e, e.protection]);
+    for (const [e] of saved) e.protection |= VM_PROT_WRITE;
+    const kr = super.copyOverwrite(addr, copy, interruptible);
+    // Put back the protections of the entries that still exist (clipping may have split them).
+    for (let e = this.store.header.next; e !== this.store.header; e = e.next) {
+      const from = saved.find(([x]) => x.start <= e.start && e.end <= x.end || x === e);
+      if (from) e.protection = from[1];
+    }
+    return kr;
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
-  "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne) },
-  "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced) },
-  "coalesce-ignores-protection": { description: "enter coalesces with a neighbour whose protections differ", kernel: withMap(CoalesceIgnoresProtection) },
-  "first-free-stale-on-remove": { description: "first_free not updated when an entry is deleted", kernel: withMap(FirstFreeNotUpdatedOnRemove) },
-  "hint-left-on-deleted-entry": { description: "the hint is left on a deleted entry", kernel: withMap(HintLeftOnDeletedEntry) },
-  "user-wire-overflow-unchecked": { description: "user wire count overflow not checked", kernel: withMap(UserWireOverflowUnchecked) },
-  "protect-beyond-max": { description: "protect allows a protection beyond max_protection", kernel: withMap(ProtectBeyondMax) },
-  "remove-ignores-range-end": { description: "remove deletes the whole last entry instead of clipping it", kernel: withMap(RemoveIgnoresRangeEnd) },
-  "anywhere-misses-lowest-fit": { description: "anywhere-allocation misses the lowest fit", kernel: withMap(AnywhereMissesLowestFit) },
-  "simplify-merges-different-objects": { description: "simplify merges entries of different objects", kernel: withMap(SimplifyMergesDifferentObjects) },
-  "kunwire-ignored": { description: "remove with KUNWIRE keeps the kernel wiring", kernel: withMap(KunwireIgnored) },
+  "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6 },
+  "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6 },
+  "coalesce-ignores-protection": { description: "enter coalesces with a neighbour whose protections differ", kernel: withMap(CoalesceIgnoresProtection), maxLength: 6 },
+  "first-free-stale-on-remove": { description: "first_free not updated when an entry is deleted", kernel: withMap(FirstFreeNotUpdatedOnRemove), maxLength: 6 },
+  "hint-left-on-deleted-entry": { description: "the hint is left on a deleted entry", kernel: withMap(HintLeftOnDeletedEntry), maxLength: 6 },
+  "user-wire-overflow-unchecked": { description: "user wire count overflow not checked", kernel: withMap(UserWireOverflowUnchecked), maxLength: 6 },
+  "protect-beyond-max": { description: "protect allows a protection beyond max_protection", kernel: withMap(ProtectBeyondMax), maxLength: 6 },
+  "remove-ignores-range-end": { description: "remove deletes the whole last entry instead of clipping it", kernel: withMap(RemoveIgnoresRangeEnd), maxLength: 6 },
+  "anywhere-misses-lowest-fit": { description: "anywhere-allocation misses the lowest fit", kernel: withMap(AnywhereMissesLowestFit), maxLength: 6 },
+  "simplify-merges-different-objects": { description: "simplify merges entries of different objects", kernel: withMap(SimplifyMergesDifferentObjects), maxLength: 8 },
+  "kunwire-ignored": { description: "remove with KUNWIRE keeps the kernel wiring", kernel: withMap(KunwireIgnored), maxLength: 6 },
+  "copy-source-left-without-needs-copy": { description: "the source of a copy is left without needs_copy", kernel: withMap(SourceLeftWithoutNeedsCopy), maxLength: 8 },
+  "copy-object-push-skipped": { description: "the copy-object push is skipped before a source page is written", kernel: withLayer(PushSkipped), maxLength: 8 },
+  "symmetric-written-in-place": { description: "a shadowed symmetric object is written in place", kernel: withMap(SymmetricWrittenInPlace), maxLength: 8 },
+  "collapse-loses-page": { description: "collapse loses a page of the backing object", kernel: withLayer(CollapseLosesPage), maxLength: 8 },
+  "fork-share-as-copy": { description: "fork treats SHARE inheritance as COPY", kernel: withMap(ForkShareAsCopy), maxLength: 8 },
+  "remap-share-copies": { description: "remap with share makes a private copy", kernel: withMap(RemapShareCopies), maxLength: 8 },
+  "named-entry-ignores-protection": { description: "a named entry ignores the permission it was made with", kernel: withMap(NamedEntryIgnoresProtection), maxLength: 8 },
+  "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8 },
 };

@@ -14,8 +14,8 @@ import {
   type SpecWorld,
 } from "../../spec/index.ts";
 
-/** 16-bit addresses, 256-byte pages, wire counters capped at 3. */
-export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096 };
+/** 16-bit addresses, 256-byte pages, wire counters capped at 3; copyins below 2 pages are kernel buffers. */
+export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 512 };
 export const P = SMALL.pageSize;
 export const TOP = 2 ** SMALL.addressBits;
 
@@ -48,6 +48,28 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   lookup: { map: 0, addr: 0 },
   read_user: { map: 0, addr: 0, size: 1 },
   write_user: { map: 0, addr: 0, data: "" },
+  copyin: { map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: false },
+  copyin_object: { object: 0, offset: 0, size: P },
+  copyout: { map: 0, copy: 0 },
+  copy_overwrite: { map: 0, addr: 0, copy: 0, interruptible: false },
+  copy_discard: { copy: 0 },
+  copy_copy: { copy: 0 },
+  fork: { map: 0 },
+  remap: { map: 0, addr: 0, size: P, mask: 0, anywhere: true, srcMap: 0, srcAddr: 0, copy: false, inheritance: VM_INHERIT_COPY },
+  make_memory_entry: { map: 0, addr: 0, size: P, permission: VM_PROT_DEFAULT },
+  map_memory_entry: {
+    map: 0,
+    addr: 0,
+    size: P,
+    mask: 0,
+    anywhere: true,
+    entry: 0,
+    offset: 0,
+    copy: false,
+    cur: VM_PROT_DEFAULT,
+    max: VM_PROT_DEFAULT,
+    inheritance: VM_INHERIT_COPY,
+  },
 };
 
 /** A command `name` with the defaults above overridden by `args`. */

@@ -16,6 +16,7 @@ import {
   VM_MAP_REMOVE_KUNWIRE,
   VM_PROT_ALL,
   VM_PROT_COPY,
+  VM_PROT_DEFAULT,
   VM_PROT_READ,
   wouldBlock,
   type AbstractWorld,
@@ -29,6 +30,8 @@ import { cmd, P, run, SMALL, TOP } from "./helpers.ts";
 /**
  * Map 0 over the whole space: anonymous [0, 4P) with a user wiring on page 0 and a kernel
  * wiring on page 1, a window of object 0 at [8P, 10P), some bytes. Map 1 over [4P, 32P).
+ * Copy 0: an entry list of [2P, 4P); copy 1: a kernel buffer of 10 bytes at 2P + 3; copy 2:
+ * an object copy of object 0's first page. Named entry 0: [0, 2P) of map 0, RW.
  */
 function populated(): SpecWorld {
   const world = newSpecWorld(SMALL);
@@ -42,6 +45,10 @@ function populated(): SpecWorld {
   run(world, "wire", { addr: P, size: P, user: false });
   run(world, "write_user", { addr: P - 1, data: "0102" });
   run(world, "write_user", { addr: 8 * P, data: "03" });
+  run(world, "copyin", { addr: 2 * P, size: 2 * P });
+  run(world, "copyin", { addr: 2 * P + 3, size: 10 });
+  run(world, "copyin_object", { object: 0, offset: 0, size: P });
+  run(world, "make_memory_entry", { addr: 0, size: 2 * P, permission: VM_PROT_DEFAULT });
   return world;
 }
 
@@ -64,6 +71,16 @@ const VALID: { [K in OpName]: Op } = {
   lookup: cmd("lookup", { addr: P }),
   read_user: cmd("read_user", { addr: 0, size: 8 }),
   write_user: cmd("write_user", { addr: 0, data: "ff" }),
+  copyin: cmd("copyin", { addr: P - 1, size: 2 }),
+  copyin_object: cmd("copyin_object", { object: 0, offset: 1, size: P }),
+  copyout: cmd("copyout", { copy: 0 }),
+  copy_overwrite: cmd("copy_overwrite", { addr: 2 * P, copy: 0 }),
+  copy_discard: cmd("copy_discard", { copy: 2 }),
+  copy_copy: cmd("copy_copy", { copy: 1 }),
+  fork: cmd("fork", { map: 0 }),
+  remap: cmd("remap", { anywhere: false, addr: 16 * P, size: 2 * P, srcAddr: 0, copy: true }),
+  make_memory_entry: cmd("make_memory_entry", { addr: 0, size: 4 * P, permission: VM_PROT_READ }),
+  map_memory_entry: cmd("map_memory_entry", { anywhere: false, addr: 16 * P, size: P, offset: P, cur: 1, max: 3 }),
 };
 
 /** The numeric arguments of each operation ("source.x" = a field of the memory source). */
@@ -85,6 +102,16 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   lookup: ["map", "addr"],
   read_user: ["map", "addr", "size"],
   write_user: ["map", "addr"],
+  copyin: ["map", "addr", "size"],
+  copyin_object: ["object", "offset", "size"],
+  copyout: ["map", "copy"],
+  copy_overwrite: ["map", "addr", "copy"],
+  copy_discard: ["copy"],
+  copy_copy: ["copy"],
+  fork: ["map"],
+  remap: ["map", "addr", "size", "mask", "srcMap", "srcAddr", "inheritance"],
+  make_memory_entry: ["map", "addr", "size", "permission"],
+  map_memory_entry: ["map", "addr", "size", "mask", "entry", "offset", "cur", "max", "inheritance"],
 };
 
 const BAD_NUMBERS = [NaN, -1, -P, 0.5, P + 0.25, TOP, TOP + P, 2 ** 60, Infinity, -Infinity];
@@ -101,7 +128,8 @@ function corrupt(op: Op, fields: readonly string[], value: (field: string) => nu
 /** The code the contract gives when exactly `fields` hold bad numbers. */
 function expectedCode(name: OpName, fields: readonly string[]): KernReturn {
   if (fields.includes("map") && (name === "wire" || name === "unwire")) return "KERN_INVALID_TASK";
-  if (fields.every((f) => f === "source.object")) return "KERN_INVALID_OBJECT";
+  // copyin_object checks its object first; enter checks its source's object after the numbers.
+  if (name === "copyin_object" ? fields.includes("object") : fields.every((f) => f === "source.object")) return "KERN_INVALID_OBJECT";
   return "KERN_INVALID_ARGUMENT";
 }
 
@@ -143,7 +171,10 @@ describe("bad input", () => {
 
   it("ranges whose end passes 2^W are KERN_INVALID_ARGUMENT for every operation taking a range", () => {
     const world = populated();
-    const ranged = ["remove", "protect", "inherit", "behavior_set", "machine_attribute", "wire", "unwire", "read_user", "enter"] as const;
+    const ranged = [
+      "remove", "protect", "inherit", "behavior_set", "machine_attribute", "wire", "unwire", "read_user", "enter",
+      "copyin", "make_memory_entry", "remap", "map_memory_entry",
+    ] as const;
     // Aligned starts, so that enter's `trunc(addr) + round(size)` wraps exactly when the end does.
     const wrapping = fc
       .integer({ min: 1, max: TOP / P - 1 })
@@ -158,6 +189,19 @@ describe("bad input", () => {
       fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), (back, length) => {
         fc.pre(length > back);
         expectRejected(world, cmd("write_user", { addr: TOP - back, data: "00".repeat(length) }), "KERN_INVALID_ARGUMENT");
+      }),
+    );
+    // A remap source, an object window, or an overwrite of copy 0 (2P bytes) or copy 1 (10 bytes).
+    fc.assert(
+      fc.property(wrapping, ({ addr, size }) => {
+        expectRejected(world, { ...VALID.remap, anywhere: true, srcAddr: addr, size } as Op, "KERN_INVALID_ARGUMENT");
+        expectRejected(world, cmd("copyin_object", { offset: addr, size }), "KERN_INVALID_ARGUMENT");
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 * P - 1 }), fc.boolean(), (back, buffer) => {
+        fc.pre(!buffer || back < 10);
+        expectRejected(world, cmd("copy_overwrite", { addr: TOP - back, copy: buffer ? 1 : 0 }), "KERN_INVALID_ARGUMENT");
       }),
     );
   });
@@ -194,6 +238,25 @@ describe("bad input", () => {
     ["write_user with odd data", cmd("write_user", { data: "123" }), "KERN_INVALID_ARGUMENT"],
     ["write_user with non-hex data", cmd("write_user", { data: "0x" }), "KERN_INVALID_ARGUMENT"],
     ["write_user with spaces", cmd("write_user", { data: "00 1" }), "KERN_INVALID_ARGUMENT"],
+    ["copyin_object with size 0", cmd("copyin_object", { size: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["copyin_object past the object", cmd("copyin_object", { offset: 3 * P + 1, size: P }), "KERN_INVALID_ARGUMENT"],
+    ["copyin_object of an unknown object", cmd("copyin_object", { object: 1, size: 0 }), "KERN_INVALID_OBJECT"],
+    ["copyout of an unknown copy", cmd("copyout", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_overwrite with an object copy", cmd("copy_overwrite", { addr: 2 * P, copy: 2 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_copy of an unknown copy", cmd("copy_copy", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_discard of an unknown copy", cmd("copy_discard", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["remap with mask 2", ({ ...VALID.remap, mask: 2 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["remap with inheritance 3", ({ ...VALID.remap, inheritance: 3 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["remap with size 0", ({ ...VALID.remap, size: 0 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["make_memory_entry with size 0", cmd("make_memory_entry", { size: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with mask 2", ({ ...VALID.map_memory_entry, mask: 2 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with cur 8", ({ ...VALID.map_memory_entry, cur: 8 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with max 0x13", ({ ...VALID.map_memory_entry, max: 0x13 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with cur ⊄ max", ({ ...VALID.map_memory_entry, cur: 2, max: 1 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with inheritance 3", ({ ...VALID.map_memory_entry, inheritance: 3 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with an unaligned offset", ({ ...VALID.map_memory_entry, offset: 1 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry of an unknown entry", ({ ...VALID.map_memory_entry, entry: 1 } as Op), "KERN_INVALID_ARGUMENT"],
+    ["map_memory_entry with cur beyond the entry", ({ ...VALID.map_memory_entry, cur: 7, max: 7 } as Op), "KERN_INVALID_RIGHT"],
   ])("%s is rejected with the contract code and changes nothing", (_, op, code) => {
     expectRejected(populated(), op, code);
   });
@@ -226,6 +289,8 @@ const upTo = (max: number) => mostly(fc.integer({ min: 0, max }));
 const handle = mostly(fc.constantFrom(0, 0, 0, 1, 1, 2, 3));
 const mask = mostly(fc.constantFrom(0, 1, P - 1, 2 * P - 1, 4 * P - 1));
 const range = { map: handle, addr: address, size };
+const copyHandle = fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 6, arbitrary: mostly(fc.integer({ min: 0, max: 5 })) });
+const prot = mostly(fc.constantFrom(0, 1, 3, 3, 5, 7));
 
 const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("create"), min: address, max: fc.oneof(address, fc.constant(TOP)) }),
@@ -272,11 +337,43 @@ const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
       data: fc.oneof(fc.string({ unit: fc.constantFrom(..."0123456789abcdefABCDEF"), maxLength: 8 }), fc.string({ maxLength: 3 })),
     }),
   },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant("copyin"), ...range, srcDestroy: fc.boolean(), useMaxprot: fc.boolean() }) },
+  fc.record({ op: fc.constant("copyin_object"), object: handle, offset: size, size }),
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("copyout"), map: handle, copy: copyHandle }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant("copy_overwrite"), map: handle, addr: address, copy: copyHandle, interruptible: fc.boolean() }),
+  },
+  fc.record({ op: fc.constant("copy_discard"), copy: copyHandle }),
+  fc.record({ op: fc.constant("copy_copy"), copy: copyHandle }),
+  fc.record({ op: fc.constant("fork"), map: handle }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("remap"), ...range, mask, anywhere: fc.boolean(), srcMap: handle, srcAddr: address, copy: fc.boolean(), inheritance: upTo(3),
+    }),
+  },
+  fc.record({ op: fc.constant("make_memory_entry"), ...range, permission: mostly(fc.constantFrom(0, 1, 3, 7, 0x13)) }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("map_memory_entry"), ...range, mask, anywhere: fc.boolean(), entry: handle, offset: mostly(fc.constantFrom(0, 0, P, 2 * P, 1)), copy: fc.boolean(),
+      cur: prot, max: mostly(fc.constantFrom(1, 3, 3, 7)), inheritance: upTo(3),
+    }),
+  },
 ) as fc.Arbitrary<Op>;
 
 /** The state invariants every reachable world satisfies. */
 function checkInvariants(a: AbstractWorld): void {
   const { pageSize, maxWireCount } = SMALL;
+  // Entry-list copies are detached: their cells belong to nothing else. They cover whole pages.
+  const elsewhere = new Set([...a.objects.flat(), ...a.maps.flatMap((m) => m?.pages.map((p) => p.cell) ?? [])]);
+  for (const c of a.copies) {
+    if (c?.kind !== "entry_list") continue;
+    expect(c.pages).toHaveLength((Math.ceil((c.offset + c.size) / pageSize) - Math.floor(c.offset / pageSize)));
+    for (const p of c.pages) expect(elsewhere.has(p.cell)).toBe(false);
+  }
+  for (const e of a.namedEntries) expect(e.cells.length * pageSize).toBe(e.size);
   for (const map of a.maps) {
     if (map === null) continue;
     expect(map.refCount).toBeGreaterThanOrEqual(1);
@@ -303,14 +400,15 @@ describe("random command sequences", () => {
         const world = populated();
         for (const op of ops) {
           if (wouldBlock(world, op)) {
-            expect(op.op).toBe("remove");
+            expect(["remove", "copyin"]).toContain(op.op);
             continue;
           }
           const before = abstractSpec(world);
           const result = dispatch(SPEC, world, op);
           expect(VOCABULARY[op.op].codes, JSON.stringify([op, result])).toContain(result.kr);
           const after = abstractSpec(world);
-          if (result.kr !== "KERN_SUCCESS" || op.op === "lookup" || op.op === "read_user" || op.op === "simplify")
+          const query = op.op === "lookup" || op.op === "read_user" || op.op === "simplify";
+          if (result.kr !== "KERN_SUCCESS" || query || (op.op === "copy_discard" && op.copy === null))
             expect(after, JSON.stringify(op)).toEqual(before);
           checkInvariants(after);
         }

@@ -1,0 +1,109 @@
+/**
+ * Self-checks of the object layer (reference §6.6 #22–#26, §6.2 #8): each returns a sentence
+ * naming the first violated property, or undefined. They walk everything; tests and the model
+ * checker use them, operations never do.
+ *
+ * - Reference counts are exact: every object's `refCount` equals its holders — map entries,
+ *   copy entries, object copies, named-entry windows, objects shadowing it, and the kernel's own
+ *   reference on a shared memory object ({@link objectHolders}).
+ * - Nothing leaks: every live object has a holder, and nothing held is dead.
+ * - Shadow chains are acyclic; `S.copy == C ⇒ C.shadow == S ∧ C.shadowOffset == 0`, and an object
+ *   with a copy object is DELAY.
+ * - Entries shared by fork or remap (`isShared`) map non-SYMMETRIC objects.
+ * - Entry-list copies: entries contiguous over `[trunc(offset), round(offset + size))`, unwired,
+ *   not shared, not in transition.
+ */
+import type { MapCopy, NamedEntry } from "../copy/map-copy.ts";
+import type { VmMapEntry } from "../map/entry.ts";
+import type { VmMap } from "../map/vm-map.ts";
+import type { ObjectLayer } from "./object-layer.ts";
+import type { VmObject } from "./vm-object.ts";
+
+/** Everything that holds objects (the Kernel). */
+export interface ObjectWorld {
+  readonly maps: readonly (VmMap | null)[];
+  /** Shared memory objects: the kernel holds one reference on each. */
+  readonly objects: readonly VmObject[];
+  readonly copies: readonly (MapCopy | null)[];
+  readonly namedEntries: readonly NamedEntry[];
+  readonly objectLayer: ObjectLayer;
+}
+
+/** Entries of a map in list order (stops after nentries + 1 to survive a broken list). */
+function* entriesOf(map: VmMap): Generator<VmMapEntry> {
+  const header = map.store.header;
+  let e = header.next;
+  for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
+}
+
+/** The number of holders of every held object: what its reference count must be. */
+export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
+  const holders = new Map<VmObject, number>();
+  const hold = (o: VmObject | null): void => {
+    if (o !== null) holders.set(o, (holders.get(o) ?? 0) + 1);
+  };
+  w.objects.forEach(hold);
+  for (const map of w.maps) if (map) for (const e of entriesOf(map)) hold(e.object);
+  for (const c of w.copies) {
+    if (c?.kind === "entry_list") c.entries.forEach((e) => hold(e.object));
+    else if (c?.kind === "object") hold(c.object);
+  }
+  for (const n of w.namedEntries) for (const win of n.windows) hold(win.object);
+  // Shadow links: each held object holds its shadow, transitively (a chain may be long).
+  const visited = new Set<VmObject>();
+  const stack = [...holders.keys()];
+  while (stack.length > 0) {
+    const o = stack.pop()!;
+    if (visited.has(o)) continue;
+    visited.add(o);
+    if (o.shadow !== null) {
+      hold(o.shadow);
+      stack.push(o.shadow);
+    }
+  }
+  return holders;
+}
+
+export function checkObjects(w: ObjectWorld): string | undefined {
+  const holders = objectHolders(w);
+  const live = w.objectLayer.live;
+  for (const [o, n] of holders) {
+    if (!o.alive || !live.has(o)) return `object ${o.id} is held ${n} times but was terminated`;
+    if (o.refCount !== n) return `object ${o.id}: refCount ${o.refCount}, held ${n} times`;
+  }
+  for (const o of live) {
+    if (!holders.has(o)) return `object ${o.id} leaks: live with refCount ${o.refCount} but held by nothing`;
+    let steps = 0;
+    for (let x: VmObject | null = o.shadow; x !== null; x = x.shadow)
+      if (x === o || ++steps > live.size) return `object ${o.id}: its shadow chain has a cycle`;
+    if (o.shadowOffset < 0 || o.shadowOffset % o.pageSize !== 0) return `object ${o.id}: shadow offset ${o.shadowOffset} not page-aligned`;
+    const c = o.copy;
+    if (c !== null) {
+      if (!live.has(c)) return `object ${o.id}: its copy object ${c.id} is dead`;
+      if (c.shadow !== o || c.shadowOffset !== 0) return `object ${o.id}: copy object ${c.id} does not shadow it at offset 0`;
+      if (o.strategy !== "delay") return `object ${o.id} has copy object ${c.id} but strategy ${o.strategy}`;
+    }
+  }
+  for (let h = 0; h < w.maps.length; h++) {
+    const map = w.maps[h];
+    if (!map) continue;
+    for (const e of entriesOf(map))
+      if (e.isShared && e.object !== null && e.object.strategy === "symmetric")
+        return `map ${h} entry at 0x${e.start.toString(16)} is shared but its object ${e.object.id} is SYMMETRIC`;
+  }
+  for (let h = 0; h < w.copies.length; h++) {
+    const c = w.copies[h];
+    if (c?.kind !== "entry_list") continue;
+    const ps = w.objectLayer.pageSize;
+    let pos = c.offset - (c.offset % ps);
+    const end = Math.ceil((c.offset + c.size) / ps) * ps;
+    for (const e of c.entries) {
+      if (e.start !== pos) return `copy ${h}: entries not contiguous at 0x${pos.toString(16)}`;
+      if (e.wiredCount !== 0 || e.userWiredCount !== 0 || e.inTransition || e.isShared) return `copy ${h}: entry at 0x${e.start.toString(16)} is wired, shared or in transition`;
+      if (e.object !== null && e.offset + (e.end - e.start) > e.object.size) return `copy ${h}: entry at 0x${e.start.toString(16)} passes its object's end`;
+      pos = e.end;
+    }
+    if (pos !== end) return `copy ${h}: entries end at 0x${pos.toString(16)}, not 0x${end.toString(16)}`;
+  }
+  return undefined;
+}

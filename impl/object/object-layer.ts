@@ -1,0 +1,382 @@
+/**
+ * The object layer (reference §5): how VM objects relate to each other — shadow chains, the
+ * three copy strategies, the delayed copy object and its pushes, collapse and bypass, and
+ * termination. Every mechanism is a method of {@link ObjectLayer}, called through `this`, and the
+ * kernel takes the class as an option (`new Kernel(scope, { objectLayerClass: Buggy })`), so a
+ * test can plant a bug in exactly one of them.
+ *
+ * The layer also keeps the set of live objects, so that a checker can prove nothing leaks:
+ * every live object must be held by a map entry, a copy, a named entry, a shadowing object or the
+ * kernel, and its reference count must equal the number of those holders (object-check.ts).
+ *
+ * Rules the layer maintains (reference §6.6):
+ * - `S.copy == C ⇒ C.shadow == S ∧ C.shadowOffset == 0`; an object with a copy object is DELAY.
+ * - Only DELAY/NONE objects are written in place by several holders; a SYMMETRIC object is
+ *   written in place only through windows no `needsCopy` holder or shadowing object can see.
+ * - Before a page of an object with a copy object changes, the copy object receives the page's
+ *   old contents unless it has its own (the "push", vm_fault.c:1600ff).
+ */
+import { clonePage, VmObject, zeroPage, type ObjectKind, type ObjectOwner } from "./vm-object.ts";
+
+/** Where a copy of a window lives: an object window, and whether its holder must copy on write. */
+export interface CopiedWindow {
+  readonly object: VmObject | null;
+  readonly offset: number;
+  readonly needsCopy: boolean;
+}
+
+/** Counts for invariants and benchmarks. */
+export interface ObjectStats {
+  readonly objects: number;
+  readonly residentPages: number;
+  /** Objects in the longest shadow chain (1 = no shadow). */
+  readonly longestChain: number;
+}
+
+export class ObjectLayer implements ObjectOwner {
+  /** Every object that has not been terminated. */
+  readonly live = new Set<VmObject>();
+  /** Next object id (creation order over every object, anonymous or shared). */
+  nextId = 0;
+  /**
+   * Longest shadow chain {@link limitChain} lets a new shadow or a displaced copy object keep.
+   * Collapse and bypass cannot shorten a chain whose every level is still held by someone and
+   * holds pages the top lacks (e.g. generations of fork-then-write that all stay alive); past this
+   * length the top object takes a physical copy of what it sees and leaves the chain.
+   */
+  maxChainLength = 8;
+
+  constructor(readonly pageSize: number) {}
+
+  // ---- life cycle ----
+
+  /** `vm_object_allocate`: a new object with one reference, owned by the caller. */
+  allocate(kind: ObjectKind, size: number): VmObject {
+    const o = new VmObject(this.nextId++, kind, size, this.pageSize, this);
+    this.live.add(o);
+    return o;
+  }
+
+  /**
+   * The last reference went: free the pages and release the shadow, iteratively down the chain
+   * (a long chain must not overflow the stack). A dying copy object detaches from its original.
+   */
+  terminate(o: VmObject): void {
+    let x = o;
+    for (;;) {
+      this.retire(x);
+      const s = x.shadow;
+      x.shadow = null;
+      if (s === null) return;
+      if (s.copy === x) s.copy = null;
+      s.refCount--;
+      if (s.refCount > 0) return;
+      x = s;
+    }
+  }
+
+  /** Forget an object whose references are all gone (or were handed on). */
+  retire(o: VmObject): void {
+    this.live.delete(o);
+    o.pages.clear();
+    o.refCount = 0;
+    o.alive = false;
+  }
+
+  // ---- reading through the chain ----
+
+  /** The bytes visible at page `index` of `o`: the first object of the chain holding it, else undefined (zero). */
+  lookupPage(o: VmObject, index: number): Uint8Array | undefined {
+    const ps = this.pageSize;
+    let x: VmObject | null = o;
+    let i = index;
+    while (x !== null) {
+      const p = x.pages.get(i);
+      if (p !== undefined) return p;
+      i += x.shadowOffset / ps;
+      x = x.shadow;
+    }
+    return undefined;
+  }
+
+  /**
+   * Visit every page visible through `o` in `[first, first + count)` that some object of the
+   * chain holds, once each, as `f(i, bytes)` with `i` relative to `first`. Costs the resident
+   * pages of the chain (or the window, when smaller), never the whole window of an empty chain.
+   */
+  forEachVisiblePage(o: VmObject, first: number, count: number, f: (i: number, bytes: Uint8Array) => void): void {
+    const ps = this.pageSize;
+    const seen = new Set<number>();
+    let x: VmObject | null = o;
+    let lo = first;
+    while (x !== null) {
+      const level: VmObject = x;
+      const visit = (j: number, p: Uint8Array): void => {
+        const i = j - lo;
+        if (i >= 0 && i < count && !seen.has(i)) {
+          seen.add(i);
+          f(i, p);
+        }
+      };
+      if (count <= level.pages.size) {
+        for (let j = lo; j < lo + count; j++) {
+          const p = level.pages.get(j);
+          if (p !== undefined) visit(j, p);
+        }
+      } else {
+        for (const [j, p] of level.pages) visit(j, p);
+      }
+      lo += level.shadowOffset / ps;
+      x = level.shadow;
+    }
+  }
+
+  // ---- writing ----
+
+  /**
+   * The bytes of page `index` of `o`, about to be modified by the caller: the old contents are
+   * first pushed into `o`'s copy object, then a page absent from `o` is copied up from the chain
+   * (COW copy-up, vm_fault.c:1479ff) and the chain is shortened if it can be.
+   */
+  pageForWrite(o: VmObject, index: number): Uint8Array {
+    this.push(o, index);
+    const own = o.pages.get(index);
+    if (own !== undefined) return o.pageForWrite(index);
+    const below = o.shadow === null ? undefined : this.lookupPage(o.shadow, index + o.shadowOffset / this.pageSize);
+    const p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
+    o.pages.set(index, p);
+    if (o.shadow !== null) this.collapse(o);
+    return p;
+  }
+
+  /**
+   * Give `o`'s copy object the current contents of page `index` unless it has its own page
+   * there: `o` is about to change that page, and the copy must keep seeing the old bytes.
+   */
+  push(o: VmObject, index: number): void {
+    const c = o.copy;
+    if (c === null || index >= c.size / this.pageSize || c.pages.has(index)) return;
+    const old = this.lookupPage(o, index);
+    c.pages.set(index, old === undefined ? zeroPage(this.pageSize) : clonePage(old, this.pageSize));
+  }
+
+  /** Make page `index` resident in `o` itself (as a wiring fault does), copying it up from the chain; no content changes. */
+  makeResident(o: VmObject, index: number): void {
+    if (o.pages.has(index)) return;
+    const below = o.shadow === null ? undefined : this.lookupPage(o.shadow, index + o.shadowOffset / this.pageSize);
+    o.pages.set(index, below === undefined ? zeroPage(this.pageSize) : clonePage(below, this.pageSize));
+  }
+
+  // ---- copy strategies (§5.2–§5.5) ----
+
+  /**
+   * `vm_object_shadow`: a new object of `size` bytes whose shadow is `o` at byte `offset`. The
+   * caller's reference on `o` moves to the new object; the caller holds the new one.
+   */
+  shadow(o: VmObject, offset: number, size: number): VmObject {
+    const n = this.allocate("anonymous", size);
+    n.shadow = o;
+    n.shadowOffset = offset;
+    return n;
+  }
+
+  /**
+   * `vm_object_copy_quickly`: a SYMMETRIC object is shared by the copy (one more reference, and
+   * `shadowed`); both holders must then copy on write. False for any other strategy.
+   */
+  copyQuickly(o: VmObject): boolean {
+    if (o.strategy !== "symmetric") return false;
+    o.reference();
+    o.shadowed = true;
+    return true;
+  }
+
+  /**
+   * `vm_object_copy_delayed`: a copy object for `[offset, offset + size)` of `src`, with a
+   * reference for the caller, who maps it with `needsCopy`. An existing copy object that never
+   * received a page still describes `src` as it is now, so it is reused (grown if needed);
+   * otherwise a new one is put between `src` and the old one, which then receives no more pushes.
+   */
+  copyDelayed(src: VmObject, offset: number, size: number): VmObject {
+    const old = src.copy;
+    const need = offset + size;
+    if (old !== null && old.pages.size === 0) {
+      old.reference();
+      if (old.size < need) old.size = need;
+      return old;
+    }
+    const c = this.allocate("anonymous", Math.max(need, old?.size ?? 0));
+    c.shadow = src;
+    c.shadowOffset = 0;
+    src.reference();
+    src.copy = c;
+    src.shadowed = true;
+    this.makeShared(src);
+    if (old !== null) {
+      // The old copy now reads through the new one; its reference on src moves to it.
+      old.shadow = c;
+      c.reference();
+      src.refCount--;
+      this.limitChain(old);
+    }
+    return c;
+  }
+
+  /** `vm_object_copy_slowly`: a new object holding a physical copy of the bytes visible in the window, at offset 0. */
+  copySlowly(src: VmObject, offset: number, size: number): VmObject {
+    const ps = this.pageSize;
+    const n = this.allocate("anonymous", size);
+    this.forEachVisiblePage(src, offset / ps, size / ps, (i, bytes) => n.pages.set(i, clonePage(bytes, ps)));
+    return n;
+  }
+
+  /**
+   * `vm_object_copy_strategically`: NONE → a physical copy; DELAY → a delayed copy object;
+   * SYMMETRIC → undefined (KERN_MEMORY_RESTART_COPY: the caller must use the quick path).
+   */
+  copyStrategically(src: VmObject, offset: number, size: number): CopiedWindow | undefined {
+    switch (src.strategy) {
+      case "none":
+        return { object: this.copySlowly(src, offset, size), offset: 0, needsCopy: false };
+      case "delay":
+        return { object: this.copyDelayed(src, offset, size), offset, needsCopy: true };
+      case "symmetric":
+        return undefined;
+    }
+  }
+
+  /** A shared object must use the asymmetric strategy (reference §5.1): SYMMETRIC becomes DELAY. */
+  makeShared(o: VmObject): void {
+    if (o.strategy === "symmetric") o.strategy = "delay";
+  }
+
+  // ---- collapse and bypass (§5.7) ----
+
+  /** `b` is its shadow's current copy object: it receives pushes, so nobody may absorb or skip it. */
+  receivesPushes(b: VmObject): boolean {
+    return b.shadow !== null && b.shadow.copy === b;
+  }
+
+  /**
+   * `vm_object_collapse` on `o`: while `o`'s backing object can go, make it go — absorb it when
+   * `o` is its only holder, skip it when `o` already holds every page of it that `o` can see,
+   * drop the whole chain when `o` holds every page of its own window. What `o` shows never
+   * changes.
+   */
+  collapse(o: VmObject): void {
+    for (;;) {
+      const b = o.shadow;
+      if (b === null) return;
+      if (b.copy !== o && this.complete(o)) {
+        o.shadow = null;
+        o.shadowOffset = 0;
+        b.release();
+        return;
+      }
+      if (this.receivesPushes(b)) return;
+      if (b.refCount === 1 && b.internal) this.absorb(o, b);
+      else if (b.copy !== o && this.covers(o, b)) this.bypass(o, b);
+      else return;
+    }
+  }
+
+  /**
+   * Keep `o`'s chain at most {@link maxChainLength} long: past it, `o` copies every page it sees
+   * through the chain and lacks, and drops its shadow. Never for an object receiving pushes (it
+   * must keep shadowing its original).
+   */
+  limitChain(o: VmObject): void {
+    if (o.shadow === null || this.receivesPushes(o) || this.chainLength(o) <= this.maxChainLength) return;
+    this.flatten(o);
+  }
+
+  /** `o` takes a physical copy of every page visible through its shadow that it lacks, then drops the shadow. */
+  flatten(o: VmObject): void {
+    const b = o.shadow;
+    if (b === null) return;
+    const ps = this.pageSize;
+    this.forEachVisiblePage(b, o.shadowOffset / ps, o.size / ps, (i, bytes) => {
+      if (!o.pages.has(i)) o.pages.set(i, clonePage(bytes, ps));
+    });
+    o.shadow = null;
+    o.shadowOffset = 0;
+    b.release();
+  }
+
+  /** Collapse every object of the chain from `o` down (after a new shadow was put on top). */
+  collapseChain(o: VmObject): void {
+    for (let x: VmObject | null = o; x !== null; x = x.shadow) this.collapse(x);
+  }
+
+  /** `o` holds every page of its window: it never reads its shadow. */
+  complete(o: VmObject): boolean {
+    const n = o.size / this.pageSize;
+    if (o.pages.size < n) return false;
+    for (let i = 0; i < n; i++) if (!o.pages.has(i)) return false;
+    return true;
+  }
+
+  /** Every page `b` holds inside `o`'s window is shadowed by a page of `o`. */
+  covers(o: VmObject, b: VmObject): boolean {
+    const ps = this.pageSize;
+    const off = o.shadowOffset / ps;
+    const n = o.size / ps;
+    if (b.pages.size === 0) return true;
+    // Cheap refusal when the window holds all of b (refusing is always safe).
+    if (off === 0 && n * ps >= b.size && o.pages.size < b.pages.size) return false;
+    if (n < b.pages.size) {
+      for (let i = 0; i < n; i++) if (!o.pages.has(i) && b.pages.has(i + off)) return false;
+      return true;
+    }
+    for (const j of b.pages.keys()) {
+      const i = j - off;
+      if (i >= 0 && i < n && !o.pages.has(i)) return false;
+    }
+    return true;
+  }
+
+  /** `o` is the only holder of `b`: move b's pages that `o` can see and lacks into `o`, and take b's place. */
+  absorb(o: VmObject, b: VmObject): void {
+    const ps = this.pageSize;
+    const off = o.shadowOffset / ps;
+    const n = o.size / ps;
+    for (const [j, p] of b.pages) {
+      const i = j - off;
+      if (i >= 0 && i < n && !o.pages.has(i)) o.pages.set(i, p);
+    }
+    o.shadow = b.shadow;
+    o.shadowOffset += b.shadowOffset;
+    if (b.copy === o) b.copy = null;
+    // b's reference on its shadow passes to o.
+    b.shadow = null;
+    this.retire(b);
+  }
+
+  /** Skip `b`: `o` already shadows everything of it that `o` can see. */
+  bypass(o: VmObject, b: VmObject): void {
+    o.shadow = b.shadow;
+    o.shadowOffset += b.shadowOffset;
+    o.shadow?.reference();
+    b.release();
+  }
+
+  // ---- statistics ----
+
+  /** Objects in the chain from `o` down (1 = no shadow). */
+  chainLength(o: VmObject): number {
+    let n = 0;
+    for (let x: VmObject | null = o; x !== null; x = x.shadow) n++;
+    return n;
+  }
+
+  stats(): ObjectStats {
+    let residentPages = 0;
+    let longestChain = 0;
+    for (const o of this.live) {
+      residentPages += o.pages.size;
+      const n = this.chainLength(o);
+      if (n > longestChain) longestChain = n;
+    }
+    return { objects: this.live.size, residentPages, longestChain };
+  }
+}

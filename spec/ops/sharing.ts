@@ -1,0 +1,92 @@
+/**
+ * Sharing between maps: fork, remap, make_memory_entry, map_memory_entry. The full rules, in the
+ * order they are checked, are the TSDoc of spec/vocabulary.ts; in short:
+ *
+ * - fork makes a child with the parent's bounds: a SHARE page aliases the parent's cell, a COPY
+ *   page gets a snapshot (left out when its maxProt lacks READ), a NONE page is left out. Child
+ *   pages keep their attributes, unwired.
+ * - remap maps a fully mapped source range where enter would, sharing or snapshotting its cells;
+ *   pages keep their attributes but get the given inheritance; cur/max AND their protections.
+ * - make_memory_entry grants the right to map the cells of a fully mapped range whose pages all
+ *   allow `permission`; map_memory_entry maps a window of them (shared or a snapshot) with
+ *   cur/max within that permission.
+ */
+import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_READ } from "../constants.ts";
+import { addressLimit, isPageAligned, roundPage, truncPage } from "../scope.ts";
+import type { OpHandlers } from "../vocabulary.ts";
+import { areNumbers, firstFailure, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
+import { mapOf, snapshotCell, type PageNumber, type PageState, type SpecWorld } from "../world.ts";
+import { badPlacement, mapPages, placement } from "./mapping.ts";
+
+type Handlers = Pick<OpHandlers<SpecWorld>, "fork" | "remap" | "make_memory_entry" | "map_memory_entry">;
+
+export const SHARING_HANDLERS: Handlers = {
+  fork(world, { map: handle }) {
+    const parent = mapOf(world, handle);
+    if (parent === null) return { kr: "KERN_INVALID_ARGUMENT" };
+    const pages = new Map<PageNumber, PageState>();
+    for (const [page, s] of parent.pages) {
+      const copied = s.inheritance === VM_INHERIT_COPY && (s.maxProt & VM_PROT_READ) !== 0;
+      if (s.inheritance !== VM_INHERIT_SHARE && !copied) continue;
+      pages.set(page, { ...s, cell: copied ? snapshotCell(world, s.cell) : s.cell, wiredCount: 0, userWiredCount: 0 });
+    }
+    world.maps.push({ min: parent.min, max: parent.max, refCount: 1, pages });
+    return { kr: "KERN_SUCCESS", map: world.maps.length - 1 };
+  },
+
+  remap(world, { map: handle, addr, size, mask, anywhere, srcMap, srcAddr, copy, inheritance }) {
+    const { scope } = world;
+    const map = mapOf(world, handle), source = mapOf(world, srcMap);
+    if (map === null || source === null || !areNumbers(scope, addr, size, mask, srcAddr, inheritance))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    const bytes = roundPage(scope, size), from = truncPage(scope, srcAddr);
+    if (inheritance > VM_INHERIT_NONE || badPlacement(scope, addr, size, mask, anywhere) || from + bytes > addressLimit(scope))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    const range = { lo: from / scope.pageSize, hi: (from + bytes) / scope.pageSize };
+    if (firstFailure(source, range, "KERN_INVALID_ADDRESS") !== undefined) return { kr: "KERN_INVALID_ADDRESS" };
+    const first = placement(scope, map, addr, pageCount(range), mask, anywhere);
+    if (typeof first === "string") return { kr: first };
+    const pages = pagesOf(source, range);
+    mapPages(map, first, pages.length, (i) => {
+      const s = pages[i]!;
+      return { ...s, cell: copy ? snapshotCell(world, s.cell) : s.cell, inheritance };
+    });
+    const cur = pages.reduce((p, s) => p & s.prot, VM_PROT_ALL), max = pages.reduce((p, s) => p & s.maxProt, VM_PROT_ALL);
+    return { kr: "KERN_SUCCESS", addr: first * scope.pageSize, cur, max };
+  },
+
+  make_memory_entry(world, { map: handle, addr, size, permission }) {
+    const map = mapOf(world, handle);
+    const range = areNumbers(world.scope, addr, size, permission) ? widen(world.scope, addr, size) : undefined;
+    if (map === null || range === undefined || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
+    const wanted = permission & VM_PROT_ALL;
+    const lacking = (s: PageState) => ((wanted & ~s.prot) === 0 ? undefined : "KERN_PROTECTION_FAILURE");
+    const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", lacking);
+    if (failure !== undefined) return { kr: failure };
+    const granted = pageCount(range) * world.scope.pageSize;
+    world.namedEntries.push({ protection: wanted, size: granted, cells: pagesOf(map, range).map((s) => s.cell) });
+    return { kr: "KERN_SUCCESS", entry: world.namedEntries.length - 1, size: granted };
+  },
+
+  map_memory_entry(world, { map: handle, addr, size, mask, anywhere, entry: e, offset, copy, cur, max, inheritance }) {
+    const { scope } = world;
+    const map = mapOf(world, handle);
+    const entry = Number.isInteger(e) ? world.namedEntries[e] : undefined;
+    if (map === null || entry === undefined || !areNumbers(scope, addr, size, mask, offset, cur, max, inheritance))
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    if (!onlyBits(cur, VM_PROT_ALL) || !onlyBits(max, VM_PROT_ALL) || (cur & ~max) !== 0 || inheritance > VM_INHERIT_NONE)
+      return { kr: "KERN_INVALID_ARGUMENT" };
+    if (!isPageAligned(scope, offset) || badPlacement(scope, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (((cur | max) & ~entry.protection) !== 0) return { kr: "KERN_INVALID_RIGHT" };
+    const count = roundPage(scope, size) / scope.pageSize, skip = offset / scope.pageSize;
+    if (skip + count > entry.cells.length) return { kr: "KERN_INVALID_ARGUMENT" };
+    const first = placement(scope, map, addr, count, mask, anywhere);
+    if (typeof first === "string") return { kr: first };
+    const attributes = { prot: cur, maxProt: max, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 };
+    mapPages(map, first, count, (i) => {
+      const cell = entry.cells[skip + i]!;
+      return { ...attributes, cell: copy ? snapshotCell(world, cell) : cell };
+    });
+    return { kr: "KERN_SUCCESS", addr: first * scope.pageSize };
+  },
+};
