@@ -2,26 +2,32 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR] [--json]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+ *                  [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
+ *   vmcheck merge REPORT.json… [--json] [--junit FILE]
  *
  * Exit codes: 0 every check passed, 1 a counterexample was found (or a replayed one still
  * fails), 2 bad usage or bad input (including a malformed counterexample file).
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, runCampaign, type CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { replayCommands, type KernelFactory } from "./lockstep.ts";
+import { junitXml, mergeReports, parseJsonReport, shardRuns, shardSeed, toJsonReport, type JsonReport } from "./reports.ts";
 import { formatOp, formatResult } from "./printer.ts";
 
 export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR] [--json]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+                 [--shard I/N] [--json] [--junit FILE]
   vmcheck replay FILE [--json]
+  vmcheck merge REPORT.json… [--json] [--junit FILE]
 
 exit codes: 0 all checks passed, 1 counterexample found, 2 bad usage or bad input`;
 
@@ -76,7 +82,7 @@ function seedFlag(p: Parsed): number {
 const pct = (a: number, b: number) => (b === 0 ? "0.0" : ((100 * a) / b).toFixed(1));
 
 /** What the campaign never reached: result codes the reference gives that never came back. */
-export function unreachedResults(report: CampaignReport): string[] {
+export function unreachedResults(report: Pick<JsonReport, "resultsByOp">): string[] {
   const missing: string[] = [];
   for (const name of OP_NAMES) {
     const seen = report.resultsByOp[name] ?? {};
@@ -85,9 +91,12 @@ export function unreachedResults(report: CampaignReport): string[] {
   return missing;
 }
 
-function printSummary(r: CampaignReport, out: (s: string) => void): void {
+/** The human summary: counts, operations with their result codes, warnings, the verdict. */
+function printSummary(r: JsonReport, out: (s: string) => void, detail?: CampaignReport): void {
   const rate = r.durationMs > 0 ? Math.round((r.commandsExecuted * 1000) / r.durationMs) : 0;
-  out(`vmcheck check — seed ${r.seed}, scope: ${r.scope.addressBits}-bit addresses, ${r.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${r.scope.maxWireCount}`);
+  const scope = detail ? `, scope: ${detail.scope.addressBits}-bit addresses, ${detail.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${detail.scope.maxWireCount}` : "";
+  const shards = r.shard ? ` (shard ${r.shard})` : r.shards ? ` (merged from ${r.shards.length} shards)` : "";
+  out(`vmcheck check — seed ${r.seed}${shards}${scope}`);
   out(`  runs ${r.runs}, commands ${r.commandsExecuted} executed, ${r.commandsSkipped} skipped (${pct(r.commandsSkipped, r.commandsExecuted + r.commandsSkipped)}%), ${(r.durationMs / 1000).toFixed(1)} s, ${rate} commands/s`);
   out("  operations:");
   for (const name of OP_NAMES) {
@@ -106,11 +115,22 @@ function printSummary(r: CampaignReport, out: (s: string) => void): void {
     return;
   }
   const cx = r.counterexample!;
-  out(`  result: FAIL — ${cx.check} failed after ${cx.length} commands (found with ${cx.originalLength}, fast-check shrank to ${cx.shrunkLength}, delta debugging to ${cx.length})`);
+  const full = detail?.counterexample;
+  out(`  result: FAIL — ${cx.check} failed after ${cx.length} commands${full ? ` (found with ${full.originalLength}, fast-check shrank to ${full.shrunkLength}, delta debugging to ${cx.length})` : ""}`);
   out(`  ${cx.message}`);
-  out("  commands:");
-  cx.commands.forEach((op, i) => out(`    ${String(i).padStart(3)}  ${formatOp(op)}`));
+  if (full) {
+    out("  commands:");
+    full.commands.forEach((op, i) => out(`    ${String(i).padStart(3)}  ${formatOp(op)}`));
+  }
   if (cx.file) out(`  counterexample written to ${cx.file}; replay it with: vmcheck replay ${cx.file}`);
+}
+
+/** Print the report as asked (`--json` or the summary) and write `--junit`. */
+function emit(p: Parsed, report: JsonReport, out: (s: string) => void, detail?: CampaignReport): void {
+  const junit = p.flags.get("junit");
+  if (typeof junit === "string") writeFileSync(junit, junitXml(report));
+  if (p.flags.has("json")) out(JSON.stringify(report));
+  else printSummary(report, out, detail);
 }
 
 /** What the CLI runs against; tests substitute a broken implementation to see exit code 1. */
@@ -119,7 +139,7 @@ export interface CliDependencies {
 }
 
 function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
@@ -130,24 +150,50 @@ function check(argv: readonly string[], out: (s: string) => void, deps: CliDepen
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);
   const time = p.flags.get("time");
+  const seed = seedFlag(p);
+  let runs = intFlag(p, "runs", DEFAULT_CHECK.runs, 1);
+  const shard = shardFlag(p);
+  if (shard) runs = shardRuns(runs, shard.index, shard.count);
   const report = runCampaign({
-    seed: seedFlag(p),
-    runs: intFlag(p, "runs", DEFAULT_CHECK.runs, 1),
+    seed: shard ? shardSeed(seed, shard.index) : seed,
+    runs,
     maxCommands: intFlag(p, "max-commands", DEFAULT_CHECK.maxCommands, 1),
     ...(time !== undefined ? { timeSeconds: intFlag(p, "time", 0, 1) } : {}),
     scope,
     outDir: (p.flags.get("out") as string | undefined) ?? "counterexamples",
-    foundBy: "vmcheck check",
+    foundBy: shard ? `vmcheck check --seed ${seed} --shard ${shard.index + 1}/${shard.count}` : "vmcheck check",
     ...(deps.kernel ? { kernel: deps.kernel } : {}),
   });
-  if (p.flags.has("json")) {
-    const { resultsByOp: _r, scope: _s, ...stable } = report;
-    const json = report.counterexample
-      ? { ...stable, counterexample: { file: report.counterexample.file, length: report.counterexample.length, check: report.counterexample.check, message: report.counterexample.message } }
-      : stable;
-    out(JSON.stringify(json));
-  } else printSummary(report, out);
+  emit(p, toJsonReport(report, shard ? `${shard.index + 1}/${shard.count}` : undefined), out, report);
   return report.ok ? 0 : 1;
+}
+
+/** `--shard i/n` (1-based i): this machine's share of the campaign. */
+function shardFlag(p: Parsed): { index: number; count: number } | undefined {
+  const v = p.flags.get("shard");
+  if (v === undefined) return undefined;
+  const m = typeof v === "string" ? /^(\d+)\/(\d+)$/.exec(v) : null;
+  const i = Number(m?.[1]), n = Number(m?.[2]);
+  if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard must be i/n with 1 ≤ i ≤ n, got ${JSON.stringify(v)}`);
+  return { index: i - 1, count: n };
+}
+
+/** `vmcheck merge FILE…`: join the `--json` reports of a sharded campaign. */
+function merge(argv: readonly string[], out: (s: string) => void): number {
+  const p = parseArgs(argv, ["json", "junit"]);
+  if (p.positional.length === 0) throw new UsageError("merge needs the --json reports of the shards");
+  const reports = p.positional.map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new CounterexampleFormatError(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+    }
+    return parseJsonReport(text, file);
+  });
+  const merged = mergeReports(reports);
+  emit(p, merged, out);
+  return merged.ok ? 0 : 1;
 }
 
 function replay(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
@@ -183,6 +229,8 @@ export async function main(
         return check(rest, out, deps);
       case "replay":
         return replay(rest, out, deps);
+      case "merge":
+        return merge(rest, out);
       case undefined:
       case "help":
       case "--help":

@@ -26,6 +26,9 @@ interface Internals {
   inner: Arena;
   rootId: number;
   height: number;
+  pathNode: Int32Array;
+  pathSlot: Int32Array;
+  finger: number;
 }
 const guts = (s: BTreeEntryStore): Internals => s as unknown as Internals;
 /** Nodes in use (reachable, if validate() passes) in both arenas. */
@@ -927,13 +930,27 @@ describe("BTreeEntryStore: validate detects corruption", () => {
     expect(s.validate()).toBeUndefined();
   });
 
+  it("stale cursor (the recorded path does not lead to the finger leaf)", () => {
+    const { s, es, t } = fresh();
+    expect(s.floor(at(es, 20).start)).toBe(at(es, 20));
+    expect(t.finger).toBeGreaterThanOrEqual(0);
+    const d = t.height - 1; // the level just above the leaves
+    const slot = t.pathSlot[d] as number;
+    t.pathSlot[d] = slot === 0 ? 1 : 0;
+    expect(s.validate()).toMatch(/cursor: recorded path leads to leaf \d+, not to the finger/);
+    t.pathSlot[0] = 99;
+    expect(s.validate()).toMatch(/cursor: recorded path is stale at depth 0/);
+    t.finger = -1; // no finger: the path is not used
+    expect(s.validate()).toBeUndefined();
+  });
+
   it("height and array sizes", () => {
     const { s, t } = fresh();
     t.height = -1;
     expect(s.validate()).toMatch(/height -1 out of range/);
     const f = fresh();
     f.t.height--; // inner nodes taken for leaves
-    expect(f.s.validate()).toMatch(/^tree/);
+    expect(f.s.validate()).toMatch(/^tree/); // the walk runs before the cursor check
     const g = fresh();
     g.L.counts = new Int32Array(1);
     expect(g.s.validate()).toMatch(/leaf arena: array sizes/);
