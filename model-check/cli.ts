@@ -5,6 +5,7 @@
  *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
  *                  [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
+ *   vmcheck explain FILE
  *   vmcheck merge REPORT.json… [--json] [--junit FILE]
  *
  * Exit codes: 0 every check passed, 1 a counterexample was found (or a replayed one still
@@ -16,6 +17,7 @@ import { VOCABULARY, OP_NAMES } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, runCampaign, type CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
+import { explain } from "./explain.ts";
 import { replayCommands, type KernelFactory } from "./lockstep.ts";
 import { junitXml, mergeReports, parseJsonReport, shardRuns, shardSeed, toJsonReport, type JsonReport } from "./reports.ts";
 import { formatOp, formatResult } from "./printer.ts";
@@ -27,6 +29,7 @@ const USAGE = `usage:
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
                  [--shard I/N] [--json] [--junit FILE]
   vmcheck replay FILE [--json]
+  vmcheck explain FILE
   vmcheck merge REPORT.json… [--json] [--junit FILE]
 
 exit codes: 0 all checks passed, 1 counterexample found, 2 bad usage or bad input`;
@@ -178,6 +181,16 @@ function shardFlag(p: Parsed): { index: number; count: number } | undefined {
   return { index: i - 1, count: n };
 }
 
+/** `vmcheck explain FILE`: the step-by-step account of a counterexample. */
+function explainCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
+  const p = parseArgs(argv, []);
+  if (p.positional.length !== 1) throw new UsageError("explain needs exactly one FILE");
+  const cx = readCounterexample(p.positional[0]!);
+  const { lines, failed } = explain(cx, deps.kernel ? { kernel: deps.kernel } : {});
+  for (const l of lines) out(l);
+  return failed ? 1 : 0;
+}
+
 /** `vmcheck merge FILE…`: join the `--json` reports of a sharded campaign. */
 function merge(argv: readonly string[], out: (s: string) => void): number {
   const p = parseArgs(argv, ["json", "junit"]);
@@ -231,6 +244,8 @@ export async function main(
         return replay(rest, out, deps);
       case "merge":
         return merge(rest, out);
+      case "explain":
+        return explainCommand(rest, out, deps);
       case undefined:
       case "help":
       case "--help":

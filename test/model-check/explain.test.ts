@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { main } from "../../model-check/cli.ts";
+import { readCounterexample } from "../../model-check/counterexample.ts";
+import { explain } from "../../model-check/explain.ts";
+import { PLANTED_BUGS } from "../planted/bugs.ts";
+
+describe("vmcheck explain", () => {
+  const file = "counterexamples/planted/copy-object-push-skipped.json";
+  const cx = readCounterexample(file);
+
+  it("tells each step, what changed, the failed check and the implementation's entries and objects", () => {
+    const { lines, failed } = explain(cx, { kernel: PLANTED_BUGS["copy-object-push-skipped"]!.kernel });
+    const text = lines.join("\n");
+    expect(failed).toBe(true);
+    expect(text).toMatch(/step 0: create/);
+    expect(text).toMatch(/map 0 created over/);
+    expect(text).toMatch(/copy 0 created: entry_list/);
+    expect(text).toMatch(/FAILED: refinement/);
+    expect(text).toMatch(/copy 0 page 0: bytes differ/);
+    expect(text).toMatch(/map 0 in the implementation: 1 entries/);
+    expect(text).toMatch(/copy object \d+/);
+    expect(text).toMatch(/copy 0 in the implementation: entry list/);
+  });
+
+  it("says PASS and exits 0 when the failure no longer reproduces against the real implementation", async () => {
+    let out = "";
+    const code = await main(["explain", file], (s) => (out += s + "\n"));
+    expect(code).toBe(0);
+    expect(out).toMatch(/^PASS/m);
+  });
+});
