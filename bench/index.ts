@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: the map-scaling benchmark (bench/map-scaling.ts). Prints ns per operation and
- * the ratios the project's targets are stated in, with PASS/MISS for information: benchmarks
- * assert nothing on time, and the exit code is 0 whatever the numbers.
+ * `npm run bench`: the map-scaling benchmark (bench/map-scaling.ts), then the copy-on-write
+ * benchmarks (bench/cow.ts). Prints ns per operation and the ratios the project's targets are
+ * stated in, with PASS/MISS for information: benchmarks assert nothing on time, and the exit code
+ * is 0 whatever the numbers.
  */
 import { spawnSync } from "node:child_process";
+import { cowBenchmark } from "./cow.ts";
 import {
   BATCH,
   heapPerEntry,
@@ -115,3 +117,6 @@ const implHeap = heapPerEntry(last, gc, kernelMap);
 const listHeap = heapPerEntry(last, gc, listMap);
 console.log(`heap bytes per entry at n = ${fmtInt(last)} (heapUsed after gc, before/after building the map):`);
 console.log(`  impl (Kernel) ${fmtInt(implHeap)} B ${verdict(implHeap <= TARGET.heapBytes)} (target <= ${TARGET.heapBytes} B)   baseline list ${fmtInt(listHeap)} B`);
+
+console.log();
+cowBenchmark(SEED, gc);
