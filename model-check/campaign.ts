@@ -15,7 +15,7 @@ import {
 } from "./generators.ts";
 import type { Invariant } from "./invariants.ts";
 import { minimizeCommands } from "./minimize.ts";
-import { CheckFailure, Coverage, Lockstep, type KernelFactory } from "./lockstep.ts";
+import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactory } from "./lockstep.ts";
 
 /** The default model-check scope: 32-bit addresses, small pages, a wire bound reached in a few commands. */
 export const MODEL_CHECK_SCOPE: Scope = {
@@ -37,6 +37,10 @@ export interface CampaignOptions {
   readonly scope?: Scope;
   /** The implementation under test (default: the real one). */
   readonly kernel?: KernelFactory;
+  /** Any other implementation of the vocabulary, through the adapter (takes precedence). */
+  readonly system?: SystemFactory;
+  /** Only these operations are generated (default: all); for implementations of a subset. */
+  readonly ops?: readonly OpName[];
   readonly invariants?: readonly Invariant[];
   /** Folder for the counterexample file; null writes none. */
   readonly outDir?: string | null;
@@ -91,9 +95,10 @@ interface SymbolicCommand {
  */
 type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[]];
 
-function commandArbitrary(scope: Scope): fc.Arbitrary<SymbolicCommand> {
+function commandArbitrary(scope: Scope, ops?: readonly OpName[]): fc.Arbitrary<SymbolicCommand> {
   const gens = makeGenerators(scope);
-  const names = Object.keys(gens) as OpName[];
+  const names = (Object.keys(gens) as OpName[]).filter((n) => !ops || ops.includes(n));
+  if (names.length === 0) throw new Error("no operation to generate");
   return fc.oneof(
     ...names.map((name) => ({ weight: gens[name].weight, arbitrary: gens[name].arb.map((sym: unknown): SymbolicCommand => ({ name, sym })) })),
   );
@@ -119,6 +124,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     scope,
     coverage,
     ...(options.kernel ? { kernel: options.kernel } : {}),
+    ...(options.system ? { system: options.system } : {}),
     ...(options.invariants ? { invariants: options.invariants } : {}),
   };
   const started = performance.now();
@@ -127,9 +133,10 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   const gens = makeGenerators(scope);
   const scenarioArb = fc.tuple(
     fc.array(createSym(scope, true), { minLength: 1, maxLength: 2 }),
-    fc.array(populateSym(), { maxLength: 5 }),
-    fc.array(handleSym(), { maxLength: 4 }),
-    fc.array(commandArbitrary(scope), { maxLength: options.maxCommands, size: "max" }),
+    // A subset of operations gets only the preludes it can run (create is always needed).
+    options.ops && !options.ops.includes("enter") ? fc.constant([]) : fc.array(populateSym(), { maxLength: 5 }),
+    options.ops ? fc.constant([]) : fc.array(handleSym(), { maxLength: 4 }),
+    fc.array(commandArbitrary(scope, options.ops), { maxLength: options.maxCommands, size: "max" }),
   );
   const property = fc.property(scenarioArb, (scenario) => {
     if (!coverage.frozen) runs++;

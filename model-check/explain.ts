@@ -133,8 +133,11 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
       lines.push("", `FAILED: ${e.check}`, `  ${e.detail}`, "");
       const maps = new Set([...e.detail.matchAll(/map (\d+)/g)].map((m) => Number(m[1])));
       if ("map" in op && typeof op.map === "number") maps.add(op.map);
-      for (const m of maps) lines.push(...describeImplMap(ls.impl, m), "");
-      for (const c of new Set([...e.detail.matchAll(/copy (\d+)/g)].map((m) => Number(m[1])))) lines.push(...describeImplCopy(ls.impl, c), "");
+      const impl = ls.impl;
+      if (impl) {
+        for (const m of maps) lines.push(...describeImplMap(impl, m), "");
+        for (const c of new Set([...e.detail.matchAll(/copy (\d+)/g)].map((m) => Number(m[1])))) lines.push(...describeImplCopy(impl, c), "");
+      }
       return { lines, failed: true };
     }
   }

@@ -4,7 +4,13 @@
  * internal.
  */
 export { runCampaign, MODEL_CHECK_SCOPE, type CampaignOptions, type CampaignReport, type CounterexampleSummary } from "./campaign.ts";
-export { Lockstep, Coverage, CheckFailure, replayCommands, realKernel, type KernelFactory, type ReplayOutcome, type StepRecord } from "./lockstep.ts";
+export {
+  Lockstep, Coverage, CheckFailure, replayCommands, realKernel, kernelSystem,
+  type KernelFactory, type SystemUnderTest, type SystemFactory, type ReplayOutcome, type StepRecord,
+} from "./lockstep.ts";
+export { minimizeCommands } from "./minimize.ts";
+export { explain } from "./explain.ts";
+export { toJsonReport, mergeReports, junitXml, type JsonReport } from "./reports.ts";
 export { INVARIANTS, INVARIANT_NAMES, type Invariant } from "./invariants.ts";
 export {
   readCounterexample, writeCounterexample, encodeCounterexample, decodeCounterexample, CounterexampleFormatError,

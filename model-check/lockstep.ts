@@ -23,6 +23,33 @@ import { formatOp, formatResult } from "./printer.ts";
 export type KernelFactory = (scope: Scope) => Kernel;
 export const realKernel: KernelFactory = (scope) => new Kernel(scope);
 
+/**
+ * The adapter through which the harness checks any implementation of the vocabulary — ours or
+ * a user's. Only `run` and `abstract` are required; an implementation that exposes named
+ * internal invariants or per-map version counters gets those checked too.
+ */
+export interface SystemUnderTest {
+  /** Run one command; must never throw (bad input returns the reference's code). */
+  run(op: Op): OpResult;
+  /** The state in the canonical form of spec/abstract.ts, compared with the spec's after every command. */
+  abstract(): AbstractWorld;
+  /** Named checks of the implementation's own structures, run after every command. */
+  readonly invariants?: readonly { readonly name: string; check(): string | undefined }[];
+  /** Each map's version counter (Mach's timestamp), index = map handle; it must never go back. */
+  timestamps?(): readonly (number | undefined)[];
+}
+export type SystemFactory = (scope: Scope) => SystemUnderTest;
+
+/** Our implementation behind the adapter, with the whole invariant registry. */
+export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = INVARIANTS): SystemUnderTest {
+  return {
+    run: (op) => kernel.run(op),
+    abstract: () => abstractImpl(kernel),
+    invariants: invariants.map((inv) => ({ name: inv.name, check: () => inv.check(kernel) })),
+    timestamps: () => kernel.maps.map((m) => m?.timestamp),
+  };
+}
+
 /** Names of the checks that are not invariants of the registry. */
 export const STEP_CHECKS = ["results", "refinement", "timestamp-monotone", "exception"] as const;
 
@@ -68,7 +95,10 @@ export class Coverage {
 
 export interface LockstepOptions {
   readonly scope: Scope;
+  /** Our implementation, possibly with a planted bug (default: the real one). */
   readonly kernel?: KernelFactory;
+  /** Any other implementation, through the adapter; takes precedence over `kernel`. */
+  readonly system?: SystemFactory;
   readonly invariants?: readonly Invariant[];
   readonly coverage?: Coverage;
 }
@@ -84,15 +114,22 @@ export class Lockstep {
   readonly spec: SpecWorld;
   /** The spec's abstract state after the last step: generators draw arguments from it. */
   view: AbstractWorld;
-  readonly impl: Kernel;
+  /** The system under test. */
+  readonly sut: SystemUnderTest;
+  /** Our implementation when it is the one under test (explain reads its entries); else undefined. */
+  readonly impl: Kernel | undefined;
   readonly history: StepRecord[] = [];
-  private readonly invariants: readonly Invariant[];
   private readonly coverage: Coverage;
 
   constructor(readonly options: LockstepOptions) {
     this.spec = newSpecWorld(options.scope);
-    this.impl = (options.kernel ?? realKernel)(options.scope);
-    this.invariants = options.invariants ?? INVARIANTS;
+    if (options.system) {
+      this.impl = undefined;
+      this.sut = options.system(options.scope);
+    } else {
+      this.impl = (options.kernel ?? realKernel)(options.scope);
+      this.sut = kernelSystem(this.impl, options.invariants ?? INVARIANTS);
+    }
     this.coverage = options.coverage ?? new Coverage();
     this.view = abstractSpec(this.spec);
   }
@@ -119,7 +156,7 @@ export class Lockstep {
   /** Run one command on both sides and check everything; throws CheckFailure. */
   step(op: Op): StepRecord {
     const stepIndex = this.history.length;
-    const timestamps = this.impl.maps.map((m) => m?.timestamp);
+    const timestamps = this.sut.timestamps?.() ?? [];
     let specResult: OpResult;
     try {
       specResult = dispatch(SPEC, this.spec, op);
@@ -128,7 +165,7 @@ export class Lockstep {
     }
     let implResult: OpResult;
     try {
-      implResult = this.impl.run(op);
+      implResult = this.sut.run(op);
     } catch (e) {
       this.history.push({ op, spec: specResult, impl: undefined });
       throw new CheckFailure("exception", stepIndex, `${formatOp(op)} threw in the implementation: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -141,21 +178,24 @@ export class Lockstep {
       throw new CheckFailure("results", stepIndex, `${formatOp(op)}: spec returned ${formatResult(specResult)}, impl returned ${formatResult(implResult)}`);
 
     this.view = abstractSpec(this.spec);
-    const diff = diffAbstract(this.view, abstractImpl(this.impl), this.options.scope.pageSize);
+    const diff = diffAbstract(this.view, this.sut.abstract(), this.options.scope.pageSize);
     this.coverage.recordInvariant("refinement");
     if (diff) throw new CheckFailure("refinement", stepIndex, `after ${formatOp(op)}: ${diff}`);
 
-    for (const inv of this.invariants) {
+    for (const inv of this.sut.invariants ?? []) {
       this.coverage.recordInvariant(inv.name);
-      const msg = inv.check(this.impl);
+      const msg = inv.check();
       if (msg) throw new CheckFailure(inv.name, stepIndex, `after ${formatOp(op)}: ${msg}`);
     }
 
-    this.coverage.recordInvariant("timestamp-monotone");
-    for (let h = 0; h < timestamps.length; h++) {
-      const before = timestamps[h], map = this.impl.maps[h];
-      if (before !== undefined && map && map.timestamp < before)
-        throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${before} to ${map.timestamp}`);
+    if (this.sut.timestamps) {
+      this.coverage.recordInvariant("timestamp-monotone");
+      const after = this.sut.timestamps();
+      for (let h = 0; h < timestamps.length; h++) {
+        const was = timestamps[h], now = after[h];
+        if (was !== undefined && now !== undefined && now < was)
+          throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${was} to ${now}`);
+      }
     }
     return record;
   }

@@ -2,7 +2,6 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Lockstep } from "../../model-check/lockstep.ts";
 import { MODEL_CHECK_SCOPE } from "../../model-check/campaign.ts";
-import { abstractImpl } from "../../model-check/abstraction.ts";
 import { abstractSpec } from "../../spec/index.ts";
 import type { KernReturn } from "../../spec/constants.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -75,9 +74,9 @@ function withField(op: Op, field: string, value: number): Op {
 /** Run `op` on a fresh populated world; both sides must agree and nothing may change. */
 function runBad(op: Op): KernReturn {
   const ls = populated();
-  const before = JSON.stringify([abstractSpec(ls.spec), abstractImpl(ls.impl)]);
+  const before = JSON.stringify([abstractSpec(ls.spec), ls.sut.abstract()]);
   const record = ls.step(op); // throws on any disagreement, exception or broken invariant
-  expect(JSON.stringify([abstractSpec(ls.spec), abstractImpl(ls.impl)])).toBe(before);
+  expect(JSON.stringify([abstractSpec(ls.spec), ls.sut.abstract()])).toBe(before);
   return record.spec.kr;
 }
 
