@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import type { Scope } from "../spec/scope.ts";
-import type { Op, OpName } from "../spec/vocabulary.ts";
+import { OP_NAMES, type Op, type OpName } from "../spec/vocabulary.ts";
 import { writeCounterexample, CURRENT_VERSION, FORMAT, type Counterexample } from "./counterexample.ts";
 import {
   createSym, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate,
@@ -16,6 +16,20 @@ import {
 import type { Invariant } from "./invariants.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactory } from "./lockstep.ts";
+
+/**
+ * Profiles: named sets of operations. `map` is the foundation (maps, mappings, attributes,
+ * wiring, user access); `cow` adds copies, fork, remap and named entries; `all` is everything.
+ */
+export const PROFILES = {
+  map: [
+    "create", "reference", "deallocate", "object_create", "enter", "find_space", "remove", "protect", "inherit",
+    "behavior_set", "machine_attribute", "wire", "unwire", "simplify", "lookup", "read_user", "write_user",
+  ],
+  cow: OP_NAMES,
+  all: OP_NAMES,
+} as const satisfies Record<string, readonly OpName[]>;
+export type ProfileName = keyof typeof PROFILES;
 
 /** The default model-check scope: 32-bit addresses, small pages, a wire bound reached in a few commands. */
 export const MODEL_CHECK_SCOPE: Scope = {
@@ -41,6 +55,11 @@ export interface CampaignOptions {
   readonly system?: SystemFactory;
   /** Only these operations are generated (default: all); for implementations of a subset. */
   readonly ops?: readonly OpName[];
+  /**
+   * Swarm testing: each run enables a random subset of the operations (at least two), so that
+   * some runs go deep into a few operations instead of spreading over all of them.
+   */
+  readonly swarm?: boolean;
   readonly invariants?: readonly Invariant[];
   /** Folder for the counterexample file; null writes none. */
   readonly outDir?: string | null;
@@ -75,6 +94,8 @@ export interface CampaignReport {
   /** Result codes per operation (extra detail beyond the stable fields). */
   readonly resultsByOp: Record<string, Record<string, number>>;
   readonly scope: Scope;
+  /** The operations the campaign generated (a profile's, or all). */
+  readonly ops: readonly OpName[];
   readonly counterexample?: CounterexampleSummary;
 }
 
@@ -93,7 +114,7 @@ interface SymbolicCommand {
  * tuple (shrunk sequences came out longer than the original). Array shrinking has no hidden
  * state, and blocked commands are skipped by `execute` just as `fc.modelRun` would.
  */
-type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[]];
+type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[], readonly OpName[] | null];
 
 function commandArbitrary(scope: Scope, ops?: readonly OpName[]): fc.Arbitrary<SymbolicCommand> {
   const gens = makeGenerators(scope);
@@ -109,7 +130,10 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
   for (const c of scenario[0]) ls.step(resolveCreate(c, scope));
   for (const p of scenario[1]) ls.step(resolvePopulate(p, { view: ls.view, scope, recent: [] }));
   for (const h of scenario[2]) ls.step(resolveHandle(h, { view: ls.view, scope, recent: [] }));
+  const enabled = scenario[4];
   for (const c of scenario[3]) {
+    // Swarm testing: a run exercises only its own subset of the operations.
+    if (enabled && !enabled.includes(c.name)) continue;
     const gen = gens[c.name] as Generator<OpName, unknown>;
     const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges() });
     if (ls.blocks(op)) ls.skip();
@@ -137,6 +161,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     options.ops && !options.ops.includes("enter") ? fc.constant([]) : fc.array(populateSym(), { maxLength: 5 }),
     options.ops ? fc.constant([]) : fc.array(handleSym(), { maxLength: 4 }),
     fc.array(commandArbitrary(scope, options.ops), { maxLength: options.maxCommands, size: "max" }),
+    options.swarm ? fc.subarray([...(options.ops ?? OP_NAMES)], { minLength: 2 }) : fc.constant(null),
   );
   const property = fc.property(scenarioArb, (scenario) => {
     if (!coverage.frozen) runs++;
@@ -164,6 +189,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     coverage: { ops: coverage.ops, results: coverage.results, invariants: coverage.invariants },
     resultsByOp: coverage.resultsByOp,
     scope,
+    ops: options.ops ?? OP_NAMES,
   };
   if (!details.failed || !details.counterexample) return { ok: true, ...base };
 

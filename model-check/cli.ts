@@ -3,7 +3,7 @@
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
  *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
- *                  [--shard I/N] [--json] [--junit FILE]
+ *                  [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck explain FILE
  *   vmcheck merge REPORT.json… [--json] [--junit FILE]
@@ -13,8 +13,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { scopeProblem, type Scope } from "../spec/scope.ts";
-import { VOCABULARY, OP_NAMES } from "../spec/vocabulary.ts";
-import { MODEL_CHECK_SCOPE, runCampaign, type CampaignReport } from "./campaign.ts";
+import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
+import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignReport, type ProfileName } from "./campaign.ts";
 import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
@@ -27,7 +27,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
-                 [--shard I/N] [--json] [--junit FILE]
+                 [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
   vmcheck replay FILE [--json]
   vmcheck explain FILE
   vmcheck merge REPORT.json… [--json] [--junit FILE]
@@ -41,7 +41,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const BOOLEAN_FLAGS = new Set(["json", "help"]);
+const BOOLEAN_FLAGS = new Set(["json", "help", "swarm"]);
 
 function parseArgs(argv: readonly string[], allowed: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -85,9 +85,9 @@ function seedFlag(p: Parsed): number {
 const pct = (a: number, b: number) => (b === 0 ? "0.0" : ((100 * a) / b).toFixed(1));
 
 /** What the campaign never reached: result codes the reference gives that never came back. */
-export function unreachedResults(report: Pick<JsonReport, "resultsByOp">): string[] {
+export function unreachedResults(report: Pick<JsonReport, "resultsByOp">, ops: readonly OpName[] = OP_NAMES): string[] {
   const missing: string[] = [];
-  for (const name of OP_NAMES) {
+  for (const name of ops) {
     const seen = report.resultsByOp[name] ?? {};
     for (const code of VOCABULARY[name].codes) if (!seen[code]) missing.push(`${name} → ${code}`);
   }
@@ -102,14 +102,15 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
   out(`vmcheck check — seed ${r.seed}${shards}${scope}`);
   out(`  runs ${r.runs}, commands ${r.commandsExecuted} executed, ${r.commandsSkipped} skipped (${pct(r.commandsSkipped, r.commandsExecuted + r.commandsSkipped)}%), ${(r.durationMs / 1000).toFixed(1)} s, ${rate} commands/s`);
   out("  operations:");
-  for (const name of OP_NAMES) {
+  const ops = detail?.ops ?? OP_NAMES;
+  for (const name of ops) {
     const byCode = r.resultsByOp[name] ?? {};
     const codes = Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c.replace("KERN_", "")} ${n}`).join(", ");
     out(`    ${name.padEnd(18)} ${String(r.coverage.ops[name] ?? 0).padStart(7)}  ${codes}`);
   }
   const invariantsChecked = Object.keys(r.coverage.invariants).length;
   out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
-  const missing = unreachedResults(r);
+  const missing = unreachedResults(r, ops);
   if (missing.length) out(`  warning: never reached: ${missing.join("; ")}`);
   const unchecked = INVARIANT_NAMES.filter((n) => !r.coverage.invariants[n]);
   if (unchecked.length) out(`  warning: invariants never checked: ${unchecked.join(", ")}`);
@@ -142,7 +143,7 @@ export interface CliDependencies {
 }
 
 function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard", "profile", "swarm"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
@@ -165,10 +166,21 @@ function check(argv: readonly string[], out: (s: string) => void, deps: CliDepen
     scope,
     outDir: (p.flags.get("out") as string | undefined) ?? "counterexamples",
     foundBy: shard ? `vmcheck check --seed ${seed} --shard ${shard.index + 1}/${shard.count}` : "vmcheck check",
+    ...profileFlag(p),
+    ...(p.flags.has("swarm") ? { swarm: true } : {}),
     ...(deps.kernel ? { kernel: deps.kernel } : {}),
   });
   emit(p, toJsonReport(report, shard ? `${shard.index + 1}/${shard.count}` : undefined), out, report);
   return report.ok ? 0 : 1;
+}
+
+/** `--profile NAME`: the operations a campaign generates. */
+function profileFlag(p: Parsed): { ops?: readonly OpName[] } {
+  const v = p.flags.get("profile");
+  if (v === undefined) return {};
+  if (v === "mmu" || v === "concurrency") throw new UsageError(`profile ${v} needs the ${v === "mmu" ? "simulated MMU" : "concurrency"} operations, which are not built yet`);
+  if (typeof v !== "string" || !(v in PROFILES)) throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(", ")}`);
+  return { ops: PROFILES[v as ProfileName] };
 }
 
 /** `--shard i/n` (1-based i): this machine's share of the campaign. */

@@ -117,4 +117,14 @@ describe("vmcheck CLI", () => {
     expect(xml).toMatch(/<testcase classname="vmcheck.check" name="results" time="0">\s*<failure /);
     expect(xml.match(/<failure /g)!.length).toBe(1);
   });
+
+  it("--profile restricts the operations, --swarm gives each run a subset, unknown profiles are bad usage", async () => {
+    const r = await run("check", "--runs", "40", "--profile", "map", "--swarm", "--json", "--out", mkdtempSync(join(tmpdir(), "vmcheck-")));
+    expect(r.code).toBe(0);
+    const ops = Object.keys(JSON.parse(r.out).coverage.ops);
+    expect(ops).not.toContain("fork");
+    expect(ops).toContain("enter");
+    expect((await run("check", "--profile", "mmu")).code).toBe(2);
+    expect((await run("check", "--profile", "nope")).code).toBe(2);
+  });
 });
