@@ -18,6 +18,7 @@ import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignReport, type Pro
 import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
+import { runInWorkers } from "./workers.ts";
 import { replayCommands, type KernelFactory } from "./lockstep.ts";
 import { junitXml, mergeReports, parseJsonReport, shardRuns, shardSeed, toJsonReport, type JsonReport } from "./reports.ts";
 import { formatOp, formatResult } from "./printer.ts";
@@ -27,7 +28,8 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
-                 [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
+                 [--profile map|cow|all] [--swarm] [--shard I/N] [--workers N]
+                 [--json] [--junit FILE]
   vmcheck replay FILE [--json]
   vmcheck explain FILE
   vmcheck merge REPORT.json… [--json] [--junit FILE]
@@ -142,8 +144,8 @@ export interface CliDependencies {
   readonly kernel?: KernelFactory;
 }
 
-function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard", "profile", "swarm"]);
+async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
@@ -158,7 +160,9 @@ function check(argv: readonly string[], out: (s: string) => void, deps: CliDepen
   let runs = intFlag(p, "runs", DEFAULT_CHECK.runs, 1);
   const shard = shardFlag(p);
   if (shard) runs = shardRuns(runs, shard.index, shard.count);
-  const report = runCampaign({
+  const workers = intFlag(p, "workers", 1, 1);
+  if (workers > 1 && (shard || deps.kernel)) throw new UsageError("--workers cannot be combined with --shard");
+  const options = {
     seed: shard ? shardSeed(seed, shard.index) : seed,
     runs,
     maxCommands: intFlag(p, "max-commands", DEFAULT_CHECK.maxCommands, 1),
@@ -168,8 +172,15 @@ function check(argv: readonly string[], out: (s: string) => void, deps: CliDepen
     foundBy: shard ? `vmcheck check --seed ${seed} --shard ${shard.index + 1}/${shard.count}` : "vmcheck check",
     ...profileFlag(p),
     ...(p.flags.has("swarm") ? { swarm: true } : {}),
-    ...(deps.kernel ? { kernel: deps.kernel } : {}),
-  });
+  };
+  if (workers > 1) {
+    const started = performance.now();
+    const reports = await runInWorkers(options, workers);
+    const merged = { ...mergeReports(reports.map((r, i) => toJsonReport(r, `${i + 1}/${workers}`))), seed, durationMs: Math.round(performance.now() - started) };
+    emit(p, merged, out, reports.find((r) => !r.ok) ?? reports[0]);
+    return merged.ok ? 0 : 1;
+  }
+  const report = runCampaign({ ...options, ...(deps.kernel ? { kernel: deps.kernel } : {}) });
   emit(p, toJsonReport(report, shard ? `${shard.index + 1}/${shard.count}` : undefined), out, report);
   return report.ok ? 0 : 1;
 }
@@ -251,7 +262,7 @@ export async function main(
   try {
     switch (command) {
       case "check":
-        return check(rest, out, deps);
+        return await check(rest, out, deps);
       case "replay":
         return replay(rest, out, deps);
       case "merge":

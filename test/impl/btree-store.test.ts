@@ -20,6 +20,7 @@ interface Arena {
   freeIds: number[];
   order: number;
   minFill: number;
+  grow(capacity: number): void;
 }
 interface Internals {
   leaves: Arena;
@@ -61,7 +62,9 @@ function level(s: BTreeEntryStore, d: number): number[] {
   const t = guts(s).inner;
   let xs = [guts(s).rootId];
   for (let i = 0; i < d; i++) {
-    xs = xs.flatMap((x) => Array.from({ length: t.counts[x] as number }, (_, k) => t.refs[x * t.order + k] as number));
+    xs = xs.flatMap((x) =>
+      Array.from({ length: t.counts[x] as number }, (_, k) => t.refs[x * t.order + k] as number),
+    );
   }
   return xs;
 }
@@ -79,7 +82,10 @@ function gapOf(s: BTreeEntryStore, e: VmMapEntry): number {
 
 /** The AVL fields of VmMapEntry still hold newEntry's initial values. */
 function avlUntouched(e: VmMapEntry): boolean {
-  return e.left === null && e.right === null && e.parent === null && e.height === 1 && e.gapBefore === 0 && e.maxGap === 0;
+  return (
+    e.left === null && e.right === null && e.parent === null &&
+    e.height === 1 && e.gapBefore === 0 && e.maxGap === 0
+  );
 }
 
 const P52 = 2 ** 52;
@@ -115,7 +121,9 @@ describe.each(ORDERS)("BTreeEntryStore (order %i)", (order) => {
 
     it("floor is the header everywhere", () => {
       const s = store(4096, 65536);
-      for (const a of [0, 4095, 4096, 30000, 65536, P52, -Infinity, Infinity, NaN]) expect(s.floor(a)).toBe(s.header);
+      for (const a of [0, 4095, 4096, 30000, 65536, P52, -Infinity, Infinity, NaN]) {
+        expect(s.floor(a)).toBe(s.header);
+      }
     });
 
     it("firstFit sees the whole range as one gap", () => {
@@ -232,7 +240,8 @@ describe.each(ORDERS)("BTreeEntryStore (order %i)", (order) => {
 
     it("setRange moves starts across leaf boundaries and keeps separators exact", () => {
       const n = 300;
-      const { s, es } = of(0, n * 100, Array.from({ length: n }, (_, i) => [i * 100 + 10, i * 100 + 90] as const));
+      const ranges = Array.from({ length: n }, (_, i) => [i * 100 + 10, i * 100 + 90] as const);
+      const { s, es } = of(0, n * 100, ranges);
       for (let i = 0; i < n; i++) {
         const e = es[i] as VmMapEntry;
         s.setRange(e, i * 100 + (i % 3 === 0 ? 0 : 50), i * 100 + (i % 2 === 0 ? 100 : 60));
@@ -319,6 +328,33 @@ describe.each(ORDERS)("BTreeEntryStore (order %i)", (order) => {
         expect(s.floor(i * 8 + 9)).toBe(es[i]);
       }
     });
+
+    it("leaves a valid cursor that the following unlink / setRange / insertAfter reuse", () => {
+      const n = 600;
+      const ranges = Array.from({ length: n }, (_, i) => [i * 8 + 2, i * 8 + 6] as const);
+      const { s, es } = of(0, n * 8, ranges);
+      let seed = 99;
+      for (let k = 0; k < 300; k++) {
+        seed = (seed * 48271) % 2147483647;
+        const i = seed % n;
+        const e = s.floor(i * 8 + 3);
+        expect(e).toBe(es[i]);
+        expect(s.validate()).toBeUndefined(); // checks the recorded path too
+        // The protect shape: clip the start off, then coalesce back.
+        const lower = mk(i * 8 + 2, i * 8 + 4);
+        s.setRange(e, i * 8 + 4, i * 8 + 6);
+        s.insertAfter(e.prev, lower);
+        expect(s.validate()).toBeUndefined();
+        s.unlink(lower);
+        s.setRange(e, i * 8 + 2, i * 8 + 6);
+        // The remove shape, put back.
+        const p = e.prev;
+        s.unlink(e);
+        s.insertAfter(p, e);
+        expect(s.validate()).toBeUndefined();
+      }
+      expect(listRanges(s)).toEqual(es.map((e) => [e.start, e.end]));
+    });
   });
 
   describe("firstFit", () => {
@@ -400,7 +436,8 @@ describe.each(ORDERS)("BTreeEntryStore (order %i)", (order) => {
     it("many pages near 2^52 across many leaves", () => {
       const n = 500;
       const min = P52 - 2 * n * 4096;
-      const { s, es } = of(min, P52, Array.from({ length: n }, (_, i) => [min + 2 * i * 4096, min + (2 * i + 1) * 4096] as const));
+      const ranges = Array.from({ length: n }, (_, i) => [min + 2 * i * 4096, min + (2 * i + 1) * 4096] as const);
+      const { s, es } = of(min, P52, ranges);
       expect(s.validate()).toBeUndefined();
       expect(s.firstFit(0, 4096, 0)).toBe(min + 4096);
       expect(s.firstFit(0, 4097, 0)).toBeUndefined(); // the tail gap is one page too
@@ -569,8 +606,7 @@ describe("BTreeEntryStore: model-based property", () => {
         fc.integer({ min: 1, max: 160 }),
         fc.array(opArb, { maxLength: 60 }),
         (where, [leafOrder, innerOrder], span, ops) => {
-          const min =
-            where === "zero" ? 0 : where === "offset" ? 4097 : where === "odd" ? 12345 : where === "top" ? P52 - span : P52 - 4096;
+          const min = { zero: 0, offset: 4097, odd: 12345, top: P52 - span, high: P52 - 4096 }[where];
           const s = new BTreeEntryStore(min, min + span, { leafOrder, innerOrder });
           const m = new Model(min, min + span);
           check(s, m, { kind: 0, a: 0, b: 0, c: 0 });
@@ -665,11 +701,12 @@ describe("BTreeEntryStore: validate detects corruption", () => {
     return { s, es, t, L: t.leaves, I: t.inner };
   }
   const at = (es: VmMapEntry[], i: number) => es[i] as VmMapEntry;
-  /** A leaf with 2..3 slots and an inner node (not the leftmost) just above the leaves, with their slot bases. */
+  /** A partly filled leaf and an inner node (not the leftmost) just above the leaves, with their slot bases. */
   function pick(s: BTreeEntryStore) {
     const t = guts(s);
     const L = t.leaves;
-    const leaf = level(s, t.height).find((x) => (L.counts[x] as number) >= 2 && (L.counts[x] as number) < L.order);
+    const partly = (x: number) => (L.counts[x] as number) >= 2 && (L.counts[x] as number) < L.order;
+    const leaf = level(s, t.height).find(partly);
     const node = level(s, t.height - 1)[1];
     if (leaf === undefined || node === undefined) throw new Error("layout lacks a partly filled leaf");
     return { leaf, lb: leaf * L.order, node, nb: node * t.inner.order };
@@ -896,8 +933,8 @@ describe("BTreeEntryStore: validate detects corruption", () => {
     expect(s.validate()).toMatch(/leaf arena: free node \d+ has count/);
     L.freeIds.pop();
     // An empty free node that the tree points to.
+    L.grow(L.capacity + 1);
     const id = L.used;
-    if (L.used === L.capacity) return; // no spare id in this layout
     L.used++;
     L.freeIds.push(id);
     I.refs[nb] = id;
@@ -925,9 +962,10 @@ describe("BTreeEntryStore: validate detects corruption", () => {
   it("leaked node (neither in the tree nor free)", () => {
     const { s, L, I } = fresh();
     for (const [a, name] of [[L, "leaf"], [I, "inner"]] as const) {
-      if (a.used === a.capacity) continue; // no spare id to leak in this layout
+      a.grow(a.capacity + 1); // room for an id to leak
       a.used++;
-      expect(s.validate()).toMatch(new RegExp(`${name} arena: 1 node\\(s\\) are neither in the tree nor free`));
+      const leak = new RegExp(`${name} arena: 1 node\\(s\\) are neither in the tree nor free`);
+      expect(s.validate()).toMatch(leak);
       a.used--;
     }
     expect(s.validate()).toBeUndefined();

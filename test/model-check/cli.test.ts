@@ -127,4 +127,12 @@ describe("vmcheck CLI", () => {
     expect((await run("check", "--profile", "mmu")).code).toBe(2);
     expect((await run("check", "--profile", "nope")).code).toBe(2);
   });
+
+  it("--workers N runs the campaign as N shards on worker threads and merges them", async () => {
+    const r = await run("check", "--runs", "30", "--workers", "2", "--json", "--out", mkdtempSync(join(tmpdir(), "vmcheck-")));
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report).toMatchObject({ ok: true, runs: 30, shards: ["1/2", "2/2"] });
+    expect(report.commandsExecuted).toBeGreaterThan(0);
+  });
 });
