@@ -9,7 +9,7 @@ export { VmMapCore, type LookupResult, type MapHost } from "./map/map-core.ts";
 export { VmMapMemory, type EntryLook } from "./map/map-memory.ts";
 export { VmMapCopyOps } from "./copy/copy-ops.ts";
 export { VmMapSharing, type Extracted, type RemapResult } from "./map/sharing.ts";
-export { EntryStore } from "./map/entry-store.ts";
+export { BTreeEntryStore } from "./map/btree-store.ts";
 export { newEntry, newHeader, type EntryAttributes, type VmMapEntry } from "./map/entry.ts";
 export { VmObject, copyPages, clonePage, zeroPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
 export { ObjectLayer, type CopiedWindow, type ObjectStats } from "./object/object-layer.ts";

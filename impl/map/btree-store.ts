@@ -33,14 +33,22 @@
  * Splits are even, except that an overflow at the far end of the rightmost node of a level (or
  * the far start of the leftmost) leaves the full part full and starts a new end node with one
  * slot: sequential appends, the common way a map grows, fill every node but the ends to B.
+ * The root splits only when full, so the height is logarithmic in the largest size the map
+ * has had (deletions thin out the two end spines but never deepen the tree).
  *
  * Locating an entry is a key search on its `start` (O(log n)), so `setRange` searches with the
  * old start before storing the new one. Traversals keep the root-to-leaf path in two small typed
- * arrays instead of parent pointers.
+ * arrays instead of parent pointers; the last path stays valid until a split, merge or borrow,
+ * so a search for a key inside the leaf it leads to (the "finger") costs one leaf search: floor
+ * followed by unlink/setRange/insertAfter near the result, as remove and protect do, descends
+ * once.
  *
  * Addresses go up to 2^52: plain float arithmetic on integers below 2^53 (exact), no 32-bit
- * bitwise operators on addresses (only on slot indexes). floor, firstFit and lowestHole
- * allocate nothing; insertAfter/unlink/setRange allocate only when an arena grows.
+ * bitwise operators on addresses (only on slot indexes). The end of an entry's predecessor is
+ * recovered as `start - gap` from the leaf instead of loading the predecessor (unlink,
+ * setRange, firstFit, lowestHole; EntryStore's firstFit does the same with gapBefore), which
+ * is exact for such integers. floor, firstFit and lowestHole allocate nothing;
+ * insertAfter/unlink/setRange allocate only when an arena grows.
  */
 import { newHeader, type VmMapEntry } from "./entry.ts";
 
@@ -135,7 +143,9 @@ class Arena {
     gaps.fill(NaN, oldSlots);
     // Array.from sizes the backing store exactly and keeps packed fast elements at any size.
     const old = this.refs;
-    const refs = Array.from({ length: slots }, (_, s): Ref | null => (s < oldSlots ? (old[s] as Ref | null) : null));
+    const refs = Array.from({ length: slots }, (_, s): Ref | null =>
+      s < oldSlots ? (old[s] as Ref | null) : null,
+    );
     const counts = new Int32Array(capacity);
     counts.set(this.counts);
     this.keys = keys;
@@ -238,7 +248,9 @@ class Arena {
       return `${name} arena: array sizes do not match capacity ${cap} x order ${order} (used ${this.used})`;
     }
     for (const id of this.freeIds) {
-      if (!(Number.isInteger(id) && id >= 0 && id < this.used)) return `${name} arena: free id ${id} out of range`;
+      if (!(Number.isInteger(id) && id >= 0 && id < this.used)) {
+        return `${name} arena: free id ${id} out of range`;
+      }
       if (mark[id] !== 0) return `${name} arena: node ${id} is on the free list twice`;
       mark[id] = 2;
       if (this.counts[id] !== 0) return `${name} arena: free node ${id} has count ${this.counts[id]}`;
@@ -259,7 +271,9 @@ export interface BTreeStoreOptions {
 
 function checkOrder(what: string, order: number): number {
   if (!Number.isInteger(order) || order < MIN_ORDER || order > MAX_ORDER) {
-    throw new RangeError(`BTreeEntryStore: ${what} ${order} is not an integer in [${MIN_ORDER}, ${MAX_ORDER}]`);
+    throw new RangeError(
+      `BTreeEntryStore: ${what} ${order} is not an integer in [${MIN_ORDER}, ${MAX_ORDER}]`,
+    );
   }
   return order;
 }
@@ -276,11 +290,18 @@ export class BTreeEntryStore {
   /** Inner levels above the leaves. */
   private height = 0;
 
-  // ---- cursor of the last seek() ----
+  // ---- cursor: the root-to-leaf path of the last descent ----
   /** pathNode[d] is the inner node at depth d on the path, pathSlot[d] the child slot taken. */
   private readonly pathNode = new Int32Array(MAX_DEPTH);
   private readonly pathSlot = new Int32Array(MAX_DEPTH);
-  /** Slot in the leaf of the greatest key <= the sought key (-1 if none). */
+  /**
+   * The leaf that path leads to, or NONE once a structural change (split, merge, borrow, root
+   * change) may have invalidated it. While it is valid, seek() for a key within that leaf's key
+   * range skips the descent: the usual floor + unlink / setRange / insertAfter sequences all
+   * work in one leaf.
+   */
+  private finger = NONE;
+  /** Slot in the leaf of the greatest key <= the sought key (-1 if none), set by seek(). */
   private slot = -1;
 
   constructor(min: number, max: number, options: BTreeStoreOptions = {}) {
@@ -306,26 +327,33 @@ export class BTreeEntryStore {
     next.prev = e;
     this.nentries++;
 
-    const gap = e.start - (after === header ? this.min : after.end);
-    // e goes right after `after`'s slot (slot 0 of the first leaf for the header).
-    const afterKey = after === header ? -Infinity : after.start;
-    let leaf = this.seek(afterKey);
+    const start = e.start;
+    const gap = start - (after === header ? this.min : after.end);
+    // e goes right after `after`'s slot (slot 0 of the first leaf for the header), and since
+    // after.start < e.start < next.start, that is the slot after floor(e.start).
+    let leaf = this.seek(start);
     let pos = this.slot + 1;
     if (next !== header) {
-      // The successor's gap shrinks to next.start - e.end.
-      if (pos < (this.leaves.counts[leaf] as number)) {
-        this.leaves.gaps[leaf * this.leaves.order + pos] = next.start - e.end;
+      // The successor's gap shrinks to next.start - e.end (its start read from the leaf, which
+      // is already in cache, rather than from the entry).
+      const leaves = this.leaves;
+      const b = leaf * leaves.order + pos;
+      if (pos < (leaves.counts[leaf] as number)) {
+        leaves.gaps[b] = (leaves.keys[b] as number) - e.end;
       } else {
         // It is the first slot of the next leaf: fix it on its own path, then come back.
         this.updateGap(next.start, next.start - e.end);
-        leaf = this.seek(afterKey);
+        leaf = this.seek(start);
         pos = this.slot + 1;
       }
     }
-    this.insertAt(leaf, pos, e.start, gap, e);
+    this.insertAt(leaf, pos, start, gap, e);
   }
 
-  /** Unlink `e` (an entry of this store); its predecessor's end now bounds its successor's gap. */
+  /**
+   * Unlink `e` (an entry of this store); its predecessor's end now bounds its successor's gap.
+   * Like EntryStore, leaves e.prev / e.next as they were.
+   */
   unlink(e: VmMapEntry): void {
     const header = this.header;
     const prev = e.prev;
@@ -334,16 +362,22 @@ export class BTreeEntryStore {
     next.prev = prev;
     this.nentries--;
 
+    const leaves = this.leaves;
     const leaf = this.seek(e.start);
     const slot = this.slot;
+    const b = leaf * leaves.order + slot;
+    // The predecessor's end (or min) is e's start minus e's gap: no need to load the entry.
+    const prevEnd = (leaves.keys[b] as number) - (leaves.gaps[b] as number);
     let deferred = false;
     if (next !== header) {
-      const gap = next.start - (prev === header ? this.min : prev.end);
-      if (slot + 1 < (this.leaves.counts[leaf] as number)) this.leaves.gaps[leaf * this.leaves.order + slot + 1] = gap;
-      else deferred = true;
+      if (slot + 1 < (leaves.counts[leaf] as number)) {
+        leaves.gaps[b + 1] = (leaves.keys[b + 1] as number) - prevEnd;
+      } else {
+        deferred = true; // the successor heads the next leaf: fix it once e is out
+      }
     }
     this.removeAt(leaf, slot);
-    if (deferred) this.updateGap(next.start, next.start - (prev === header ? this.min : prev.end));
+    if (deferred) this.updateGap(next.start, next.start - prevEnd);
   }
 
   /**
@@ -359,14 +393,18 @@ export class BTreeEntryStore {
     e.start = start;
     e.end = end;
     const b = leaf * leaves.order + slot;
-    const prev = e.prev;
+    // The predecessor's end (or min) is the old start minus the old gap.
+    const prevEnd = (leaves.keys[b] as number) - (leaves.gaps[b] as number);
     leaves.keys[b] = start;
-    leaves.gaps[b] = start - (prev === header ? this.min : prev.end);
+    leaves.gaps[b] = start - prevEnd;
     const next = e.next;
     let deferred = false;
     if (next !== header) {
-      if (slot + 1 < (leaves.counts[leaf] as number)) leaves.gaps[b + 1] = next.start - end;
-      else deferred = true;
+      if (slot + 1 < (leaves.counts[leaf] as number)) {
+        leaves.gaps[b + 1] = (leaves.keys[b + 1] as number) - end;
+      } else {
+        deferred = true; // the successor heads the next leaf
+      }
     }
     this.refreshPath(leaf);
     if (deferred) this.updateGap(next.start, next.start - end);
@@ -380,14 +418,24 @@ export class BTreeEntryStore {
       const order = inner.order;
       const keys = inner.keys;
       const refs = inner.refs;
-      for (let d = this.height; d > 0; d--) {
+      const counts = inner.counts;
+      const pathNode = this.pathNode;
+      const pathSlot = this.pathSlot;
+      for (let d = 0; d < this.height; d++) {
         const base = x * order;
-        const i = upperBound(keys, base, order, addr) - 1;
-        // Keys are the exact subtree minimums, so this only happens at the root.
+        // Inner counts are few and stay cached: searching only the used slots is cheaper.
+        const i = upperBound(keys, base, counts[x] as number, addr) - 1;
+        // Keys are the exact subtree minimums, so this only happens at the root (before any
+        // of the path is overwritten).
         if (i < 0) return this.header;
+        // Record the path (stores off the critical path): an unlink or setRange of the
+        // result then needs no descent of its own.
+        pathNode[d] = x;
+        pathSlot[d] = i;
         x = refs[base + i] as number;
       }
     }
+    this.finger = x;
     const leaves = this.leaves;
     const order = leaves.order;
     const refs = leaves.refs;
@@ -423,6 +471,8 @@ export class BTreeEntryStore {
       leaf = this.nextLeaf(-Infinity);
       j = 0;
     }
+    // If no gap in the tree reaches size, only that first gap and the tail gap can fit.
+    const scan = this.treeMaxGap() >= size;
     for (;;) {
       let gs: number;
       let ge: number;
@@ -441,10 +491,12 @@ export class BTreeEntryStore {
       if (leaf === NONE) return undefined;
       // Without alignment any gap >= size fits, so this runs once; with alignment a gap of
       // size..size+mask may still miss, and candidates are tried in address order.
-      j = firstGapAtLeast(leaves.gaps, leaf * order, j + 1, leaves.counts[leaf] as number, size);
+      j = scan ? firstGapAtLeast(leaves.gaps, leaf * order, j + 1, leaves.counts[leaf] as number, size) : -1;
       if (j < 0) {
-        leaf = this.nextLeaf(size);
-        if (leaf !== NONE) j = firstGapAtLeast(leaves.gaps, leaf * order, 0, leaves.counts[leaf] as number, size);
+        leaf = scan ? this.nextLeaf(size) : NONE;
+        if (leaf !== NONE) {
+          j = firstGapAtLeast(leaves.gaps, leaf * order, 0, leaves.counts[leaf] as number, size);
+        }
       }
     }
   }
@@ -531,6 +583,21 @@ export class BTreeEntryStore {
       const lost = arena.used - reached - arena.freeIds.length;
       if (lost !== 0) return `${name} arena: ${lost} node(s) are neither in the tree nor free`;
     }
+
+    // ---- cursor ----
+    if (this.finger !== NONE) {
+      let x = this.rootId;
+      for (let d = 0; d < this.height; d++) {
+        const p = this.pathNode[d] as number;
+        const i = this.pathSlot[d] as number;
+        const ok = p === x && i >= 0 && i < (this.inner.counts[p] as number);
+        if (!ok) return `cursor: recorded path is stale at depth ${d} but the finger is set`;
+        x = this.inner.refs[p * this.inner.order + i] as number;
+      }
+      if (x !== this.finger) {
+        return `cursor: recorded path leads to leaf ${x}, not to the finger ${this.finger}`;
+      }
+    }
     return undefined;
   }
 
@@ -538,23 +605,40 @@ export class BTreeEntryStore {
 
   /**
    * Descend to the leaf whose range holds `key`, recording the path; `slot` becomes the slot of
-   * the greatest key <= `key` there (-1 if `key` is below every key). Returns the leaf.
+   * the greatest key <= `key` there (-1 if `key` is below every key). Returns the leaf. When
+   * `key` lies within the keys of the finger leaf, its recorded path is reused instead.
    */
   private seek(key: number): number {
+    const leaves = this.leaves;
+    const f = this.finger;
+    if (f !== NONE) {
+      const b = f * leaves.order;
+      const n = leaves.counts[f] as number;
+      if (n > 0 && (leaves.keys[b] as number) <= key && key <= (leaves.keys[b + n - 1] as number)) {
+        this.slot = upperBound(leaves.keys, b, leaves.order, key) - 1;
+        return f;
+      }
+    }
     let x = this.rootId;
     const inner = this.inner;
     const order = inner.order;
     for (let d = 0; d < this.height; d++) {
       const base = x * order;
-      let i = upperBound(inner.keys, base, order, key) - 1;
+      let i = upperBound(inner.keys, base, inner.counts[x] as number, key) - 1;
       if (i < 0) i = 0;
       this.pathNode[d] = x;
       this.pathSlot[d] = i;
       x = inner.refs[base + i] as number;
     }
-    const leaves = this.leaves;
+    this.finger = x;
     this.slot = upperBound(leaves.keys, x * leaves.order, leaves.order, key) - 1;
     return x;
+  }
+
+  /** Largest gap before any entry (-Infinity when there are none). */
+  private treeMaxGap(): number {
+    const a = this.arenaAt(0);
+    return a.maxGap(this.rootId);
   }
 
   /**
@@ -569,7 +653,8 @@ export class BTreeEntryStore {
     for (let d = height - 1; d >= 0; d--) {
       const p = this.pathNode[d] as number;
       const base = p * order;
-      const i = firstGapAtLeast(gaps, base, (this.pathSlot[d] as number) + 1, inner.counts[p] as number, size);
+      const from = (this.pathSlot[d] as number) + 1;
+      const i = firstGapAtLeast(gaps, base, from, inner.counts[p] as number, size);
       if (i < 0) continue;
       this.pathSlot[d] = i;
       let x = inner.refs[base + i] as number;
@@ -581,6 +666,7 @@ export class BTreeEntryStore {
         this.pathSlot[e] = c;
         x = inner.refs[xb + c] as number;
       }
+      this.finger = x;
       return x;
     }
     return NONE;
@@ -615,7 +701,10 @@ export class BTreeEntryStore {
     }
   }
 
-  /** Store child `x`'s (of arena a) minimum key and max gap in slot i of inner node `p`; true if either changed. */
+  /**
+   * Store the minimum key and max gap of child `x` (of arena a) in slot i of inner node `p`;
+   * true if either changed.
+   */
   private summarize(p: number, i: number, x: number, a: Arena): boolean {
     const k = a.keys[x * a.order] as number;
     const g = a.maxGap(x);
@@ -675,7 +764,9 @@ export class BTreeEntryStore {
    * halves hold at least ⌈B/2⌉), except at the far end of the rightmost / far start of the
    * leftmost node of the level, where the full part stays full and the new end node gets one slot.
    */
-  private splitInsert(a: Arena, x: number, pos: number, key: number, gap: number, ref: Ref, d: number): number {
+  private splitInsert(
+    a: Arena, x: number, pos: number, key: number, gap: number, ref: Ref, d: number,
+  ): number {
     const order = a.order;
     // s = how many of the B + 1 slots stay in x. (A leftmost node that split off a one-slot
     // leftmost child sends the full sibling in at pos 1: that is a prepend too.)
@@ -683,6 +774,7 @@ export class BTreeEntryStore {
       pos === order && this.isLevelEnd(d, false) ? order
       : pos <= 1 && this.isLevelEnd(d, true) ? 1
       : (order + 2) >>> 1;
+    this.finger = NONE;
     const r = a.alloc();
     if (pos < s) {
       a.moveTail(x, s - 1, r);
@@ -708,6 +800,7 @@ export class BTreeEntryStore {
       let changed: boolean;
       if (a.counts[x] === 0) {
         // Only an end node can empty (the others hold >= ⌈B/2⌉ >= 2 before losing one).
+        this.finger = NONE;
         inner.removeSlot(p, i);
         a.release(x);
         changed = true;
@@ -731,6 +824,7 @@ export class BTreeEntryStore {
     }
     // An inner root with one child hands the root over to it.
     while (this.height > 0 && inner.counts[this.rootId] === 1) {
+      this.finger = NONE;
       const old = this.rootId;
       this.rootId = inner.refs[old * inner.order] as number;
       inner.removeSlot(old, 0);
@@ -745,6 +839,7 @@ export class BTreeEntryStore {
    * p lost a child.
    */
   private rebalance(a: Arena, p: number, i: number): boolean {
+    this.finger = NONE;
     const pb = p * this.inner.order;
     const refs = this.inner.refs;
     const x = refs[pb + i] as number;
@@ -776,7 +871,8 @@ export class BTreeEntryStore {
     const x = inner.refs[s] as number;
     const y = inner.refs[s + 1] as number;
     a.moveTail(y, 0, x);
-    if ((inner.gaps[s + 1] as number) > (inner.gaps[s] as number)) inner.gaps[s] = inner.gaps[s + 1] as number;
+    const g = inner.gaps[s + 1] as number;
+    if (g > (inner.gaps[s] as number)) inner.gaps[s] = g;
     inner.removeSlot(p, j + 1);
     a.release(y);
     return true;
@@ -801,12 +897,16 @@ export class BTreeEntryStore {
    * Check the subtree of node x at depth d (leftmost / rightmost of its level or not),
    * consuming its entries from the list cursor.
    */
-  private checkNode(x: number, d: number, leftmost: boolean, rightmost: boolean, w: Walk): string | undefined {
+  private checkNode(
+    x: number, d: number, leftmost: boolean, rightmost: boolean, w: Walk,
+  ): string | undefined {
     const leaf = d === this.height;
     const a = this.arenaAt(d);
     const mark = leaf ? w.leafMark : w.innerMark;
     const kind = leaf ? "leaf" : "inner node";
-    if (!(Number.isInteger(x) && x >= 0 && x < a.used)) return `tree: ${kind} id ${x} at depth ${d} is out of range`;
+    if (!(Number.isInteger(x) && x >= 0 && x < a.used)) {
+      return `tree: ${kind} id ${x} at depth ${d} is out of range`;
+    }
     if (mark[x] === 2) return `tree: ${kind} ${x} at depth ${d} is on the free list`;
     if (mark[x] === 1) return `tree: ${kind} ${x} is reachable twice`;
     mark[x] = 1;
@@ -836,7 +936,9 @@ export class BTreeEntryStore {
           return `tree order differs from list order at ${where} slot ${s}: ${got} (list has ${want})`;
         }
         const k = a.keys[base + s] as number;
-        if (k !== c.start) return `${where} slot ${s}: stored start ${k} differs from the entry's start ${c.start}`;
+        if (k !== c.start) {
+          return `${where} slot ${s}: stored start ${k} differs from the entry's start ${c.start}`;
+        }
         const g = a.gaps[base + s] as number;
         if (g !== c.start - w.prevEnd) {
           return `${where} slot ${s}: stored gap ${g}, expected ${c.start - w.prevEnd}`;
@@ -854,7 +956,9 @@ export class BTreeEntryStore {
       if (problem !== undefined) return problem;
       const k = a.keys[base + s] as number;
       const first = ca.keys[c * ca.order] as number;
-      if (k !== first) return `${where} slot ${s}: separator key ${k} differs from its child's first key ${first}`;
+      if (k !== first) {
+        return `${where} slot ${s}: separator key ${k} differs from its child's first key ${first}`;
+      }
       const g = a.gaps[base + s] as number;
       const m = ca.maxGap(c);
       if (g !== m) return `${where} slot ${s}: max gap ${g}, expected ${m}`;

@@ -2,10 +2,10 @@
  * A map entry (`struct vm_map_entry`, reference §1.2) and the map header sentinel.
  *
  * Entries are threaded on a circular doubly linked list through the header, as in the 2000
- * kernel (O(1) neighbours; invariant #1), and are at the same time nodes of a balanced search
- * tree keyed by `start` (the tree fields below), whose nodes carry the largest free gap of their
- * subtree so that first-fit search is O(log n). Both structures are maintained only by
- * `EntryStore` (entry-store.ts); everything else reads `prev`/`next` and calls the store.
+ * kernel (O(1) neighbours; invariant #1), and are at the same time indexed by a B+tree keyed by
+ * `start` whose nodes carry the largest free gap below them, so that lookup and first-fit search
+ * are O(log n). Both structures are maintained only by `BTreeEntryStore` (btree-store.ts);
+ * everything else reads `prev`/`next` and calls the store.
  */
 import type { VmObject } from "../object/vm-object.ts";
 
@@ -31,18 +31,6 @@ export interface VmMapEntry {
   alias: number;
   wiredCount: number;
   userWiredCount: number;
-
-  // ---- search-tree fields, owned by EntryStore ----
-  /** Tree children and parent (null at the edges); unused on the header. */
-  left: VmMapEntry | null;
-  right: VmMapEntry | null;
-  parent: VmMapEntry | null;
-  /** AVL height of the subtree rooted here (a leaf has 1). */
-  height: number;
-  /** Free bytes between the previous entry's end (or min_offset) and `start`. */
-  gapBefore: number;
-  /** Largest `gapBefore` in this subtree. */
-  maxGap: number;
 }
 
 /** Attributes a new entry is created with (everything but links, tree fields and range). */
@@ -62,17 +50,10 @@ export interface EntryAttributes {
 
 /** A detached entry with the given range and attributes, not in transition, no wakeup owed. */
 export function newEntry(start: number, end: number, a: EntryAttributes): VmMapEntry {
-  // Every field is declared in one literal, search fields first, so V8 gives all entries one
-  // compact shape with the fields a tree descent reads (start, left, right) in one cache line.
+  // Every field is declared in one literal, so V8 gives all entries one compact shape.
   const e: VmMapEntry = {
     start,
-    left: null,
-    right: null,
     end,
-    parent: null,
-    height: 1,
-    gapBefore: 0,
-    maxGap: 0,
     prev: null as unknown as VmMapEntry,
     next: null as unknown as VmMapEntry,
     object: a.object,

@@ -7,7 +7,7 @@
  * Every mechanism is a method, and every caller invokes it through `this`, so a test can plant a
  * bug by subclassing {@link VmMap} (vm-map.ts) and overriding exactly one of them.
  *
- * Entries are only ever linked, unlinked and resized through the {@link EntryStore}; this class
+ * Entries are only ever linked, unlinked and resized through the {@link BTreeEntryStore}; this class
  * keeps the map-level bookkeeping the store does not know about: `size`, `hint`, `firstFree`,
  * `timestamp` and object references.
  */
@@ -15,7 +15,7 @@ import { VM_BEHAVIOR_DEFAULT } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { ObjectLayer } from "../object/object-layer.ts";
 import type { ObjectKind, VmObject } from "../object/vm-object.ts";
-import { EntryStore } from "./entry-store.ts";
+import { BTreeEntryStore } from "./btree-store.ts";
 import { newEntry, type EntryAttributes, type VmMapEntry } from "./entry.ts";
 import type { VmMap } from "./vm-map.ts";
 
@@ -39,7 +39,7 @@ export interface LookupResult {
 
 export abstract class VmMapCore {
   /** Entries: the list through the header plus the O(log n) search tree (`hdr`, `nentries`). */
-  readonly store: EntryStore;
+  readonly store: BTreeEntryStore;
   /** Sum of the entries' sizes. */
   size = 0;
   /** Last lookup result: the header or a live entry. */
@@ -61,7 +61,7 @@ export abstract class VmMapCore {
   ) {
     this.minOffset = min;
     this.maxOffset = max;
-    this.store = new EntryStore(min, max);
+    this.store = new BTreeEntryStore(min, max);
     this.hint = this.store.header;
     this.firstFree = this.store.header;
     this.pageSize = host.scope.pageSize;
