@@ -13,7 +13,7 @@ import { makeGenerators, type Generator } from "../model-check/generators.ts";
 import { abstractSpec, dispatch, SPEC, type OpName } from "../spec/index.ts";
 import fc from "fast-check";
 
-const RUNS = 6000;
+const RUNS = 20000;
 
 export async function harnessBenchmark(seed: number): Promise<void> {
   console.log("vmcheck harness throughput — default profile, every check on (results, refinement, all invariants)");

@@ -5,6 +5,7 @@
  *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
  *                  [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
+ *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE
  *   vmcheck merge REPORT.json… [--json] [--junit FILE]
  *
@@ -15,7 +16,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignReport, type ProfileName } from "./campaign.ts";
-import { CounterexampleFormatError, readCounterexample } from "./counterexample.ts";
+import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readCounterexample, type Counterexample } from "./counterexample.ts";
+import { minimizeCommands, simplifyArguments } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
 import { runInWorkers } from "./workers.ts";
@@ -31,6 +33,7 @@ const USAGE = `usage:
                  [--profile map|cow|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
+  vmcheck minimize FILE [--json]
   vmcheck explain FILE
   vmcheck merge REPORT.json… [--json] [--junit FILE]
 
@@ -204,6 +207,36 @@ function shardFlag(p: Parsed): { index: number; count: number } | undefined {
   return { index: i - 1, count: n };
 }
 
+/**
+ * `vmcheck minimize FILE`: delta debugging over the commands, then arguments toward round
+ * values, every candidate re-validated by replay. The original file is kept; the result is
+ * written beside it as FILE.min.json. Minimizing a minimal file changes nothing.
+ */
+function minimizeCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
+  const p = parseArgs(argv, ["json"]);
+  if (p.positional.length !== 1) throw new UsageError("minimize needs exactly one FILE");
+  const file = p.positional[0]!;
+  const cx = readCounterexample(file);
+  const options = { scope: cx.scope, ...(deps.kernel ? { kernel: deps.kernel } : {}) };
+  const now = replayCommands(cx.commands, options);
+  if (now.ok) {
+    out(p.flags.has("json") ? JSON.stringify({ file, ok: true }) : `${file}: the failure no longer reproduces; nothing to minimize`);
+    return 0;
+  }
+  const reduced = minimizeCommands(cx.commands, options, now.check);
+  const simple = simplifyArguments(reduced.commands, options, now.check);
+  const final = minimizeCommands(simple.commands, options, now.check);
+  const target = file.replace(/(\.min)?\.json$/, "") + ".min.json";
+  const result: Counterexample = { ...cx, version: CURRENT_VERSION, commands: final.commands, failure: { check: final.outcome.check, step: final.outcome.step, message: final.outcome.message } };
+  writeFileSync(target, encodeCounterexample(result));
+  if (p.flags.has("json")) out(JSON.stringify({ file, minimized: target, from: cx.commands.length, length: final.commands.length, check: final.outcome.check }));
+  else {
+    out(`${file}: ${cx.commands.length} → ${final.commands.length} commands, still failing ${final.outcome.check}; written to ${target}`);
+    final.commands.forEach((op, i) => out(`  ${String(i).padStart(3)}  ${formatOp(op)}`));
+  }
+  return 1;
+}
+
 /** `vmcheck explain FILE`: the step-by-step account of a counterexample. */
 function explainCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
   const p = parseArgs(argv, []);
@@ -269,6 +302,8 @@ export async function main(
         return merge(rest, out);
       case "explain":
         return explainCommand(rest, out, deps);
+      case "minimize":
+        return minimizeCommand(rest, out, deps);
       case undefined:
       case "help":
       case "--help":

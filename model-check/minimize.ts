@@ -28,6 +28,45 @@ function failsWith(commands: readonly Op[], options: LockstepOptions, check: str
   return { commands: outcome.history.map((h) => h.op), outcome };
 }
 
+/** Rounder values to try for a number `x`: 0, then page-aligned and smaller ones. */
+function rounder(x: number, pageSize: number): number[] {
+  if (!Number.isFinite(x) || !Number.isInteger(x) || x <= 0) return [];
+  const page = x - (x % pageSize);
+  const half = Math.floor(x / 2 / pageSize) * pageSize;
+  return [...new Set([0, pageSize, half, page].filter((v) => v < x && v >= 0))];
+}
+
+/**
+ * Simplify the arguments of a failing list toward round values (0, one page, page-aligned,
+ * halves), one number at a time, keeping a change only if the same check still fails.
+ */
+export function simplifyArguments(commands: readonly Op[], options: LockstepOptions, check: string): { commands: Op[]; attempts: number } {
+  let best = [...commands];
+  let attempts = 0;
+  for (let i = 0; i < best.length; i++) {
+    for (const key of Object.keys(best[i]!)) {
+      let improved = true;
+      while (improved) {
+        improved = false;
+        const value = (best[i] as unknown as Record<string, unknown>)[key];
+        if (typeof value !== "number") break;
+        for (const candidate of rounder(value, options.scope.pageSize)) {
+          const trial = [...best];
+          trial[i] = { ...best[i]!, [key]: candidate } as Op;
+          attempts++;
+          const found = failsWith(trial, options, check);
+          if (found && found.commands.length === trial.length) {
+            best = trial;
+            improved = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+  return { commands: best, attempts };
+}
+
 /** Reduce `commands`, which must fail with `check`, to a 1-minimal list failing the same way. */
 export function minimizeCommands(commands: readonly Op[], options: LockstepOptions, check: string): MinimizeResult {
   let attempts = 1;

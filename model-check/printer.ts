@@ -9,12 +9,13 @@ import type { Op, OpResult } from "../spec/vocabulary.ts";
 type Style = "hex" | "prot" | "inherit" | "flags" | "plain";
 
 const FIELD_STYLE: Record<string, Style> = {
-  addr: "hex", size: "hex", mask: "hex", min: "hex", max: "hex", offset: "hex",
+  addr: "hex", srcAddr: "hex", size: "hex", mask: "hex", min: "hex", max: "hex", offset: "hex",
+  permission: "prot",
   cur: "prot", prot: "prot", access: "prot", maxProt: "prot",
   inheritance: "inherit", flags: "flags",
 };
 /** Fields whose meaning depends on the operation (enter's `max` is a protection). */
-const OP_FIELD_STYLE: Record<string, Style> = { "enter.max": "prot" };
+const OP_FIELD_STYLE: Record<string, Style> = { "enter.max": "prot", "map_memory_entry.max": "prot" };
 
 const INHERIT = ["share", "copy", "none"];
 const REMOVE_FLAGS = ["KUNWIRE", "INTERRUPTIBLE", "WAIT_FOR_KWIRE"];
