@@ -9,19 +9,8 @@ import { INVARIANT_NAMES } from "./invariants.ts";
 import type { CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError } from "./counterexample.ts";
 
-/** The `--json` object. The first fields are the stable ones CI users parse. */
-export interface JsonReport {
-  readonly ok: boolean;
-  readonly seed: number;
-  readonly runs: number;
-  readonly commandsExecuted: number;
-  readonly commandsSkipped: number;
-  readonly durationMs: number;
-  readonly coverage: {
-    readonly ops: Record<string, number>;
-    readonly results: Record<string, number>;
-    readonly invariants: Record<string, number>;
-  };
+/** The `--json` object. The fields it shares with the campaign report are the stable ones CI users parse. */
+export interface JsonReport extends Pick<CampaignReport, "ok" | "seed" | "runs" | "commandsExecuted" | "commandsSkipped" | "durationMs" | "coverage"> {
   readonly counterexample?: { readonly file: string | null; readonly length: number; readonly check: string; readonly message: string };
   /** Result codes per operation. */
   readonly resultsByOp: Record<string, Record<string, number>>;
