@@ -21,11 +21,62 @@ export interface MinimizeResult {
  * The failing outcome of `commands`, trimmed to the failing step, when it fails with `check`;
  * undefined otherwise.
  */
-function failsWith(commands: readonly Op[], options: LockstepOptions, check: string): { commands: Op[]; outcome: Extract<ReplayOutcome, { ok: false }> } | undefined {
+function failsWith(commands: readonly Op[], options: LockstepOptions, check: string): Failing | undefined {
   const outcome = replayCommands(commands, options);
   if (outcome.ok || outcome.check !== check) return undefined;
   // Commands after the failing one (and skipped ones) play no part: keep what ran.
-  return { commands: outcome.history.map((h) => h.op), outcome };
+  return {
+    commands: outcome.history.map((h) => h.op),
+    results: outcome.history.map((h) => h.spec as unknown as Record<string, unknown>),
+    outcome,
+  };
+}
+interface Failing {
+  readonly commands: Op[];
+  readonly results: (Record<string, unknown> | undefined)[];
+  readonly outcome: Extract<ReplayOutcome, { ok: false }>;
+}
+
+/** The kinds of handle a command can name, and the result field that hands a new one out. */
+type HandleKind = "map" | "object" | "copy" | "entry";
+const PRODUCED: Record<HandleKind, string> = { map: "map", object: "object", copy: "copy", entry: "entry" };
+
+/** Which handle kind each handle-valued argument names. */
+function handleRefs(op: Op): [string[], HandleKind][] {
+  const refs: [string[], HandleKind][] = [];
+  if ("map" in op) refs.push([["map"], "map"]);
+  if (op.op === "remap") refs.push([["srcMap"], "map"]);
+  if (op.op === "copyin_object") refs.push([["object"], "object"]);
+  if (op.op === "enter" && op.source.kind === "object") refs.push([["source", "object"], "object"]);
+  if ("copy" in op && typeof op.copy !== "boolean") refs.push([["copy"], "copy"]);
+  if (op.op === "map_memory_entry") refs.push([["entry"], "entry"]);
+  return refs;
+}
+
+/**
+ * Drop command `i` and renumber the handles later commands name: a command that created a map,
+ * object, copy or named entry shifts every later handle of that kind down by one (the creation
+ * order is the handle). Without this, dropping an unneeded `create` would make every later
+ * command name the wrong map.
+ */
+function withoutCommand(commands: readonly Op[], results: readonly (Record<string, unknown> | undefined)[], i: number): Op[] {
+  const made = (Object.keys(PRODUCED) as HandleKind[]).filter((k) => typeof results[i]?.[PRODUCED[k]] === "number");
+  const out: Op[] = [];
+  commands.forEach((op, j) => {
+    if (j === i) return;
+    if (j < i || made.length === 0) return void out.push(op);
+    let copy = structuredClone(op) as unknown as Record<string, unknown>;
+    for (const [path, kind] of handleRefs(op)) {
+      if (!made.includes(kind)) continue;
+      const at = path.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, copy);
+      const key = path[path.length - 1]!;
+      const h = at[key];
+      if (typeof h === "number" && h > (results[i]![PRODUCED[kind]] as number)) at[key] = h - 1;
+    }
+    out.push(copy as unknown as Op);
+    copy = {};
+  });
+  return out;
 }
 
 /** Rounder values to try for a number `x`: 0, then page-aligned and smaller ones. */
@@ -78,7 +129,9 @@ export function minimizeCommands(commands: readonly Op[], options: LockstepOptio
     let removedAny = false;
     // Try later chunks first: the failing command is last, and late setup is the least shared.
     for (let start = best.commands.length - 1 - chunk; start >= 0; start -= chunk) {
-      const candidate = [...best.commands.slice(0, start), ...best.commands.slice(start + chunk)];
+      // Drop the chunk from its last command down, renumbering handles as each goes.
+      let candidate: Op[] = best.commands;
+      for (let i = start + chunk - 1; i >= start; i--) candidate = withoutCommand(candidate, best.results, i);
       attempts++;
       const found = failsWith(candidate, options, check);
       if (found && found.commands.length < best.commands.length) {

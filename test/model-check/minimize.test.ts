@@ -73,3 +73,17 @@ describe("vmcheck minimize", () => {
     expect(simple.commands.length).toBe(3);
   });
 });
+
+describe("handle renumbering", () => {
+  it("drops an unneeded create and renames the later map handles", () => {
+    const withExtraMap: Op[] = [
+      { op: "create", min: 0, max: 4 * ps },
+      { op: "create", min: 0, max: 16 * ps },
+      { op: "enter", map: 1, addr: 0, size: ps, mask: 0, anywhere: false, alias: 0, cur: 1, max: 1, inheritance: 1, source: { kind: "anonymous" } },
+      { op: "protect", map: 1, addr: 0, size: ps, prot: 3, setMax: false },
+    ];
+    const r = minimizeCommands(withExtraMap, { scope, kernel }, "results");
+    expect(r.commands).toHaveLength(3);
+    expect(r.commands.slice(1).map((c) => ("map" in c ? c.map : -1))).toEqual([0, 0]);
+  });
+});
