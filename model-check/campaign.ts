@@ -65,6 +65,17 @@ export interface CampaignOptions {
   readonly outDir?: string | null;
   /** Provenance written into the counterexample file. */
   readonly foundBy?: string;
+  /** Called after every run while the campaign is generating (not while shrinking): a progress display. */
+  readonly onProgress?: (progress: CampaignProgress) => void;
+}
+
+/** What a progress display shows. */
+export interface CampaignProgress {
+  readonly runs: number;
+  readonly totalRuns: number;
+  readonly commandsExecuted: number;
+  readonly elapsedMs: number;
+  readonly coverage: Coverage;
 }
 
 export interface CounterexampleSummary {
@@ -173,6 +184,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
       coverage.frozen = true;
       throw e;
     }
+    options.onProgress?.({ runs, totalRuns: options.runs, commandsExecuted: coverage.commandsExecuted, elapsedMs: performance.now() - started, coverage });
   });
   const details = fc.check(property, {
     seed: options.seed,

@@ -15,7 +15,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
-import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignReport, type ProfileName } from "./campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
 import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readCounterexample, type Counterexample } from "./counterexample.ts";
 import { minimizeCommands, simplifyArguments } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
@@ -183,9 +183,27 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
     emit(p, merged, out, reports.find((r) => !r.ok) ?? reports[0]);
     return merged.ok ? 0 : 1;
   }
-  const report = runCampaign({ ...options, ...(deps.kernel ? { kernel: deps.kernel } : {}) });
+  const progress = !p.flags.has("json") && process.stderr.isTTY ? progressLine(options.ops ?? OP_NAMES) : undefined;
+  const report = runCampaign({ ...options, ...(deps.kernel ? { kernel: deps.kernel } : {}), ...(progress ? { onProgress: progress } : {}) });
+  if (progress) process.stderr.write("\r\x1b[K");
   emit(p, toJsonReport(report, shard ? `${shard.index + 1}/${shard.count}` : undefined), out, report);
   return report.ok ? 0 : 1;
+}
+
+/**
+ * A one-line progress display on a terminal (stderr), redrawn at most four times a second: runs,
+ * commands per second, and coverage so far. Never shown when stderr is not a terminal.
+ */
+function progressLine(ops: readonly OpName[]): (p: CampaignProgress) => void {
+  const codes = ops.reduce((n, op) => n + VOCABULARY[op].codes.length, 0);
+  let last = 0;
+  return (p) => {
+    if (p.elapsedMs - last < 250 && p.runs !== p.totalRuns) return;
+    last = p.elapsedMs;
+    const reached = ops.reduce((n, op) => n + VOCABULARY[op].codes.filter((c) => p.coverage.resultsByOp[op]?.[c]).length, 0);
+    const rate = p.elapsedMs > 0 ? Math.round((p.commandsExecuted * 1000) / p.elapsedMs) : 0;
+    process.stderr.write(`\r\x1b[K  runs ${p.runs}/${p.totalRuns}  ${p.commandsExecuted} commands  ${rate}/s  operations ${ops.filter((o) => p.coverage.ops[o]).length}/${ops.length}  result codes ${reached}/${codes}`);
+  };
 }
 
 /** `--profile NAME`: the operations a campaign generates. */

@@ -28,3 +28,16 @@ describe("default campaign", () => {
     expect(report.commandsSkipped / (report.commandsExecuted + report.commandsSkipped)).toBeLessThan(0.05);
   });
 });
+
+describe("progress", () => {
+  it("reports every run while generating, with counts that only grow", () => {
+    const seen: number[] = [];
+    let commands = 0;
+    runCampaign({ seed: 2, runs: 25, maxCommands: 10, outDir: null, onProgress: (p) => {
+      seen.push(p.runs);
+      expect(p.commandsExecuted).toBeGreaterThanOrEqual(commands);
+      commands = p.commandsExecuted;
+    } });
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+});
