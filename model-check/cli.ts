@@ -6,7 +6,7 @@
  *                  [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
- *   vmcheck explain FILE
+ *   vmcheck explain FILE [--html OUT]
  *   vmcheck merge REPORT.json… [--json] [--junit FILE]
  *
  * Exit codes: 0 every check passed, 1 a counterexample was found (or a replayed one still
@@ -20,6 +20,7 @@ import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readC
 import { minimizeCommands, simplifyArguments } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
+import { explainHtml } from "./explain-html.ts";
 import { runInWorkers } from "./workers.ts";
 import { replayCommands, type KernelFactory } from "./lockstep.ts";
 import { junitXml, mergeReports, parseJsonReport, shardRuns, shardSeed, toJsonReport, type JsonReport } from "./reports.ts";
@@ -34,7 +35,7 @@ const USAGE = `usage:
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
   vmcheck minimize FILE [--json]
-  vmcheck explain FILE
+  vmcheck explain FILE [--html OUT]
   vmcheck merge REPORT.json… [--json] [--junit FILE]
 
 exit codes: 0 all checks passed, 1 counterexample found, 2 bad usage or bad input`;
@@ -257,9 +258,14 @@ function minimizeCommand(argv: readonly string[], out: (s: string) => void, deps
 
 /** `vmcheck explain FILE`: the step-by-step account of a counterexample. */
 function explainCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
-  const p = parseArgs(argv, []);
+  const p = parseArgs(argv, ["html"]);
   if (p.positional.length !== 1) throw new UsageError("explain needs exactly one FILE");
   const cx = readCounterexample(p.positional[0]!);
+  const html = p.flags.get("html");
+  if (typeof html === "string") {
+    writeFileSync(html, explainHtml(cx, deps.kernel ? { kernel: deps.kernel } : {}));
+    out(`wrote ${html}; open it in a browser (add #step=N to land on step N)`);
+  }
   const { lines, failed } = explain(cx, deps.kernel ? { kernel: deps.kernel } : {});
   for (const l of lines) out(l);
   return failed ? 1 : 0;
