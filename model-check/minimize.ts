@@ -65,7 +65,7 @@ function withoutCommand(commands: readonly Op[], results: readonly (Record<strin
   commands.forEach((op, j) => {
     if (j === i) return;
     if (j < i || made.length === 0) return void out.push(op);
-    let copy = structuredClone(op) as unknown as Record<string, unknown>;
+    const copy = structuredClone(op) as unknown as Record<string, unknown>;
     for (const [path, kind] of handleRefs(op)) {
       if (!made.includes(kind)) continue;
       const at = path.slice(0, -1).reduce((o, k) => o[k] as Record<string, unknown>, copy);
@@ -74,7 +74,6 @@ function withoutCommand(commands: readonly Op[], results: readonly (Record<strin
       if (typeof h === "number" && h > (results[i]![PRODUCED[kind]] as number)) at[key] = h - 1;
     }
     out.push(copy as unknown as Op);
-    copy = {};
   });
   return out;
 }
