@@ -130,7 +130,11 @@ export abstract class VmMapCore {
 
   // ---- clipping (§3.5) ----
 
-  /** Split `e` so that it starts at `a` (when `e.start < a`); the new lower part gets +1 object reference. */
+  /**
+   * Split `e` so that it starts at `a` (when `e.start < a`); the new lower part gets +1 object
+   * reference. Clipping never changes which addresses are mapped, and `e` keeps its end, so
+   * first_free stays right as it is.
+   */
   clipStart(e: VmMapEntry, a: number): void {
     if (e.start < a) {
       const lower = this.duplicate(e, e.start, a);
@@ -140,10 +144,12 @@ export abstract class VmMapCore {
       this.store.insertAfter(prev, lower);
       lower.object?.reference();
     }
-    this.updateFirstFree();
   }
 
-  /** Split `e` so that it ends at `a` (when `a < e.end`); the new upper part gets +1 object reference. */
+  /**
+   * Split `e` so that it ends at `a` (when `a < e.end`); the new upper part gets +1 object
+   * reference. If `e` was first_free (the entry before the lowest hole), the upper part now is.
+   */
   clipEnd(e: VmMapEntry, a: number): void {
     if (a < e.end) {
       const upper = this.duplicate(e, a, e.end);
@@ -151,8 +157,13 @@ export abstract class VmMapCore {
       this.store.setRange(e, e.start, a);
       this.store.insertAfter(e, upper);
       upper.object?.reference();
+      if (this.firstFree === e) this.firstFree = upper;
     }
-    this.updateFirstFree();
+  }
+
+  /** The lowest unmapped address as first_free describes it: its end, or min for the header. */
+  firstHole(): number {
+    return this.firstFree === this.store.header ? this.min : this.firstFree.end;
   }
 
   /** `vm_map_entry_copy_full`: an exact detached copy of `e` over `[start, end)`. */
@@ -168,19 +179,23 @@ export abstract class VmMapCore {
   /** `vm_map_entry_insert`: link a new entry after `after`; consumes the caller's object reference. */
   entryInsert(after: VmMapEntry, start: number, end: number, attrs: EntryAttributes): VmMapEntry {
     const e = newEntry(start, end, attrs);
+    // Only an entry that starts at the lowest hole moves it (one above it leaves it where it is).
+    const moves = start <= this.firstHole();
     this.store.insertAfter(after, e);
     this.size += end - start;
     this.hint = e;
-    this.updateFirstFree();
+    if (moves) this.updateFirstFree();
     return e;
   }
 
   /** `vm_map_entry_delete`: unlink an unwired entry and drop its object reference. */
   entryDelete(e: VmMapEntry): void {
+    // Only an entry below the lowest hole (in the gap-free run from min) moves it.
+    const moves = e.start < this.firstHole();
     this.store.unlink(e);
     this.size -= e.end - e.start;
     this.disposed(e);
-    this.updateFirstFree();
+    if (moves) this.updateFirstFree();
     this.releaseObjectOf(e);
   }
 
