@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Kernel, VmMap, type EntryAttributes, type VmMapEntry } from "../../impl/index.ts";
 import { checkKernel, checkMap } from "../../impl/map/map-check.ts";
+import { defaultArgs } from "./helpers.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op, OpArgs, OpName, OpResult } from "../../spec/vocabulary.ts";
 
@@ -9,33 +10,10 @@ const SCOPE: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjec
 const P = SCOPE.pageSize;
 
 const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
+  ...defaultArgs(P),
   create: { min: 0, max: 64 * P },
-  reference: { map: 0 },
-  deallocate: { map: 0 },
   object_create: { size: 8 * P },
-  enter: { map: 0, addr: 0, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
-  find_space: { map: 0, size: P, mask: 0 },
-  remove: { map: 0, addr: 0, size: P, flags: 0 },
-  protect: { map: 0, addr: 0, size: P, prot: 1, setMax: false },
-  inherit: { map: 0, addr: 0, size: P, inheritance: 0 },
-  behavior_set: { map: 0, addr: 0, size: P, behavior: 1 },
-  machine_attribute: { map: 0, addr: 0, size: P, attribute: 1, value: 1 },
-  wire: { map: 0, addr: 0, size: P, access: 1, user: true },
-  unwire: { map: 0, addr: 0, size: P, user: true },
-  simplify: { map: 0, addr: 0 },
-  lookup: { map: 0, addr: 0 },
-  read_user: { map: 0, addr: 0, size: 1 },
-  write_user: { map: 0, addr: 0, data: "ff" },
   copyin: { map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: true },
-  copyin_object: { object: 0, offset: 0, size: P },
-  copyout: { map: 0, copy: 0 },
-  copy_overwrite: { map: 0, addr: 0, copy: 0, interruptible: false },
-  copy_discard: { copy: 0 },
-  copy_copy: { copy: 0 },
-  fork: { map: 0 },
-  remap: { map: 0, addr: 0, size: P, mask: 0, anywhere: true, srcMap: 0, srcAddr: 0, copy: false, inheritance: 1 },
-  make_memory_entry: { map: 0, addr: 0, size: P, permission: 3 },
-  map_memory_entry: { map: 0, addr: 0, size: P, mask: 0, anywhere: true, entry: 0, offset: 0, copy: false, cur: 3, max: 3, inheritance: 1 },
 };
 
 /** Run `name` with the defaults overridden by `args`. */
