@@ -8,6 +8,7 @@
  *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE [--html OUT]
  *   vmcheck merge REPORT.json… [--json] [--junit FILE]
+ *   vmcheck trace FILE [--json] [--impl-only] [--compare-every N] [--out DIR]
  *
  * Exit codes: 0 every check passed, 1 a counterexample was found (or a replayed one still
  * fails), 2 bad usage or bad input (including a malformed counterexample file).
@@ -25,6 +26,11 @@ import { runInWorkers } from "./workers.ts";
 import { replayCommands, type KernelFactory } from "./lockstep.ts";
 import { junitXml, mergeReports, parseJsonReport, shardRuns, shardSeed, toJsonReport, type JsonReport } from "./reports.ts";
 import { formatOp, formatResult } from "./printer.ts";
+import { createReadStream, statSync } from "node:fs";
+import { basename } from "node:path";
+import { TRACE_SCOPE } from "./trace/importer.ts";
+import { formatTraceReport, replayTrace } from "./trace/replay.ts";
+import { writeCounterexample } from "./counterexample.ts";
 
 export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
@@ -37,6 +43,7 @@ const USAGE = `usage:
   vmcheck minimize FILE [--json]
   vmcheck explain FILE [--html OUT]
   vmcheck merge REPORT.json… [--json] [--junit FILE]
+  vmcheck trace FILE [--json] [--impl-only] [--compare-every N] [--out DIR]
 
 exit codes: 0 all checks passed, 1 counterexample found, 2 bad usage or bad input`;
 
@@ -47,7 +54,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const BOOLEAN_FLAGS = new Set(["json", "help", "swarm"]);
+const BOOLEAN_FLAGS = new Set(["json", "help", "swarm", "impl-only"]);
 
 function parseArgs(argv: readonly string[], allowed: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -289,6 +296,42 @@ function merge(argv: readonly string[], out: (s: string) => void): number {
   return merged.ok ? 0 : 1;
 }
 
+/**
+ * `vmcheck trace FILE`: import an strace log and replay it (in lockstep unless --impl-only).
+ * A check failure writes the commands run so far as a counterexample into --out.
+ */
+async function traceCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
+  const p = parseArgs(argv, ["json", "impl-only", "compare-every", "out"]);
+  if (p.positional.length !== 1) throw new UsageError("trace needs exactly one FILE");
+  const file = p.positional[0]!;
+  try {
+    if (!statSync(file).isFile()) throw new Error("not a file");
+  } catch (e) {
+    throw new CounterexampleFormatError(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const report = await replayTrace(createReadStream(file), {
+    implOnly: p.flags.has("impl-only"),
+    compareEvery: intFlag(p, "compare-every", 1, 1),
+    ...(deps.kernel ? { kernel: deps.kernel } : {}),
+  });
+  let written: string | undefined;
+  const f = report.failure;
+  if (f?.commands) {
+    written = writeCounterexample((p.flags.get("out") as string | undefined) ?? "counterexamples", {
+      format: "vmcheck-counterexample", version: CURRENT_VERSION, scope: TRACE_SCOPE, seed: 0, commands: f.commands,
+      failure: { check: f.check, step: f.step, message: f.message }, foundBy: `vmcheck trace ${basename(file)} (line ${f.line})`,
+    });
+  }
+  if (p.flags.has("json")) {
+    const { commands: _c, ...failure } = f ?? {};
+    out(JSON.stringify({ file, ...report, ...(f ? { failure: { ...failure, ...(written ? { counterexample: written } : {}) } } : {}) }));
+  } else {
+    for (const line of formatTraceReport(file, report)) out(line);
+    if (written) out(`  counterexample written to ${written}; minimize it with: vmcheck minimize ${written}`);
+  }
+  return report.ok ? 0 : 1;
+}
+
 function replay(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
   const p = parseArgs(argv, ["json"]);
   if (p.positional.length !== 1) throw new UsageError("replay needs exactly one FILE");
@@ -328,6 +371,8 @@ export async function main(
         return explainCommand(rest, out, deps);
       case "minimize":
         return minimizeCommand(rest, out, deps);
+      case "trace":
+        return await traceCommand(rest, out, deps);
       case undefined:
       case "help":
       case "--help":
