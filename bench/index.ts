@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: the map-scaling benchmark (bench/map-scaling.ts), then the copy-on-write
  * benchmarks (bench/cow.ts), then the harness's throughput on one and two workers
- * (bench/harness.ts). Prints ns per operation and the ratios the project's targets are
+ * (bench/harness.ts), then strace log replay (bench/trace.ts). Prints ns per operation and the ratios the project's targets are
  * stated in, with PASS/MISS for information: benchmarks assert nothing on time, and the exit code
  * is 0 whatever the numbers.
  */
 import { spawnSync } from "node:child_process";
 import { cowBenchmark } from "./cow.ts";
 import { harnessBenchmark } from "./harness.ts";
+import { traceBenchmark } from "./trace.ts";
 import {
   BATCH,
   heapPerEntry,
@@ -124,3 +125,5 @@ console.log();
 cowBenchmark(SEED, gc);
 console.log();
 await harnessBenchmark(SEED);
+console.log();
+await traceBenchmark();

@@ -10,7 +10,15 @@ export const isWord = (scope: Scope, x: number): boolean =>
   Number.isInteger(x) && x >= 0 && x < 2 ** scope.addressBits;
 
 /** All of `xs` are in the word domain. */
-export const areWords = (scope: Scope, ...xs: number[]): boolean => xs.every((x) => isWord(scope, x));
+export function areWords(scope: Scope, ...xs: number[]): boolean {
+  // A plain loop: every command validates its arguments here, so it is on the hottest path.
+  const limit = 2 ** scope.addressBits;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (!Number.isInteger(x) || x < 0 || x >= limit) return false;
+  }
+  return true;
+}
 
 export const trunc = (scope: Scope, x: number): number => x - (x % scope.pageSize);
 export const round = (scope: Scope, x: number): number => {

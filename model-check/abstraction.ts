@@ -38,7 +38,12 @@ const hexAll = (bytes: Uint8Array): string => {
   return s;
 };
 
-export function abstractImpl(kernel: Kernel): AbstractWorld {
+/**
+ * With `onlyMaps`, only those maps are abstracted (the others read as null) and objects,
+ * copies and named entries are left out: the restricted form spec/world.ts's abstractSpec
+ * gives for the same set, for checking just the maps a command named.
+ */
+export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): AbstractWorld {
   const numbering = new CellNumbering();
   const ps = kernel.scope.pageSize;
 
@@ -52,11 +57,15 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     }
     return undefined;
   };
-  const objectCell = (o: VmObject, index: number): number => numbering.number(`${o.id}:${index}`, () => chainRead(o, index));
+  // Identities are numbers where they can be (this runs for every page after every command):
+  // an object page is id * 2^32 + index (exact in a double for ids below 2^20; beyond, a
+  // string), a fresh cell a negative number.
+  const objectCell = (o: VmObject, index: number): number =>
+    numbering.number(o.id < 2 ** 20 ? o.id * 2 ** 32 + index : `${o.id}:${index}`, () => chainRead(o, index));
   let fresh = 0;
   /** A cell nobody else can reach: its own identity, bytes read through the chain (if any). */
   const freshCell = (o: VmObject | null, index: number): number =>
-    numbering.number(`fresh#${fresh++}`, () => (o === null ? undefined : chainRead(o, index)));
+    numbering.number(-1 - fresh++, () => (o === null ? undefined : chainRead(o, index)));
   /** The cell of the page at `a` of entry (or copy entry) `e`. */
   const entryCell = (e: VmMapEntry, a: number): number => {
     const o = e.object;
@@ -64,14 +73,14 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return o === null || e.needsCopy ? freshCell(o, index) : objectCell(o, index);
   };
 
-  const objects = kernel.objects.map((o) => {
+  const objects = onlyMaps ? [] : kernel.objects.map((o) => {
     const cells: number[] = [];
     for (let i = 0; i < o.size / ps; i++) cells.push(objectCell(o, i));
     return cells;
   });
 
-  const maps = kernel.maps.map((map): AbstractMap | null => {
-    if (map === null) return null;
+  const maps = kernel.maps.map((map, handle): AbstractMap | null => {
+    if (map === null || (onlyMaps && !onlyMaps.has(handle))) return null;
     const pages: AbstractPage[] = [];
     const header = map.store.header;
     for (let e = header.next; e !== header; e = e.next) {
@@ -115,6 +124,7 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
       }
     }
   };
+  if (onlyMaps) return { maps, objects, copies: [], namedEntries: [], cells: numbering.cells };
   const copies = kernel.copies.map(copy);
 
   const namedEntries = kernel.namedEntries.map((n) => {

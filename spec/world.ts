@@ -175,19 +175,12 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
  * order page by page; cells are numbered in that visiting order, so two pages alias iff they
  * get the same number.
  */
-export function abstractSpec(world: SpecWorld): AbstractWorld {
+export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): AbstractWorld {
   const numbering = new CellNumbering();
   const number = (cell: CellId): number => numbering.number(cell, () => world.cells.get(cell));
+  if (onlyMaps) return { ...abstractMaps(world, number, onlyMaps), objects: [], copies: [], namedEntries: [], cells: numbering.cells };
   const objects = world.objects.map((object) => object.map(number));
-  const maps = world.maps.map((map) =>
-    map === null ? null : {
-      min: map.min,
-      max: map.max,
-      refCount: map.refCount,
-      pages: sortedPages(map).map(([page, { cell, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount }]) =>
-        ({ page, cell: number(cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount })),
-    },
-  );
+  const { maps } = abstractMaps(world, number);
   const copy = (c: SpecCopy | null): AbstractCopy | null => {
     if (c === null) return null;
     const none = { offset: 0, size: 0, pages: [], data: "" };
@@ -201,6 +194,25 @@ export function abstractSpec(world: SpecWorld): AbstractWorld {
   const copies = world.copies.map(copy);
   const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
   return { maps, objects, copies, namedEntries, cells: numbering.cells };
+}
+
+/**
+ * The maps part of the abstract form (all maps, or only those in `only`: the others read as
+ * null), cells numbered by `number` in visiting order. The restricted form lets a checker
+ * compare just the maps a command named, at a cost proportional to their pages; it is equal
+ * for two worlds that agree on those maps, whatever the rest holds.
+ */
+function abstractMaps(world: SpecWorld, number: (cell: CellId) => number, only?: ReadonlySet<number>): Pick<AbstractWorld, "maps"> {
+  const maps = world.maps.map((map, handle) =>
+    map === null || (only && !only.has(handle)) ? null : {
+      min: map.min,
+      max: map.max,
+      refCount: map.refCount,
+      pages: sortedPages(map).map(([page, { cell, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount }]) =>
+        ({ page, cell: number(cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount })),
+    },
+  );
+  return { maps };
 }
 
 /** Kernel wirings of a page: `wiredCount` minus the one wiring all user wirings share. */

@@ -71,6 +71,52 @@ interface FileGeneration {
   pages: number;
   /** The log showed the open: only open/close/dup change the generation then. */
   readonly opened: boolean;
+  /** Some mapping of it was MAP_SHARED (its pages alias the object's cells). */
+  shared: boolean;
+  /** fd-table slots naming it. */
+  slots: number;
+}
+
+const generation = (pages: number, opened: boolean): FileGeneration => ({ object: undefined, pages, opened, shared: false, slots: 0 });
+
+/**
+ * An fd table (fd → generation): shared by CLONE_FILES, copied by fork. When no slot names a
+ * generation any more it is retired.
+ */
+class FdTable {
+  private readonly slots = new Map<number, FileGeneration>();
+  /** Processes using this table. */
+  users = 1;
+  constructor(private readonly retire: (g: FileGeneration) => void) {}
+
+  get(fd: number): FileGeneration | undefined {
+    return this.slots.get(fd);
+  }
+  set(fd: number, g: FileGeneration): void {
+    g.slots++;
+    const old = this.slots.get(fd);
+    this.slots.set(fd, g);
+    if (old) this.drop(old);
+  }
+  delete(fd: number): void {
+    const old = this.slots.get(fd);
+    this.slots.delete(fd);
+    if (old) this.drop(old);
+  }
+  copy(): FdTable {
+    const t = new FdTable(this.retire);
+    for (const [fd, g] of this.slots) t.set(fd, g);
+    return t;
+  }
+  /** A process stops using the table. */
+  release(): void {
+    if (--this.users > 0) return;
+    for (const g of this.slots.values()) this.drop(g);
+    this.slots.clear();
+  }
+  private drop(g: FileGeneration): void {
+    if (--g.slots === 0) this.retire(g);
+  }
 }
 
 interface AddressSpace {
@@ -80,7 +126,7 @@ interface AddressSpace {
 
 interface Process {
   space: AddressSpace;
-  fds: Map<number, FileGeneration>;
+  fds: FdTable;
   /** The program break, once the log showed it. */
   brk: number | undefined;
   /** The thread group (pids sharing exit_group). */
@@ -144,6 +190,16 @@ export class TraceImporter {
   /** The first divergences, for the report: line, call, command and code. */
   readonly divergences: { line: number; call: string; op: string; kr: KernReturn }[] = [];
   private readonly processes = new Map<number, Process>();
+  /**
+   * Memory objects of retired generations that were only ever mapped privately. Every private
+   * mapping snapshots its pages (VM_PROT_COPY) and the importer never writes an object, so
+   * nothing can tell such an object from a fresh one: a new generation reuses it, which keeps
+   * the world (and the cost of comparing it) bounded on long logs.
+   */
+  private readonly spareObjects: { object: number; pages: number }[] = [];
+  private readonly retire = (g: FileGeneration): void => {
+    if (g.object !== undefined && !g.shared) this.spareObjects.push({ object: g.object, pages: g.pages });
+  };
   private readonly pendingClones: PendingClone[] = [];
   private readonly limit: number;
   private line = 0;
@@ -195,7 +251,7 @@ export class TraceImporter {
     const pending = this.pendingClones.find((c) => c.child === undefined && c.parent !== pid);
     if (pending) return this.spawn(pending, pid);
     this.orphanProcesses++;
-    p = { space: this.newSpace(), fds: new Map(), brk: undefined, group: new Set([pid]) };
+    p = { space: this.newSpace(), fds: new FdTable(this.retire), brk: undefined, group: new Set([pid]) };
     this.processes.set(pid, p);
     return p;
   }
@@ -221,7 +277,8 @@ export class TraceImporter {
     }
     const group = flags.has("CLONE_THREAD") ? parent.group : new Set<number>();
     group.add(child);
-    const p: Process = { space, fds: flags.has("CLONE_FILES") ? parent.fds : new Map(parent.fds), brk: parent.brk, group };
+    if (flags.has("CLONE_FILES")) parent.fds.users++;
+    const p: Process = { space, fds: flags.has("CLONE_FILES") ? parent.fds : parent.fds.copy(), brk: parent.brk, group };
     this.processes.set(child, p);
     return p;
   }
@@ -245,6 +302,7 @@ export class TraceImporter {
     if (p === undefined) return;
     this.processes.delete(pid);
     p.group.delete(pid);
+    p.fds.release();
     if (p.space.handle !== undefined) this.exec({ op: "deallocate", map: p.space.handle });
   }
 
@@ -301,21 +359,29 @@ export class TraceImporter {
         if (from) p.fds.set(fd, from);
         else p.fds.delete(fd);
       }
-    } else if (fd !== undefined) p.fds.set(fd, { object: undefined, pages: 0, opened: true });
+    } else if (fd !== undefined) p.fds.set(fd, generation(0, true));
   }
 
   /** The memory object for a mapping of `fd` at `offset` of `size` bytes (one `object_create` if new). */
-  fileObject(p: Process, fd: number, offset: number, size: number, fixed: boolean, c: SyscallCounts, name: string): number | undefined {
+  fileObject(p: Process, fd: number, offset: number, size: number, fixed: boolean, shared: boolean, c: SyscallCounts, name: string): number | undefined {
     const pages = roundPage(this.scope, offset + size) / this.scope.pageSize;
     let gen = p.fds.get(fd);
     if (gen === undefined || (!gen.opened && !fixed && offset === 0) || gen.pages < pages) {
-      gen = { object: undefined, pages, opened: gen?.opened ?? false };
+      gen = generation(pages, gen?.opened ?? false);
       p.fds.set(fd, gen);
     }
     if (gen.object === undefined) {
-      const r = this.exec({ op: "object_create", size: pages * this.scope.pageSize }, c, name);
-      gen.object = r.kr === "KERN_SUCCESS" ? (r as OpResult<"object_create">).object : undefined;
+      const spare = this.spareObjects.findIndex((s) => s.pages >= pages);
+      if (spare >= 0) {
+        const s = this.spareObjects.splice(spare, 1)[0]!;
+        gen.object = s.object;
+        gen.pages = s.pages;
+      } else {
+        const r = this.exec({ op: "object_create", size: pages * this.scope.pageSize }, c, name);
+        gen.object = r.kr === "KERN_SUCCESS" ? (r as OpResult<"object_create">).object : undefined;
+      }
     }
+    if (shared) gen.shared = true;
     return gen.object;
   }
 
@@ -354,7 +420,7 @@ function mmap(this: TraceImporter, ctx: CallContext, pageUnits: number): string 
   if (fixed) this.do({ op: "remove", map, addr, size: len, flags: 0 }, ctx);
   const anon = flags.has("MAP_ANONYMOUS") || flags.has("MAP_ANON");
   const offset = off * pageUnits;
-  const object = anon ? undefined : this.fileObject(p, fd, offset, len, fixed, c, e.name);
+  const object = anon ? undefined : this.fileObject(p, fd, offset, len, fixed, shared, c, e.name);
   if (!anon && object === undefined) return undefined;
   const source = object === undefined ? anonymous : { kind: "object" as const, object, offset };
   const inheritance = shared ? VM_INHERIT_SHARE : VM_INHERIT_COPY;

@@ -6,8 +6,9 @@
  * In lockstep, results, invariants and timestamps are checked after every command. Refinement
  * (the abstraction of both worlds, whose cost grows with the mapped pages: a log that maps
  * hundreds of MB at 4 KiB pages has 10^5 of them) is checked every `compareEvery` commands
- * (default 1: every command) and always after the last one. The report says how many of each
- * were checked.
+ * (default 1: every command) and always after the last one; in between, each command's own
+ * maps (those it names or creates) are compared, at a cost proportional to their pages. The
+ * report says how many of each were checked.
  */
 import { Kernel } from "../../impl/kernel.ts";
 import type { Op, OpResult } from "../../spec/vocabulary.ts";
@@ -67,6 +68,8 @@ export interface TraceReport {
   readonly checks: {
     readonly results: number;
     readonly refinement: number;
+    /** Commands after which only the maps they name were compared (with compareEvery > 1). */
+    readonly namedMaps: number;
     readonly invariants: number;
     readonly invariantNames: readonly string[];
     readonly compareEvery: number;
@@ -85,7 +88,7 @@ export async function replayTrace(chunks: AsyncIterable<Uint8Array | string>, op
   const lockstep = options.implOnly ? undefined : new Lockstep({ scope, kernel: options.kernel ?? realKernel, coverage, historyLimit: KEEP_COMMANDS });
   let run: (op: Op) => OpResult;
   if (lockstep) {
-    run = (op) => lockstep.step(op, (lockstep.steps + 1) % compareEvery === 0).spec;
+    run = (op) => lockstep.step(op, (lockstep.steps + 1) % compareEvery === 0 || "named").spec;
   } else {
     const kernel = (options.kernel ?? ((s) => new Kernel(s)))(scope);
     let steps = 0;
@@ -148,6 +151,7 @@ export async function replayTrace(chunks: AsyncIterable<Uint8Array | string>, op
     checks: {
       results: lockstep ? coverage.commandsExecuted : 0,
       refinement: checked["refinement"] ?? 0,
+      namedMaps: lockstep?.namedMapChecks ?? 0,
       invariants: lockstep ? (checked[INVARIANTS[0]!.name] ?? 0) : 0,
       invariantNames: lockstep ? [...INVARIANTS.map((i) => i.name), "timestamp-monotone"] : [],
       compareEvery,
@@ -182,7 +186,8 @@ export function formatTraceReport(file: string, r: TraceReport): string[] {
   else
     out.push(
       `  checked: results after all ${k.results} commands; ${k.invariantNames.length} invariants and timestamps after ${k.invariants}; ` +
-        `refinement (abstraction of both worlds) after ${k.refinement}` + (k.compareEvery > 1 ? ` (every ${k.compareEvery} commands and after the last)` : " (every command)"),
+        `refinement (abstraction of both worlds) after ${k.refinement}` +
+        (k.compareEvery > 1 ? ` (every ${k.compareEvery} commands and after the last); in between, the maps the command named after ${k.namedMaps}` : " (every command)"),
     );
   if (r.failure) out.push(`  result: FAIL — ${r.failure.check} failed at command ${r.failure.step} (log line ${r.failure.line}): ${r.failure.message}`);
   else out.push(`  result: PASS — ${r.mode === "lockstep" ? "the spec and the implementation agreed on every command and every check held" : "the implementation ran every command"}`);

@@ -161,11 +161,23 @@ describe("vmcheck trace", () => {
     expect(r.failure!.commands!.length).toBe(r.failure!.step + 1);
   });
 
+  it("between full comparisons still compares each command's own maps, so a bug shows long before the next full one", async () => {
+    const kernel = PLANTED_BUGS["clip-start-off-by-one"]!.kernel;
+    const every = await replayTrace((await import("node:fs")).createReadStream(SORT_TRACE), { kernel });
+    const sparse = await replayTrace((await import("node:fs")).createReadStream(SORT_TRACE), { kernel, compareEvery: 1000 });
+    // The restricted form cannot see aliasing with objects or other maps (the full comparison
+    // caught the bug at step 4 that way); it sees the map itself go wrong a few commands later.
+    expect(every.failure).toMatchObject({ check: "refinement", step: 4 });
+    expect(sparse.failure).toMatchObject({ check: "refinement", step: 8 });
+    expect(sparse.failure!.message).toMatch(/the maps it names/);
+  });
+
   it("with --compare-every N checks refinement every N commands and after the last", async () => {
     const log = Array.from({ length: 25 }, (_, i) => `1  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x${(0x10000 + i * 0x2000).toString(16)}`).join("\n");
     const r = await replayTrace(chunksOf(log), { compareEvery: 10 });
     expect(r.commands).toBe(26);
     expect(r.checks.refinement).toBe(3); // after commands 10, 20 and 26
+    expect(r.checks.namedMaps).toBe(24); // all but the two full ones mid-way (the last gets both)
     expect(r.checks.results).toBe(26);
   });
 
