@@ -145,6 +145,10 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
         const first = Math.min(p?.page ?? Infinity, q?.page ?? Infinity);
         return `map ${m} page ${hexAddr(first * pageSize)}: mapped in ${p?.page === first ? "spec" : "impl"} only (next spec page ${addr(p)}, next impl page ${addr(q)})`;
       }
+      // The fast path first (every page of every map after every command): all equal.
+      if (p.cell === q.cell && a.cells[p.cell] === b.cells[q.cell] && p.prot === q.prot && p.maxProt === q.maxProt &&
+        p.inheritance === q.inheritance && p.behavior === q.behavior && p.alias === q.alias &&
+        p.wiredCount === q.wiredCount && p.userWiredCount === q.userWiredCount) continue;
       for (const k of ATTRIBUTE_KEYS) {
         if (k === "cell") {
           const d = diffCell(a, b, p.cell, q.cell, `map ${m} page ${hexAddr(p.page * pageSize)}`);

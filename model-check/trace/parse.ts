@@ -59,8 +59,9 @@ const PREFIX = /^(?:\[pid\s+(\d+)\]\s*|(\d+)\s+)?(?:\d+:\d+:\d+(?:\.\d+)?\s+|\d+
 const CALL = /^([A-Za-z_][A-Za-z0-9_]*)\((.*)$/s;
 const RESUMED = /^<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>(.*)$/s;
 const UNFINISHED = " <unfinished ...>";
-// ") = RET [ERRNO (text)] [<duration>]" at the end of a complete call.
-const RESULT = /\)\s+=\s+(-?\d+|0x[0-9a-fA-F]+|\?)(?:\s+(E[A-Z0-9_]+|ERESTART[A-Z_]*)(?:\s+\([^)]*\))?)?(?:\s+\([^)]*\))?(?:\s+<[\d.]+>)?\s*$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// "RET [ERRNO (text)] [(note)] [<duration>]" after the " = " that ends a complete call.
+const RESULT = /^\s*(-?\d+|0x[0-9a-fA-F]+|\?)(?:\s+(E[A-Z0-9_]+|ERESTART[A-Z_]*)(?:\s+\([^)]*\))?)?(?:\s+\([^)]*\))?(?:\s+<[\d.]+>)?\s*$/;
 
 /**
  * Joins the halves of calls that strace split (`<unfinished ...>` / `<... resumed>`), by pid.
@@ -98,16 +99,22 @@ export class StraceReader {
       this.pending.set(pid, { name: c[1]!, head: c[2]! });
       return { kind: "unfinished", pid, name: c[1]!, head: c[2]! };
     }
-    const c = CALL.exec(rest);
-    if (!c) return garbage(rest.startsWith("strace: ") ? "strace message" : "not a system call");
-    const result = RESULT.exec(c[2]!);
-    if (!result) return garbage(`${c[1]}: no result (truncated line?)`);
+    // Split by hand (this runs once per line of logs of millions of lines): the name is what
+    // precedes the first "(", the result what follows the last " = ", after a ")".
+    const open = rest.indexOf("(");
+    const name = open > 0 ? rest.slice(0, open) : "";
+    if (!NAME.test(name)) return garbage(rest.startsWith("strace: ") ? "strace message" : "not a system call");
+    const eq = rest.lastIndexOf(" = ");
+    let close = eq;
+    while (close > open && rest.charCodeAt(close - 1) === 32) close--;
+    const result = eq > open && rest.charCodeAt(close - 1) === 41 ? RESULT.exec(rest.slice(eq + 3)) : null;
+    if (!result) return garbage(`${name}: no result (truncated line?)`);
     const retText = result[1]!;
-    const args = splitArguments(c[2]!.slice(0, result.index));
-    if (args === undefined) return garbage(`${c[1]}: unbalanced arguments`);
+    const args = splitArguments(rest.slice(open + 1, close - 1));
+    if (args === undefined) return garbage(`${name}: unbalanced arguments`);
     const ret = retText === "?" ? undefined : Number(retText);
     const errno = result[2] ?? undefined;
-    return { kind: "syscall", pid, name: c[1]!, args, ret, errno: errno ?? (ret === -1 ? "EUNKNOWN" : undefined) };
+    return { kind: "syscall", pid, name, args, ret, errno: errno ?? (ret === -1 ? "EUNKNOWN" : undefined) };
   }
 
   /** Called at the end of the log: halves still waiting count as never resumed. */

@@ -153,13 +153,13 @@ describe("vmcheck trace", () => {
     expect(r.checks.refinement).toBe(r.commands);
     expect(r.checks.invariants).toBe(r.commands);
     expect(r.resultsByOp["fork"]).toEqual({ KERN_SUCCESS: 4 });
-  });
+  }, 120_000);
 
   it("finds a planted bug in the implementation through a real log", async () => {
     const r = await replayTrace((await import("node:fs")).createReadStream(SORT_TRACE), { kernel: PLANTED_BUGS["clip-start-off-by-one"]!.kernel, compareEvery: 10 });
     expect(r.ok).toBe(false);
     expect(r.failure!.commands!.length).toBe(r.failure!.step + 1);
-  });
+  }, 60_000);
 
   it("between full comparisons still compares each command's own maps, so a bug shows long before the next full one", async () => {
     const kernel = PLANTED_BUGS["clip-start-off-by-one"]!.kernel;
@@ -170,7 +170,7 @@ describe("vmcheck trace", () => {
     expect(every.failure).toMatchObject({ check: "refinement", step: 4 });
     expect(sparse.failure).toMatchObject({ check: "refinement", step: 8 });
     expect(sparse.failure!.message).toMatch(/the maps it names/);
-  });
+  }, 60_000);
 
   it("with --compare-every N checks refinement every N commands and after the last", async () => {
     const log = Array.from({ length: 25 }, (_, i) => `1  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x${(0x10000 + i * 0x2000).toString(16)}`).join("\n");
@@ -247,7 +247,7 @@ describe("vmcheck trace", () => {
     expect(r.calls["frobnicate"]!.ignored).toBeGreaterThan(50_000);
     expect(r.calls["mmap"]!.failed).toBeGreaterThan(50_000);
     expect(peak).toBeLessThan(48 * 1024 * 1024); // the log itself is 50 MB: it was never held whole
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("vmcheck trace (command line)", () => {
@@ -266,7 +266,7 @@ describe("vmcheck trace (command line)", () => {
     expect(JSON.parse(out)).toMatchObject({ ok: true, mode: "impl-only", syscalls: 1 });
     expect(await main(["trace", join(dir, "missing")], () => {}, (s) => (err += s))).toBe(2);
     expect(await main(["trace", file, "--compare-every", "0"], () => {}, () => {})).toBe(2);
-  });
+  }, 60_000);
 
   it("writes a replayable counterexample when the check fails", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vmcheck-trace-"));
@@ -275,5 +275,5 @@ describe("vmcheck trace (command line)", () => {
     expect(code).toBe(1);
     const cx = readCounterexample(JSON.parse(out).failure.counterexample);
     expect(cx.scope).toEqual(TRACE_SCOPE);
-  });
+  }, 60_000);
 });
