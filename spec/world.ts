@@ -139,9 +139,7 @@ export function writeByte(world: SpecWorld, cell: CellId, offset: number, value:
 
 /** The mapped pages of `map` in ascending page order. */
 export function sortedPages(map: SpecMap): [PageNumber, PageState][] {
-  // A typed array sorts numbers natively (no comparator calls): this runs for every map after
-  // every command. Page numbers are below 2^52, exact in a double.
-  return Array.from(Float64Array.from(map.pages.keys()).sort(), (page) => [page, map.pages.get(page)!]);
+  return [...map.pages].sort((a, b) => a[0] - b[0]);
 }
 
 /** A deep copy; bytes of cells that nothing (object, page, copy, named entry) refers to are dropped. */
