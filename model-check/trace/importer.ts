@@ -151,24 +151,27 @@ const MADVISE: Record<string, (map: number, addr: number, size: number) => Op> =
 /** Calls that only matter for fd generations. */
 const FD_CALLS = new Set(["open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3"]);
 
-/** A number as strace prints it (decimal, hex, NULL); undefined when it is not one. */
+const NUMBER = /^(?:0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
+
+/** A number as strace prints it (decimal, hex, octal, NULL); undefined when it is not one. */
 export function straceNumber(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (text === "NULL") return 0;
-  const t = text.replace(/^[a-z_]+=/, ""); // keyword form: flags=…, child_stack=…
-  if (!/^(?:0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(t)) return undefined;
-  const n = t.length > 1 && t[0] === "0" && t[1] !== "x" ? parseInt(t, 8) : Number(t);
+  const eq = text.indexOf("="); // keyword form: flags=…, child_stack=…
+  const t = eq > 0 && /^[a-z_]+$/.test(text.slice(0, eq)) ? text.slice(eq + 1) : text;
+  if (!NUMBER.test(t)) return undefined;
+  const n = t.length > 1 && t.charCodeAt(0) === 48 && t.charCodeAt(1) !== 120 ? parseInt(t, 8) : Number(t);
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** The set of symbolic flags of `A|B|C` (a numeric part is kept as text). */
-const flagSet = (text: string | undefined): Set<string> => new Set((text ?? "").split("|").map((f) => f.trim()));
+/** The symbolic flags of `A|B|C` (a numeric part is kept as text). */
+const flagList = (text: string | undefined): string[] => (text ?? "").split("|").map((f) => f.trim());
 
 /** `PROT_READ|PROT_WRITE` → VM protection bits; undefined for anything unknown. */
 export function protection(text: string | undefined): number | undefined {
   let bits = 0;
-  for (const f of flagSet(text)) {
-    if (f in PROT) bits |= PROT[f as keyof typeof PROT];
+  for (const f of flagList(text)) {
+    if (Object.hasOwn(PROT, f)) bits |= PROT[f as keyof typeof PROT];
     else if (f === "PROT_GROWSDOWN" || f === "PROT_GROWSUP" || f === "PROT_SEM") continue;
     else {
       const n = straceNumber(f);
@@ -265,20 +268,20 @@ export class TraceImporter {
   private spawn(clone: PendingClone, child: number): Process {
     clone.child = child;
     const parent = this.processes.get(clone.parent)!;
-    const flags = flagSet(clone.flags);
+    const flags = flagList(clone.flags);
     let space: AddressSpace;
     if (parent.space.handle === undefined) space = parent.space;
-    else if (flags.has("CLONE_VM")) {
+    else if (flags.includes("CLONE_VM")) {
       this.exec({ op: "reference", map: parent.space.handle });
       space = parent.space;
     } else {
       const r = this.exec({ op: "fork", map: parent.space.handle });
       space = { handle: r.kr === "KERN_SUCCESS" ? (r as OpResult<"fork">).map : undefined };
     }
-    const group = flags.has("CLONE_THREAD") ? parent.group : new Set<number>();
+    const group = flags.includes("CLONE_THREAD") ? parent.group : new Set<number>();
     group.add(child);
-    if (flags.has("CLONE_FILES")) parent.fds.users++;
-    const p: Process = { space, fds: flags.has("CLONE_FILES") ? parent.fds : parent.fds.copy(), brk: parent.brk, group };
+    if (flags.includes("CLONE_FILES")) parent.fds.users++;
+    const p: Process = { space, fds: flags.includes("CLONE_FILES") ? parent.fds : parent.fds.copy(), brk: parent.brk, group };
     this.processes.set(child, p);
     return p;
   }
@@ -336,7 +339,8 @@ export class TraceImporter {
       p.brk = undefined;
       return;
     }
-    const handler = MEMORY_CALLS[e.name];
+    // Own properties only: a log may name a call "constructor" or "__proto__".
+    const handler = Object.hasOwn(MEMORY_CALLS, e.name) ? MEMORY_CALLS[e.name] : undefined;
     if (handler === undefined) return void c.ignored++;
     const map = p.space.handle;
     if (map === undefined) return void c.diverged++;
@@ -414,11 +418,11 @@ function mmap(this: TraceImporter, ctx: CallContext, pageUnits: number): string 
   const len = straceNumber(lenText), prot = protection(protText), fd = straceNumber(fdText) ?? (fdText === "-1" ? -1 : undefined);
   const off = straceNumber(offText), addr = e.ret;
   if (len === undefined || prot === undefined || off === undefined || addr === undefined || fd === undefined) return "unreadable arguments";
-  const flags = flagSet(flagsText);
-  const shared = flags.has("MAP_SHARED") || flags.has("MAP_SHARED_VALIDATE");
-  const fixed = flags.has("MAP_FIXED");
+  const flags = flagList(flagsText);
+  const shared = flags.includes("MAP_SHARED") || flags.includes("MAP_SHARED_VALIDATE");
+  const fixed = flags.includes("MAP_FIXED");
   if (fixed) this.do({ op: "remove", map, addr, size: len, flags: 0 }, ctx);
-  const anon = flags.has("MAP_ANONYMOUS") || flags.has("MAP_ANON");
+  const anon = flags.includes("MAP_ANONYMOUS") || flags.includes("MAP_ANON");
   const offset = off * pageUnits;
   const object = anon ? undefined : this.fileObject(p, fd, offset, len, fixed, shared, c, e.name);
   if (!anon && object === undefined) return undefined;
@@ -476,7 +480,7 @@ const MEMORY_CALLS: Record<string, MemoryCall> = {
     const old = straceNumber(e.args[0]), oldSize = straceNumber(e.args[1]), newSize = straceNumber(e.args[2]), to = e.ret;
     if (old === undefined || oldSize === undefined || newSize === undefined || to === undefined) return "unreadable arguments";
     if (oldSize === 0) return "ignored"; // duplicating a shared mapping: no equivalent
-    const flags = flagSet(e.args[3]);
+    const flags = flagList(e.args[3]);
     const oldEnd = roundPage(this.scope, oldSize), newEnd = roundPage(this.scope, newSize);
     const grow = (at: number) =>
       newEnd > oldEnd && this.do({ op: "enter", map, addr: at + oldEnd, size: newEnd - oldEnd, mask: 0, anywhere: false, alias: 0, cur: 3, max: VM_PROT_ALL, inheritance: VM_INHERIT_COPY, source: anonymous }, ctx);
@@ -485,14 +489,15 @@ const MEMORY_CALLS: Record<string, MemoryCall> = {
       else grow(old);
       return undefined;
     }
-    if (flags.has("MREMAP_FIXED")) this.do({ op: "remove", map, addr: to, size: newSize, flags: 0 }, ctx);
+    if (flags.includes("MREMAP_FIXED")) this.do({ op: "remove", map, addr: to, size: newSize, flags: 0 }, ctx);
     const r = this.do({ op: "remap", map, addr: to, size: Math.min(oldEnd, newEnd), mask: 0, anywhere: false, srcMap: map, srcAddr: old, copy: false, inheritance: VM_INHERIT_COPY }, ctx);
-    if (r.kr === "KERN_SUCCESS" && !flags.has("MREMAP_DONTUNMAP")) this.do({ op: "remove", map, addr: old, size: oldSize, flags: 0 }, ctx);
+    if (r.kr === "KERN_SUCCESS" && !flags.includes("MREMAP_DONTUNMAP")) this.do({ op: "remove", map, addr: old, size: oldSize, flags: 0 }, ctx);
     grow(to);
     return undefined;
   },
   madvise(ctx) {
-    const r = range(ctx.e), make = MADVISE[ctx.e.args[2] ?? ""];
+    const advice = ctx.e.args[2] ?? "";
+    const r = range(ctx.e), make = Object.hasOwn(MADVISE, advice) ? MADVISE[advice] : undefined;
     if (!r) return "unreadable arguments";
     if (!make) return "ignored";
     this.do(make(ctx.map, r[0], r[1]), ctx);

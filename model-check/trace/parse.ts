@@ -75,9 +75,18 @@ export class StraceReader {
 
   /** The event of one line (without its newline). */
   read(line: string): TraceEvent {
-    const prefix = PREFIX.exec(line)!;
-    const pid = Number(prefix[1] ?? prefix[2] ?? 0);
-    let rest = line.slice(prefix[0].length).trimEnd();
+    let pid = 0, from = 0;
+    // The common shape "PID  call(…)" by hand; anything else through the regular expression.
+    while (from < line.length && line.charCodeAt(from) >= 48 && line.charCodeAt(from) <= 57) from++;
+    if (from > 0 && line.charCodeAt(from) === 32 && line.charCodeAt(from + 1) === 32 && !isDigit(line.charCodeAt(from + 2))) {
+      pid = Number(line.slice(0, from));
+      while (line.charCodeAt(from) === 32) from++;
+    } else {
+      const prefix = PREFIX.exec(line)!;
+      pid = Number(prefix[1] ?? prefix[2] ?? 0);
+      from = prefix[0].length;
+    }
+    let rest = line.slice(from).trimEnd();
     if (rest === "") return NOTE;
     if (rest.startsWith("+++ ")) {
       return /^\+\+\+ (exited with -?\d+|killed by SIG[A-Z0-9]+(?: \(core dumped\))?) \+\+\+$/.test(rest)
@@ -125,6 +134,7 @@ export class StraceReader {
 }
 
 const NOTE: NoteEvent = { kind: "note" };
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const garbage = (reason: string): GarbageEvent => ({ kind: "garbage", reason });
 
 /**

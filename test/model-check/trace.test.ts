@@ -192,6 +192,10 @@ describe("vmcheck trace", () => {
       "1  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = -1 ENOMEM (Cannot allocate memory)",
       "1  mprotect(0x900000, 4096, PROT_READ) = 0",
       "1  madvise(0x1000, 4096, MADV_HUGEPAGE) = 0",
+      "1  madvise(0x1000, 4096, constructor) = 0",
+      "1  constructor(1) = 0",
+      "1  __proto__(1) = 0",
+      "1  mprotect(0x1000, 4096, toString) = 0",
       "1  munmap(0x1000, 4096 <unfinished ...>",
     ].join("\n"));
     expect(r.ok).toBe(true);
@@ -199,9 +203,11 @@ describe("vmcheck trace", () => {
     expect(r.garbage.firstLines).toEqual([2, 5]);
     expect(r.calls["frobnicate"]).toMatchObject({ calls: 1, ignored: 1, ops: 0 });
     expect(r.calls["mmap"]).toMatchObject({ calls: 2, failed: 1 });
-    expect(r.calls["mprotect"]).toMatchObject({ diverged: 1 });
-    expect(r.calls["madvise"]).toMatchObject({ ignored: 1 });
-    expect(r.malformed).toEqual({ "munmap: unreadable arguments": 1 });
+    expect(r.calls["mprotect"]).toMatchObject({ calls: 2, diverged: 1 });
+    expect(r.calls["madvise"]).toMatchObject({ ignored: 2 });
+    expect(r.calls["constructor"]).toMatchObject({ calls: 1, ignored: 1 });
+    expect(r.calls["__proto__"]).toMatchObject({ calls: 1, ignored: 1 });
+    expect(r.malformed).toEqual({ "munmap: unreadable arguments": 1, "mprotect: unreadable arguments": 1 });
     expect(r.unresumed).toBe(1);
   });
 
