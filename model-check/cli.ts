@@ -328,6 +328,7 @@ async function traceCommand(argv: readonly string[], out: (s: string) => void, d
   } else {
     for (const line of formatTraceReport(file, report)) out(line);
     if (written) out(`  counterexample written to ${written}; minimize it with: vmcheck minimize ${written}`);
+    else if (f) out(`  no counterexample file: the failure came after more commands than are kept; the log itself reproduces it`);
   }
   return report.ok ? 0 : 1;
 }

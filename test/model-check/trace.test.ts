@@ -128,6 +128,18 @@ describe("strace importer", () => {
     ]);
   });
 
+  it("gives threads (CLONE_VM) one map: what one maps, the other unmaps", () => {
+    const { ops, world } = importIntoSpec([
+      "1  clone(child_stack=0x5000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 2",
+      "2  mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000",
+      "1  munmap(0x7f0000001000, 4096) = 0",
+      "2  exit(0) = ?",
+    ].join("\n"));
+    expect(ops.map((o) => o.op + ("map" in o ? o.map : ""))).toEqual(["create", "reference0", "enter0", "remove0", "deallocate0"]);
+    expect(abstractSpec(world).maps[0]!.pages.map((p) => p.page)).toEqual([0x7f0000000000 / 4096]);
+    expect(world.maps[0]!.refCount).toBe(1);
+  });
+
   it("gives each fd generation its own memory object: MAP_SHARED mappings of one alias, a new file does not", () => {
     const { world } = importIntoSpec([
       "1  openat(AT_FDCWD, \"/a\", O_RDWR) = 3",
