@@ -95,15 +95,21 @@ function firstGapAtLeast(g: Float64Array, base: number, from: number, n: number,
   return -1;
 }
 
+/** Shared zero-length arrays: an arena's arrays before it first grows (never written). */
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_I32 = new Int32Array(0);
+
 /** Fixed-size nodes of one kind (leaves or inner nodes) in parallel arrays; see the file comment. */
 class Arena {
   readonly order: number;
   /** ⌈order/2⌉: the fewest slots a node that is not at the end of its level holds. */
   minFill: number;
-  keys = new Float64Array(0);
-  gaps = new Float64Array(0);
+  // Empty until the first alloc(): a map that never grows past one leaf never allocates its
+  // inner arena (every map creation and fork pays for what it allocates here).
+  keys = EMPTY_F64;
+  gaps = EMPTY_F64;
   refs: Array<Ref | null> = [];
-  counts = new Int32Array(0);
+  counts = EMPTY_I32;
   /** Nodes the arrays have room for; ids below `used` have been handed out at some point. */
   capacity = 0;
   used = 0;
@@ -113,15 +119,16 @@ class Arena {
   constructor(order: number) {
     this.order = order;
     this.minFill = Math.ceil(order / 2);
-    this.grow(2);
   }
 
   /** A padded, empty node id. May grow (and so replace) the arrays. */
   alloc(): number {
     const id = this.freeIds.pop();
     if (id !== undefined) return id;
-    // Growth by a quarter: amortized O(1) copying, at most 25% of the arena unused.
-    if (this.used === this.capacity) this.grow(Math.ceil(this.capacity * 1.25) + 2);
+    // Growth by a quarter: amortized O(1) copying, at most 25% of the arena unused. The first
+    // growth makes room for one node only (a map's root leaf), small enough for V8 to keep the
+    // arrays inside the heap: many maps never need a second node.
+    if (this.used === this.capacity) this.grow(this.capacity === 0 ? 1 : Math.ceil(this.capacity * 1.25) + 2);
     return this.used++;
   }
 
@@ -291,8 +298,11 @@ export class BTreeEntryStore {
 
   // ---- cursor: the root-to-leaf path of the last descent ----
   /** pathNode[d] is the inner node at depth d on the path, pathSlot[d] the child slot taken. */
-  private readonly pathNode = new Int32Array(MAX_DEPTH);
-  private readonly pathSlot = new Int32Array(MAX_DEPTH);
+  // Plain arrays of small integers, not Int32Arrays: as fast, and a typed array of this size
+  // lives outside the heap, which made creating a map (every create and fork) several times
+  // slower than everything else it does.
+  private readonly pathNode: number[] = new Array<number>(MAX_DEPTH).fill(0);
+  private readonly pathSlot: number[] = new Array<number>(MAX_DEPTH).fill(0);
   /**
    * The leaf that path leads to, or NONE once a structural change (split, merge, borrow, root
    * change) may have invalidated it. While it is valid, seek() for a key within that leaf's key
