@@ -167,39 +167,43 @@ export function splitArguments(text: string): string[] | undefined {
 }
 
 /**
- * The lines of a byte stream, decoded as UTF-8, each without its line terminator. A line longer
- * than `maxLine` characters is cut to that length (the rest of it skipped), so memory stays
- * bounded whatever the input; `onCut` is told.
+ * The lines of a byte stream, decoded as UTF-8, each without its line terminator, handed out
+ * as one batch per chunk read (an await per line would cost more than parsing it). A line
+ * longer than `maxLine` characters is cut to that length (the rest of it skipped), so memory
+ * stays bounded whatever the input; `onCut` is told.
  */
-export async function* linesOf(
+export async function* lineBatches(
   chunks: AsyncIterable<Uint8Array | string>,
   maxLine = 64 * 1024,
   onCut: () => void = () => {},
-): AsyncGenerator<string> {
+): AsyncGenerator<string[]> {
   const decoder = new TextDecoder("utf-8");
   let carry = "";
   let skipping = false; // inside the tail of a line that was already cut
   for await (const chunk of chunks) {
     const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    const batch: string[] = [];
     let from = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
       if (skipping) skipping = false;
       else {
         const line = carry + text.slice(from, nl);
         carry = "";
-        yield line.endsWith("\r") ? line.slice(0, -1) : line;
+        batch.push(line.endsWith("\r") ? line.slice(0, -1) : line);
       }
       from = nl + 1;
     }
-    if (skipping) continue;
-    carry += text.slice(from);
-    if (carry.length > maxLine) {
-      onCut();
-      yield carry.slice(0, maxLine);
-      carry = "";
-      skipping = true;
+    if (!skipping) {
+      carry += text.slice(from);
+      if (carry.length > maxLine) {
+        onCut();
+        batch.push(carry.slice(0, maxLine));
+        carry = "";
+        skipping = true;
+      }
     }
+    if (batch.length) yield batch;
   }
   const tail = carry + decoder.decode();
-  if (!skipping && tail !== "") yield tail;
+  if (!skipping && tail !== "") yield [tail];
 }

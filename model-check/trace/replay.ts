@@ -16,7 +16,7 @@ import { INVARIANTS } from "../invariants.ts";
 import { CheckFailure, Coverage, Lockstep, realKernel, type KernelFactory } from "../lockstep.ts";
 import { formatOp } from "../printer.ts";
 import { TRACE_SCOPE, TraceImporter, type SyscallCounts } from "./importer.ts";
-import { linesOf, StraceReader } from "./parse.ts";
+import { lineBatches, StraceReader } from "./parse.ts";
 
 export interface TraceOptions {
   /** Run the implementation alone: no spec, no refinement, no invariants. */
@@ -115,12 +115,14 @@ export async function replayTrace(chunks: AsyncIterable<Uint8Array | string>, op
   let lines = 0, syscalls = 0;
   let failure: TraceFailure | undefined;
   try {
-    for await (const text of linesOf(chunks, options.maxLine, () => noteGarbage("line too long (cut)", lines + 1))) {
-      lines++;
-      const event = reader.read(text);
-      if (event.kind === "garbage") noteGarbage(event.reason, lines);
-      else if (event.kind === "syscall") syscalls++;
-      importer.feed(event, lines);
+    for await (const batch of lineBatches(chunks, options.maxLine, () => noteGarbage("line too long (cut)", lines + 1))) {
+      for (const text of batch) {
+        lines++;
+        const event = reader.read(text);
+        if (event.kind === "garbage") noteGarbage(event.reason, lines);
+        else if (event.kind === "syscall") syscalls++;
+        importer.feed(event, lines);
+      }
     }
     reader.finish();
     if (lockstep && lockstep.steps > 0 && lockstep.steps % compareEvery !== 0) lockstep.checkRefinement();

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../model-check/cli.ts";
 import { readCounterexample } from "../../model-check/counterexample.ts";
 import { TRACE_SCOPE, TraceImporter } from "../../model-check/trace/importer.ts";
-import { linesOf, splitArguments, StraceReader, type TraceEvent } from "../../model-check/trace/parse.ts";
+import { lineBatches, splitArguments, StraceReader, type TraceEvent } from "../../model-check/trace/parse.ts";
 import { replayTrace } from "../../model-check/trace/replay.ts";
 import { abstractSpec, dispatch, newSpecWorld, SPEC, type Op } from "../../spec/index.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
@@ -72,7 +72,7 @@ describe("strace reader", () => {
     }
     let cut = 0;
     const lines: string[] = [];
-    for await (const l of linesOf(pieces(), 20, () => cut++)) lines.push(l);
+    for await (const batch of lineBatches(pieces(), 20, () => cut++)) lines.push(...batch);
     expect(lines).toEqual(["ab", "cd", "é" + "x".repeat(19), "last"]);
     expect(cut).toBe(1);
   });
