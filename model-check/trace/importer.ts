@@ -38,7 +38,9 @@ import { VM_BEHAVIOR_DEFAULT, VM_BEHAVIOR_RANDOM, VM_BEHAVIOR_SEQUENTIAL, VM_INH
 import { roundPage, type Scope } from "../../spec/scope.ts";
 import type { KernReturn } from "../../spec/constants.ts";
 import type { Op, OpResult } from "../../spec/vocabulary.ts";
+import { FdTable, generation, type FileGeneration } from "./fd-table.ts";
 import type { SyscallEvent, TraceEvent } from "./parse.ts";
+import { flagList, protection, straceNumber } from "./values.ts";
 
 /** The scope a Linux trace runs in: 48-bit addresses, 4 KiB pages, objects up to 4 GiB. */
 export const TRACE_SCOPE: Scope = {
@@ -65,60 +67,6 @@ export interface SyscallCounts {
   ops: number;
 }
 
-/** A file descriptor's memory object: one per generation of the fd. */
-interface FileGeneration {
-  object: number | undefined;
-  pages: number;
-  /** The log showed the open: only open/close/dup change the generation then. */
-  readonly opened: boolean;
-  /** Some mapping of it was MAP_SHARED (its pages alias the object's cells). */
-  shared: boolean;
-  /** fd-table slots naming it. */
-  slots: number;
-}
-
-const generation = (pages: number, opened: boolean): FileGeneration => ({ object: undefined, pages, opened, shared: false, slots: 0 });
-
-/**
- * An fd table (fd → generation): shared by CLONE_FILES, copied by fork. When no slot names a
- * generation any more it is retired.
- */
-class FdTable {
-  private readonly slots = new Map<number, FileGeneration>();
-  /** Processes using this table. */
-  users = 1;
-  constructor(private readonly retire: (g: FileGeneration) => void) {}
-
-  get(fd: number): FileGeneration | undefined {
-    return this.slots.get(fd);
-  }
-  set(fd: number, g: FileGeneration): void {
-    g.slots++;
-    const old = this.slots.get(fd);
-    this.slots.set(fd, g);
-    if (old) this.drop(old);
-  }
-  delete(fd: number): void {
-    const old = this.slots.get(fd);
-    this.slots.delete(fd);
-    if (old) this.drop(old);
-  }
-  copy(): FdTable {
-    const t = new FdTable(this.retire);
-    for (const [fd, g] of this.slots) t.set(fd, g);
-    return t;
-  }
-  /** A process stops using the table. */
-  release(): void {
-    if (--this.users > 0) return;
-    for (const g of this.slots.values()) this.drop(g);
-    this.slots.clear();
-  }
-  private drop(g: FileGeneration): void {
-    if (--g.slots === 0) this.retire(g);
-  }
-}
-
 interface AddressSpace {
   /** The map handle; undefined when its creation failed. */
   readonly handle: number | undefined;
@@ -140,7 +88,6 @@ interface PendingClone {
 }
 
 const CLONE_FAMILY = new Set(["clone", "clone3", "fork", "vfork"]);
-const PROT = { PROT_NONE: 0, PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4 } as const;
 const MADVISE: Record<string, (map: number, addr: number, size: number) => Op> = {
   MADV_NORMAL: (map, addr, size) => ({ op: "behavior_set", map, addr, size, behavior: VM_BEHAVIOR_DEFAULT }),
   MADV_RANDOM: (map, addr, size) => ({ op: "behavior_set", map, addr, size, behavior: VM_BEHAVIOR_RANDOM }),
@@ -150,37 +97,6 @@ const MADVISE: Record<string, (map: number, addr: number, size: number) => Op> =
 };
 /** Calls that only matter for fd generations. */
 const FD_CALLS = new Set(["open", "openat", "openat2", "creat", "close", "dup", "dup2", "dup3"]);
-
-const NUMBER = /^(?:0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/;
-
-/** A number as strace prints it (decimal, hex, octal, NULL); undefined when it is not one. */
-export function straceNumber(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (text === "NULL") return 0;
-  const eq = text.indexOf("="); // keyword form: flags=…, child_stack=…
-  const t = eq > 0 && /^[a-z_]+$/.test(text.slice(0, eq)) ? text.slice(eq + 1) : text;
-  if (!NUMBER.test(t)) return undefined;
-  const n = t.length > 1 && t.charCodeAt(0) === 48 && t.charCodeAt(1) !== 120 ? parseInt(t, 8) : Number(t);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** The symbolic flags of `A|B|C` (a numeric part is kept as text). */
-const flagList = (text: string | undefined): string[] => (text ?? "").split("|").map((f) => f.trim());
-
-/** `PROT_READ|PROT_WRITE` → VM protection bits; undefined for anything unknown. */
-export function protection(text: string | undefined): number | undefined {
-  let bits = 0;
-  for (const f of flagList(text)) {
-    if (Object.hasOwn(PROT, f)) bits |= PROT[f as keyof typeof PROT];
-    else if (f === "PROT_GROWSDOWN" || f === "PROT_GROWSUP" || f === "PROT_SEM") continue;
-    else {
-      const n = straceNumber(f);
-      if (n === undefined || n > 7) return undefined;
-      bits |= n;
-    }
-  }
-  return bits;
-}
 
 export class TraceImporter {
   readonly counts = new Map<string, SyscallCounts>();

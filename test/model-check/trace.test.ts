@@ -7,6 +7,7 @@ import { readCounterexample } from "../../model-check/counterexample.ts";
 import { TRACE_SCOPE, TraceImporter } from "../../model-check/trace/importer.ts";
 import { lineBatches, splitArguments, StraceReader, type TraceEvent } from "../../model-check/trace/parse.ts";
 import { replayTrace } from "../../model-check/trace/replay.ts";
+import { protection, straceNumber } from "../../model-check/trace/values.ts";
 import { abstractSpec, dispatch, newSpecWorld, SPEC, type Op } from "../../spec/index.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 
@@ -75,6 +76,15 @@ describe("strace reader", () => {
     for await (const batch of lineBatches(pieces(), 20, () => cut++)) lines.push(...batch);
     expect(lines).toEqual(["ab", "cd", "é" + "x".repeat(19), "last"]);
     expect(cut).toBe(1);
+  });
+});
+
+describe("strace values", () => {
+  it("reads numbers and protections as strace prints them, and nothing else", () => {
+    expect(["0x10", "NULL", "flags=0x11", "0755", "42", "0"].map(straceNumber)).toEqual([16, 0, 17, 493, 42, 0]);
+    expect(["-1", "1e3", "", "0x", "12abc", "constructor=1x", "0x20000000000000"].map(straceNumber)).toEqual(Array(7).fill(undefined));
+    expect(["PROT_READ|PROT_EXEC", "PROT_NONE", "0x3", "PROT_READ|PROT_GROWSDOWN"].map(protection)).toEqual([5, 0, 3, 1]);
+    expect(["toString", "PROT_READ|8", "PROT_BOGUS"].map(protection)).toEqual([undefined, undefined, undefined]);
   });
 });
 
