@@ -141,6 +141,7 @@ export class TraceImporter {
       case "unfinished":
         if (CLONE_FAMILY.has(event.name)) {
           this.process(event.pid);
+          this.dropPendingClone(event.pid); // a process has one call in flight: an older one was never resumed
           this.pendingClones.push({ parent: event.pid, flags: cloneFlags(event.name, event.head), child: undefined });
         }
         return;
@@ -167,7 +168,7 @@ export class TraceImporter {
   private process(pid: number): Process {
     let p = this.processes.get(pid);
     if (p !== undefined) return p;
-    const pending = this.pendingClones.find((c) => c.child === undefined && c.parent !== pid);
+    const pending = this.pendingClones.find((c) => c.child === undefined && c.parent !== pid && this.processes.has(c.parent));
     if (pending) return this.spawn(pending, pid);
     this.orphanProcesses++;
     p = { space: this.newSpace(), fds: new FdTable(this.retire), brk: undefined, group: new Set([pid]) };
@@ -215,8 +216,14 @@ export class TraceImporter {
     return r;
   }
 
+  private dropPendingClone(parent: number): void {
+    const i = this.pendingClones.findIndex((c) => c.parent === parent);
+    if (i >= 0) this.pendingClones.splice(i, 1);
+  }
+
   /** The thread `pid` drops its reference on its map. */
   private release(pid: number): void {
+    this.dropPendingClone(pid);
     const p = this.processes.get(pid);
     if (p === undefined) return;
     this.processes.delete(pid);

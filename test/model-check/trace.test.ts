@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { main } from "../../model-check/cli.ts";
 import { readCounterexample } from "../../model-check/counterexample.ts";
@@ -218,19 +219,24 @@ describe("vmcheck trace", () => {
       "1  constructor(1) = 0",
       "1  __proto__(1) = 0",
       "1  mprotect(0x1000, 4096, toString) = 0",
+      "5  clone(child_stack=NULL, flags=SIGCHLD <unfinished ...>",
+      "5  clone(child_stack=NULL, flags=SIGCHLD <unfinished ...>",
+      "5  exit_group(0) = ?",
+      "6  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x1000",
       "1  munmap(0x1000, 4096 <unfinished ...>",
     ].join("\n"));
     expect(r.ok).toBe(true);
     expect(r.garbage.total).toBe(2);
     expect(r.garbage.firstLines).toEqual([2, 5]);
     expect(r.calls["frobnicate"]).toMatchObject({ calls: 1, ignored: 1, ops: 0 });
-    expect(r.calls["mmap"]).toMatchObject({ calls: 2, failed: 1 });
+    expect(r.calls["mmap"]).toMatchObject({ calls: 3, failed: 1 });
     expect(r.calls["mprotect"]).toMatchObject({ calls: 2, diverged: 1 });
     expect(r.calls["madvise"]).toMatchObject({ ignored: 2 });
     expect(r.calls["constructor"]).toMatchObject({ calls: 1, ignored: 1 });
     expect(r.calls["__proto__"]).toMatchObject({ calls: 1, ignored: 1 });
     expect(r.malformed).toEqual({ "munmap: unreadable arguments": 1, "mprotect: unreadable arguments": 1 });
-    expect(r.unresumed).toBe(1);
+    expect(r.unresumed).toBe(3); // both clones of pid 5 and the munmap at the end
+    expect(r.orphanProcesses).toBe(3); // pids 1, 5 and 6 (whose parent's clone died with it)
   });
 
   it("reports an empty log as an empty pass", async () => {
@@ -275,6 +281,59 @@ describe("vmcheck trace", () => {
     expect(r.calls["frobnicate"]!.ignored).toBeGreaterThan(50_000);
     expect(r.calls["mmap"]!.failed).toBeGreaterThan(50_000);
     expect(peak).toBeLessThan(48 * 1024 * 1024); // the log itself is 50 MB: it was never held whole
+  }, 120_000);
+});
+
+/** One random line of an strace log over four pids, a few fds and a small address window. */
+const randomLine = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.nat(15), fc.integer({ min: 1, max: 4 }), fc.nat(20), fc.nat(5), fc.nat(3)).map(
+  ([pid, slot, pages, kind, other, choice]) => {
+    const a = `0x${(0x7f0000000000 + slot * 0x1000).toString(16)}`, len = pages * 0x1000 - (choice === 3 ? 7 : 0);
+    const prot = ["PROT_READ", "PROT_READ|PROT_WRITE", "PROT_NONE", "PROT_READ|PROT_EXEC"][choice]!;
+    const lines = [
+      `mmap(NULL, ${len}, ${prot}, ${["MAP_PRIVATE|MAP_ANONYMOUS", "MAP_SHARED|MAP_ANONYMOUS", "MAP_PRIVATE", "MAP_SHARED"][choice]}, ${choice < 2 ? -1 : 3 + (other % 2)}, 0) = ${a}`,
+      `mmap(${a}, ${len}, ${prot}, MAP_PRIVATE|MAP_FIXED${choice < 2 ? "|MAP_ANONYMOUS" : ""}, ${choice < 2 ? -1 : 3}, 0) = ${a}`,
+      `munmap(${a}, ${len}) = 0`,
+      `mprotect(${a}, ${len}, ${prot}) = 0`,
+      `madvise(${a}, ${len}, ${["MADV_DONTFORK", "MADV_DOFORK", "MADV_RANDOM", "MADV_NORMAL"][choice]}) = 0`,
+      `mlock(${a}, ${len}) = 0`,
+      `munlock(${a}, ${len}) = 0`,
+      `mremap(${a}, ${len}, ${(other + 1) * 0x1000}, MREMAP_MAYMOVE) = ${choice < 2 ? a : `0x${(0x7f0000100000 + other * 0x1000).toString(16)}`}`,
+      `brk(${choice === 0 ? "NULL" : `0x${(0x5000000 + other * 0x1000).toString(16)}`}) = 0x${(0x5000000 + other * 0x1000).toString(16)}`,
+      `clone(child_stack=NULL, flags=${["SIGCHLD", "CLONE_VM|CLONE_VFORK|SIGCHLD", "CLONE_VM|CLONE_THREAD|CLONE_FILES", "CLONE_FILES|SIGCHLD"][choice]}) = ${other + 1}`,
+      `execve("/x", [], 0x0) = 0`,
+      `exit_group(0) = ?`,
+      `openat(AT_FDCWD, "/f", O_RDONLY) = ${3 + (other % 2)}`,
+      `close(${3 + (other % 2)}) = 0`,
+      `mmap(NULL, ${len}, ${prot}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0 <unfinished ...>`,
+      `<... mmap resumed>) = ${a}`,
+      `clone(child_stack=NULL, flags=SIGCHLD <unfinished ...>`,
+      `<... clone resumed>, child_tidptr=0x1) = ${other + 1}`,
+      `+++ exited with 0 +++`,
+      `mmap(NULL, ${len}, ${prot}, MAP_PRIV`,
+      `mmap(NULL, ${len}, ${prot}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = -1 ENOMEM (Cannot allocate memory)`,
+    ];
+    return `${pid}  ${lines[kind]}`;
+  },
+);
+
+describe("vmcheck trace on random logs", () => {
+  it("never throws, and the spec and the implementation agree on whatever a log does", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(randomLine, { maxLength: 60 }), async (lines) => {
+        const r = await replay(lines.join("\n"));
+        expect(r.failure).toBeUndefined();
+      }),
+      { seed: 7, numRuns: 150 },
+    );
+  }, 120_000);
+
+  it("is a check with teeth: the same random logs find a planted bug", async () => {
+    const kernel = PLANTED_BUGS["remove-ignores-range-end"]!.kernel;
+    const found = fc.check(
+      fc.asyncProperty(fc.array(randomLine, { maxLength: 60 }), async (lines) => (await replayTrace(chunksOf(lines.join("\n")), { kernel })).ok),
+      { seed: 7, numRuns: 150 },
+    );
+    expect((await found).failed).toBe(true);
   }, 120_000);
 });
 
