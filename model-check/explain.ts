@@ -93,10 +93,17 @@ export function describeImplMap(k: Kernel, h: number): string[] {
   return out;
 }
 
-/** The implementation's copy `c`: its format and, for an entry list, its entries and objects. */
+/** The implementation's copy `c`: its format and, for an entry list or page list, its entries or pages and objects. */
 export function describeImplCopy(k: Kernel, c: number): string[] {
   const copy = k.copies[c];
   if (!copy) return [`copy ${c}: consumed or unknown in the implementation`];
+  if (copy.kind === "page_list") {
+    const cont = copy.cont ? `, continuation [${hexAddr(copy.cont.start)}, ${hexAddr(copy.cont.end)}) of map ${copy.cont.handle}` : "";
+    return [
+      `copy ${c} in the implementation: page list${copy.loose ? " (loose)" : ""}, offset ${hexAddr(copy.offset)}, size ${hexAddr(copy.size)}${cont}`,
+      ...copy.pages.map((p, i) => `  page ${i}: ${p.object ? `busy in ${describeObject(p.object)} at index ${p.index}` : p.bytes ? "loose" : "loose, never materialized"}`),
+    ];
+  }
   if (copy.kind !== "entry_list") return [`copy ${c} in the implementation: ${copy.kind}${copy.kind === "object" ? ` of ${describeObject(copy.object)}` : ""}`];
   return [
     `copy ${c} in the implementation: entry list, offset ${hexAddr(copy.offset)}, size ${hexAddr(copy.size)}`,
