@@ -7,7 +7,7 @@
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
-import { abstractSpec } from "../spec/index.ts";
+import { abstractSpec, pageListMax } from "../spec/index.ts";
 import { hexAddr, type AbstractMap, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
 import type { Counterexample } from "./counterexample.ts";
 import { Lockstep, CheckFailure, type LockstepOptions } from "./lockstep.ts";
@@ -117,7 +117,7 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
   const ls = new Lockstep({ ...options, scope: cx.scope });
   const lines = [
     `Counterexample: ${cx.commands.length} commands, recorded failure: ${cx.failure.check} at step ${cx.failure.step}`,
-    `Scope: ${cx.scope.addressBits}-bit addresses, ${cx.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${cx.scope.maxWireCount}, kernel-buffer threshold ${cx.scope.kernelBufferThreshold}`,
+    `Scope: ${cx.scope.addressBits}-bit addresses, ${cx.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${cx.scope.maxWireCount}, kernel-buffer threshold ${cx.scope.kernelBufferThreshold}, page lists of ${pageListMax(cx.scope)} pages`,
     "",
   ];
   for (let i = 0; i < cx.commands.length; i++) {

@@ -129,3 +129,51 @@ describe("page lists in the holder invariants", () => {
     expect(INVARIANTS.find((i) => i.name === "object-refcounts")!.check(h.k)).toMatch(/refCount/);
   });
 });
+
+describe("page-list-shape", () => {
+  const shape = INVARIANTS.find((i) => i.name === "page-list-shape")!;
+  /** The healthy kernel's page list (copy 1) with a continuation: one more page than a two-page list holds. */
+  function withContinuation() {
+    const k = new Kernel({ ...scope, pageListMax: 1 });
+    for (const op of [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      { op: "enter", map: 0, addr: MIN, size: 3 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+      { op: "write_user", map: 0, addr: MIN, data: "010203" },
+      { op: "copyin_page_list", map: 0, addr: MIN, size: 3 * ps, options: 1 },
+    ] as Op[]) expect(k.run(op).kr).toBe("KERN_SUCCESS");
+    const copy = k.copies[0]!;
+    if (copy.kind !== "page_list") throw new Error("copy 0 is a page list");
+    expect(shape.check(k)).toBeUndefined();
+    return { k, copy };
+  }
+
+  it("reports a page list holding more than pageListMax pages", () => {
+    const { k, copy } = withContinuation();
+    copy.pages.push({ ...copy.pages[0]!, object: null });
+    expect(shape.check(k)).toMatch(/holds 2 pages/);
+  });
+
+  it("reports a loose page list that still holds a page in an object", () => {
+    const { k, copy } = withContinuation();
+    copy.loose = true;
+    expect(shape.check(k)).toMatch(/loose/);
+  });
+
+  it("reports a held page that is no longer the page its object holds", () => {
+    const { k, copy } = withContinuation();
+    copy.pages[0]!.bytes = new Uint8Array(ps);
+    expect(shape.check(k)).toMatch(/not the page it holds/);
+  });
+
+  it("reports a continuation that does not start where the copy's pages end", () => {
+    const { k, copy } = withContinuation();
+    copy.cont = { ...copy.cont!, start: copy.cont!.start + ps };
+    expect(shape.check(k)).toMatch(/continuation starts/);
+  });
+
+  it("reports unknown continuation options", () => {
+    const { k, copy } = withContinuation();
+    copy.cont = { ...copy.cont!, options: 0x80 };
+    expect(shape.check(k)).toMatch(/options/);
+  });
+});
