@@ -503,10 +503,10 @@ export function makeGenerators(scope: Scope): Generators {
     copyout: gen({
       weight: 5,
       arb: fc.record({ map: mapSel, copy: fc.nat(1000) }),
-      // 1 in 4 a page list with a continuation, whose chain copyout runs (and may fail).
+      // 1 in 3 a page list with a continuation, whose chain copyout runs (and may fail).
       resolve: (s, ctx) => ({
         op: "copyout", map: pickMap(s.map, ctx.view),
-        copy: s.copy % 4 === 3 ? pickPageList(s.copy >> 2, ctx.view, true) : pickCopy(s.copy, ctx.view),
+        copy: s.copy % 3 === 2 ? pickPageList(Math.floor(s.copy / 3), ctx.view, true) : pickCopy(s.copy, ctx.view),
       }),
     }),
     copy_overwrite: gen({
