@@ -62,9 +62,11 @@ export function describeChanges(before: AbstractWorld, after: AbstractWorld, ps:
   for (let o = before.objects.length; o < after.objects.length; o++) out.push(`memory object ${o} created (${after.objects[o]!.length} pages)`);
   for (let c = 0; c < Math.max(before.copies.length, after.copies.length); c++) {
     const x = before.copies[c], y = after.copies[c];
-    if (x === undefined && y) out.push(`copy ${c} created: ${y.kind}, offset ${hexAddr(y.offset)}, size ${hexAddr(y.size)}`);
+    const cont = (z: typeof y) => (z?.cont ? `, continuation: ${z.cont}` : "");
+    if (x === undefined && y) out.push(`copy ${c} created: ${y.kind}, offset ${hexAddr(y.offset)}, size ${hexAddr(y.size)}${y.kind === "page_list" ? `, ${y.pages.length} pages` : ""}${cont(y)}`);
     else if (x && y === null) out.push(`copy ${c} consumed`);
     else if (x && y && x.kind !== y.kind) out.push(`copy ${c} ${x.kind} → ${y.kind}`);
+    else if (x && y && x.pages.length !== y.pages.length) out.push(`copy ${c}: ${x.pages.length} → ${y.pages.length} pages`);
   }
   for (let n = before.namedEntries.length; n < after.namedEntries.length; n++) {
     const e = after.namedEntries[n]!;
