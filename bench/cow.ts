@@ -17,8 +17,8 @@
  */
 import { Kernel } from "../impl/kernel.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
-import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT } from "../spec/constants.ts";
-import type { Scope } from "../spec/scope.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_READ } from "../spec/constants.ts";
+import { pageListMax, type Scope } from "../spec/scope.ts";
 import type { Op, OpResult } from "../spec/vocabulary.ts";
 import { mulberry32, randomInt } from "./prng.ts";
 
@@ -177,7 +177,7 @@ function checkCopies(worlds: readonly CopyWorld[]): void {
  * the same page of every copy. A single operation of a few µs timed alone right after a gc
  * mostly measures the collector's aftermath; a batch of independent worlds does not.
  */
-function copyBenchmark(oneEntry: boolean, seed: number, gc: () => void): CopyResult {
+function copyBenchmark(oneEntry: boolean, seed: number, gc: () => void, pageList = false): CopyResult {
   const rand = mulberry32(seed ^ COPY_PAGES ^ (oneEntry ? 1 : 2));
   const cols: number[][] = [[], [], [], [], []];
   for (let r = 0; r < COPY_WARMUP + COPY_ROUNDS; r++) {
@@ -190,7 +190,9 @@ function copyBenchmark(oneEntry: boolean, seed: number, gc: () => void): CopyRes
       for (let i = 0; i < COPY_PAGES; i++) write(k, map, i * P, 1);
       worlds.push({ k, map, page: randomInt(rand, COPY_PAGES) * P });
     }
-    const copyins = worlds.map((w): Op => ({ op: "copyin", map: w.map, addr: 0, size: COPY_PAGES * P, srcDestroy: false, useMaxprot: false }));
+    const copyins = worlds.map((w): Op => pageList
+      ? { op: "copyin_page_list", map: w.map, addr: 0, size: COPY_PAGES * P, options: VM_PROT_READ }
+      : { op: "copyin", map: w.map, addr: 0, size: COPY_PAGES * P, srcDestroy: false, useMaxprot: false });
     const sourceWrites = worlds.map((w): Op => ({ op: "write_user", map: w.map, addr: w.page, data: "02" }));
     /** µs per operation of `step` over the batch. */
     const timed = (step: (w: CopyWorld, i: number) => void, gcs: 1 | 2 = 1): number => {
@@ -200,7 +202,7 @@ function copyBenchmark(oneEntry: boolean, seed: number, gc: () => void): CopyRes
       return (ms(t0) * 1e3) / COPY_BATCH;
     };
     const tIn = timed((w, i) => (w.copy = (ok(w.k, copyins[i]!) as { copy: number }).copy), 2);
-    const copyouts = worlds.map((w): Op => ({ op: "copyout", map: w.map, copy: w.copy! }));
+    const copyouts = worlds.map((w): Op => ({ op: pageList ? "copyout_page_list" : "copyout", map: w.map, copy: w.copy! }));
     const tOut = timed((w, i) => (w.out = (ok(w.k, copyouts[i]!) as { addr: number }).addr));
     const copyWrites = worlds.map((w): Op => ({ op: "write_user", map: w.map, addr: w.out! + w.page, data: "03" }));
     const tWs = timed((w, i) => ok(w.k, sourceWrites[i]!));
@@ -352,6 +354,12 @@ function reportCopy(seed: number, gc: () => void): void {
     console.log(`     copyin ${perPage(c.copyin)}   copyout ${perPage(c.copyout)}   together ${perPage(c.both)}`);
     console.log(`     first write after the copy: source ${fmt(c.writeSource)} µs   copy ${fmt(c.writeCopy)} µs`);
   }
+  // A page list copies physical pages, pageListMax at a time: copyout runs the continuations.
+  const c = copyBenchmark(true, seed, gc, true);
+  const perPage = (us: number): string => `${fmt(us)} µs (${fmt(us / COPY_PAGES)} µs/page)`;
+  console.log(`   as a page list (1 entry; ${fmtInt(pageListMax(COW_SCOPE))} pages per list, copyout_page_list runs the continuations):`);
+  console.log(`     copyin_page_list ${perPage(c.copyin)}   copyout_page_list ${perPage(c.copyout)}   together ${perPage(c.both)}`);
+  console.log(`     first write after the copy: source ${fmt(c.writeSource)} µs   copy ${fmt(c.writeCopy)} µs`);
 }
 
 function reportGenerations(seed: number, gc: () => void): void {

@@ -11,7 +11,7 @@ export { VmMapCopyOps } from "./copy/copy-ops.ts";
 export { VmMapSharing, type Extracted, type RemapResult } from "./map/sharing.ts";
 export { BTreeEntryStore } from "./map/btree-store.ts";
 export { newEntry, newHeader, type EntryAttributes, type VmMapEntry } from "./map/entry.ts";
-export { VmObject, copyPages, clonePage, zeroPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
+export { VmObject, copyPages, clonePage, zeroPage, type HeldPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
 export { ObjectLayer, type CopiedWindow, type ObjectStats } from "./object/object-layer.ts";
 export { checkObjects, objectHolders, type ObjectWorld } from "./object/object-check.ts";
 export {
@@ -26,5 +26,13 @@ export {
   type NamedEntry,
   type ObjectWindow,
 } from "./copy/map-copy.ts";
+export {
+  chunkEnd,
+  stealPages,
+  releasePages,
+  type PageListCopy,
+  type PageListContinuation,
+} from "./copy/page-list.ts";
+export { VmMapPageLists } from "./copy/page-list-ops.ts";
 export { checkKernel, checkMap, type MapWorld } from "./map/map-check.ts";
 export { isWord, pageRange, trunc, round } from "./args.ts";

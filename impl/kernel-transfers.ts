@@ -16,6 +16,7 @@ import {
 import type { OpHandlers } from "../spec/vocabulary.ts";
 import { areWords, bitsWithin, isAlignmentMask, isWord, pageRange, round, trunc } from "./args.ts";
 import type { Kernel } from "./kernel.ts";
+import { copyoutPageList } from "./kernel-page-lists.ts";
 
 type Handlers = Pick<
   OpHandlers<Kernel>,
@@ -62,6 +63,7 @@ export const TRANSFER_HANDLERS: Handlers = {
     const copy = h === null ? null : k.usableCopyOf(h);
     if (map === null || copy === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
     if (copy === null || h === null) return { kr: "KERN_SUCCESS", addr: 0 };
+    if (copy.kind === "page_list") return copyoutPageList(k, map, h, copy);
     const r = map.copyout(copy);
     if (r.addr === undefined) return { kr: r.kr };
     k.consumeCopy(h);
@@ -72,7 +74,7 @@ export const TRANSFER_HANDLERS: Handlers = {
     const { scope } = k;
     const map = k.mapOf(handle);
     const copy = h === null ? null : k.usableCopyOf(h);
-    if (map === null || !isWord(scope, addr) || copy === undefined || copy?.kind === "object") return { kr: "KERN_INVALID_ARGUMENT" };
+    if (map === null || !isWord(scope, addr) || copy === undefined || copy?.kind === "object" || copy?.kind === "page_list") return { kr: "KERN_INVALID_ARGUMENT" };
     if (copy === null || h === null) return { kr: "KERN_SUCCESS" };
     const size = copy.kind === "kernel_buffer" ? copy.data.length : copy.size;
     if (pageRange(scope, addr, size) === undefined) return { kr: "KERN_INVALID_ARGUMENT" };

@@ -3,7 +3,8 @@
  * handler per operation of the vocabulary (spec/vocabulary.ts). A handler does what the user
  * wrappers of vm_user.c do — validate every argument in the contract's order, returning the
  * contract's code with nothing changed and nothing thrown — and then calls the {@link VmMap}
- * operation. The handlers of copies, fork, remap and named entries are in kernel-transfers.ts.
+ * operation. The handlers of copies, fork, remap and named entries are in kernel-transfers.ts,
+ * those of page-list copies in kernel-page-lists.ts.
  *
  * Tests plant bugs by passing a subclass of VmMap or of ObjectLayer:
  * `new Kernel(scope, { mapClass: Buggy })`, `new Kernel(scope, { objectLayerClass: Buggy })`;
@@ -27,6 +28,8 @@ import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpHandlers, type OpResult } from "../spec/vocabulary.ts";
 import { areWords, bitsWithin, fromHex, isAlignmentMask, isWord, pageRange, round, toHex, trunc, wraps } from "./args.ts";
 import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./copy/map-copy.ts";
+import { discardPageList } from "./copy/page-list.ts";
+import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
@@ -112,9 +115,18 @@ export class Kernel implements MapHost {
     this.copies[handle] = null;
   }
 
-  /** `vm_map_copy_discard`: drop the references the copy still holds. */
+  /** `vm_map_copy_discard`: drop the references the copy still holds; a page list's continuation is aborted. */
   discardCopy(copy: MapCopy): void {
-    releaseCopy(copy);
+    if (copy.kind === "page_list") discardPageList(this, copy);
+    else releaseCopy(copy);
+  }
+
+  /** Drop one reference on `map` (a continuation's); the last one destroys it and its handle becomes NULL. */
+  dropMapReference(map: VmMap): void {
+    if (--map.refCount > 0) return;
+    map.destroy();
+    const h = this.maps.indexOf(map);
+    if (h >= 0) this.maps[h] = null;
   }
 
   /** The named entry under `handle`, or undefined. */
@@ -129,6 +141,7 @@ export class Kernel implements MapHost {
 
   readonly handlers: OpHandlers<Kernel> = {
     ...TRANSFER_HANDLERS,
+    ...PAGE_LIST_HANDLERS,
 
     create(k, { min, max }) {
       const { scope } = k;

@@ -16,7 +16,9 @@
  *
  * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
  * by page, then maps in handle order (entries ascending, page by page), then copies in handle
- * order, then named entries in handle order.
+ * order, then named entries in handle order. A page-list copy is a snapshot: each of its pages is
+ * a cell of its own holding the page's bytes, whether the page is still held in its object or
+ * loose; its continuation is compared as a description (map handle, range, options, removal).
  *
  * The chain is read here with its own few lines, not through the object layer, so a planted bug
  * in the layer's reads cannot hide itself.
@@ -24,6 +26,7 @@
 import type { Kernel, MapCopy, VmMapEntry, VmObject } from "../impl/index.ts";
 import {
   CellNumbering,
+  describeContinuation,
   type AbstractCopy,
   type AbstractCopyPage,
   type AbstractMap,
@@ -114,6 +117,13 @@ export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): Ab
         for (let i = Math.floor(c.offset / ps); i < last; i++)
           pages.push({ cell: objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
         return { kind: "object", offset: c.offset, size: c.size, pages, data: "" };
+      }
+      case "page_list": {
+        // A page list is a snapshot: each page its own cell, whatever object it is still held in.
+        const pages = c.pages.map((p): AbstractCopyPage =>
+          ({ cell: numbering.number(`fresh#${fresh++}`, () => p.bytes ?? undefined), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));
+        const cont = c.cont && { ...c.cont, map: c.cont.handle };
+        return { kind: "page_list", offset: c.offset, size: c.size, pages, data: "", cont: describeContinuation(cont) };
       }
       case "entry_list": {
         const pages: AbstractCopyPage[] = [];

@@ -38,6 +38,7 @@ export const MODEL_CHECK_SCOPE: Scope = {
   maxWireCount: 2,
   maxObjectPages: 16,
   kernelBufferThreshold: 128,
+  pageListMax: 3,
 };
 
 export interface CampaignOptions {

@@ -2,7 +2,7 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--out DIR]
  *                  [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
@@ -14,7 +14,7 @@
  * fails), 2 bad usage or bad input (including a malformed counterexample file).
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { scopeProblem, type Scope } from "../spec/scope.ts";
+import { pageListMax, scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
 import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readCounterexample, type Counterexample } from "./counterexample.ts";
@@ -36,7 +36,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--out DIR]
                  [--profile map|cow|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
@@ -156,13 +156,14 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
     pageSize: intFlag(p, "page-size", MODEL_CHECK_SCOPE.pageSize, 1),
     addressBits: intFlag(p, "address-bits", MODEL_CHECK_SCOPE.addressBits, 1),
     maxWireCount: intFlag(p, "max-wire-count", MODEL_CHECK_SCOPE.maxWireCount, 1),
+    pageListMax: intFlag(p, "page-list-max", pageListMax(MODEL_CHECK_SCOPE), 1),
   };
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);

@@ -23,6 +23,7 @@ const ScopeSchema = Schema.Struct({
   maxWireCount: Schema.Number,
   maxObjectPages: Schema.Number,
   kernelBufferThreshold: Schema.Number,
+  pageListMax: Schema.optional(Schema.Number),
 });
 
 const FailureSchema = Schema.Struct({

@@ -43,7 +43,8 @@ function snapshot(view: AbstractWorld, k: Kernel | undefined, base: Omit<Snapsho
         out.push({ start: e.start, end: e.end, prot: e.protection, maxProt: e.maxProtection, wired: e.wiredCount, needsCopy: e.needsCopy, shared: e.isShared, chain: chainOf(e.object) });
       return out;
     }),
-    copies: view.copies.map((c, i) => (c ? `copy ${i}: ${c.kind}, offset 0x${c.offset.toString(16)}, size 0x${c.size.toString(16)}` : `copy ${i}: consumed`)),
+    copies: view.copies.map((c, i) =>
+      c ? `copy ${i}: ${c.kind}, offset 0x${c.offset.toString(16)}, size 0x${c.size.toString(16)}${c.cont ? `, continuation: ${c.cont}` : ""}` : `copy ${i}: consumed`),
   };
 }
 

@@ -7,7 +7,7 @@
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
-import { abstractSpec } from "../spec/index.ts";
+import { abstractSpec, pageListMax } from "../spec/index.ts";
 import { hexAddr, type AbstractMap, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
 import type { Counterexample } from "./counterexample.ts";
 import { Lockstep, CheckFailure, type LockstepOptions } from "./lockstep.ts";
@@ -62,9 +62,11 @@ export function describeChanges(before: AbstractWorld, after: AbstractWorld, ps:
   for (let o = before.objects.length; o < after.objects.length; o++) out.push(`memory object ${o} created (${after.objects[o]!.length} pages)`);
   for (let c = 0; c < Math.max(before.copies.length, after.copies.length); c++) {
     const x = before.copies[c], y = after.copies[c];
-    if (x === undefined && y) out.push(`copy ${c} created: ${y.kind}, offset ${hexAddr(y.offset)}, size ${hexAddr(y.size)}`);
+    const cont = (z: typeof y) => (z?.cont ? `, continuation: ${z.cont}` : "");
+    if (x === undefined && y) out.push(`copy ${c} created: ${y.kind}, offset ${hexAddr(y.offset)}, size ${hexAddr(y.size)}${y.kind === "page_list" ? `, ${y.pages.length} pages` : ""}${cont(y)}`);
     else if (x && y === null) out.push(`copy ${c} consumed`);
     else if (x && y && x.kind !== y.kind) out.push(`copy ${c} ${x.kind} → ${y.kind}`);
+    else if (x && y && x.pages.length !== y.pages.length) out.push(`copy ${c}: ${x.pages.length} → ${y.pages.length} pages`);
   }
   for (let n = before.namedEntries.length; n < after.namedEntries.length; n++) {
     const e = after.namedEntries[n]!;
@@ -93,10 +95,17 @@ export function describeImplMap(k: Kernel, h: number): string[] {
   return out;
 }
 
-/** The implementation's copy `c`: its format and, for an entry list, its entries and objects. */
+/** The implementation's copy `c`: its format and, for an entry list or page list, its entries or pages and objects. */
 export function describeImplCopy(k: Kernel, c: number): string[] {
   const copy = k.copies[c];
   if (!copy) return [`copy ${c}: consumed or unknown in the implementation`];
+  if (copy.kind === "page_list") {
+    const cont = copy.cont ? `, continuation [${hexAddr(copy.cont.start)}, ${hexAddr(copy.cont.end)}) of map ${copy.cont.handle}` : "";
+    return [
+      `copy ${c} in the implementation: page list${copy.loose ? " (loose)" : ""}, offset ${hexAddr(copy.offset)}, size ${hexAddr(copy.size)}${cont}`,
+      ...copy.pages.map((p, i) => `  page ${i}: ${p.object ? `busy in ${describeObject(p.object)} at index ${p.index}` : p.bytes ? "loose" : "loose, never materialized"}`),
+    ];
+  }
   if (copy.kind !== "entry_list") return [`copy ${c} in the implementation: ${copy.kind}${copy.kind === "object" ? ` of ${describeObject(copy.object)}` : ""}`];
   return [
     `copy ${c} in the implementation: entry list, offset ${hexAddr(copy.offset)}, size ${hexAddr(copy.size)}`,
@@ -110,7 +119,7 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
   const ls = new Lockstep({ ...options, scope: cx.scope });
   const lines = [
     `Counterexample: ${cx.commands.length} commands, recorded failure: ${cx.failure.check} at step ${cx.failure.step}`,
-    `Scope: ${cx.scope.addressBits}-bit addresses, ${cx.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${cx.scope.maxWireCount}, kernel-buffer threshold ${cx.scope.kernelBufferThreshold}`,
+    `Scope: ${cx.scope.addressBits}-bit addresses, ${cx.scope.pageSize}-byte pages, MAX_WIRE_COUNT ${cx.scope.maxWireCount}, kernel-buffer threshold ${cx.scope.kernelBufferThreshold}, page lists of ${pageListMax(cx.scope)} pages`,
     "",
   ];
   for (let i = 0; i < cx.commands.length; i++) {

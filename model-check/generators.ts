@@ -14,7 +14,7 @@ import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
 import {
   MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
 } from "../spec/constants.ts";
-import type { Scope } from "../spec/scope.ts";
+import { pageListMax, type Scope } from "../spec/scope.ts";
 import type { Op, OpName, OpOf } from "../spec/vocabulary.ts";
 
 // ---------- symbolic argument forms ----------
@@ -127,6 +127,18 @@ function pickCopy(sel: number, view: AbstractWorld): number | null {
     return sel % 2 === 0 && consumed >= 0 ? consumed : view.copies.length;
   }
   return live[sel % live.length]!;
+}
+
+/**
+ * Page-list handles for the page-list operations: mostly a live page list (one with a
+ * continuation when `continued`), else any copy handle as {@link pickCopy} picks it (another
+ * kind, consumed, unknown: the clean refusals).
+ */
+function pickPageList(sel: number, view: AbstractWorld, continued: boolean): number {
+  const lists: number[] = [];
+  view.copies.forEach((c, h) => c?.kind === "page_list" && (!continued || c.cont) && lists.push(h));
+  if (lists.length === 0 || sel % 10 === 9) return pickCopy(sel, view) ?? view.copies.length;
+  return lists[sel % lists.length]!;
 }
 
 /** Named entry handles: existing ones; 1 in 25 an unknown one. */
@@ -255,15 +267,15 @@ export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"ente
 /**
  * Handles at the start of a run, so that commands taking a copy, a named entry or a memory
  * object find one: a memory object, a writable window of one, a copy of a populated range
- * (entry list or kernel buffer), or a named entry for a populated range.
+ * (entry list, kernel buffer or page list), or a named entry for a populated range.
  */
 export interface HandleSym {
-  readonly kind: "object" | "window" | "copy" | "entry";
+  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist";
   readonly which: number;
   readonly small: boolean;
 }
 export function handleSym(): fc.Arbitrary<HandleSym> {
-  return fc.record({ kind: fc.constantFrom("object" as const, "window" as const, "copy" as const, "entry" as const), which: fc.nat(7), small: fc.boolean() });
+  return fc.record({ kind: fc.constantFrom("object" as const, "window" as const, "copy" as const, "entry" as const, "pagelist" as const), which: fc.nat(7), small: fc.boolean() });
 }
 export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const ps = ctx.scope.pageSize;
@@ -281,6 +293,8 @@ export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const pages = ctx.view.maps.flatMap((m, h) => (m ? m.pages.map((p) => ({ map: h, addr: p.page * ps })) : []));
   const at = pages.length ? pages[s.which % pages.length]! : { map: 0, addr: 0 };
   if (s.kind === "copy") return { op: "copyin", map: at.map, addr: at.addr, size: s.small ? ps / 2 : ps, srcDestroy: false, useMaxprot: !s.small };
+  // A page list of up to 8 pages (mostly longer than a model-check page list: a continuation).
+  if (s.kind === "pagelist") return { op: "copyin_page_list", map: at.map, addr: at.addr, size: (1 + s.which) * ps, options: s.small ? 0 : 1 };
   return { op: "make_memory_entry", map: at.map, addr: at.addr, size: ps, permission: s.small ? 1 : 3 };
 }
 
@@ -489,7 +503,11 @@ export function makeGenerators(scope: Scope): Generators {
     copyout: gen({
       weight: 5,
       arb: fc.record({ map: mapSel, copy: fc.nat(1000) }),
-      resolve: (s, ctx) => ({ op: "copyout", map: pickMap(s.map, ctx.view), copy: pickCopy(s.copy, ctx.view) }),
+      // 1 in 3 a page list with a continuation, whose chain copyout runs (and may fail).
+      resolve: (s, ctx) => ({
+        op: "copyout", map: pickMap(s.map, ctx.view),
+        copy: s.copy % 3 === 2 ? pickPageList(Math.floor(s.copy / 3), ctx.view, true) : pickCopy(s.copy, ctx.view),
+      }),
     }),
     copy_overwrite: gen({
       weight: 4,
@@ -513,6 +531,51 @@ export function makeGenerators(scope: Scope): Generators {
     }),
     copy_discard: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_discard", copy: pickCopy(s, ctx.view) }) }),
     copy_copy: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_copy", copy: pickCopy(s, ctx.view) }) }),
+    copyin_page_list: gen({
+      weight: 5,
+      arb: fc.record({
+        map: mapSel, at: fc.nat(1000), pages: fc.integer({ min: 1, max: 12 }), bytes: fc.constantFrom(0, 0, 0, 0, 1, ps - 1),
+        unaligned: fc.constantFrom(0, 0, 0, 0, 1), anywhere: fc.nat(7), addr: addrSel(scope), size: sizeSel(scope, 10),
+        prot: fc.constantFrom(0, 1, 3, 7, 7, 4),
+        // SRC_DESTROY, STEAL_PAGES, PMAP_ENTER, NO_ZERO_FILL, each now and then; rarely unknown bits.
+        flags: fc.oneof({ weight: 40, arbitrary: fc.constantFrom(0, 0, 0x8, 0x10, 0x18, 0x18, 0x20, 0x40, 0x48, 0x58) }, { weight: 1, arbitrary: fc.constantFrom(0x80, 0x100) }),
+      }),
+      resolve: (s, ctx) => {
+        const options = s.prot | s.flags;
+        // Mostly from a mapped page, so that the first chunk is there and the continuations
+        // (up to 10 pages, past the model check's 4-page lists) meet holes and other protections.
+        const mapped = ctx.view.maps.flatMap((m, h) => (m ? m.pages.map((p) => ({ map: h, addr: p.page * ps })) : []));
+        if (s.anywhere === 0 || mapped.length === 0) {
+          const map = pickMap(s.map, ctx.view);
+          const m = mapOf(ctx, map);
+          const addr = resolveAddr(s.addr, m, ctx.scope);
+          return { op: "copyin_page_list", map, addr, size: resolveSize(s.size, addr, m, ctx.scope), options };
+        }
+        // A run of mapped pages, from one of its pages to its end: mostly all of it (a chain
+        // that continues cleanly when longer than a page list), sometimes past it (a
+        // continuation meets the hole), sometimes `pages` pages.
+        const at = mapped[s.at % mapped.length]!;
+        const m = ctx.view.maps[at.map]!;
+        const first = m.pages.findIndex((p) => p.page * ps === at.addr);
+        let run = 1;
+        while (m.pages[first + run]?.page === m.pages[first]!.page + run) run++;
+        const pages = s.pages <= 5 ? run : s.pages <= 7 ? run + s.pages - 5 : s.pages;
+        // The access asked for: mostly within the first page's protection, often all that the
+        // first chunk grants (so that later pages granting less fail when a continuation runs).
+        const chunk = m.pages.slice(first, first + Math.min(run, pageListMax(ctx.scope)));
+        const prot = s.prot === 4 ? options & 7 : s.prot === 7 ? chunk.reduce((p, q) => p & q.prot, 7) : m.pages[first]!.prot & s.prot;
+        return { op: "copyin_page_list", map: at.map, addr: at.addr + s.unaligned, size: pages * ps + s.bytes, options: (options & ~7) | prot };
+      },
+    }),
+    copy_continue: gen({ weight: 3, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_continue", copy: pickPageList(s, ctx.view, true) }) }),
+    copy_abort: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "copy_abort", copy: pickPageList(s, ctx.view, true) }) }),
+    copyout_page_list: gen({
+      weight: 2,
+      arb: fc.record({ map: mapSel, copy: fc.nat(1000) }),
+      resolve: (s, ctx) => ({ op: "copyout_page_list", map: pickMap(s.map, ctx.view), copy: pickPageList(s.copy, ctx.view, false) }),
+    }),
+    steal_pages: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "steal_pages", copy: pickPageList(s, ctx.view, false) }) }),
+    page_discard: gen({ weight: 1, arb: fc.nat(1000), resolve: (s, ctx) => ({ op: "page_discard", copy: pickPageList(s, ctx.view, false) }) }),
     fork: gen({ weight: 3, arb: mapSel, resolve: (s, ctx) => ({ op: "fork", map: pickMap(s, ctx.view) }) }),
     remap: gen({
       weight: 4,

@@ -5,7 +5,7 @@
  *
  * Invariants look at the implementation's internals; refinement (the abstraction equals the
  * spec) is checked separately in lockstep.ts. Reference invariants not listed here need parts
- * that come later: #9 (page lists) and #20 (submaps), #17 (kernel_object) with the kernel
+ * that come later: #20 (submaps), #17 (kernel_object) with the kernel
  * allocator, #19 and #21 (translations) with the simulated MMU. Every invariant has a test in
  * test/model-check/invariants.test.ts that corrupts a healthy state and shows it fires.
  */
@@ -14,6 +14,8 @@ import type { VmMap } from "../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
 import { hexAddr } from "../spec/abstract.ts";
+import { VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
+import { pageListMax } from "../spec/scope.ts";
 
 export interface Invariant {
   /** Stable name, used in reports, coverage and counterexample files. */
@@ -40,6 +42,7 @@ function objectHolders(k: Kernel): Map<VmObject, number> {
   for (const c of k.copies) {
     if (c?.kind === "entry_list") for (const e of c.entries) hold(e.object);
     else if (c?.kind === "object") hold(c.object);
+    else if (c?.kind === "page_list") for (const p of c.pages) hold(p.object);
   }
   for (const n of k.namedEntries) for (const w of n.windows) hold(w.object);
   for (const o of k.objectLayer.live) hold(o.shadow);
@@ -278,7 +281,7 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "object-refcounts",
     ref: "§6.6 #25",
-    description: "Every live object's reference count equals its holders: map entries, copy entries, object copies, named-entry windows, objects shadowing it, and the kernel's own reference on a shared memory object.",
+    description: "Every live object's reference count equals its holders: map entries, copy entries, object copies, pages a page list holds busy in it, named-entry windows, objects shadowing it, and the kernel's own reference on a shared memory object.",
     check: (k) => {
       const holders = objectHolders(k);
       for (const o of k.objectLayer.live) {
@@ -292,10 +295,14 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "no-leaks",
     ref: "§6.9, vmcheck",
-    description: "Nothing leaks: every live object is held by something (a map entry, a copy, a named entry, a shadowing object or the kernel), so after every map and copy is released no anonymous object and no page remain.",
+    description: "Nothing leaks: every live object is held by something (a map entry, a copy, a page a page list holds, a named entry, a shadowing object or the kernel), so after every map and copy is released no anonymous object and no page remain; and every page marked busy is held by a live page-list copy, so releasing the copies un-busies every page.",
     check: (k) => {
       const holders = objectHolders(k);
       for (const o of k.objectLayer.live) if (!holders.has(o)) return `object ${o.id} (${o.kind}, ${o.pages.size} resident pages) is live but held by nothing`;
+      const held = new Set<unknown>();
+      for (const c of k.copies) if (c?.kind === "page_list") c.pages.forEach((p) => held.add(p));
+      for (const o of k.objectLayer.live)
+        for (const [i, p] of o.busy) if (!held.has(p)) return `object ${o.id} page ${i} is busy but no live page list holds it`;
       return undefined;
     },
   },
@@ -353,6 +360,36 @@ export const INVARIANTS: readonly Invariant[] = [
         }
         const end = Math.ceil((copy.offset + copy.size) / ps) * ps;
         if (at !== end) return `copy ${c}: entries end at ${hexAddr(at)}, should end at ${hexAddr(end)}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "page-list-shape",
+    ref: "§6.2 #9",
+    description: "A page-list copy holds at most pageListMax pages, no more than its range spans; a loose (stolen) copy has no page left in an object; a held page is busy in its live object under that very record and is the physical page the object holds there; a continuation names its map by its handle (unless an over-release destroyed it), a page-aligned range starting where the copy's range goes on, and known options.",
+    check: (k) => {
+      const ps = k.scope.pageSize;
+      const max = pageListMax(k.scope);
+      for (let h = 0; h < k.copies.length; h++) {
+        const c = k.copies[h];
+        if (c?.kind !== "page_list") continue;
+        const span = Math.ceil((c.offset + c.size) / ps) - Math.floor(c.offset / ps);
+        if (c.pages.length > Math.min(max, span)) return `copy ${h}: page list holds ${c.pages.length} pages (limit ${max}, range ${span})`;
+        for (const p of c.pages) {
+          const o = p.object;
+          if (o === null) continue;
+          if (c.loose) return `copy ${h}: loose page list still holds page ${p.index} of object ${o.id}`;
+          if (!o.alive || o.busy.get(p.index) !== p) return `copy ${h}: page ${p.index} of object ${o.id} is not busy for it`;
+          if (o.pages.get(p.index) !== p.bytes) return `copy ${h}: page ${p.index} of object ${o.id} is not the page it holds`;
+        }
+        const n = c.cont;
+        if (n === null) continue;
+        if (k.maps[n.handle] !== n.map && n.map.refCount !== 0) return `copy ${h}: continuation's map has no handle yet holds references`;
+        if (n.start % ps !== 0 || n.end % ps !== 0 || n.start > n.end) return `copy ${h}: continuation range [${hexAddr(n.start)}, ${hexAddr(n.end)}) malformed`;
+        if (n.start < n.end && Math.floor(c.offset / ps) * ps + c.pages.length * ps !== n.start && c.pages.length > 0)
+          return `copy ${h}: continuation starts at ${hexAddr(n.start)}, not after the copy's ${c.pages.length} pages`;
+        if ((n.options & ~VM_MAP_COPYIN_OPT_ALL) !== 0) return `copy ${h}: continuation options ${hexAddr(n.options)} unknown`;
       }
       return undefined;
     },

@@ -9,7 +9,7 @@ import type { Op, OpResult } from "../spec/vocabulary.ts";
 type Style = "hex" | "prot" | "inherit" | "flags" | "plain";
 
 const FIELD_STYLE: Record<string, Style> = {
-  addr: "hex", srcAddr: "hex", size: "hex", mask: "hex", min: "hex", max: "hex", offset: "hex",
+  addr: "hex", srcAddr: "hex", size: "hex", mask: "hex", min: "hex", max: "hex", offset: "hex", options: "hex",
   permission: "prot",
   cur: "prot", prot: "prot", access: "prot", maxProt: "prot",
   inheritance: "inherit", flags: "flags",

@@ -43,18 +43,31 @@ export interface AbstractCopyPage {
 /** A copy value (vm_map_copy). */
 export interface AbstractCopy {
   /** "emptied": what copy_copy leaves behind (discardable, nothing else). */
-  readonly kind: "entry_list" | "kernel_buffer" | "object" | "emptied";
+  readonly kind: "entry_list" | "kernel_buffer" | "object" | "page_list" | "emptied";
   /** The unrounded source address (entry list), object offset (object), 0 (kernel buffer). */
   readonly offset: number;
   /** The unrounded byte size. */
   readonly size: number;
   /**
    * Entry list: one page per page of `[trunc(offset), round(offset + size))`, ascending, with
-   * the attributes it was copied with. Object: the object window's pages (attributes all 0).
+   * the attributes it was copied with. Object: the object window's pages. Page list: the pages
+   * it holds (at most `pageListMax`). Attributes are 0 for the last two.
    */
   readonly pages: readonly AbstractCopyPage[];
   /** Kernel buffer: the bytes, in hex (all of them, not trimmed). Otherwise "". */
   readonly data: string;
+  /** Page list: its continuation ({@link describeContinuation}); absent or "" when it has none. */
+  readonly cont?: string;
+}
+
+/** A page-list continuation as abstract worlds compare it: "" for none. */
+export function describeContinuation(c: {
+  readonly map: number; readonly start: number; readonly end: number; readonly options: number;
+  readonly destroyStart: number; readonly destroyEnd: number;
+} | null): string {
+  if (c === null) return "";
+  const destroy = c.destroyStart < c.destroyEnd ? `, then remove [${hexAddr(c.destroyStart)}, ${hexAddr(c.destroyEnd)})` : "";
+  return `map ${c.map} [${hexAddr(c.start)}, ${hexAddr(c.end)}) options ${hexAddr(c.options)}${destroy}`;
 }
 
 /** A named entry (vm_named_entry): the right to map a window of cells. */
@@ -166,6 +179,7 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     }
     for (const k of ["kind", "offset", "size", "data"] as const)
       if (x[k] !== y[k]) return `copy ${c} ${k}: spec ${JSON.stringify(x[k])}, impl ${JSON.stringify(y[k])}`;
+    if ((x.cont ?? "") !== (y.cont ?? "")) return `copy ${c} continuation: spec ${JSON.stringify(x.cont ?? "")}, impl ${JSON.stringify(y.cont ?? "")}`;
     if (x.pages.length !== y.pages.length) return `copy ${c} page count: spec ${x.pages.length}, impl ${y.pages.length}`;
     for (let i = 0; i < x.pages.length; i++) {
       const p = x.pages[i]!, q = y.pages[i]!;

@@ -53,6 +53,17 @@ export const VM_MAP_REMOVE_WAIT_FOR_KWIRE = 4;
 export const VM_MAP_REMOVE_ALL_FLAGS =
   VM_MAP_REMOVE_KUNWIRE | VM_MAP_REMOVE_INTERRUPTIBLE | VM_MAP_REMOVE_WAIT_FOR_KWIRE;
 
+/**
+ * Options of `vm_map_copyin_page_list` (vm_map.h:344-348): the low three bits are the access
+ * every source page must grant; the others are flags.
+ */
+export const VM_MAP_COPYIN_OPT_VM_PROT = 0x7;
+export const VM_MAP_COPYIN_OPT_SRC_DESTROY = 0x8;
+export const VM_MAP_COPYIN_OPT_STEAL_PAGES = 0x10;
+export const VM_MAP_COPYIN_OPT_PMAP_ENTER = 0x20;
+export const VM_MAP_COPYIN_OPT_NO_ZERO_FILL = 0x40;
+export const VM_MAP_COPYIN_OPT_ALL = 0x7f;
+
 /** `vm_machine_attribute_t` and its values (`osfmk/mach/vm_attributes.h`). */
 export const MATTR_CACHE = 1;
 export const MATTR_MIGRATE = 2;

@@ -12,6 +12,7 @@ import { ATTRIBUTE_HANDLERS } from "./ops/attributes.ts";
 import { COPY_HANDLERS, copyinWouldBlock } from "./ops/copies.ts";
 import { MAP_HANDLERS } from "./ops/maps.ts";
 import { MAPPING_HANDLERS, removeWouldBlock } from "./ops/mapping.ts";
+import { PAGE_LIST_HANDLERS } from "./ops/page-lists.ts";
 import { SHARING_HANDLERS } from "./ops/sharing.ts";
 import { WIRING_HANDLERS } from "./ops/wiring.ts";
 import type { SpecWorld } from "./world.ts";
@@ -20,7 +21,7 @@ export * from "./vocabulary.ts";
 export * from "./constants.ts";
 export * from "./scope.ts";
 export * from "./abstract.ts";
-export type { SpecWorld, SpecMap, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry } from "./world.ts";
+export type { SpecWorld, SpecMap, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry, Continuation } from "./world.ts";
 /** A fresh world; a deep copy; the canonical abstract form (spec/abstract.ts). */
 export { newSpecWorld, cloneSpecWorld, abstractSpec } from "./world.ts";
 
@@ -32,6 +33,7 @@ export const SPEC: OpHandlers<SpecWorld> = {
   ...WIRING_HANDLERS,
   ...ACCESS_HANDLERS,
   ...COPY_HANDLERS,
+  ...PAGE_LIST_HANDLERS,
   ...SHARING_HANDLERS,
 };
 

@@ -18,7 +18,15 @@ export interface Scope {
    * protection) is a kernel-buffer copy of the bytes; longer ones are entry lists.
    */
   readonly kernelBufferThreshold: number;
+  /**
+   * `VM_MAP_COPY_PAGE_LIST_MAX`: pages one page-list copy holds (1..1024); a longer copyin
+   * leaves the rest to a continuation. Absent = 20, the 2000 value.
+   */
+  readonly pageListMax?: number;
 }
+
+/** The page-list length of a scope (20 unless the scope says otherwise). */
+export const pageListMax = (scope: Scope): number => scope.pageListMax ?? 20;
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
 export const DEFAULT_SCOPE: Scope = {
@@ -32,6 +40,7 @@ export const DEFAULT_SCOPE: Scope = {
 /** Returns a reason why the scope is unusable, or undefined when it is valid. */
 export function scopeProblem(scope: Scope): string | undefined {
   const { addressBits, pageSize, maxWireCount, maxObjectPages, kernelBufferThreshold } = scope;
+  const listMax = pageListMax(scope);
   if (!Number.isInteger(addressBits) || addressBits < 12 || addressBits > 52)
     return `addressBits must be an integer in 12..52, got ${addressBits}`;
   if (!Number.isInteger(pageSize) || pageSize < 16 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
@@ -43,6 +52,8 @@ export function scopeProblem(scope: Scope): string | undefined {
     return `maxObjectPages must be an integer in 1..2^20, got ${maxObjectPages}`;
   if (!Number.isInteger(kernelBufferThreshold) || kernelBufferThreshold < 0 || kernelBufferThreshold > 1 << 20)
     return `kernelBufferThreshold must be an integer in 0..2^20, got ${kernelBufferThreshold}`;
+  if (!Number.isInteger(listMax) || listMax < 1 || listMax > 1024)
+    return `pageListMax must be an integer in 1..1024, got ${listMax}`;
   return undefined;
 }
 

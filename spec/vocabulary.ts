@@ -386,7 +386,7 @@ export const VOCABULARY = {
    *   `trunc(offset)` (aliasing the object's cells), RW, ALL, COPY; `addr` = start + pageoff.
    */
   copyout: op({
-    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE"],
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
     mach: "vm_map_copyout",
     summary: "map a copy anywhere (consumes it)",
     args: Schema.Struct({ map: Num, copy: Schema.NullOr(Num) }),
@@ -396,8 +396,8 @@ export const VOCABULARY = {
    * reference §4.11.8–§4.11.10). The destination keeps its protections, inheritance, behavior
    * and wiring (reference §8 #13: the wiring is kept); the bytes are written into the
    * destination's cells, so every alias of them sees the new bytes.
-   * 1. KERN_INVALID_ARGUMENT: NULL map, bad numbers, unknown or consumed copy, an object copy
-   *    (overwrite takes entry lists and kernel buffers only).
+   * 1. KERN_INVALID_ARGUMENT: NULL map, bad numbers, unknown or consumed copy, an object or
+   *    page-list copy (overwrite takes entry lists and kernel buffers only).
    * 2. `copy: null`: KERN_SUCCESS.
    * 3. Kernel buffer: every byte's page of `[addr, addr + size)` must be mapped with WRITE,
    *    else KERN_INVALID_ADDRESS; the bytes are written.
@@ -417,7 +417,8 @@ export const VOCABULARY = {
     args: Schema.Struct({ map: Num, addr: Num, copy: Schema.NullOr(Num), interruptible: Bool }),
   }),
   /**
-   * Release a copy (vm_map_copy_discard, reference §4.11.11).
+   * Release a copy (vm_map_copy_discard, reference §4.11.11). A page list's continuation is
+   * aborted (its pending source range removed, its map reference dropped; see copy_abort).
    * - KERN_INVALID_ARGUMENT: unknown or consumed copy.  - KERN_SUCCESS: consumed (`null`: no-op).
    */
   copy_discard: op({
@@ -439,6 +440,135 @@ export const VOCABULARY = {
     mach: "vm_map_copy_copy",
     summary: "move a copy's contents to a new copy",
     args: Schema.Struct({ copy: Schema.NullOr(Num) }),
+  }),
+
+  // ------------------------------------------------------ page lists (reference §4.11.5, §4.11.7)
+  //
+  // A page-list copy holds at most `pageListMax` pages (scope; VM_MAP_COPY_PAGE_LIST_MAX = 20)
+  // of a source range, each a detached snapshot in a fresh cell, like every copy. A longer range
+  // leaves the rest to a continuation, which remembers the source map (holding one reference on
+  // it), the remaining page range, the options and a pending source removal; it reads the source
+  // only when it runs (copy_continue, copyout_page_list), so later pages are snapshots of that
+  // moment and are checked then. Only the first copy of a chain has the caller's unrounded
+  // offset and size (the whole range); a continuation's copies have the page-aligned remainder.
+  //
+  // Options (`options`, vm_map.h:344-348): bits 0-2 (VM_PROT) are the access every source page
+  // must grant; SRC_DESTROY (0x8) removes the source; STEAL_PAGES (0x10) takes the pages away
+  // from the source instead of holding them; PMAP_ENTER (0x20) and NO_ZERO_FILL (0x40) change
+  // nothing the spec can see (see copyin_page_list). Removals are as `remove` with no flags and
+  // their own result is ignored (kernel-wired pages stay), as for copyin.
+  //
+  // Walking a chunk: its pages in address order, the first failing page decides: unmapped →
+  // KERN_INVALID_ADDRESS; `prot` lacks the VM_PROT bits of the options → KERN_PROTECTION_FAILURE.
+  // Running a continuation: its next chunk (the first `pageListMax` pages of its range) is
+  // walked and snapshotted; with STEAL_PAGES and SRC_DESTROY that chunk's source is removed at
+  // once; the rest of the range goes to a new continuation (the map reference moves with it).
+  // Without STEAL_PAGES, SRC_DESTROY removes the whole rounded source range only when the chain
+  // ends: its last copy always carries a destroy-only continuation (an empty range), whose
+  // running or abort removes the range. A continuation that is used up or aborted drops its map
+  // reference (the last one destroys the map, as `deallocate`). That reference is an ordinary
+  // one: when `deallocate` drops it too (an over-release) and the map is destroyed, the
+  // continuation cannot run (KERN_INVALID_ARGUMENT) and aborting it removes and drops nothing.
+
+  /**
+   * Copy `[addr, addr + size)` of a map as a page list (vm_map_copyin_page_list, reference
+   * §4.11.5).
+   * 1. KERN_INVALID_ARGUMENT: NULL map, bad numbers, option bits outside 0x7f, the range wraps.
+   * 2. `size == 0`: KERN_SUCCESS with `copy: null`.
+   * 3. The first chunk, the first `pageListMax` pages of `[trunc(addr), round(addr + size))`,
+   *    is walked (later pages are checked only when a continuation runs).
+   * 4. KERN_SUCCESS: a page-list copy with offset `addr`, size `size` and the chunk's pages; a
+   *    continuation for the remaining pages, or a destroy-only one (SRC_DESTROY without
+   *    STEAL_PAGES) when none remain. With STEAL_PAGES and SRC_DESTROY the chunk's source is
+   *    removed now.
+   * - PMAP_ENTER (a kernel-map convenience for device I/O) will, once the simulated MMU exists,
+   *   also enter each chunk page into the source map's physical map with the VM_PROT access;
+   *   until then it is recorded on the copy and nothing observable changes. NO_ZERO_FILL, when
+   *   `addr` and `size` are page-aligned, lets the implementation leave never-touched pages
+   *   unmaterialized; they still read as zero (the model never exposes stale bytes).
+   * Result `copy` is the new handle.
+   */
+  copyin_page_list: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
+    mach: "vm_map_copyin_page_list",
+    summary: "copy a range as page lists of at most pageListMax pages, with continuations",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, options: Num }),
+  }),
+  /**
+   * Run the continuation of a page-list copy (vm_map_copy_invoke_cont): the copy's pages are
+   * released, the continuation runs, and the old handle is consumed.
+   * 1. KERN_INVALID_ARGUMENT: unknown, consumed or emptied copy, not a page list, no
+   *    continuation, or its map was destroyed.
+   * 2. Destroy-only continuation: the pending source range is removed; `copy: null`.
+   * 3. Otherwise its next chunk is walked; on KERN_INVALID_ADDRESS or KERN_PROTECTION_FAILURE
+   *    nothing changes (the caller still owns the copy and may abort or discard it).
+   * 4. KERN_SUCCESS: result `copy` is a new page-list copy of the chunk (offset and size: the
+   *    continuation's page-aligned remaining range), with the continuation of what is left.
+   */
+  copy_continue: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
+    mach: "vm_map_copy_invoke_cont (vm_map_copyin_page_list_cont)",
+    summary: "run a page-list copy's continuation: the next chunk",
+    args: Schema.Struct({ copy: Num }),
+  }),
+  /**
+   * Release a page-list copy's pages and abort its continuation (vm_map_copy_abort_cont): the
+   * pending source range (if any) is removed, the map reference dropped, the copy consumed.
+   * copy_discard does the same to a page list, and accepts one without a continuation.
+   * - KERN_INVALID_ARGUMENT: unknown, consumed or emptied copy, not a page list, or no
+   *   continuation.  - KERN_SUCCESS otherwise.
+   */
+  copy_abort: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_copy_abort_cont",
+    summary: "release a page list and abort its continuation",
+    args: Schema.Struct({ copy: Num }),
+  }),
+  /**
+   * Map a page-list copy and every chunk its continuations produce, and consume it
+   * (vm_map_copyout_page_list, reference §4.11.7; `copyout` of a page list does the same).
+   * 1. KERN_INVALID_ARGUMENT: NULL map; unknown, consumed or emptied copy; not a page list; its
+   *    pages were discarded (page_discard); its continuation's map was destroyed.
+   * 2. First fit from `min` for `round(offset + size) − trunc(offset)` bytes, else
+   *    KERN_NO_SPACE.
+   * 3. Every remaining chunk of the chain is walked (on the state before anything is mapped);
+   *    the first failure decides (KERN_INVALID_ADDRESS, KERN_PROTECTION_FAILURE).
+   * Nothing changes and the copy stays with the caller on any failure.
+   * 4. KERN_SUCCESS: the continuations run in order; the copy's pages and then each chunk's
+   *    land at the fit with prot DEFAULT (RW), maxProt ALL, inheritance COPY, behavior DEFAULT,
+   *    alias 0, unwired. Result `addr` = start + the page offset of the copy's offset.
+   */
+  copyout_page_list: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
+    mach: "vm_map_copyout_page_list",
+    summary: "map a page list and its continuations anywhere (consumes it)",
+    args: Schema.Struct({ map: Num, copy: Num }),
+  }),
+  /**
+   * Make the copy the owner of its pages (vm_map_copy_steal_pages, reference §4.11.5): every
+   * page still held in a source object is replaced by a private copy. The copy is already a
+   * snapshot, so nothing observable changes.
+   * - KERN_INVALID_ARGUMENT: unknown, consumed or emptied copy, not a page list.
+   * - KERN_SUCCESS otherwise.
+   */
+  steal_pages: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_copy_steal_pages",
+    summary: "replace a page list's held pages by private copies",
+    args: Schema.Struct({ copy: Num }),
+  }),
+  /**
+   * Release a page list's pages, keeping the copy and its continuation
+   * (vm_map_copy_page_discard): the consumer is done with this chunk.
+   * - KERN_INVALID_ARGUMENT: unknown, consumed or emptied copy, not a page list.
+   * - KERN_SUCCESS: the copy holds no page (copyout then refuses it; continue, abort and
+   *   discard still accept it).
+   */
+  page_discard: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_copy_page_discard",
+    summary: "release a page list's pages, keep its continuation",
+    args: Schema.Struct({ copy: Num }),
   }),
 
   // --------------------------------------------------------- fork and remap (§4.12, §4.17)
@@ -561,6 +691,12 @@ interface Outcomes {
   copy_overwrite: {};
   copy_discard: {};
   copy_copy: { readonly copy?: number | null };
+  copyin_page_list: { readonly copy?: number | null };
+  copy_continue: { readonly copy?: number | null };
+  copy_abort: {};
+  copyout_page_list: { readonly addr?: number };
+  steal_pages: {};
+  page_discard: {};
   fork: { readonly map?: number };
   remap: { readonly addr?: number; readonly cur?: number; readonly max?: number };
   make_memory_entry: { readonly entry?: number; readonly size?: number };

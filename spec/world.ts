@@ -12,7 +12,7 @@
  * - A copy (vm_map_copy) is a value under a handle, null once consumed. Copies and named entries
  *   are immutable: operations replace them, never change them.
  */
-import { CellNumbering, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
+import { CellNumbering, describeContinuation, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
 import type { Scope } from "./scope.ts";
 
 /** The name of a cell. */
@@ -47,15 +47,32 @@ export interface SpecMap {
 export type CopyPage = Readonly<Pick<PageState, "cell" | "prot" | "maxProt" | "inheritance" | "behavior" | "alias">>;
 
 /**
+ * The continuation of a page-list copy (vm_map_copyin_page_list_cont's arguments): the source
+ * map (it holds one reference on it), the page-aligned source range `[start, end)` still to be
+ * copied (empty for a destroy-only continuation), the options, and the source range
+ * `[destroyStart, destroyEnd)` to remove when the chain ends (empty when none).
+ */
+export interface Continuation {
+  readonly map: number;
+  readonly start: number;
+  readonly end: number;
+  readonly options: number;
+  readonly destroyStart: number;
+  readonly destroyEnd: number;
+}
+
+/**
  * An entry list is a detached snapshot of whole pages (`offset` is the unrounded source address);
  * a kernel buffer holds exactly the bytes; an object copy names the window
  * `[trunc(offset), round(offset + size))` of a memory object and aliases its cells; copy_copy
- * leaves an emptied copy behind.
+ * leaves an emptied copy behind. A page list holds at most `pageListMax` snapshot cells and
+ * maybe a continuation; `offset` and `size` describe the whole rest of its chain.
  */
 export type SpecCopy =
   | { readonly kind: "entry_list"; readonly offset: number; readonly size: number; readonly pages: readonly CopyPage[] }
   | { readonly kind: "kernel_buffer"; readonly bytes: Uint8Array }
   | { readonly kind: "object"; readonly object: number; readonly offset: number; readonly size: number }
+  | { readonly kind: "page_list"; readonly offset: number; readonly size: number; readonly cells: readonly CellId[]; readonly cont: Continuation | null }
   | { readonly kind: "emptied" };
 
 /** A named entry (vm_named_entry): the right to map its window of cells with at most `protection`. */
@@ -162,7 +179,10 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
     }
     return { min: map.min, max: map.max, refCount: map.refCount, pages };
   });
-  for (const copy of world.copies) if (copy?.kind === "entry_list") copy.pages.forEach((p) => keep(p.cell));
+  for (const copy of world.copies) {
+    if (copy?.kind === "entry_list") copy.pages.forEach((p) => keep(p.cell));
+    if (copy?.kind === "page_list") copy.cells.forEach(keep);
+  }
   for (const entry of world.namedEntries) entry.cells.forEach(keep);
   // Copies and named entries are immutable, so sharing them is a deep copy (bytes aside).
   const copies = world.copies.map((c) => (c?.kind === "kernel_buffer" ? { ...c, bytes: c.bytes.slice() } : c));
@@ -186,6 +206,10 @@ export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): 
     const none = { offset: 0, size: 0, pages: [], data: "" };
     if (c.kind === "emptied") return { kind: c.kind, ...none };
     if (c.kind === "kernel_buffer") return { kind: c.kind, ...none, size: c.bytes.length, data: toHex(c.bytes) };
+    if (c.kind === "page_list") {
+      const pages = c.cells.map((cell) => ({ cell: number(cell), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));
+      return { kind: c.kind, offset: c.offset, size: c.size, pages, data: "", cont: describeContinuation(c.cont) };
+    }
     const pages = c.kind === "entry_list"
       ? c.pages.map((p) => ({ ...p, cell: number(p.cell) }))
       : objectWindow(world, c).map((cell) => ({ cell: number(cell), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));

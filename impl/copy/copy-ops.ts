@@ -22,6 +22,7 @@ import {
 import type { VmMapEntry } from "../map/entry.ts";
 import { anonymousAttributes, VmMapMemory, within } from "../map/map-memory.ts";
 import { copyEntryAt, type EntryListCopy, type UsableCopy } from "./map-copy.ts";
+import type { PageListCopy } from "./page-list.ts";
 
 /** Result of an operation that hands back an address. */
 export interface AddrResult {
@@ -78,9 +79,10 @@ export abstract class VmMapCopyOps extends VmMapMemory {
    * `vm_map_copyout`: first fit from `min` for the copy's pages. An entry list is spliced in (its
    * entries leave the copy) with protections reset to RW / ALL, inheritance COPY, behavior
    * DEFAULT; a kernel buffer is written at the start of fresh zero memory; an object copy maps
-   * the object's window (the map takes its own reference). The caller consumes the copy.
+   * the object's window (the map takes its own reference). The caller consumes the copy. (Page
+   * lists are copied out by the kernel, kernel-page-lists.ts: their continuations need it.)
    */
-  copyout(copy: UsableCopy): AddrResult {
+  copyout(copy: Exclude<UsableCopy, PageListCopy>): AddrResult {
     this.lockWrite();
     const ps = this.pageSize;
     switch (copy.kind) {

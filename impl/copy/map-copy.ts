@@ -9,10 +9,13 @@
  * - Kernel buffer: the bytes themselves (small copies).
  * - Object: one reference on a shared memory object and the window `[trunc(offset),
  *   round(offset + size))` of it; copying it out maps the object itself.
+ * - Page list: at most `pageListMax` physical pages, held busy in their objects or loose, and
+ *   maybe a continuation (page-list.ts).
  * - Emptied: what copy_copy leaves behind; only discard accepts it.
  */
 import type { VmMapEntry } from "../map/entry.ts";
 import type { VmObject } from "../object/vm-object.ts";
+import type { PageListCopy } from "./page-list.ts";
 
 export interface EntryListCopy {
   readonly kind: "entry_list";
@@ -42,7 +45,7 @@ export interface EmptiedCopy {
   readonly kind: "emptied";
 }
 
-export type MapCopy = EntryListCopy | KernelBufferCopy | ObjectCopy | EmptiedCopy;
+export type MapCopy = EntryListCopy | KernelBufferCopy | ObjectCopy | PageListCopy | EmptiedCopy;
 /** A copy an operation other than discard accepts. */
 export type UsableCopy = Exclude<MapCopy, EmptiedCopy>;
 
@@ -66,7 +69,10 @@ export interface NamedEntry {
   readonly windows: readonly ObjectWindow[];
 }
 
-/** `vm_map_copy_discard`: drop every object reference the copy holds. */
+/**
+ * `vm_map_copy_discard`: drop every object reference the copy holds. A page list's pages and
+ * continuation need the kernel (a continuation may destroy a map): see discardPageList.
+ */
 export function releaseCopy(copy: MapCopy): void {
   switch (copy.kind) {
     case "entry_list":
@@ -81,6 +87,7 @@ export function releaseCopy(copy: MapCopy): void {
       copy.object.release();
       return;
     case "kernel_buffer":
+    case "page_list":
     case "emptied":
       return;
   }

@@ -20,7 +20,7 @@ import {
   type KernReturn,
 } from "../../spec/constants.ts";
 import type { NamedEntry, ObjectWindow } from "../copy/map-copy.ts";
-import { VmMapCopyOps } from "../copy/copy-ops.ts";
+import { VmMapPageLists } from "../copy/page-list-ops.ts";
 import type { CopiedWindow } from "../object/object-layer.ts";
 import type { VmObject } from "../object/vm-object.ts";
 import type { VmMapEntry } from "./entry.ts";
@@ -42,7 +42,7 @@ export interface Extracted {
   readonly max: number;
 }
 
-export abstract class VmMapSharing extends VmMapCopyOps {
+export abstract class VmMapSharing extends VmMapPageLists {
   // ---- fork (§4.12) ----
 
   /** `vm_map_fork`: a new map with this map's bounds, populated by inheritance. Never fails. */

@@ -4,7 +4,7 @@
  * checker use them, operations never do.
  *
  * - Reference counts are exact: every object's `refCount` equals its holders — map entries,
- *   copy entries, object copies, named-entry windows, objects shadowing it, and the kernel's own
+ *   copy entries, object copies, pages page lists hold busy, named-entry windows, objects shadowing it, and the kernel's own
  *   reference on a shared memory object ({@link objectHolders}).
  * - Nothing leaks: every live object has a holder, and nothing held is dead.
  * - Shadow chains are acyclic; `S.copy == C ⇒ C.shadow == S ∧ C.shadowOffset == 0`, and an object
@@ -47,6 +47,7 @@ export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
   for (const c of w.copies) {
     if (c?.kind === "entry_list") c.entries.forEach((e) => hold(e.object));
     else if (c?.kind === "object") hold(c.object);
+    else if (c?.kind === "page_list") c.pages.forEach((p) => hold(p.object));
   }
   for (const n of w.namedEntries) for (const win of n.windows) hold(win.object);
   // Shadow links: each held object holds its shadow, transitively (a chain may be long).

@@ -16,7 +16,7 @@
  * - Before a page of an object with a copy object changes, the copy object receives the page's
  *   old contents unless it has its own (the "push", vm_fault.c:1600ff).
  */
-import { clonePage, VmObject, zeroPage, type ObjectKind, type ObjectOwner } from "./vm-object.ts";
+import { clonePage, VmObject, zeroPage, type HeldPage, type ObjectKind, type ObjectOwner } from "./vm-object.ts";
 
 /** Where a copy of a window lives: an object window, and whether its holder must copy on write. */
 export interface CopiedWindow {
@@ -139,6 +139,7 @@ export class ObjectLayer implements ObjectOwner {
    * (COW copy-up, vm_fault.c:1479ff) and the chain is shortened if it can be.
    */
   pageForWrite(o: VmObject, index: number): Uint8Array {
+    this.unbusy(o, index);
     this.push(o, index);
     const own = o.pages.get(index);
     if (own !== undefined) return o.pageForWrite(index);
@@ -165,6 +166,51 @@ export class ObjectLayer implements ObjectOwner {
     if (o.pages.has(index)) return;
     const below = o.shadow === null ? undefined : this.lookupPage(o.shadow, index + o.shadowOffset / this.pageSize);
     o.pages.set(index, below === undefined ? zeroPage(this.pageSize) : clonePage(below, this.pageSize));
+  }
+
+  // ---- pages held by page lists (§4.11.5) ----
+
+  /** Hold resident page `index` of `o` busy for a page-list copy; the copy takes one reference on `o`. */
+  hold(o: VmObject, index: number): HeldPage {
+    const page: HeldPage = { object: o, index, bytes: o.pages.get(index)! };
+    o.busy.set(index, page);
+    o.reference();
+    return page;
+  }
+
+  /** A held page leaves its object (un-busied, the reference dropped); the copy keeps the physical page, now loose. */
+  letGo(page: HeldPage): void {
+    const o = page.object;
+    if (o === null) return;
+    o.busy.delete(page.index);
+    page.object = null;
+    o.release();
+  }
+
+  /** `vm_map_copy_steal_pages` for one page: a held page is replaced by a private copy the page list owns. */
+  stealHeld(page: HeldPage): void {
+    if (page.object === null) return;
+    page.bytes = clonePage(page.bytes!, this.pageSize);
+    this.letGo(page);
+  }
+
+  /** `vm_page_remove` for a steal: page `index` leaves `o` (untabled) and belongs to the caller. */
+  steal(o: VmObject, index: number): Uint8Array {
+    const p = o.pages.get(index)!;
+    o.pages.delete(index);
+    return p;
+  }
+
+  /**
+   * Page `index` of `o` is about to change. A page list holding it busy would make the 2000
+   * writer sleep until the consumer releases it; a sequential model cannot sleep, so the copy
+   * keeps the physical page (now loose, with the old bytes) and `o` continues with its own copy.
+   */
+  unbusy(o: VmObject, index: number): void {
+    const held = o.busy.get(index);
+    if (held === undefined) return;
+    o.pages.set(index, clonePage(held.bytes!, this.pageSize));
+    this.letGo(held);
   }
 
   // ---- copy strategies (§5.2–§5.5) ----

@@ -31,6 +31,19 @@ export interface ObjectOwner {
   terminate(o: VmObject): void;
 }
 
+/**
+ * A page a page-list copy holds (reference §4.11.5): tabled in `object` and marked busy there
+ * (the copy holds one reference on the object), or loose — stolen or copied, owned by the copy.
+ */
+export interface HeldPage {
+  /** The object the page is tabled in, busy; null once the page is loose. */
+  object: VmObject | null;
+  /** Its index in `object` (where it was taken from, once loose). */
+  readonly index: number;
+  /** The physical page; null = never materialized (NO_ZERO_FILL), reads as zero. */
+  bytes: Uint8Array | null;
+}
+
 const ZERO_PAGES = new Map<number, Uint8Array>();
 
 /** The shared all-zero page of `pageSize` bytes. Never write into it. */
@@ -68,6 +81,8 @@ export class VmObject {
   trueShare = false;
   /** False once terminated. */
   alive = true;
+  /** Resident pages a page-list copy holds busy, by index (each holds one reference on this object). */
+  readonly busy = new Map<number, HeldPage>();
 
   constructor(
     /** Unique within a kernel: creation order. */

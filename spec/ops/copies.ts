@@ -8,6 +8,7 @@
  * - copyout maps the copy at the first fit: an entry list or object copy brings its own cells, a
  *   kernel buffer writes its bytes at the start of fresh zero pages. copy_overwrite writes the
  *   exact bytes into the existing cells at an address. Both consume the copy on success only.
+ * - Page lists (copyout, discard) are handled in page-lists.ts.
  * - copy_discard consumes a copy; copy_copy moves it to a new handle, leaving an emptied copy
  *   that only copy_discard accepts.
  */
@@ -20,6 +21,7 @@ import { copyOf, freshCell, mapOf, objectOf, objectWindow, readByte, snapshotCel
 import type { SpecCopy, SpecWorld } from "../world.ts";
 import { accessFailure, readBytes, writeBytes } from "./access.ts";
 import { DEFAULT_PAGE, mapPages, MAPPING_HANDLERS, removeWouldBlock } from "./mapping.ts";
+import { copyoutPageList, discardPageList } from "./page-lists.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "copyin" | "copyin_object" | "copyout" | "copy_overwrite" | "copy_discard" | "copy_copy">;
 
@@ -92,6 +94,7 @@ export const COPY_HANDLERS: Handlers = {
     const copy = usableCopy(world, h);
     if (map === null || copy === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
     if (copy === null || h === null) return { kr: "KERN_SUCCESS", addr: 0 };
+    if (copy.kind === "page_list") return copyoutPageList(world, handle, h, copy);
     const bytes = copy.kind === "kernel_buffer" ? copy.bytes : undefined;
     const cells = copy.kind === "entry_list" ? copy.pages.map((p) => p.cell) : copy.kind === "object" ? objectWindow(world, copy) : [];
     const count = bytes ? roundPage(scope, bytes.length) / scope.pageSize : cells.length;
@@ -109,7 +112,7 @@ export const COPY_HANDLERS: Handlers = {
     const { scope } = world;
     const map = mapOf(world, handle);
     const copy = usableCopy(world, h);
-    if (map === null || !areNumbers(scope, addr) || copy === undefined || copy?.kind === "object")
+    if (map === null || !areNumbers(scope, addr) || copy === undefined || copy?.kind === "object" || copy?.kind === "page_list")
       return { kr: "KERN_INVALID_ARGUMENT" };
     if (copy === null || h === null) return { kr: "KERN_SUCCESS" };
     const bytes = copy.kind === "kernel_buffer" ? copy.bytes : entryListBytes(world, copy);
@@ -132,7 +135,9 @@ export const COPY_HANDLERS: Handlers = {
 
   copy_discard(world, { copy: h }) {
     if (h === null) return { kr: "KERN_SUCCESS" };
-    if (copyOf(world, h) === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    const copy = copyOf(world, h);
+    if (copy === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (copy.kind === "page_list") discardPageList(world, h, copy);
     world.copies[h] = null;
     return { kr: "KERN_SUCCESS" };
   },

@@ -29,6 +29,8 @@ function healthy(): { k: Kernel; map: VmMap; entries: VmMapEntry[] } {
     { op: "copyin", map: 0, addr: MIN + 12 * ps, size: 2 * ps, srcDestroy: false, useMaxprot: true },
     { op: "write_user", map: 0, addr: MIN + 12 * ps, data: "0304" },
     { op: "make_memory_entry", map: 0, addr: MIN + 8 * ps, size: ps, permission: 1 },
+    // A page list holding both pages of the written range busy (copy 1).
+    { op: "copyin_page_list", map: 0, addr: MIN + 12 * ps, size: 2 * ps, options: 1 },
   ];
   for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
   const map = k.maps[0]!;
@@ -78,6 +80,12 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     expect(copy.kind).toBe("entry_list");
     if (copy.kind === "entry_list") copy.entries[0]!.wiredCount = 1;
   },
+  "page-list-shape": ({ k }) => {
+    const copy = k.copies[1]!;
+    expect(copy.kind).toBe("page_list");
+    // The object forgets the page is busy: a write would change the copy's snapshot in place.
+    if (copy.kind === "page_list") copy.pages[0]!.object!.busy.delete(copy.pages[0]!.index);
+  },
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },
@@ -100,4 +108,72 @@ describe("invariant registry", () => {
       expect(inv.check(h.k)).toMatch(/\S/);
     });
   }
+});
+
+describe("page lists in the holder invariants", () => {
+  it("no-leaks reports a page left busy after its page list is gone", () => {
+    const h = healthy();
+    const copy = h.k.copies[1]!;
+    if (copy.kind !== "page_list") throw new Error("copy 1 is a page list");
+    const page = copy.pages[0]!;
+    copy.pages = copy.pages.slice(1);
+    page.object!.refCount--; // the reference went, the busy mark stayed
+    expect(INVARIANTS.find((i) => i.name === "no-leaks")!.check(h.k)).toMatch(/busy/);
+  });
+
+  it("object-refcounts counts the references held pages take", () => {
+    const h = healthy();
+    const copy = h.k.copies[1]!;
+    if (copy.kind !== "page_list") throw new Error("copy 1 is a page list");
+    copy.pages[0]!.object!.refCount--;
+    expect(INVARIANTS.find((i) => i.name === "object-refcounts")!.check(h.k)).toMatch(/refCount/);
+  });
+});
+
+describe("page-list-shape", () => {
+  const shape = INVARIANTS.find((i) => i.name === "page-list-shape")!;
+  /** The healthy kernel's page list (copy 1) with a continuation: one more page than a two-page list holds. */
+  function withContinuation() {
+    const k = new Kernel({ ...scope, pageListMax: 1 });
+    for (const op of [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      { op: "enter", map: 0, addr: MIN, size: 3 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+      { op: "write_user", map: 0, addr: MIN, data: "010203" },
+      { op: "copyin_page_list", map: 0, addr: MIN, size: 3 * ps, options: 1 },
+    ] as Op[]) expect(k.run(op).kr).toBe("KERN_SUCCESS");
+    const copy = k.copies[0]!;
+    if (copy.kind !== "page_list") throw new Error("copy 0 is a page list");
+    expect(shape.check(k)).toBeUndefined();
+    return { k, copy };
+  }
+
+  it("reports a page list holding more than pageListMax pages", () => {
+    const { k, copy } = withContinuation();
+    copy.pages.push({ ...copy.pages[0]!, object: null });
+    expect(shape.check(k)).toMatch(/holds 2 pages/);
+  });
+
+  it("reports a loose page list that still holds a page in an object", () => {
+    const { k, copy } = withContinuation();
+    copy.loose = true;
+    expect(shape.check(k)).toMatch(/loose/);
+  });
+
+  it("reports a held page that is no longer the page its object holds", () => {
+    const { k, copy } = withContinuation();
+    copy.pages[0]!.bytes = new Uint8Array(ps);
+    expect(shape.check(k)).toMatch(/not the page it holds/);
+  });
+
+  it("reports a continuation that does not start where the copy's pages end", () => {
+    const { k, copy } = withContinuation();
+    copy.cont = { ...copy.cont!, start: copy.cont!.start + ps };
+    expect(shape.check(k)).toMatch(/continuation starts/);
+  });
+
+  it("reports unknown continuation options", () => {
+    const { k, copy } = withContinuation();
+    copy.cont = { ...copy.cont!, options: 0x80 };
+    expect(shape.check(k)).toMatch(/options/);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Planted bugs: each is a subclass of VmMap that replaces exactly one mechanism with a broken
+ * Planted bugs: each is a subclass of VmMap (or ObjectLayer) that replaces exactly one mechanism with a broken
  * copy. They live in test/ — production code has no switch for them. The planted-bug test runs
  * a default campaign against each and asserts the checker finds it and shrinks it; the corpus
  * in counterexamples/ keeps one minimized counterexample per plant, replayed by `npm test`.
@@ -8,11 +8,12 @@ import { Kernel } from "../../impl/kernel.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
 import { VmMap } from "../../impl/map/vm-map.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
-import type { VmObject } from "../../impl/object/vm-object.ts";
+import type { HeldPage, VmObject } from "../../impl/object/vm-object.ts";
 import type { CopiedWindow } from "../../impl/object/object-layer.ts";
 import type { NamedEntry } from "../../impl/copy/map-copy.ts";
 import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
 import type { KernelFactory } from "../../model-check/lockstep.ts";
+import { pageListMax } from "../../spec/scope.ts";
 
 export interface PlantedBug {
   /** What the bug is, in the words of a kernel engineer. */
@@ -221,6 +222,28 @@ class OverwriteIgnoresWritePermission extends VmMap {
   }
 }
 
+// ------------------------------------------------------------------- page lists (issue 3)
+
+/** A continuation's source address is not advanced: it takes the previous chunk's pages again. */
+class ContinuationRepeatsChunk extends VmMap {
+  override holdChunk(start: number, end: number, options: number, noZeroFill: boolean, isCont: boolean): HeldPage[] {
+    const back = isCont ? pageListMax(this.host.scope) * this.pageSize : 0;
+    return super.holdChunk(start - back, end - back, options, noZeroFill, isCont);
+  }
+}
+
+/** SRC_DESTROY never removes the source: it stays mapped after the page list took it. */
+class SrcDestroyLeavesSource extends VmMap {
+  override removeCopiedSource(_start: number, _end: number): void {}
+}
+
+/** steal_pages un-busies a held page but does not copy it: the copy and the source share the physical page. */
+class StealLeavesPageShared extends ObjectLayer {
+  override stealHeld(page: HeldPage): void {
+    this.letGo(page);
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6 },
   "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6 },
@@ -241,4 +264,7 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "remap-share-copies": { description: "remap with share makes a private copy", kernel: withMap(RemapShareCopies), maxLength: 8 },
   "named-entry-ignores-protection": { description: "a named entry ignores the permission it was made with", kernel: withMap(NamedEntryIgnoresProtection), maxLength: 8 },
   "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8 },
+  "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8 },
+  "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8 },
+  "steal-leaves-page-shared": { description: "steal_pages leaves the page shared with the source", kernel: withLayer(StealLeavesPageShared), maxLength: 8 },
 };

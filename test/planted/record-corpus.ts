@@ -2,7 +2,9 @@
  * Regenerates counterexamples/planted/*.json and their manifest entries: runs the default
  * campaign against each planted bug and stores the minimized counterexample.
  *
- *   npx tsx test/planted/record-corpus.ts
+ *   npx tsx test/planted/record-corpus.ts [PLANT…]
+ *
+ * With plant names, only those are (re)recorded; the other entries stay as they are.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +17,12 @@ import { PLANTED_BUGS } from "./bugs.ts";
 const root = "counterexamples";
 const manifestFile = join(root, "manifest.json");
 const manifest = readManifest(manifestFile);
-const kept = manifest.entries.filter((e) => e.plant === undefined);
+const only = process.argv.slice(2);
+const chosen = (plant: string): boolean => only.length === 0 || only.includes(plant);
+const kept = manifest.entries.filter((e) => e.plant === undefined || !chosen(e.plant));
 const planted: ManifestEntry[] = [];
 for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
+  if (!chosen(name)) continue;
   const report = runCampaign({ ...DEFAULT_CHECK, kernel: bug.kernel, outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name}` });
   if (report.ok || !report.counterexample?.file) throw new Error(`${name} not found`);
   const file = join("planted", `${name}.json`);

@@ -13,6 +13,7 @@ import {
   OP_NAMES,
   SPEC,
   VOCABULARY,
+  VM_MAP_COPYIN_OPT_SRC_DESTROY,
   VM_MAP_REMOVE_KUNWIRE,
   VM_PROT_ALL,
   VM_PROT_COPY,
@@ -31,7 +32,8 @@ import { cmd, P, run, SMALL, TOP } from "./helpers.ts";
  * Map 0 over the whole space: anonymous [0, 4P) with a user wiring on page 0 and a kernel
  * wiring on page 1, a window of object 0 at [8P, 10P), some bytes. Map 1 over [4P, 32P).
  * Copy 0: an entry list of [2P, 4P); copy 1: a kernel buffer of 10 bytes at 2P + 3; copy 2:
- * an object copy of object 0's first page. Named entry 0: [0, 2P) of map 0, RW.
+ * an object copy of object 0's first page; copy 3: a page list of [4P, 6P) of map 1 with
+ * SRC_DESTROY (a destroy-only continuation). Named entry 0: [0, 2P) of map 0, RW.
  */
 function populated(): SpecWorld {
   const world = newSpecWorld(SMALL);
@@ -49,6 +51,7 @@ function populated(): SpecWorld {
   run(world, "copyin", { addr: 2 * P + 3, size: 10 });
   run(world, "copyin_object", { object: 0, offset: 0, size: P });
   run(world, "make_memory_entry", { addr: 0, size: 2 * P, permission: VM_PROT_DEFAULT });
+  run(world, "copyin_page_list", { map: 1, addr: 4 * P, size: 2 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY });
   return world;
 }
 
@@ -77,6 +80,12 @@ const VALID: { [K in OpName]: Op } = {
   copy_overwrite: cmd("copy_overwrite", { addr: 2 * P, copy: 0 }),
   copy_discard: cmd("copy_discard", { copy: 2 }),
   copy_copy: cmd("copy_copy", { copy: 1 }),
+  copyin_page_list: cmd("copyin_page_list", { addr: P - 1, size: 2 * P, options: VM_PROT_READ | 0x70 }),
+  copy_continue: cmd("copy_continue", { copy: 3 }),
+  copy_abort: cmd("copy_abort", { copy: 3 }),
+  copyout_page_list: cmd("copyout_page_list", { map: 1, copy: 3 }),
+  steal_pages: cmd("steal_pages", { copy: 3 }),
+  page_discard: cmd("page_discard", { copy: 3 }),
   fork: cmd("fork", { map: 0 }),
   remap: cmd("remap", { anywhere: false, addr: 16 * P, size: 2 * P, srcAddr: 0, copy: true }),
   make_memory_entry: cmd("make_memory_entry", { addr: 0, size: 4 * P, permission: VM_PROT_READ }),
@@ -108,6 +117,12 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   copy_overwrite: ["map", "addr", "copy"],
   copy_discard: ["copy"],
   copy_copy: ["copy"],
+  copyin_page_list: ["map", "addr", "size", "options"],
+  copy_continue: ["copy"],
+  copy_abort: ["copy"],
+  copyout_page_list: ["map", "copy"],
+  steal_pages: ["copy"],
+  page_discard: ["copy"],
   fork: ["map"],
   remap: ["map", "addr", "size", "mask", "srcMap", "srcAddr", "inheritance"],
   make_memory_entry: ["map", "addr", "size", "permission"],
@@ -173,7 +188,7 @@ describe("bad input", () => {
     const world = populated();
     const ranged = [
       "remove", "protect", "inherit", "behavior_set", "machine_attribute", "wire", "unwire", "read_user", "enter",
-      "copyin", "make_memory_entry", "remap", "map_memory_entry",
+      "copyin", "copyin_page_list", "make_memory_entry", "remap", "map_memory_entry",
     ] as const;
     // Aligned starts, so that enter's `trunc(addr) + round(size)` wraps exactly when the end does.
     const wrapping = fc
@@ -241,10 +256,21 @@ describe("bad input", () => {
     ["copyin_object with size 0", cmd("copyin_object", { size: 0 }), "KERN_INVALID_ARGUMENT"],
     ["copyin_object past the object", cmd("copyin_object", { offset: 3 * P + 1, size: P }), "KERN_INVALID_ARGUMENT"],
     ["copyin_object of an unknown object", cmd("copyin_object", { object: 1, size: 0 }), "KERN_INVALID_OBJECT"],
-    ["copyout of an unknown copy", cmd("copyout", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["copyout of an unknown copy", cmd("copyout", { copy: 4 }), "KERN_INVALID_ARGUMENT"],
     ["copy_overwrite with an object copy", cmd("copy_overwrite", { addr: 2 * P, copy: 2 }), "KERN_INVALID_ARGUMENT"],
-    ["copy_copy of an unknown copy", cmd("copy_copy", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
-    ["copy_discard of an unknown copy", cmd("copy_discard", { copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_copy of an unknown copy", cmd("copy_copy", { copy: 4 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_discard of an unknown copy", cmd("copy_discard", { copy: 4 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_overwrite with a page list", cmd("copy_overwrite", { addr: 2 * P, copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["copyin_page_list with an unknown option bit", cmd("copyin_page_list", { size: P, options: 0x80 }), "KERN_INVALID_ARGUMENT"],
+    ["copyin_page_list of a hole", cmd("copyin_page_list", { addr: 4 * P, size: P }), "KERN_INVALID_ADDRESS"],
+    ["copyin_page_list asking more than the page grants", cmd("copyin_page_list", { addr: 8 * P, size: P, options: 7 }), "KERN_PROTECTION_FAILURE"],
+    ["copy_continue of a copy without continuation", cmd("copy_continue", { copy: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_continue of an unknown copy", cmd("copy_continue", { copy: 4 }), "KERN_INVALID_ARGUMENT"],
+    ["copy_abort of an entry list", cmd("copy_abort", { copy: 0 }), "KERN_INVALID_ARGUMENT"],
+    ["copyout_page_list of a kernel buffer", cmd("copyout_page_list", { copy: 1 }), "KERN_INVALID_ARGUMENT"],
+    ["copyout_page_list into a NULL map", cmd("copyout_page_list", { map: 9, copy: 3 }), "KERN_INVALID_ARGUMENT"],
+    ["steal_pages of an object copy", cmd("steal_pages", { copy: 2 }), "KERN_INVALID_ARGUMENT"],
+    ["page_discard of an unknown copy", cmd("page_discard", { copy: 4 }), "KERN_INVALID_ARGUMENT"],
     ["remap with mask 2", ({ ...VALID.remap, mask: 2 } as Op), "KERN_INVALID_ARGUMENT"],
     ["remap with inheritance 3", ({ ...VALID.remap, inheritance: 3 } as Op), "KERN_INVALID_ARGUMENT"],
     ["remap with size 0", ({ ...VALID.remap, size: 0 } as Op), "KERN_INVALID_ARGUMENT"],
@@ -346,6 +372,12 @@ const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
   },
   fc.record({ op: fc.constant("copy_discard"), copy: copyHandle }),
   fc.record({ op: fc.constant("copy_copy"), copy: copyHandle }),
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("copyin_page_list"), ...range, options: mostly(fc.constantFrom(0, 1, 3, 0x9, 0x19, 0x11, 0x21, 0x41, 0x80)) }) },
+  fc.record({ op: fc.constant("copy_continue"), copy: mostly(fc.integer({ min: 0, max: 5 })) }),
+  fc.record({ op: fc.constant("copy_abort"), copy: mostly(fc.integer({ min: 0, max: 5 })) }),
+  fc.record({ op: fc.constant("copyout_page_list"), map: handle, copy: mostly(fc.integer({ min: 0, max: 5 })) }),
+  fc.record({ op: fc.constant("steal_pages"), copy: mostly(fc.integer({ min: 0, max: 5 })) }),
+  fc.record({ op: fc.constant("page_discard"), copy: mostly(fc.integer({ min: 0, max: 5 })) }),
   fc.record({ op: fc.constant("fork"), map: handle }),
   {
     weight: 2,
