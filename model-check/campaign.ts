@@ -66,6 +66,12 @@ export interface CampaignOptions {
   readonly outDir?: string | null;
   /** Provenance written into the counterexample file. */
   readonly foundBy?: string;
+  /**
+   * false: stop at the first failure without shrinking or minimizing it (the report's
+   * counterexample is the sequence as found). For callers that only need pass/fail fast, such as
+   * the mutation-testing kill test.
+   */
+  readonly shrink?: boolean;
   /** Called after every run while the campaign is generating (not while shrinking): a progress display. */
   readonly onProgress?: (progress: CampaignProgress) => void;
 }
@@ -191,6 +197,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     seed: options.seed,
     numRuns: options.runs,
     ...(options.timeSeconds !== undefined ? { interruptAfterTimeLimit: options.timeSeconds * 1000 } : {}),
+    ...(options.shrink === false ? { endOnFailure: true } : {}),
   });
   const durationMs = Math.round(performance.now() - started);
   const base = {
@@ -218,9 +225,12 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   if (!failure) throw new Error("the shrunk counterexample did not fail again: the system under test is not deterministic");
   const shrunk = ls.history.map((h) => h.op);
   // Then delta debugging on the concrete commands, which escapes fast-check's local minima.
-  const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
-  const commands = minimal.commands;
-  failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);
+  let commands: readonly Op[] = shrunk;
+  if (options.shrink !== false) {
+    const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
+    commands = minimal.commands;
+    failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);
+  }
   const cx: Counterexample = {
     format: FORMAT,
     version: CURRENT_VERSION,

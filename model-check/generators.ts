@@ -117,6 +117,25 @@ function resolveSize(sel: SizeSel, addr: number, map: AbstractMap | null | undef
 
 const mapOf = (ctx: ResolveContext, handle: number) => ctx.view.maps[handle];
 
+/**
+ * The `pick`-th (cyclically) run of `pages` consecutive mapped writable pages in any map, as a
+ * map handle and first page, other than one starting at `avoidPage`; undefined when there is none.
+ */
+function writableRun(view: AbstractWorld, pages: number, pick: number, avoidPage: number): { map: number; page: number } | undefined {
+  const runs: { map: number; page: number }[] = [];
+  view.maps.forEach((m, map) => {
+    if (!m) return;
+    let first = 0;
+    m.pages.forEach((p, i) => {
+      const continues = i > 0 && m.pages[i - 1]!.page === p.page - 1 && (m.pages[i - 1]!.prot & 2) !== 0;
+      if (!continues) first = i;
+      const page = i - first + 1 >= pages ? m.pages[i - pages + 1]!.page : avoidPage;
+      if ((p.prot & 2) !== 0 && page !== avoidPage) runs.push({ map, page });
+    });
+  });
+  return runs.length === 0 ? undefined : runs[pick % runs.length];
+}
+
 /** Copy handles: mostly live copies; 1 in 25 the NULL copy, 1 in 25 a consumed or unknown one. */
 function pickCopy(sel: number, view: AbstractWorld): number | null {
   if (sel % 25 === 24) return null;
@@ -327,7 +346,6 @@ function ranged<K extends OpName, E>(
     weight,
     arb: fc.record({ map: mapSel, addr: addrSel(scope), size: sizeSel(scope, maxPages), extra, reuse: fc.nat(99) }),
     resolve: (s, ctx) => {
-      // Sometimes work on a range a recent command used (mostly the last one).
       // Sometimes work on a range a recent command used: mostly the last one of the same
       // operation (so repeated wirings reach MAX_WIRE_COUNT), else the last one of any.
       const sameOp = ctx.recent.find((r) => r.op === op);
@@ -477,8 +495,12 @@ export function makeGenerators(scope: Scope): Generators {
       weight: 5,
       arb: fc.record({ map: mapSel, addr: addrSel(scope), length: fc.integer({ min: 0, max: 2 * ps }), seed: fc.nat(255), bad: fc.nat(40) }),
       resolve: (s, ctx) => {
-        const map = pickMap(s.map, ctx.view);
         const data = s.bad === 17 ? "xyz" : patternHex(s.seed, s.length);
+        // Often write into the range the last copy or share came from: writing to the source
+        // after a deferred copy is how copy-on-write goes wrong.
+        const source = s.bad % 4 === 1 ? ctx.recent.find((r) => r.op === "copyin" || r.op === "remap") : undefined;
+        if (source && ctx.view.maps[source.map]) return { op: "write_user", map: source.map, addr: source.addr + (s.seed % Math.max(1, source.size)), data };
+        const map = pickMap(s.map, ctx.view);
         return { op: "write_user", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), data };
       },
     }),
@@ -511,8 +533,17 @@ export function makeGenerators(scope: Scope): Generators {
     }),
     copy_overwrite: gen({
       weight: 4,
-      arb: fc.record({ map: mapSel, addr: addrSel(scope), copy: fc.nat(1000), interruptible: fc.nat(2), reuse: fc.nat(3) }),
+      arb: fc.record({ map: mapSel, addr: addrSel(scope), copy: fc.nat(1000), interruptible: fc.nat(2), reuse: fc.nat(4) }),
       resolve: (s, ctx) => {
+        if (s.reuse === 3) {
+          // Over other memory that can take it: a run of writable pages as long as the copy's,
+          // not at its source address — so the overwrite succeeds and really changes bytes
+          // (overwriting the copy's own source with itself hides a destination never written).
+          const copy = pickCopy(s.copy, ctx.view);
+          const c = copy === null ? undefined : ctx.view.copies[copy];
+          const dest = c ? writableRun(ctx.view, Math.max(1, Math.ceil(((c.offset % ps) + c.size) / ps)), s.copy >> 5, Math.floor(c.offset / ps)) : undefined;
+          if (dest) return { op: "copy_overwrite", map: dest.map, addr: dest.page * ps + (c!.offset % ps), copy, interruptible: s.interruptible === 1 };
+        }
         // Half the time, overwrite where a recent copyin came from (a destination that exists).
         const from = ctx.recent.find((r) => r.op === "copyin");
         if (s.reuse === 2) {
