@@ -67,6 +67,8 @@ export interface CampaignOptions {
   readonly foundBy?: string;
   /** Called after every run while the campaign is generating (not while shrinking): a progress display. */
   readonly onProgress?: (progress: CampaignProgress) => void;
+  /** Delta-debug fast-check's shrunk counterexample further (default true; false keeps fast-check's). */
+  readonly minimize?: boolean;
 }
 
 /** What a progress display shows. */
@@ -217,9 +219,12 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   if (!failure) throw new Error("the shrunk counterexample did not fail again: the system under test is not deterministic");
   const shrunk = ls.history.map((h) => h.op);
   // Then delta debugging on the concrete commands, which escapes fast-check's local minima.
-  const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
-  const commands = minimal.commands;
-  failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);
+  let commands = shrunk;
+  if (options.minimize !== false) {
+    const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
+    commands = [...minimal.commands];
+    failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);
+  }
   const cx: Counterexample = {
     format: FORMAT,
     version: CURRENT_VERSION,
