@@ -21,7 +21,7 @@
  * The chain is read here with its own few lines, not through the object layer, so a planted bug
  * in the layer's reads cannot hide itself.
  */
-import type { Kernel, MapCopy, VmMapEntry, VmObject } from "../impl/index.ts";
+import type { Kernel, MapCopy, VmMap, VmMapEntry, VmObject } from "../impl/index.ts";
 import {
   CellNumbering,
   type AbstractCopy,
@@ -38,47 +38,61 @@ const hexAll = (bytes: Uint8Array): string => {
   return s;
 };
 
-export function abstractImpl(kernel: Kernel): AbstractWorld {
-  const numbering = new CellNumbering();
-  const ps = kernel.scope.pageSize;
+/**
+ * One abstraction in progress. A class rather than closures: it runs after every command of a
+ * campaign, and its helpers are then made once, not per call.
+ */
+class ImplAbstraction {
+  private readonly numbering = new CellNumbering();
+  private readonly ps: number;
+  /** Pages in the address space: (object id, page index) packs into one number below 2^53. */
+  private readonly span: number;
+  private fresh = 0;
+
+  constructor(private readonly kernel: Kernel) {
+    this.ps = kernel.scope.pageSize;
+    this.span = 2 ** kernel.scope.addressBits / this.ps;
+  }
 
   /** The bytes visible at page `index` of `o`, through its shadow chain. */
-  const chainRead = (o: VmObject, index: number): Uint8Array | undefined => {
+  private chainRead(o: VmObject, index: number): Uint8Array | undefined {
     let i = index;
     for (let x: VmObject | null = o; x !== null; x = x.shadow) {
       const p = x.pages.get(i);
       if (p !== undefined) return p;
-      i += x.shadowOffset / ps;
+      i += x.shadowOffset / this.ps;
     }
     return undefined;
-  };
-  const objectCell = (o: VmObject, index: number): number => numbering.number(`${o.id}:${index}`, () => chainRead(o, index));
-  let fresh = 0;
-  /** A cell nobody else can reach: its own identity, bytes read through the chain (if any). */
-  const freshCell = (o: VmObject | null, index: number): number =>
-    numbering.number(`fresh#${fresh++}`, () => (o === null ? undefined : chainRead(o, index)));
+  }
+
+  /** The cell (top object, page index): a number key when it is exact, else a string. */
+  objectCell(o: VmObject, index: number): number {
+    const packed = o.id * this.span + index;
+    const key = Number.isSafeInteger(packed) && index >= 0 ? packed : `${o.id}:${index}`;
+    return this.numbering.known(key) ?? this.numbering.number(key, () => this.chainRead(o, index));
+  }
+
+  /** A cell nobody else can reach: its own identity (negative keys), bytes read through the chain (if any). */
+  private freshCell(o: VmObject | null, index: number): number {
+    return this.numbering.number(-++this.fresh, () => (o === null ? undefined : this.chainRead(o, index)));
+  }
+
   /** The cell of the page at `a` of entry (or copy entry) `e`. */
-  const entryCell = (e: VmMapEntry, a: number): number => {
+  entryCell(e: VmMapEntry, a: number): number {
     const o = e.object;
-    const index = (e.offset + (a - e.start)) / ps;
-    return o === null || e.needsCopy ? freshCell(o, index) : objectCell(o, index);
-  };
+    const index = (e.offset + (a - e.start)) / this.ps;
+    return o === null || e.needsCopy ? this.freshCell(o, index) : this.objectCell(o, index);
+  }
 
-  const objects = kernel.objects.map((o) => {
-    const cells: number[] = [];
-    for (let i = 0; i < o.size / ps; i++) cells.push(objectCell(o, i));
-    return cells;
-  });
-
-  const maps = kernel.maps.map((map): AbstractMap | null => {
+  private map(map: VmMap | null): AbstractMap | null {
     if (map === null) return null;
     const pages: AbstractPage[] = [];
     const header = map.store.header;
     for (let e = header.next; e !== header; e = e.next) {
-      for (let a = e.start; a < e.end; a += ps) {
+      for (let a = e.start; a < e.end; a += this.ps) {
         pages.push({
-          page: a / ps,
-          cell: entryCell(e, a),
+          page: a / this.ps,
+          cell: this.entryCell(e, a),
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -90,10 +104,11 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
       }
     }
     return { min: map.min, max: map.max, refCount: map.refCount, pages };
-  });
+  }
 
-  const copy = (c: MapCopy | null): AbstractCopy | null => {
+  private copy(c: MapCopy | null): AbstractCopy | null {
     if (c === null) return null;
+    const ps = this.ps;
     switch (c.kind) {
       case "emptied":
         return { kind: "emptied", offset: 0, size: 0, pages: [], data: "" };
@@ -103,25 +118,151 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
         const pages: AbstractCopyPage[] = [];
         const last = Math.ceil((c.offset + c.size) / ps);
         for (let i = Math.floor(c.offset / ps); i < last; i++)
-          pages.push({ cell: objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
+          pages.push({ cell: this.objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
         return { kind: "object", offset: c.offset, size: c.size, pages, data: "" };
       }
       case "entry_list": {
         const pages: AbstractCopyPage[] = [];
         for (const e of c.entries)
           for (let a = e.start; a < e.end; a += ps)
-            pages.push({ cell: entryCell(e, a), prot: e.protection, maxProt: e.maxProtection, inheritance: e.inheritance, behavior: e.behavior, alias: e.alias });
+            pages.push({ cell: this.entryCell(e, a), prot: e.protection, maxProt: e.maxProtection, inheritance: e.inheritance, behavior: e.behavior, alias: e.alias });
         return { kind: "entry_list", offset: c.offset, size: c.size, pages, data: "" };
       }
     }
-  };
-  const copies = kernel.copies.map(copy);
+  }
 
-  const namedEntries = kernel.namedEntries.map((n) => {
-    const cells: number[] = [];
-    for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(objectCell(w.object, (w.offset + off) / ps));
-    return { protection: n.protection, size: n.size, cells };
-  });
+  /** The whole world, in the canonical visiting order: objects, maps, copies, named entries. */
+  world(): AbstractWorld {
+    const { kernel, ps } = this;
+    const objects: number[][] = [];
+    for (const o of kernel.objects) {
+      const cells: number[] = [];
+      for (let i = 0; i < o.size / ps; i++) cells.push(this.objectCell(o, i));
+      objects.push(cells);
+    }
+    const maps: (AbstractMap | null)[] = [];
+    for (const m of kernel.maps) maps.push(this.map(m));
+    const copies: (AbstractCopy | null)[] = [];
+    for (const c of kernel.copies) copies.push(this.copy(c));
+    const namedEntries = [];
+    for (const n of kernel.namedEntries) {
+      const cells: number[] = [];
+      for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(this.objectCell(w.object, (w.offset + off) / ps));
+      namedEntries.push({ protection: n.protection, size: n.size, cells });
+    }
+    return { maps, objects, copies, namedEntries, cells: this.numbering.cells };
+  }
 
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  /** Cell `n` of this abstraction is cell `want` of `v`: same number, same bytes. */
+  private sameCell(n: number, want: number, v: AbstractWorld): boolean {
+    return n === want && this.numbering.cells[n] === v.cells[want];
+  }
+
+  /**
+   * True when {@link world} would equal `v` (diffAbstract would find nothing), decided while
+   * walking the implementation in the same canonical order, without building the world: the
+   * same comparisons as diffAbstract, field by field, stopping at the first difference.
+   */
+  matches(v: AbstractWorld): boolean {
+    const { kernel, ps } = this;
+
+    if (kernel.objects.length !== v.objects.length) return false;
+    for (let h = 0; h < kernel.objects.length; h++) {
+      const o = kernel.objects[h]!, want = v.objects[h]!;
+      let i = 0;
+      for (; i < o.size / ps; i++) if (i >= want.length || !this.sameCell(this.objectCell(o, i), want[i]!, v)) return false;
+      if (i !== want.length) return false;
+    }
+
+    if (kernel.maps.length !== v.maps.length) return false;
+    for (let h = 0; h < kernel.maps.length; h++) {
+      const map = kernel.maps[h]!, want = v.maps[h]!;
+      if (map === null || want === null) {
+        if ((map === null) !== (want === null)) return false;
+        continue;
+      }
+      if (map.min !== want.min || map.max !== want.max || map.refCount !== want.refCount) return false;
+      const pages = want.pages;
+      let j = 0;
+      const header = map.store.header;
+      for (let e = header.next; e !== header; e = e.next) {
+        for (let a = e.start; a < e.end; a += ps, j++) {
+          const p = pages[j];
+          if (p === undefined || p.page !== a / ps) return false;
+          if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior) return false;
+          if (p.alias !== e.alias || p.wiredCount !== e.wiredCount || p.userWiredCount !== e.userWiredCount) return false;
+          if (!this.sameCell(this.entryCell(e, a), p.cell, v)) return false;
+        }
+      }
+      if (j !== pages.length) return false;
+    }
+
+    if (kernel.copies.length !== v.copies.length) return false;
+    for (let h = 0; h < kernel.copies.length; h++) {
+      const c = kernel.copies[h]!, want = v.copies[h]!;
+      if (c === null || want === null) {
+        if ((c === null) !== (want === null)) return false;
+        continue;
+      }
+      if (c.kind !== want.kind) return false;
+      const pages = want.pages;
+      switch (c.kind) {
+        case "emptied":
+          if (want.offset !== 0 || want.size !== 0 || pages.length !== 0 || want.data !== "") return false;
+          break;
+        case "kernel_buffer":
+          if (want.offset !== 0 || want.size !== c.data.length || pages.length !== 0 || want.data !== hexAll(c.data)) return false;
+          break;
+        case "object": {
+          if (want.offset !== c.offset || want.size !== c.size || want.data !== "") return false;
+          const first = Math.floor(c.offset / ps), last = Math.ceil((c.offset + c.size) / ps);
+          if (pages.length !== Math.max(0, last - first)) return false;
+          for (let i = first; i < last; i++) {
+            const p = pages[i - first]!;
+            if (p.prot !== 0 || p.maxProt !== 0 || p.inheritance !== 0 || p.behavior !== 0 || p.alias !== 0) return false;
+            if (!this.sameCell(this.objectCell(c.object, i), p.cell, v)) return false;
+          }
+          break;
+        }
+        case "entry_list": {
+          if (want.offset !== c.offset || want.size !== c.size || want.data !== "") return false;
+          let j = 0;
+          for (const e of c.entries)
+            for (let a = e.start; a < e.end; a += ps, j++) {
+              const p = pages[j];
+              if (p === undefined) return false;
+              if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior || p.alias !== e.alias) return false;
+              if (!this.sameCell(this.entryCell(e, a), p.cell, v)) return false;
+            }
+          if (j !== pages.length) return false;
+          break;
+        }
+      }
+    }
+
+    if (kernel.namedEntries.length !== v.namedEntries.length) return false;
+    for (let h = 0; h < kernel.namedEntries.length; h++) {
+      const n = kernel.namedEntries[h]!, want = v.namedEntries[h]!;
+      if (n.protection !== want.protection || n.size !== want.size) return false;
+      let j = 0;
+      for (const w of n.windows)
+        for (let off = 0; off < w.size; off += ps, j++)
+          if (j >= want.cells.length || !this.sameCell(this.objectCell(w.object, (w.offset + off) / ps), want.cells[j]!, v)) return false;
+      if (j !== want.cells.length) return false;
+    }
+    return true;
+  }
+}
+
+export function abstractImpl(kernel: Kernel): AbstractWorld {
+  return new ImplAbstraction(kernel).world();
+}
+
+/**
+ * True when `abstractImpl(kernel)` equals `view` — the refinement check's verdict without
+ * building the implementation's abstract world (the common case, every command of a campaign).
+ * On false, the caller builds the world and diffs it for the message.
+ */
+export function implMatches(kernel: Kernel, view: AbstractWorld): boolean {
+  return new ImplAbstraction(kernel).matches(view);
 }
