@@ -25,8 +25,10 @@
  *
  * Every candidate is re-validated by replay and kept only if it fails the same check and is
  * simpler: shorter, or as long with fewer handles handed out, or with smaller arguments. So the
- * failure is never lost and the search terminates. The last round changes nothing, so a minimized list is a fixpoint:
- * minimizing it again gives it back unchanged. A budget of replays bounds the work.
+ * failure is never lost and the search terminates. The last round changes nothing, so a
+ * minimized list is a fixpoint: minimizing it again gives it back unchanged. A budget of
+ * replays bounds the work (a search cut short by it keeps the best list found, which need not
+ * be a fixpoint; the planted bugs need 10–200 replays of the 20,000).
  */
 import { VM_INHERIT_DEFAULT } from "../spec/constants.ts";
 import type { Op, OpResult } from "../spec/vocabulary.ts";
