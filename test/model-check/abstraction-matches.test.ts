@@ -49,7 +49,7 @@ describe("refinement fast path", () => {
     };
     for (const [name, kernel] of plants) {
       runCampaign({
-        seed: 7, runs: name === "real" ? 150 : 40, maxCommands: 30, outDir: null,
+        seed: 7, runs: name === "real" ? 80 : 20, maxCommands: 30, outDir: null, minimize: false,
         system: (scope) => {
           const k = kernel(scope);
           return {
