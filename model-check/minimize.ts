@@ -13,9 +13,9 @@
  *  4. arguments toward round values (0, one page, halves, page-aligned; booleans to false);
  *  5. alike: give a command every attribute of another of its kind, when that lets other
  *     commands go (an enter made like the mapping a copyout would have made);
- *  6. simpler equivalents: an object window entered as anonymous memory, a copyin as a remap
- *     with copy, when that lets other commands go (the memory object or copy handle is then
- *     not needed).
+ *  6. equivalents: an object window entered as anonymous memory, a copyin as a remap with
+ *     copy, a find_space as an enter with its defaults, when that lets other commands go (the
+ *     memory object or copy handle is then not needed, an attribute change folds in).
  *
  * Removing or changing a command can move what later commands refer to: handles are numbered
  * in creation order, and an anywhere-allocation lands elsewhere when a mapping before it goes.
@@ -30,7 +30,7 @@
  * replays bounds the work (a search cut short by it keeps the best list found, which need not
  * be a fixpoint; the planted bugs need 10–200 replays of the 20,000).
  */
-import { VM_INHERIT_DEFAULT } from "../spec/constants.ts";
+import { VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "../spec/constants.ts";
 import type { Op, OpResult } from "../spec/vocabulary.ts";
 import { CheckFailure, Lockstep, type LockstepOptions, type ReplayOutcome } from "./lockstep.ts";
 
@@ -291,9 +291,10 @@ class Search {
   }
 
   /**
-   * Pass 6: commands that do the same with fewer handles, each tried like {@link alike}: an
-   * enter of a memory object's window as anonymous memory (the object then needs no creating),
-   * a copyin as a remap with copy of the same range (a copy of the pages without a copy handle).
+   * Pass 6: commands that do the same more simply, each tried like {@link alike}: an enter of a
+   * memory object's window as anonymous memory (the object then needs no creating), a copyin as
+   * a remap with copy of the same range (a copy of the pages without a copy handle), a
+   * find_space as the enter it amounts to (later attribute changes can fold into it).
    */
   alternatives(): boolean {
     const { commands } = this.best;
@@ -305,7 +306,7 @@ class Search {
   /**
    * Apply `changes` (command index → new command) and drop nothing, any one or any two other
    * commands; adopt the first such candidate that fails the same way and is simpler than the
-   * best (after ddmin and pairs on it, for the candidate that drops nothing).
+   * best (after ddmin, pairs and merges on it, for the candidate that drops nothing).
    */
   private withDrops(changes: ReadonlyMap<number, Op>): boolean {
     const n = this.best.commands.length;
@@ -318,7 +319,7 @@ class Search {
       const found = this.replay.run(derive(this.best, replace), this.best.results);
       if (!found) continue;
       const ahead = new Search(this.replay, found);
-      if (d.length === 0) while (ahead.ddmin() || ahead.pairs());
+      if (d.length === 0) while (ahead.ddmin() || ahead.pairs() || ahead.merges());
       if (better(ahead.best, this.best)) {
         this.best = ahead.best;
         return true;
@@ -360,6 +361,15 @@ function alternativesTo(run: Failing, i: number, pageSize: number): Map<number, 
   switch (op.op) {
     case "enter":
       return op.source.kind === "object" ? [new Map([[i, { ...op, source: { kind: "anonymous" } }]])] : [];
+    case "find_space": {
+      // The kernel allocator's pages are an anonymous anywhere-enter with its defaults; as an
+      // enter, later attribute changes can fold into it.
+      const enter: Op = {
+        op: "enter", map: op.map, addr: 0, size: op.size, mask: op.mask, anywhere: true, alias: 0,
+        cur: VM_PROT_DEFAULT, max: VM_PROT_ALL, inheritance: VM_INHERIT_DEFAULT, source: { kind: "anonymous" },
+      };
+      return [new Map([[i, enter]])];
+    }
     case "copyin": {
       if (op.srcDestroy) return [];
       const remap: Op = { op: "remap", map: op.map, addr: 0, size: op.size, mask: 0, anywhere: true, srcMap: op.map, srcAddr: op.addr, copy: true, inheritance: VM_INHERIT_DEFAULT };
@@ -395,11 +405,15 @@ function rangeOf(op: Op, result: OpResult | undefined, pageSize: number): [numbe
   return [start, Math.ceil((addr + a["size"]) / pageSize) * pageSize];
 }
 
-/** Arguments that set an attribute, and the argument of a mapping command that sets the same one at map time. */
-function attributeFolds(setter: Op): Fields | undefined {
+/**
+ * What an attribute change does, as the arguments of the mapping command `mapped` that would
+ * have set the same at map time (setting the maximum also trims the current protection).
+ */
+function attributeFolds(setter: Op, mapped: Fields): Fields | undefined {
   switch (setter.op) {
     case "protect":
-      return setter.setMax ? { max: setter.prot } : { cur: setter.prot };
+      if (!setter.setMax) return { cur: setter.prot };
+      return typeof mapped["cur"] === "number" ? { max: setter.prot, cur: mapped["cur"] & setter.prot } : { max: setter.prot };
     case "inherit":
       return { inheritance: setter.inheritance };
     default:
@@ -420,7 +434,7 @@ function mergeInto(first: Op, firstResult: OpResult | undefined, second: Op, sec
   const ra = rangeOf(first, firstResult, pageSize), rb = rangeOf(second, secondResult, pageSize);
   if (!ra || !rb) return [];
   const out: ["first" | "second", Op][] = [];
-  const fold = attributeFolds(second);
+  const fold = attributeFolds(second, a);
   // The change covers all the pages the first command mapped.
   if (fold && Object.keys(fold).every((k) => k in a) && rb[0] <= ra[0] && ra[1] <= rb[1]) out.push(["first", { ...first, ...fold } as Op]);
   if (first.op === second.op) {

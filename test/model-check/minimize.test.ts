@@ -154,6 +154,18 @@ describe("beyond dropping commands", () => {
     expect(minimizeCommands(r.commands, against("copy-object-push-skipped"), "refinement").commands).toEqual(r.commands);
   });
 
+  it("turns a find_space into the enter it amounts to, so that a later change of max folds into it", () => {
+    const list: Op[] = [
+      { op: "create", min: 0, max: ps },
+      { op: "find_space", map: 0, size: ps, mask: 0 },
+      { op: "protect", map: 0, addr: 0, size: ps, prot: 0, setMax: true },
+      { op: "protect", map: 0, addr: 0, size: ps, prot: 1, setMax: false },
+    ];
+    const r = minimizeCommands(list, { scope, kernel }, "results");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "enter", "protect"]);
+    expect(r.commands[1]).toMatchObject({ cur: 0, max: 0 });
+  });
+
   it("stops at its budget of replays, still failing the same way", () => {
     const r = minimizeCommands(padded, { scope, kernel }, "results", 3);
     expect(r.attempts).toBeLessThanOrEqual(3);
