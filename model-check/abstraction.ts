@@ -165,6 +165,9 @@ class ImplAbstraction {
    */
   matches(v: AbstractWorld): boolean {
     const { kernel, ps } = this;
+    // Only the shape this walk knows: a field added to the abstract state later (by a branch
+    // that extends the model) makes the fast path step aside, and the full diff decides.
+    if (!knownShape(v)) return false;
 
     if (kernel.objects.length !== v.objects.length) return false;
     for (let h = 0; h < kernel.objects.length; h++) {
@@ -252,6 +255,28 @@ class ImplAbstraction {
     }
     return true;
   }
+}
+
+/** Number of own enumerable keys of `x` is `n`. */
+function keyCount(x: object, n: number): boolean {
+  let k = 0;
+  for (const _ in x) k++;
+  return k === n;
+}
+
+/**
+ * The view has exactly the fields {@link ImplAbstraction.matches} compares: the world's five,
+ * a map's four, a page's nine, a copy's five, a copy page's six, a named entry's three (checked
+ * on the first of each kind; the spec builds them all alike).
+ */
+function knownShape(v: AbstractWorld): boolean {
+  if (!keyCount(v, 5)) return false;
+  const map = v.maps.find((m) => m !== null && m.pages.length > 0);
+  if (map && (!keyCount(map, 4) || !keyCount(map.pages[0]!, 9))) return false;
+  const copy = v.copies.find((c) => c !== null && c.pages.length > 0);
+  if (copy && (!keyCount(copy, 5) || !keyCount(copy.pages[0]!, 6))) return false;
+  const named = v.namedEntries[0];
+  return named === undefined || keyCount(named, 3);
 }
 
 export function abstractImpl(kernel: Kernel): AbstractWorld {

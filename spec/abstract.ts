@@ -117,6 +117,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
 }
 
 const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "cell"] as const;
+const COPY_PAGE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias"] as const;
 
 /**
  * The first difference between two abstract worlds, as a sentence naming where it is, or
@@ -170,7 +171,7 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     for (let i = 0; i < x.pages.length; i++) {
       const p = x.pages[i]!, q = y.pages[i]!;
       if (sameCopyPage(a, b, p, q)) continue;
-      for (const k of ["prot", "maxProt", "inheritance", "behavior", "alias"] as const)
+      for (const k of COPY_PAGE_KEYS)
         if (p[k] !== q[k]) return `copy ${c} page ${i} ${k}: spec ${p[k]}, impl ${q[k]}`;
       const d = diffCell(a, b, p.cell, q.cell, `copy ${c} page ${i}`);
       if (d) return d;
@@ -192,9 +193,9 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
 // there is one (diffAbstract runs after every command of a campaign).
 const sameCell = (a: AbstractWorld, b: AbstractWorld, x: number, y: number): boolean => x === y && a.cells[x] === b.cells[y];
 const sameCopyPage = (a: AbstractWorld, b: AbstractWorld, p: AbstractCopyPage, q: AbstractCopyPage): boolean =>
-  p.prot === q.prot && p.maxProt === q.maxProt && p.inheritance === q.inheritance && p.behavior === q.behavior && p.alias === q.alias && sameCell(a, b, p.cell, q.cell);
+  COPY_PAGE_KEYS.every((k) => p[k] === q[k]) && sameCell(a, b, p.cell, q.cell);
 const samePage = (a: AbstractWorld, b: AbstractWorld, p: AbstractPage, q: AbstractPage): boolean =>
-  sameCopyPage(a, b, p, q) && p.wiredCount === q.wiredCount && p.userWiredCount === q.userWiredCount;
+  ATTRIBUTE_KEYS.every((k) => (k === "cell" ? sameCell(a, b, p.cell, q.cell) : p[k] === q[k]));
 
 function diffCell(a: AbstractWorld, b: AbstractWorld, x: number, y: number, where: string): string | undefined {
   if (x !== y) return `${where}: aliasing differs (spec cell #${x}, impl cell #${y}: the pages sharing memory are not the same)`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { abstractImpl, implMatches } from "../../model-check/abstraction.ts";
-import { runCampaign } from "../../model-check/campaign.ts";
-import { kernelSystem, realKernel, type KernelFactory } from "../../model-check/lockstep.ts";
+import { MODEL_CHECK_SCOPE, runCampaign } from "../../model-check/campaign.ts";
+import { kernelSystem, Lockstep, realKernel, type KernelFactory } from "../../model-check/lockstep.ts";
 import { diffAbstract, type AbstractWorld } from "../../spec/abstract.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 
@@ -67,5 +67,16 @@ describe("refinement fast path", () => {
     expect(disagreements.slice(0, 5)).toEqual([]);
     expect(equal).toBeGreaterThan(1000);
     expect(different).toBeGreaterThan(1000);
+  });
+
+  it("steps aside (the full diff decides) when the abstract state has a field it does not compare", () => {
+    const ls = new Lockstep({ scope: MODEL_CHECK_SCOPE });
+    ls.step({ op: "create", min: 0, max: 4 * MODEL_CHECK_SCOPE.pageSize });
+    ls.step({ op: "enter", map: 0, addr: 0, size: MODEL_CHECK_SCOPE.pageSize, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } });
+    const view = ls.view;
+    expect(implMatches(ls.impl!, view)).toBe(true);
+    expect(implMatches(ls.impl!, { ...view, tlb: [] } as AbstractWorld)).toBe(false);
+    const page = { ...view.maps[0]!.pages[0]!, resident: true };
+    expect(implMatches(ls.impl!, { ...view, maps: [{ ...view.maps[0]!, pages: [page] }] })).toBe(false);
   });
 });
