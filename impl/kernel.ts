@@ -136,10 +136,11 @@ export class Kernel implements MapHost {
 
   /** Run one command. */
   run(op: Op): OpResult {
-    return dispatch(this.handlers, this, op);
+    return dispatch(Kernel.handlers, this, op);
   }
 
-  readonly handlers: OpHandlers<Kernel> = {
+  /** One handler per operation; static, since each takes the kernel as its argument (one table, not one per kernel). */
+  static readonly handlers: OpHandlers<Kernel> = {
     ...TRANSFER_HANDLERS,
     ...PAGE_LIST_HANDLERS,
 

@@ -16,14 +16,12 @@
  *
  * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
  * by page, then maps in handle order (entries ascending, page by page), then copies in handle
- * order, then named entries in handle order. A page-list copy is a snapshot: each of its pages is
- * a cell of its own holding the page's bytes, whether the page is still held in its object or
- * loose; its continuation is compared as a description (map handle, range, options, removal).
+ * order, then named entries in handle order.
  *
  * The chain is read here with its own few lines, not through the object layer, so a planted bug
  * in the layer's reads cannot hide itself.
  */
-import type { Kernel, MapCopy, VmMapEntry, VmObject } from "../impl/index.ts";
+import type { Kernel, MapCopy, VmMap, VmMapEntry, VmObject } from "../impl/index.ts";
 import {
   CellNumbering,
   describeContinuation,
@@ -42,55 +40,65 @@ const hexAll = (bytes: Uint8Array): string => {
 };
 
 /**
- * With `onlyMaps`, only those maps are abstracted (the others read as null) and objects,
- * copies and named entries are left out: the restricted form spec/world.ts's abstractSpec
- * gives for the same set, for checking just the maps a command named.
+ * One abstraction in progress. A class rather than closures: it runs after every command of a
+ * campaign, and its helpers are then made once, not per call.
  */
-export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): AbstractWorld {
-  const numbering = new CellNumbering();
-  const ps = kernel.scope.pageSize;
+class ImplAbstraction {
+  private readonly numbering = new CellNumbering();
+  private readonly ps: number;
+  /** Pages in the address space: (object id, page index) packs into one number below 2^53. */
+  private readonly span: number;
+  private fresh = 0;
+
+  constructor(private readonly kernel: Kernel) {
+    this.ps = kernel.scope.pageSize;
+    this.span = 2 ** kernel.scope.addressBits / this.ps;
+  }
 
   /** The bytes visible at page `index` of `o`, through its shadow chain. */
-  const chainRead = (o: VmObject, index: number): Uint8Array | undefined => {
+  private chainRead(o: VmObject, index: number): Uint8Array | undefined {
     let i = index;
     for (let x: VmObject | null = o; x !== null; x = x.shadow) {
       const p = x.pages.get(i);
       if (p !== undefined) return p;
-      i += x.shadowOffset / ps;
+      i += x.shadowOffset / this.ps;
     }
     return undefined;
-  };
-  // Identities are numbers where they can be (this runs for every page after every command):
-  // an object page is id * 2^32 + index (exact in a double for ids below 2^20; beyond, a
-  // string), a fresh cell a negative number.
-  const objectCell = (o: VmObject, index: number): number =>
-    numbering.number(o.id < 2 ** 20 ? o.id * 2 ** 32 + index : `${o.id}:${index}`, () => chainRead(o, index));
-  let fresh = 0;
-  /** A cell nobody else can reach: its own identity, bytes read through the chain (if any). */
-  const freshCell = (o: VmObject | null, index: number): number =>
-    numbering.number(-1 - fresh++, () => (o === null ? undefined : chainRead(o, index)));
+  }
+
+  /** The cell (top object, page index): a number key when it is exact, else a string. */
+  objectCell(o: VmObject, index: number): number {
+    const packed = o.id * this.span + index;
+    const key = Number.isSafeInteger(packed) && index >= 0 ? packed : `${o.id}:${index}`;
+    return this.numbering.known(key) ?? this.numbering.number(key, () => this.chainRead(o, index));
+  }
+
+  /** A cell nobody else can reach: its own identity (negative keys), bytes read through the chain (if any). */
+  private freshCell(o: VmObject | null, index: number): number {
+    return this.numbering.number(-++this.fresh, () => (o === null ? undefined : this.chainRead(o, index)));
+  }
+
+  /** A page list's page: a cell of its own holding `bytes` (null or undefined = zero). */
+  private snapshotCell(bytes: Uint8Array | null | undefined): number {
+    return this.numbering.number(-++this.fresh, () => bytes ?? undefined);
+  }
+
   /** The cell of the page at `a` of entry (or copy entry) `e`. */
-  const entryCell = (e: VmMapEntry, a: number): number => {
+  entryCell(e: VmMapEntry, a: number): number {
     const o = e.object;
-    const index = (e.offset + (a - e.start)) / ps;
-    return o === null || e.needsCopy ? freshCell(o, index) : objectCell(o, index);
-  };
+    const index = (e.offset + (a - e.start)) / this.ps;
+    return o === null || e.needsCopy ? this.freshCell(o, index) : this.objectCell(o, index);
+  }
 
-  const objects = onlyMaps ? [] : kernel.objects.map((o) => {
-    const cells: number[] = [];
-    for (let i = 0; i < o.size / ps; i++) cells.push(objectCell(o, i));
-    return cells;
-  });
-
-  const maps = kernel.maps.map((map, handle): AbstractMap | null => {
-    if (map === null || (onlyMaps && !onlyMaps.has(handle))) return null;
+  private map(map: VmMap | null): AbstractMap | null {
+    if (map === null) return null;
     const pages: AbstractPage[] = [];
     const header = map.store.header;
     for (let e = header.next; e !== header; e = e.next) {
-      for (let a = e.start; a < e.end; a += ps) {
+      for (let a = e.start; a < e.end; a += this.ps) {
         pages.push({
-          page: a / ps,
-          cell: entryCell(e, a),
+          page: a / this.ps,
+          cell: this.entryCell(e, a),
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -102,10 +110,11 @@ export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): Ab
       }
     }
     return { min: map.min, max: map.max, refCount: map.refCount, pages };
-  });
+  }
 
-  const copy = (c: MapCopy | null): AbstractCopy | null => {
+  private copy(c: MapCopy | null): AbstractCopy | null {
     if (c === null) return null;
+    const ps = this.ps;
     switch (c.kind) {
       case "emptied":
         return { kind: "emptied", offset: 0, size: 0, pages: [], data: "" };
@@ -115,33 +124,208 @@ export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): Ab
         const pages: AbstractCopyPage[] = [];
         const last = Math.ceil((c.offset + c.size) / ps);
         for (let i = Math.floor(c.offset / ps); i < last; i++)
-          pages.push({ cell: objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
+          pages.push({ cell: this.objectCell(c.object, i), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 });
         return { kind: "object", offset: c.offset, size: c.size, pages, data: "" };
       }
       case "page_list": {
         // A page list is a snapshot: each page its own cell, whatever object it is still held in.
         const pages = c.pages.map((p): AbstractCopyPage =>
-          ({ cell: numbering.number(`fresh#${fresh++}`, () => p.bytes ?? undefined), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));
-        const cont = c.cont && { ...c.cont, map: c.cont.handle };
-        return { kind: "page_list", offset: c.offset, size: c.size, pages, data: "", cont: describeContinuation(cont) };
+          ({ cell: this.snapshotCell(p.bytes), prot: 0, maxProt: 0, inheritance: 0, behavior: 0, alias: 0 }));
+        return { kind: "page_list", offset: c.offset, size: c.size, pages, data: "", cont: continuationOf(c) };
       }
       case "entry_list": {
         const pages: AbstractCopyPage[] = [];
         for (const e of c.entries)
           for (let a = e.start; a < e.end; a += ps)
-            pages.push({ cell: entryCell(e, a), prot: e.protection, maxProt: e.maxProtection, inheritance: e.inheritance, behavior: e.behavior, alias: e.alias });
+            pages.push({ cell: this.entryCell(e, a), prot: e.protection, maxProt: e.maxProtection, inheritance: e.inheritance, behavior: e.behavior, alias: e.alias });
         return { kind: "entry_list", offset: c.offset, size: c.size, pages, data: "" };
       }
     }
-  };
-  if (onlyMaps) return { maps, objects, copies: [], namedEntries: [], cells: numbering.cells };
-  const copies = kernel.copies.map(copy);
+  }
 
-  const namedEntries = kernel.namedEntries.map((n) => {
-    const cells: number[] = [];
-    for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(objectCell(w.object, (w.offset + off) / ps));
-    return { protection: n.protection, size: n.size, cells };
-  });
+  /**
+   * The whole world, in the canonical visiting order: objects, maps, copies, named entries.
+   * With `onlyMaps`, only those maps (the others read as null) and no objects, copies or named
+   * entries: the restricted form spec/world.ts's abstractSpec gives for the same set, for
+   * checking just the maps a command named.
+   */
+  world(onlyMaps?: ReadonlySet<number>): AbstractWorld {
+    const { kernel, ps } = this;
+    const objects: number[][] = [];
+    const maps: (AbstractMap | null)[] = [];
+    if (onlyMaps) {
+      for (let h = 0; h < kernel.maps.length; h++) maps.push(onlyMaps.has(h) ? this.map(kernel.maps[h]!) : null);
+      return { maps, objects, copies: [], namedEntries: [], cells: this.numbering.cells };
+    }
+    for (const o of kernel.objects) {
+      const cells: number[] = [];
+      for (let i = 0; i < o.size / ps; i++) cells.push(this.objectCell(o, i));
+      objects.push(cells);
+    }
+    for (const m of kernel.maps) maps.push(this.map(m));
+    const copies: (AbstractCopy | null)[] = [];
+    for (const c of kernel.copies) copies.push(this.copy(c));
+    const namedEntries = [];
+    for (const n of kernel.namedEntries) {
+      const cells: number[] = [];
+      for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(this.objectCell(w.object, (w.offset + off) / ps));
+      namedEntries.push({ protection: n.protection, size: n.size, cells });
+    }
+    return { maps, objects, copies, namedEntries, cells: this.numbering.cells };
+  }
 
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  /** Cell `n` of this abstraction is cell `want` of `v`: same number, same bytes. */
+  private sameCell(n: number, want: number, v: AbstractWorld): boolean {
+    return n === want && this.numbering.cells[n] === v.cells[want];
+  }
+
+  /**
+   * True when {@link world} would equal `v` (diffAbstract would find nothing), decided while
+   * walking the implementation in the same canonical order, without building the world: the
+   * same comparisons as diffAbstract, field by field, stopping at the first difference.
+   */
+  matches(v: AbstractWorld): boolean {
+    const { kernel, ps } = this;
+    // Only the shape this walk knows: a field added to the abstract state later (by a branch
+    // that extends the model) makes the fast path step aside, and the full diff decides.
+    if (!knownShape(v)) return false;
+
+    if (kernel.objects.length !== v.objects.length) return false;
+    for (let h = 0; h < kernel.objects.length; h++) {
+      const o = kernel.objects[h]!, want = v.objects[h]!;
+      let i = 0;
+      for (; i < o.size / ps; i++) if (i >= want.length || !this.sameCell(this.objectCell(o, i), want[i]!, v)) return false;
+      if (i !== want.length) return false;
+    }
+
+    if (kernel.maps.length !== v.maps.length) return false;
+    for (let h = 0; h < kernel.maps.length; h++) {
+      const map = kernel.maps[h]!, want = v.maps[h]!;
+      if (map === null || want === null) {
+        if ((map === null) !== (want === null)) return false;
+        continue;
+      }
+      if (map.min !== want.min || map.max !== want.max || map.refCount !== want.refCount) return false;
+      const pages = want.pages;
+      let j = 0;
+      const header = map.store.header;
+      for (let e = header.next; e !== header; e = e.next) {
+        for (let a = e.start; a < e.end; a += ps, j++) {
+          const p = pages[j];
+          if (p === undefined || p.page !== a / ps) return false;
+          if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior) return false;
+          if (p.alias !== e.alias || p.wiredCount !== e.wiredCount || p.userWiredCount !== e.userWiredCount) return false;
+          if (!this.sameCell(this.entryCell(e, a), p.cell, v)) return false;
+        }
+      }
+      if (j !== pages.length) return false;
+    }
+
+    if (kernel.copies.length !== v.copies.length) return false;
+    for (let h = 0; h < kernel.copies.length; h++) {
+      const c = kernel.copies[h]!, want = v.copies[h]!;
+      if (c === null || want === null) {
+        if ((c === null) !== (want === null)) return false;
+        continue;
+      }
+      if (c.kind !== want.kind) return false;
+      const pages = want.pages;
+      switch (c.kind) {
+        case "emptied":
+          if (want.offset !== 0 || want.size !== 0 || pages.length !== 0 || want.data !== "") return false;
+          break;
+        case "kernel_buffer":
+          if (want.offset !== 0 || want.size !== c.data.length || pages.length !== 0 || want.data !== hexAll(c.data)) return false;
+          break;
+        case "object": {
+          if (want.offset !== c.offset || want.size !== c.size || want.data !== "") return false;
+          const first = Math.floor(c.offset / ps), last = Math.ceil((c.offset + c.size) / ps);
+          if (pages.length !== Math.max(0, last - first)) return false;
+          for (let i = first; i < last; i++) {
+            const p = pages[i - first]!;
+            if (p.prot !== 0 || p.maxProt !== 0 || p.inheritance !== 0 || p.behavior !== 0 || p.alias !== 0) return false;
+            if (!this.sameCell(this.objectCell(c.object, i), p.cell, v)) return false;
+          }
+          break;
+        }
+        case "page_list": {
+          if (want.offset !== c.offset || want.size !== c.size || want.data !== "" || (want.cont ?? "") !== continuationOf(c)) return false;
+          if (pages.length !== c.pages.length) return false;
+          for (let i = 0; i < pages.length; i++) {
+            const p = pages[i]!;
+            if (p.prot !== 0 || p.maxProt !== 0 || p.inheritance !== 0 || p.behavior !== 0 || p.alias !== 0) return false;
+            if (!this.sameCell(this.snapshotCell(c.pages[i]!.bytes), p.cell, v)) return false;
+          }
+          break;
+        }
+        case "entry_list": {
+          if (want.offset !== c.offset || want.size !== c.size || want.data !== "") return false;
+          let j = 0;
+          for (const e of c.entries)
+            for (let a = e.start; a < e.end; a += ps, j++) {
+              const p = pages[j];
+              if (p === undefined) return false;
+              if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior || p.alias !== e.alias) return false;
+              if (!this.sameCell(this.entryCell(e, a), p.cell, v)) return false;
+            }
+          if (j !== pages.length) return false;
+          break;
+        }
+      }
+    }
+
+    if (kernel.namedEntries.length !== v.namedEntries.length) return false;
+    for (let h = 0; h < kernel.namedEntries.length; h++) {
+      const n = kernel.namedEntries[h]!, want = v.namedEntries[h]!;
+      if (n.protection !== want.protection || n.size !== want.size) return false;
+      let j = 0;
+      for (const w of n.windows)
+        for (let off = 0; off < w.size; off += ps, j++)
+          if (j >= want.cells.length || !this.sameCell(this.objectCell(w.object, (w.offset + off) / ps), want.cells[j]!, v)) return false;
+      if (j !== want.cells.length) return false;
+    }
+    return true;
+  }
+}
+
+/** Number of own enumerable keys of `x` is `n`. */
+function keyCount(x: object, n: number): boolean {
+  let k = 0;
+  for (const _ in x) k++;
+  return k === n;
+}
+
+/**
+ * The view has exactly the fields {@link ImplAbstraction.matches} compares: the world's five,
+ * a map's four, a page's nine, a copy's five (six with a continuation), a copy page's six, a named entry's three (checked
+ * on the first of each kind; the spec builds them all alike).
+ */
+function knownShape(v: AbstractWorld): boolean {
+  if (!keyCount(v, 5)) return false;
+  const map = v.maps.find((m) => m !== null && m.pages.length > 0);
+  if (map && (!keyCount(map, 4) || !keyCount(map.pages[0]!, 9))) return false;
+  // A copy has five fields; a page list may add its continuation (compared by matches).
+  const copy = v.copies.find((c) => c !== null && c.pages.length > 0);
+  if (copy && (!keyCount(copy, copy.cont === undefined ? 5 : 6) || !keyCount(copy.pages[0]!, 6))) return false;
+  const named = v.namedEntries[0];
+  return named === undefined || keyCount(named, 3);
+}
+
+/** The implementation's state as an abstract world; with `onlyMaps`, just those maps (see ImplAbstraction.world). */
+export function abstractImpl(kernel: Kernel, onlyMaps?: ReadonlySet<number>): AbstractWorld {
+  return new ImplAbstraction(kernel).world(onlyMaps);
+}
+
+/** A page list's continuation as abstract worlds compare it. */
+function continuationOf(c: Extract<MapCopy, { kind: "page_list" }>): string {
+  return describeContinuation(c.cont && { ...c.cont, map: c.cont.handle });
+}
+
+/**
+ * True when `abstractImpl(kernel)` equals `view` — the refinement check's verdict without
+ * building the implementation's abstract world (the common case, every command of a campaign).
+ * On false, the caller builds the world and diffs it for the message.
+ */
+export function implMatches(kernel: Kernel, view: AbstractWorld): boolean {
+  return new ImplAbstraction(kernel).matches(view);
 }

@@ -74,6 +74,8 @@ export interface CampaignOptions {
   readonly shrink?: boolean;
   /** Called after every run while the campaign is generating (not while shrinking): a progress display. */
   readonly onProgress?: (progress: CampaignProgress) => void;
+  /** Delta-debug fast-check's shrunk counterexample further (default true; false keeps fast-check's). */
+  readonly minimize?: boolean;
 }
 
 /** What a progress display shows. */
@@ -226,7 +228,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   const shrunk = ls.history.map((h) => h.op);
   // Then delta debugging on the concrete commands, which escapes fast-check's local minima.
   let commands: readonly Op[] = shrunk;
-  if (options.shrink !== false) {
+  if (options.shrink !== false && options.minimize !== false) {
     const minimal = minimizeCommands(shrunk, lockstepOptions, failure.check);
     commands = minimal.commands;
     failure = new CheckFailure(minimal.outcome.check, minimal.outcome.step, minimal.outcome.message);

@@ -18,7 +18,7 @@ import { pageListMax, scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
 import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readCounterexample, type Counterexample } from "./counterexample.ts";
-import { minimizeCommands, simplifyArguments } from "./minimize.ts";
+import { minimizeCommands } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
 import { explainHtml } from "./explain-html.ts";
@@ -235,8 +235,9 @@ function shardFlag(p: Parsed): { index: number; count: number } | undefined {
 }
 
 /**
- * `vmcheck minimize FILE`: delta debugging over the commands, then arguments toward round
- * values, every candidate re-validated by replay. The original file is kept; the result is
+ * `vmcheck minimize FILE`: delta debugging over the commands, pairs, merges, arguments toward
+ * round values and simpler equivalent commands (model-check/minimize.ts), every candidate
+ * re-validated by replay. The original file is kept; the result is
  * written beside it as FILE.min.json. Minimizing a minimal file changes nothing.
  */
 function minimizeCommand(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): number {
@@ -250,9 +251,7 @@ function minimizeCommand(argv: readonly string[], out: (s: string) => void, deps
     out(p.flags.has("json") ? JSON.stringify({ file, ok: true }) : `${file}: the failure no longer reproduces; nothing to minimize`);
     return 0;
   }
-  const reduced = minimizeCommands(cx.commands, options, now.check);
-  const simple = simplifyArguments(reduced.commands, options, now.check);
-  const final = minimizeCommands(simple.commands, options, now.check);
+  const final = minimizeCommands(cx.commands, options, now.check);
   const target = file.replace(/(\.min)?\.json$/, "") + ".min.json";
   const result: Counterexample = { ...cx, version: CURRENT_VERSION, commands: final.commands, failure: { check: final.outcome.check, step: final.outcome.step, message: final.outcome.message } };
   writeFileSync(target, encodeCounterexample(result));

@@ -36,17 +36,19 @@ function* entries(map: VmMap): Generator<VmMapEntry> {
 /** Everything that holds a reference on an object, with how many references it holds. */
 function objectHolders(k: Kernel): Map<VmObject, number> {
   const holders = new Map<VmObject, number>();
-  const hold = (o: VmObject | null) => o && holders.set(o, (holders.get(o) ?? 0) + 1);
-  for (const o of k.objects) hold(o);
-  for (const m of k.maps) if (m) for (const e of entries(m)) hold(e.object);
+  for (const o of k.objects) hold(holders, o);
+  for (const m of k.maps) if (m) for (let e = m.store.header.next, i = 0; e !== m.store.header && i <= m.store.nentries; e = e.next, i++) hold(holders, e.object);
   for (const c of k.copies) {
-    if (c?.kind === "entry_list") for (const e of c.entries) hold(e.object);
-    else if (c?.kind === "object") hold(c.object);
-    else if (c?.kind === "page_list") for (const p of c.pages) hold(p.object);
+    if (c?.kind === "entry_list") for (const e of c.entries) hold(holders, e.object);
+    else if (c?.kind === "object") hold(holders, c.object);
+    else if (c?.kind === "page_list") for (const p of c.pages) hold(holders, p.object);
   }
-  for (const n of k.namedEntries) for (const w of n.windows) hold(w.object);
-  for (const o of k.objectLayer.live) hold(o.shadow);
+  for (const n of k.namedEntries) for (const w of n.windows) hold(holders, w.object);
+  for (const o of k.objectLayer.live) hold(holders, o.shadow);
   return holders;
+}
+function hold(holders: Map<VmObject, number>, o: VmObject | null): void {
+  if (o) holders.set(o, (holders.get(o) ?? 0) + 1);
 }
 
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
@@ -63,14 +65,19 @@ function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | und
   return undefined;
 }
 
-function eachEntry(kernel: Kernel, f: (e: VmMapEntry, map: VmMap, handle: number) => string | undefined) {
-  return eachMap(kernel, (map, h) => {
-    for (const e of entries(map)) {
+/** Run `f` on each entry of each live map, in list order (bounded as {@link entries} is); the first message wins. */
+function eachEntry(kernel: Kernel, f: (e: VmMapEntry, map: VmMap, handle: number) => string | undefined): string | undefined {
+  for (let h = 0; h < kernel.maps.length; h++) {
+    const map = kernel.maps[h];
+    if (!map) continue;
+    const header = map.store.header;
+    let e = header.next;
+    for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) {
       const msg = f(e, map, h);
       if (msg) return msg;
     }
-    return undefined;
-  });
+  }
+  return undefined;
 }
 
 const isLiveEntry = (map: VmMap, x: VmMapEntry): boolean => {
@@ -91,6 +98,8 @@ function expectedFirstFree(map: VmMap): VmMapEntry {
   }
   return ff;
 }
+
+const wireCountOk = (x: number, max: number) => Number.isInteger(x) && x >= 0 && x <= max;
 
 export const INVARIANTS: readonly Invariant[] = [
   {
@@ -240,8 +249,7 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) =>
       eachEntry(k, (e, _m, h) => {
         const max = k.scope.maxWireCount;
-        const ok = (x: number) => Number.isInteger(x) && x >= 0 && x <= max;
-        return ok(e.wiredCount) && ok(e.userWiredCount) ? undefined : `${where(h, e)}: wired ${e.wiredCount}, user wired ${e.userWiredCount}, bound ${max}`;
+        return wireCountOk(e.wiredCount, max) && wireCountOk(e.userWiredCount, max) ? undefined : `${where(h, e)}: wired ${e.wiredCount}, user wired ${e.userWiredCount}, bound ${max}`;
       }),
   },
   {

@@ -97,6 +97,11 @@ export class CellNumbering {
   private readonly index = new Map<unknown, number>();
   readonly cells: string[] = [];
 
+  /** The number `identity` already has, if any (lets a caller skip making the `bytes` callback). */
+  known(identity: unknown): number | undefined {
+    return this.index.get(identity);
+  }
+
   /**
    * The canonical number of the cell named `identity` (any value unique to the cell in its
    * own world); `bytes` gives its contents the first time (undefined = all zero).
@@ -125,6 +130,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
 }
 
 const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "cell"] as const;
+const COPY_PAGE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias"] as const;
 
 /**
  * The first difference between two abstract worlds, as a sentence naming where it is, or
@@ -136,10 +142,8 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
   for (let o = 0; o < a.objects.length; o++) {
     const x = a.objects[o]!, y = b.objects[o]!;
     if (x.length !== y.length) return `object ${o} page count: spec ${x.length}, impl ${y.length}`;
-    for (let p = 0; p < x.length; p++) {
-      const d = diffCell(a, b, x[p]!, y[p]!, `object ${o} page ${p}`);
-      if (d) return d;
-    }
+    for (let p = 0; p < x.length; p++)
+      if (!sameCell(a, b, x[p]!, y[p]!)) return diffCell(a, b, x[p]!, y[p]!, `object ${o} page ${p}`);
   }
   if (a.maps.length !== b.maps.length) return `map count: spec ${a.maps.length}, impl ${b.maps.length}`;
   for (let m = 0; m < a.maps.length; m++) {
@@ -158,10 +162,7 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
         const first = Math.min(p?.page ?? Infinity, q?.page ?? Infinity);
         return `map ${m} page ${hexAddr(first * pageSize)}: mapped in ${p?.page === first ? "spec" : "impl"} only (next spec page ${addr(p)}, next impl page ${addr(q)})`;
       }
-      // The fast path first (every page of every map after every command): all equal.
-      if (p.cell === q.cell && a.cells[p.cell] === b.cells[q.cell] && p.prot === q.prot && p.maxProt === q.maxProt &&
-        p.inheritance === q.inheritance && p.behavior === q.behavior && p.alias === q.alias &&
-        p.wiredCount === q.wiredCount && p.userWiredCount === q.userWiredCount) continue;
+      if (samePage(a, b, p, q)) continue;
       for (const k of ATTRIBUTE_KEYS) {
         if (k === "cell") {
           const d = diffCell(a, b, p.cell, q.cell, `map ${m} page ${hexAddr(p.page * pageSize)}`);
@@ -183,7 +184,8 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     if (x.pages.length !== y.pages.length) return `copy ${c} page count: spec ${x.pages.length}, impl ${y.pages.length}`;
     for (let i = 0; i < x.pages.length; i++) {
       const p = x.pages[i]!, q = y.pages[i]!;
-      for (const k of ["prot", "maxProt", "inheritance", "behavior", "alias"] as const)
+      if (sameCopyPage(a, b, p, q)) continue;
+      for (const k of COPY_PAGE_KEYS)
         if (p[k] !== q[k]) return `copy ${c} page ${i} ${k}: spec ${p[k]}, impl ${q[k]}`;
       const d = diffCell(a, b, p.cell, q.cell, `copy ${c} page ${i}`);
       if (d) return d;
@@ -195,13 +197,19 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     const x = a.namedEntries[n]!, y = b.namedEntries[n]!;
     if (x.protection !== y.protection || x.size !== y.size || x.cells.length !== y.cells.length)
       return `named entry ${n}: spec protection ${x.protection} size ${hexAddr(x.size)}, impl protection ${y.protection} size ${hexAddr(y.size)}`;
-    for (let i = 0; i < x.cells.length; i++) {
-      const d = diffCell(a, b, x.cells[i]!, y.cells[i]!, `named entry ${n} page ${i}`);
-      if (d) return d;
-    }
+    for (let i = 0; i < x.cells.length; i++)
+      if (!sameCell(a, b, x.cells[i]!, y.cells[i]!)) return diffCell(a, b, x.cells[i]!, y.cells[i]!, `named entry ${n} page ${i}`);
   }
   return undefined;
 }
+
+// Equality first, with plain field reads: the sentence naming a difference is built only when
+// there is one (diffAbstract runs after every command of a campaign).
+const sameCell = (a: AbstractWorld, b: AbstractWorld, x: number, y: number): boolean => x === y && a.cells[x] === b.cells[y];
+const sameCopyPage = (a: AbstractWorld, b: AbstractWorld, p: AbstractCopyPage, q: AbstractCopyPage): boolean =>
+  COPY_PAGE_KEYS.every((k) => p[k] === q[k]) && sameCell(a, b, p.cell, q.cell);
+const samePage = (a: AbstractWorld, b: AbstractWorld, p: AbstractPage, q: AbstractPage): boolean =>
+  ATTRIBUTE_KEYS.every((k) => (k === "cell" ? sameCell(a, b, p.cell, q.cell) : p[k] === q[k]));
 
 function diffCell(a: AbstractWorld, b: AbstractWorld, x: number, y: number, where: string): string | undefined {
   if (x !== y) return `${where}: aliasing differs (spec cell #${x}, impl cell #${y}: the pages sharing memory are not the same)`;

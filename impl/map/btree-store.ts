@@ -550,13 +550,12 @@ export class BTreeEntryStore {
       if (++count > this.nentries) {
         return `list holds more than nentries = ${this.nentries} entries (or does not return to the header)`;
       }
-      const where = `entry #${count - 1} [${x.start}, ${x.end})`;
-      if (x.next.prev !== x) return `${where}: next.prev does not point back to it`;
-      if (!(x.start < x.end)) return `${where}: empty or inverted range`;
+      if (x.next.prev !== x) return `${entryWhere(count, x)}: next.prev does not point back to it`;
+      if (!(x.start < x.end)) return `${entryWhere(count, x)}: empty or inverted range`;
       if (x.start < prevEnd) {
         return count === 1
-          ? `${where} starts below min ${min}`
-          : `${where} overlaps or precedes its predecessor, which ends at ${prevEnd}`;
+          ? `${entryWhere(count, x)} starts below min ${min}`
+          : `${entryWhere(count, x)} overlaps or precedes its predecessor, which ends at ${prevEnd}`;
       }
       prevEnd = x.end;
     }
@@ -975,6 +974,9 @@ export class BTreeEntryStore {
     return undefined;
   }
 }
+
+/** How validate() names the `count`-th entry of the list (built only for a message). */
+const entryWhere = (count: number, x: VmMapEntry): string => `entry #${count - 1} [${x.start}, ${x.end})`;
 
 /** State of validate()'s walk: next list entry expected, end of the previous one, nodes seen. */
 interface Walk {

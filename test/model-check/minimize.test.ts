@@ -87,3 +87,88 @@ describe("handle renumbering", () => {
     expect(r.commands.slice(1).map((c) => ("map" in c ? c.map : -1))).toEqual([0, 0]);
   });
 });
+
+/** The plant's kernel and the options to minimize against it. */
+const against = (plant: string) => ({ scope, kernel: PLANTED_BUGS[plant]!.kernel });
+const anon = { kind: "anonymous" } as const;
+const enterAt = (addr: number, o: Partial<Op & { op: "enter" }> = {}): Op =>
+  ({ op: "enter", map: 0, addr, size: ps, mask: 0, anywhere: true, alias: 0, cur: 0, max: 7, inheritance: 0, source: anon, ...o }) as Op;
+
+describe("beyond dropping commands", () => {
+  it("relocation: a command keeps naming the pages an allocation returned after an earlier mapping goes", () => {
+    // find_space lands at 0x40 behind the enter; without the enter it lands at 0, and the
+    // remove of its first page must follow it there.
+    const list: Op[] = [
+      { op: "create", min: 0, max: 3 * ps },
+      enterAt(0),
+      { op: "copyin", map: 0, addr: ps, size: ps - 1, srcDestroy: false, useMaxprot: false },
+      { op: "find_space", map: 0, size: ps + 1, mask: ps - 1 },
+      { op: "remove", map: 0, addr: ps, size: ps - 1, flags: 0 },
+    ];
+    const r = minimizeCommands(list, against("remove-ignores-range-end"), "refinement");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "find_space", "remove"]);
+    expect((r.commands[2] as Op & { op: "remove" }).addr).toBe(0);
+  });
+
+  it("folds an attribute change into the enter that mapped the range", () => {
+    const list: Op[] = [
+      { op: "create", min: 0, max: ps },
+      enterAt(0),
+      { op: "protect", map: 0, addr: 0, size: ps, prot: 3, setMax: false },
+      { op: "inherit", map: 0, addr: 0, size: ps, inheritance: 1 },
+      { op: "make_memory_entry", map: 0, addr: 0, size: ps, permission: 1 },
+      { op: "fork", map: 0 },
+      { op: "deallocate", map: 0 },
+      { op: "wire", map: 1, addr: 0, size: ps, access: 0, user: false },
+    ];
+    const r = minimizeCommands(list, against("symmetric-written-in-place"), "wired-no-needs-copy");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "enter", "make_memory_entry", "fork", "wire"]);
+    expect((r.commands[1] as Op & { op: "enter" }).inheritance).toBe(1);
+  });
+
+  it("makes a command like another of its kind when that lets others go", () => {
+    // The copyin and copyout only give the page at 0x40 the attributes of its neighbour.
+    const list: Op[] = [
+      { op: "create", min: 0, max: 2 * ps },
+      enterAt(ps),
+      { op: "object_create", size: ps },
+      enterAt(0, { cur: 3, inheritance: 1, source: { kind: "object", object: 0, offset: 0 } }),
+      { op: "copyin", map: 0, addr: ps, size: ps, srcDestroy: true, useMaxprot: true },
+      { op: "copyout", map: 0, copy: 0 },
+      { op: "simplify", map: 0, addr: 0 },
+    ];
+    const r = minimizeCommands(list, against("simplify-merges-different-objects"), "object-window");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "enter", "object_create", "enter", "simplify"]);
+  });
+
+  it("replaces a command by a simpler one of the same effect: a copyin by a remap with copy", () => {
+    const list: Op[] = [
+      { op: "create", min: 0, max: ps },
+      { op: "object_create", size: ps },
+      enterAt(0, { cur: 3, inheritance: 1, source: { kind: "object", object: 0, offset: 0 } }),
+      { op: "copyin", map: 0, addr: 0, size: ps, srcDestroy: false, useMaxprot: true },
+      { op: "write_user", map: 0, addr: 0, data: "01" },
+    ];
+    const r = minimizeCommands(list, against("copy-object-push-skipped"), "refinement");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "enter", "remap", "write_user"]);
+    expect(minimizeCommands(r.commands, against("copy-object-push-skipped"), "refinement").commands).toEqual(r.commands);
+  });
+
+  it("turns a find_space into the enter it amounts to, so that a later change of max folds into it", () => {
+    const list: Op[] = [
+      { op: "create", min: 0, max: ps },
+      { op: "find_space", map: 0, size: ps, mask: 0 },
+      { op: "protect", map: 0, addr: 0, size: ps, prot: 0, setMax: true },
+      { op: "protect", map: 0, addr: 0, size: ps, prot: 1, setMax: false },
+    ];
+    const r = minimizeCommands(list, { scope, kernel }, "results");
+    expect(r.commands.map((c) => c.op)).toEqual(["create", "enter", "protect"]);
+    expect(r.commands[1]).toMatchObject({ cur: 0, max: 0 });
+  });
+
+  it("stops at its budget of replays, still failing the same way", () => {
+    const r = minimizeCommands(padded, { scope, kernel }, "results", 3);
+    expect(r.attempts).toBeLessThanOrEqual(3);
+    expect(r.outcome.check).toBe("results");
+  });
+});
