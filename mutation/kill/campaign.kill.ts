@@ -14,6 +14,7 @@ import { PROFILES, runCampaign, type ProfileName } from "../../model-check/campa
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
 export const KILL_CAMPAIGNS: readonly { readonly profile: ProfileName; readonly runs: number; readonly seed: number }[] = [
   { profile: "map", runs: 400, seed: 1 },
+  { profile: "cow", runs: 1500, seed: 3 },
   { profile: "all", runs: 800, seed: 2 },
 ];
 
