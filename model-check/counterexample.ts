@@ -23,6 +23,11 @@ const ScopeSchema = Schema.Struct({
   maxWireCount: Schema.Number,
   maxObjectPages: Schema.Number,
   kernelBufferThreshold: Schema.Number,
+  // The MMU geometry is optional: files written before the MMU have no CPU.
+  cpus: Schema.optional(Schema.Number),
+  frames: Schema.optional(Schema.Number),
+  tlbEntries: Schema.optional(Schema.Number),
+  tlbWays: Schema.optional(Schema.Number),
 });
 
 const FailureSchema = Schema.Struct({

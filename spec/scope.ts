@@ -18,7 +18,32 @@ export interface Scope {
    * protection) is a kernel-buffer copy of the bytes; longer ones are entry lists.
    */
   readonly kernelBufferThreshold: number;
+  /**
+   * Simulated CPUs that `switch`, `load` and `store` name (0..16). Absent means 0: no CPU, so
+   * the MMU operations only ever fail (counterexample files written before the MMU).
+   */
+  readonly cpus?: number;
+  /** Physical frames of the simulated MMU (1..2^20); a small count makes pageout run. */
+  readonly frames?: number;
+  /** Entries of each CPU's TLB (a power of two, 1..4096). */
+  readonly tlbEntries?: number;
+  /** Ways of each TLB set (a power of two dividing `tlbEntries`). */
+  readonly tlbWays?: number;
 }
+
+/** The MMU geometry of a scope, with the defaults for absent fields. */
+export interface MmuGeometry {
+  readonly cpus: number;
+  readonly frames: number;
+  readonly tlbEntries: number;
+  readonly tlbWays: number;
+}
+export const mmuGeometry = (scope: Scope): MmuGeometry => ({
+  cpus: scope.cpus ?? 0,
+  frames: scope.frames ?? 1024,
+  tlbEntries: scope.tlbEntries ?? 64,
+  tlbWays: scope.tlbWays ?? 4,
+});
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
 export const DEFAULT_SCOPE: Scope = {
@@ -27,6 +52,10 @@ export const DEFAULT_SCOPE: Scope = {
   maxWireCount: 65535,
   maxObjectPages: 1024,
   kernelBufferThreshold: 4096,
+  cpus: 1,
+  frames: 1024,
+  tlbEntries: 64,
+  tlbWays: 4,
 };
 
 /** Returns a reason why the scope is unusable, or undefined when it is valid. */
@@ -43,6 +72,16 @@ export function scopeProblem(scope: Scope): string | undefined {
     return `maxObjectPages must be an integer in 1..2^20, got ${maxObjectPages}`;
   if (!Number.isInteger(kernelBufferThreshold) || kernelBufferThreshold < 0 || kernelBufferThreshold > 1 << 20)
     return `kernelBufferThreshold must be an integer in 0..2^20, got ${kernelBufferThreshold}`;
+  return mmuProblem(mmuGeometry(scope));
+}
+
+const isPowerOfTwo = (x: number): boolean => Number.isInteger(x) && x >= 1 && (x & (x - 1)) === 0;
+
+function mmuProblem({ cpus, frames, tlbEntries, tlbWays }: MmuGeometry): string | undefined {
+  if (!Number.isInteger(cpus) || cpus < 0 || cpus > 16) return `cpus must be an integer in 0..16, got ${cpus}`;
+  if (!Number.isInteger(frames) || frames < 1 || frames > 1 << 20) return `frames must be an integer in 1..2^20, got ${frames}`;
+  if (!isPowerOfTwo(tlbEntries) || tlbEntries > 4096) return `tlbEntries must be a power of two in 1..4096, got ${tlbEntries}`;
+  if (!isPowerOfTwo(tlbWays) || tlbWays > tlbEntries) return `tlbWays must be a power of two dividing tlbEntries, got ${tlbWays}`;
   return undefined;
 }
 
