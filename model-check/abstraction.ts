@@ -123,5 +123,5 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return { protection: n.protection, size: n.size, cells };
   });
 
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: numbering.cells };
 }

@@ -12,10 +12,11 @@
  * map (`mappings`) lists every (page table, virtual page) that maps it, for page_protect.
  */
 import type { VmObject } from "../object/vm-object.ts";
+import type { Pmap } from "./pmap.ts";
 
-/** One mapping of a frame: a page table's owner and the virtual page number. */
+/** One mapping of a frame: the pmap and the virtual page number. */
 export interface FrameMapping {
-  readonly pmap: { readonly asid: number };
+  readonly pmap: Pmap;
   readonly vpn: number;
 }
 

@@ -100,15 +100,22 @@ export class Pmap {
     if (any) this.host.invalidate(this, startVpn, endVpn);
   }
 
-  /** `pmap_protect`: PTEs of the range keep only `rights` (none left: removed); one invalidation. */
+  /**
+   * `pmap_protect`: PTEs of the range keep only `rights`; one invalidation. With no rights left
+   * an unwired PTE is removed, a wired one stays (the page stays resident and mapped) with none.
+   */
   protect(startVpn: number, endVpn: number, rights: number): void {
-    if (rights === 0) return this.remove(startVpn, endVpn);
     let any = false;
     for (const vpn of this.present(startVpn, endVpn)) {
       const l = this.table.leaf(vpn)!;
       const s = this.table.leafSlot(vpn);
       const r = l.rights[s]!;
       if ((r & ~rights) === 0) continue;
+      if (rights === 0 && l.wired[s] === 0) {
+        this.unlink(l.frame[s]!, vpn, false);
+        l.frame[s] = -1;
+        l.present--;
+      }
       l.rights[s] = r & rights;
       this.host.pteReduced(this, vpn);
       any = true;

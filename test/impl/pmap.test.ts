@@ -111,14 +111,18 @@ describe("pmap", () => {
     expect([...p.mapped].sort()).toEqual([10, 13]);
   });
 
-  it("protect to no rights removes; protect granting more changes nothing", () => {
+  it("protect to no rights removes unwired PTEs and keeps wired ones without rights; granting more changes nothing", () => {
     const h = host();
     const p = new Pmap(h, 3, 26);
     p.enter(1, frameFor(h, 1), 1, false);
+    const w = frameFor(h, 2);
+    p.enter(2, w, 3, true);
     p.protect(0, 4, 7);
     expect(h.invalidations).toEqual([]);
     p.protect(0, 4, 0);
     expect(p.pte(1).frame).toBe(-1);
+    expect(p.pte(2)).toEqual({ frame: w, rights: 0, wired: true });
+    expect(h.invalidations).toEqual([[3, 0, 4]]);
   });
 
   it("a nested pmap's PTEs are visible through the parent, which it remembers", () => {
