@@ -25,6 +25,8 @@ export interface Cpu {
   readonly tlb: Tlb;
   /** The pmap the CPU runs (its ASID is the current tag), or null. */
   current: Pmap | null;
+  /** The map of `current`. */
+  currentMap: VmMap | null;
   /** ASIDs the CPU may hold entries of: run since its last flush of them (the shootdown target set). */
   readonly mayCache: Set<number>;
 }
@@ -67,6 +69,7 @@ export class Mmu implements PmapHost {
       id,
       tlb: new Tlb(g.tlbEntries, g.tlbWays, "lru", id + 1),
       current: null,
+      currentMap: null,
       mayCache: new Set<number>(),
     }));
   }
@@ -92,6 +95,7 @@ export class Mmu implements PmapHost {
     const p = this.pmapOf(map);
     const c = this.cpus[cpu]!;
     c.current = p;
+    c.currentMap = map;
     c.mayCache.add(p.asid);
     // Wirings made before the MMU was in play are faulted in now.
     if (first) for (const m of allMaps) if (m) this.syncWiring(m, m.min, m.max);
@@ -106,7 +110,11 @@ export class Mmu implements PmapHost {
     this.pmaps.delete(map);
     this.byAsid.delete(p.asid);
     this.mapOfPmap.delete(p);
-    for (const c of this.cpus) if (c.current === p) c.current = null;
+    for (const c of this.cpus)
+      if (c.current === p) {
+        c.current = null;
+        c.currentMap = null;
+      }
   }
 
   // ---- PmapHost: shootdown ----
@@ -260,14 +268,20 @@ export class Mmu implements PmapHost {
    * the page's bytes, or undefined when the access faults for good.
    */
   translate(cpu: Cpu | null, map: VmMap, va: number, access: number): Uint8Array | undefined {
-    const pmap = this.pmapOf(map);
+    if (cpu === null) return this.translateSlow(null, map, this.pmapOf(map), va, access);
+    // The hit path: kept small so it inlines (bench/mmu.ts measures it).
+    const pmap = cpu.currentMap === map ? cpu.current! : this.pmapOf(map);
+    const t = cpu.tlb;
+    const i = t.lookup(pmap.asid, Math.floor(va / this.pageSize));
+    if (i >= 0 && (t.rights[i]! & access) === access) return this.phys.bytes[t.frame[i]!]!;
+    if (i >= 0) t.drop(i); // a fault invalidates the entry of the faulting address
+    return this.translateSlow(cpu, map, pmap, va, access);
+  }
+
+  /** A TLB miss (or no TLB): walk the page table, fault if the PTE does not allow the access, fill the TLB. */
+  private translateSlow(cpu: Cpu | null, map: VmMap, pmap: Pmap, va: number, access: number): Uint8Array | undefined {
     const vpn = Math.floor(va / this.pageSize);
     if (cpu !== null) {
-      const i = cpu.tlb.lookup(pmap.asid, vpn);
-      if (i >= 0) {
-        if ((cpu.tlb.rights[i]! & access) === access) return this.phys.bytes[cpu.tlb.frame[i]!]!;
-        cpu.tlb.drop(i); // a fault invalidates the entry of the faulting address
-      }
       const w = this.walk(cpu, pmap, vpn);
       if (w.frame >= 0 && (w.rights & access) === access) {
         this.fill(cpu, pmap, vpn, w);

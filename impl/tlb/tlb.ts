@@ -44,7 +44,7 @@ export class Tlb {
   /** Entry index caching (asid, vpn), or -1. A hit refreshes its LRU stamp. */
   lookup(asid: number, vpn: number): number {
     const ways = this.ways;
-    const base = (vpn % this.sets) * ways;
+    const base = this.setOf(vpn) * ways;
     for (let i = base; i < base + ways; i++) {
       if (this.vpn[i] === vpn && this.asid[i] === asid) {
         this.stamp[i] = ++this.clock;
@@ -57,7 +57,7 @@ export class Tlb {
   /** Cache (asid, vpn) → (frame, rights), replacing the entry for the same page or a victim of its set. */
   fill(asid: number, vpn: number, frame: number, rights: number, gen: number): number {
     const ways = this.ways;
-    const base = (vpn % this.sets) * ways;
+    const base = this.setOf(vpn) * ways;
     let victim = -1;
     for (let i = base; i < base + ways; i++) {
       if (this.asid[i] === asid && this.vpn[i] === vpn) {
@@ -74,6 +74,11 @@ export class Tlb {
     this.fillGen[victim] = gen;
     this.stamp[victim] = ++this.clock;
     return victim;
+  }
+
+  /** The set of a page: its low bits (sets is a power of two); integer arithmetic while it fits 31 bits. */
+  private setOf(vpn: number): number {
+    return vpn <= 0x7fffffff ? vpn & (this.sets - 1) : vpn % this.sets;
   }
 
   private oldest(base: number): number {
