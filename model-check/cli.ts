@@ -2,7 +2,7 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--out DIR]
  *                  [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
@@ -30,7 +30,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--out DIR]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--out DIR]
                  [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
@@ -149,13 +149,15 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "cpus", "frames", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
     pageSize: intFlag(p, "page-size", MODEL_CHECK_SCOPE.pageSize, 1),
     addressBits: intFlag(p, "address-bits", MODEL_CHECK_SCOPE.addressBits, 1),
     maxWireCount: intFlag(p, "max-wire-count", MODEL_CHECK_SCOPE.maxWireCount, 1),
+    cpus: intFlag(p, "cpus", MODEL_CHECK_SCOPE.cpus ?? 0, 0),
+    frames: intFlag(p, "frames", MODEL_CHECK_SCOPE.frames ?? 1024, 1),
   };
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);
@@ -211,7 +213,7 @@ function progressLine(ops: readonly OpName[]): (p: CampaignProgress) => void {
 function profileFlag(p: Parsed): { ops?: readonly OpName[] } {
   const v = p.flags.get("profile");
   if (v === undefined) return {};
-  if (v === "mmu" || v === "concurrency") throw new UsageError(`profile ${v} needs the ${v === "mmu" ? "simulated MMU" : "concurrency"} operations, which are not built yet`);
+  if (v === "concurrency") throw new UsageError("profile concurrency needs the concurrency operations, which are not built yet");
   if (typeof v !== "string" || !(v in PROFILES)) throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(", ")}`);
   return { ops: PROFILES[v as ProfileName] };
 }
