@@ -2,7 +2,7 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--out DIR]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
  *                  [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
@@ -30,7 +30,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--out DIR]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
                  [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
@@ -149,7 +149,7 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "cpus", "frames", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "cpus", "frames", "tlb", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
@@ -158,6 +158,7 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
     maxWireCount: intFlag(p, "max-wire-count", MODEL_CHECK_SCOPE.maxWireCount, 1),
     cpus: intFlag(p, "cpus", MODEL_CHECK_SCOPE.cpus ?? 0, 0),
     frames: intFlag(p, "frames", MODEL_CHECK_SCOPE.frames ?? 1024, 1),
+    ...tlbFlag(p),
   };
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);
@@ -207,6 +208,14 @@ function progressLine(ops: readonly OpName[]): (p: CampaignProgress) => void {
     const rate = p.elapsedMs > 0 ? Math.round((p.commandsExecuted * 1000) / p.elapsedMs) : 0;
     process.stderr.write(`\r\x1b[K  runs ${p.runs}/${p.totalRuns}  ${p.commandsExecuted} commands  ${rate}/s  operations ${ops.filter((o) => p.coverage.ops[o]).length}/${ops.length}  result codes ${reached}/${codes}`);
   };
+}
+
+/** `--tlb lru|random`: the TLBs' replacement policy. */
+function tlbFlag(p: Parsed): { tlbReplacement?: "lru" | "random" } {
+  const v = p.flags.get("tlb");
+  if (v === undefined) return {};
+  if (v !== "lru" && v !== "random") throw new UsageError("--tlb must be lru or random");
+  return { tlbReplacement: v };
 }
 
 /** `--profile NAME`: the operations a campaign generates. */

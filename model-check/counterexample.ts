@@ -28,6 +28,7 @@ const ScopeSchema = Schema.Struct({
   frames: Schema.optional(Schema.Number),
   tlbEntries: Schema.optional(Schema.Number),
   tlbWays: Schema.optional(Schema.Number),
+  tlbReplacement: Schema.optional(Schema.Literals(["lru", "random"])),
 });
 
 const FailureSchema = Schema.Struct({

@@ -29,6 +29,11 @@ export interface Scope {
   readonly tlbEntries?: number;
   /** Ways of each TLB set (a power of two dividing `tlbEntries`). */
   readonly tlbWays?: number;
+  /**
+   * TLB replacement: LRU (default), or random from a generator seeded per CPU — the hardware
+   * may drop any entry at any time, and random eviction explores that freedom deterministically.
+   */
+  readonly tlbReplacement?: "lru" | "random";
 }
 
 /** The MMU geometry of a scope, with the defaults for absent fields. */
@@ -37,12 +42,14 @@ export interface MmuGeometry {
   readonly frames: number;
   readonly tlbEntries: number;
   readonly tlbWays: number;
+  readonly tlbReplacement: "lru" | "random";
 }
 export const mmuGeometry = (scope: Scope): MmuGeometry => ({
   cpus: scope.cpus ?? 0,
   frames: scope.frames ?? 1024,
   tlbEntries: scope.tlbEntries ?? 64,
   tlbWays: scope.tlbWays ?? 4,
+  tlbReplacement: scope.tlbReplacement ?? "lru",
 });
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
@@ -77,7 +84,8 @@ export function scopeProblem(scope: Scope): string | undefined {
 
 const isPowerOfTwo = (x: number): boolean => Number.isInteger(x) && x >= 1 && (x & (x - 1)) === 0;
 
-function mmuProblem({ cpus, frames, tlbEntries, tlbWays }: MmuGeometry): string | undefined {
+function mmuProblem({ cpus, frames, tlbEntries, tlbWays, tlbReplacement }: MmuGeometry): string | undefined {
+  if (tlbReplacement !== "lru" && tlbReplacement !== "random") return `tlbReplacement must be "lru" or "random", got ${String(tlbReplacement)}`;
   if (!Number.isInteger(cpus) || cpus < 0 || cpus > 16) return `cpus must be an integer in 0..16, got ${cpus}`;
   if (!Number.isInteger(frames) || frames < 1 || frames > 1 << 20) return `frames must be an integer in 1..2^20, got ${frames}`;
   if (!isPowerOfTwo(tlbEntries) || tlbEntries > 4096) return `tlbEntries must be a power of two in 1..4096, got ${tlbEntries}`;

@@ -67,7 +67,7 @@ export class Mmu implements PmapHost {
     this.phys = new PhysicalMemory(g.frames);
     this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
       id,
-      tlb: new Tlb(g.tlbEntries, g.tlbWays, "lru", id + 1),
+      tlb: new Tlb(g.tlbEntries, g.tlbWays, g.tlbReplacement, id + 1),
       current: null,
       currentMap: null,
       mayCache: new Set<number>(),
