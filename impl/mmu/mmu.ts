@@ -48,8 +48,6 @@ export class Mmu implements PmapHost {
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
   readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [] };
-  /** Ghost: generation of each (asid, vpn)'s PTE, bumped whenever it loses rights or its frame. */
-  readonly ptGen = new Map<string, number>();
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */
@@ -57,13 +55,16 @@ export class Mmu implements PmapHost {
   private nextAsid = 1;
   private readonly pageSize: number;
   private readonly vpnBits: number;
+  /** log2 of the page size. */
+  private readonly pageShift: number;
   /** Pageout's clock hand. */
   private hand = 0;
 
   constructor(scope: Scope) {
     const g = mmuGeometry(scope);
     this.pageSize = scope.pageSize;
-    this.vpnBits = scope.addressBits - Math.log2(scope.pageSize);
+    this.pageShift = Math.log2(scope.pageSize);
+    this.vpnBits = scope.addressBits - this.pageShift;
     this.phys = new PhysicalMemory(g.frames);
     this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
       id,
@@ -140,8 +141,7 @@ export class Mmu implements PmapHost {
   }
 
   pteReduced(pmap: Pmap, vpn: number): void {
-    const key = `${pmap.asid}:${vpn}`;
-    this.ptGen.set(key, (this.ptGen.get(key) ?? 0) + 1);
+    pmap.ptGen.set(vpn, (pmap.ptGen.get(vpn) ?? 0) + 1);
     for (const c of this.targetsOf(pmap.asid)) this.shootdowns.uncovered.add(ghostKey(c, pmap.asid, vpn));
     for (const w of pmap.parents)
       if (vpn >= w.nestedVpn && vpn < w.nestedVpn + w.pages) this.pteReduced(w.parent, vpn - w.nestedVpn + w.vpn);
@@ -250,16 +250,17 @@ export class Mmu implements PmapHost {
 
   /** The PTE as a walk of the page table reads it. */
   walk(_cpu: Cpu, pmap: Pmap, vpn: number): { frame: number; rights: number } {
-    const pte = pmap.pte(vpn);
-    return { frame: pte.frame, rights: pte.rights };
+    const word = pmap.walkWord(vpn);
+    return { frame: (word % 2 ** 32) - 1, rights: Math.floor(word / 2 ** 32) };
   }
 
   /** Fill the TLB from a walk; the ghost checks the walk matched the page table. */
   fill(cpu: Cpu, pmap: Pmap, vpn: number, w: { frame: number; rights: number }): void {
-    const pte = pmap.pte(vpn);
-    if (pte.frame !== w.frame || pte.rights !== w.rights)
+    if (pmap.walkWord(vpn) !== w.rights * 2 ** 32 + w.frame + 1) {
+      const pte = pmap.pte(vpn);
       this.ghost.unsoundFills.push(`cpu ${cpu.id} filled asid ${pmap.asid} vpn ${vpn} with frame ${w.frame} rights ${w.rights}; the PTE holds frame ${pte.frame} rights ${pte.rights}`);
-    cpu.tlb.fill(pmap.asid, vpn, w.frame, w.rights, this.ptGen.get(`${pmap.asid}:${vpn}`) ?? 0);
+    }
+    cpu.tlb.fill(pmap.asid, vpn, w.frame, w.rights, pmap.ptGen.get(vpn) ?? 0);
   }
 
   /**
@@ -272,7 +273,7 @@ export class Mmu implements PmapHost {
     // The hit path: kept small so it inlines (bench/mmu.ts measures it).
     const pmap = cpu.currentMap === map ? cpu.current! : this.pmapOf(map);
     const t = cpu.tlb;
-    const i = t.lookup(pmap.asid, Math.floor(va / this.pageSize));
+    const i = t.lookup(pmap.asid, va <= 0x7fffffff ? va >>> this.pageShift : Math.floor(va / this.pageSize));
     if (i >= 0 && (t.rights[i]! & access) === access) return this.phys.bytes[t.frame[i]!]!;
     if (i >= 0) t.drop(i); // a fault invalidates the entry of the faulting address
     return this.translateSlow(cpu, map, pmap, va, access);

@@ -40,6 +40,8 @@ export class Pmap {
   readonly mapped = new Set<number>();
   /** Pmaps that nest this one, with the windows they see it through. */
   readonly parents: NestedWindow[] = [];
+  /** Ghost: generation of each page's PTE, bumped by the MMU whenever it loses rights or its frame. */
+  readonly ptGen = new Map<number, number>();
 
   constructor(
     readonly host: PmapHost,
@@ -56,6 +58,14 @@ export class Pmap {
     if (l === null) return { frame: -1, rights: 0, wired: false };
     const s = this.table.leafSlot(vpn);
     return { frame: l.frame[s]!, rights: l.rights[s]!, wired: l.wired[s] === 1 };
+  }
+
+  /** The frame `vpn` maps (-1 = none) and its rights, as `rights * 2^32 + frame + 1` (no allocation on the walk path). */
+  walkWord(vpn: number): number {
+    const l = this.table.leaf(vpn);
+    if (l === null) return 0;
+    const s = this.table.leafSlot(vpn);
+    return l.rights[s]! * 2 ** 32 + l.frame[s]! + 1;
   }
 
   /** `pmap_enter`: map `vpn` to `frame` with `rights`, wired or not, replacing what was there. */
