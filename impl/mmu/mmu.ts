@@ -27,6 +27,8 @@ export interface Cpu {
   current: Pmap | null;
   /** The map of `current`. */
   currentMap: VmMap | null;
+  /** The ASID of `current` (-1 = none), read on every hit. */
+  currentAsid: number;
   /** ASIDs the CPU may hold entries of: run since its last flush of them (the shootdown target set). */
   readonly mayCache: Set<number>;
 }
@@ -41,6 +43,8 @@ export interface MmuGhost {
 
 export class Mmu implements PmapHost {
   readonly phys: PhysicalMemory;
+  /** `phys.bytes`, held directly for the hit path. */
+  private readonly frameBytes: (Uint8Array | null)[];
   readonly cpus: Cpu[];
   readonly pmaps = new Map<VmMap, Pmap>();
   readonly byAsid = new Map<number, Pmap>();
@@ -66,11 +70,13 @@ export class Mmu implements PmapHost {
     this.pageShift = Math.log2(scope.pageSize);
     this.vpnBits = scope.addressBits - this.pageShift;
     this.phys = new PhysicalMemory(g.frames);
+    this.frameBytes = this.phys.bytes;
     this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
       id,
       tlb: new Tlb(g.tlbEntries, g.tlbWays, g.tlbReplacement, id + 1),
       current: null,
       currentMap: null,
+      currentAsid: -1,
       mayCache: new Set<number>(),
     }));
   }
@@ -97,6 +103,7 @@ export class Mmu implements PmapHost {
     const c = this.cpus[cpu]!;
     c.current = p;
     c.currentMap = map;
+    c.currentAsid = p.asid;
     c.mayCache.add(p.asid);
     // Wirings made before the MMU was in play are faulted in now.
     if (first) for (const m of allMaps) if (m) this.syncWiring(m, m.min, m.max);
@@ -115,6 +122,7 @@ export class Mmu implements PmapHost {
       if (c.current === p) {
         c.current = null;
         c.currentMap = null;
+        c.currentAsid = -1;
       }
   }
 
@@ -271,12 +279,12 @@ export class Mmu implements PmapHost {
   translate(cpu: Cpu | null, map: VmMap, va: number, access: number): Uint8Array | undefined {
     if (cpu === null) return this.translateSlow(null, map, this.pmapOf(map), va, access);
     // The hit path: kept small so it inlines (bench/mmu.ts measures it).
-    const pmap = cpu.currentMap === map ? cpu.current! : this.pmapOf(map);
+    const asid = cpu.currentMap === map ? cpu.currentAsid : this.pmapOf(map).asid;
     const t = cpu.tlb;
-    const i = t.lookup(pmap.asid, va <= 0x7fffffff ? va >>> this.pageShift : Math.floor(va / this.pageSize));
-    if (i >= 0 && (t.rights[i]! & access) === access) return this.phys.bytes[t.frame[i]!]!;
+    const i = t.lookup(asid, va <= 0x7fffffff ? va >>> this.pageShift : Math.floor(va / this.pageSize));
+    if (i >= 0 && (t.rights[i]! & access) === access) return this.frameBytes[t.frame[i]!]!;
     if (i >= 0) t.drop(i); // a fault invalidates the entry of the faulting address
-    return this.translateSlow(cpu, map, pmap, va, access);
+    return this.translateSlow(cpu, map, this.pmapOf(map), va, access);
   }
 
   /** A TLB miss (or no TLB): walk the page table, fault if the PTE does not allow the access, fill the TLB. */

@@ -45,8 +45,9 @@ export class Tlb {
   lookup(asid: number, vpn: number): number {
     const ways = this.ways;
     const base = this.setOf(vpn) * ways;
-    for (let i = base; i < base + ways; i++) {
-      if (this.vpn[i] === vpn && this.asid[i] === asid) {
+    const tags = this.vpn, asids = this.asid;
+    for (let i = base, end = base + ways; i < end; i++) {
+      if (tags[i] === vpn && asids[i] === asid) {
         this.stamp[i] = ++this.clock;
         return i;
       }
