@@ -44,8 +44,12 @@ export interface KernelOptions {
   readonly mmuClass?: typeof Mmu;
 }
 
-/** Operations after which no translation can have gone stale: they only read, or the MMU keeps itself coherent. */
-const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "read_user", "load", "switch", "create", "object_create", "find_space", "reference"]);
+/**
+ * Operations after which no translation can have gone stale: they touch no object page. (A load
+ * can: a read fault on a wired writable entry takes the write path, which may push a page into
+ * a copy object and so move what other translations see.)
+ */
+const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "create", "object_create", "find_space", "reference"]);
 
 export class Kernel implements MapHost {
   readonly mapClass: typeof VmMap;
