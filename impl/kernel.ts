@@ -45,11 +45,14 @@ export interface KernelOptions {
 }
 
 /**
- * Operations after which no translation can have gone stale: they touch no object page. (A load
- * can: a read fault on a wired writable entry takes the write path, which may push a page into
- * a copy object and so move what other translations see.)
+ * Operations after which no translation can have gone stale: they touch no object page, or (loads,
+ * read_user, switch) only resolve read faults, which make pages resident without moving any
+ * page another translation reaches (a wired writable entry's fault takes the write path, but its
+ * pages are already resident in its own object, so nothing moves). Skipping the re-derivation after them also keeps the fault
+ * path honest: a translation it entered with too many rights survives to the next command, where
+ * the invariants and the next store see it, instead of being quietly repaired.
  */
-const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "create", "object_create", "find_space", "reference"]);
+const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "read_user", "load", "switch", "create", "object_create", "find_space", "reference"]);
 
 export class Kernel implements MapHost {
   readonly mapClass: typeof VmMap;
