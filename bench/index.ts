@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the map-scaling benchmark (bench/map-scaling.ts), then the copy-on-write
- * benchmarks (bench/cow.ts), then the harness's throughput on one and two workers
+ * benchmarks (bench/cow.ts), then the MMU's translation costs (bench/mmu.ts), then the harness's throughput on one and two workers
  * (bench/harness.ts), then strace log replay (bench/trace.ts). Prints ns per operation and the ratios the project's targets are
  * stated in, with PASS/MISS for information: benchmarks assert nothing on time, and the exit code
  * is 0 whatever the numbers.
@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { cowBenchmark } from "./cow.ts";
 import { harnessBenchmark } from "./harness.ts";
 import { traceBenchmark } from "./trace.ts";
+import { mmuBenchmark } from "./mmu.ts";
 import {
   BATCH,
   heapPerEntry,
@@ -123,6 +124,8 @@ console.log(`  impl (Kernel) ${fmtInt(implHeap)} B ${verdict(implHeap <= TARGET.
 
 console.log();
 cowBenchmark(SEED, gc);
+console.log();
+mmuBenchmark(SEED);
 console.log();
 await harnessBenchmark(SEED);
 console.log();

@@ -24,8 +24,8 @@ import {
   VM_PROT_ALL,
   VM_PROT_COPY,
 } from "../spec/constants.ts";
-import type { Scope } from "../spec/scope.ts";
-import { dispatch, type Op, type OpHandlers, type OpResult } from "../spec/vocabulary.ts";
+import { mmuGeometry, type Scope } from "../spec/scope.ts";
+import { dispatch, type Op, type OpHandlers, type OpName, type OpResult } from "../spec/vocabulary.ts";
 import { areWords, bitsWithin, fromHex, isAlignmentMask, isWord, pageRange, round, toHex, trunc, wraps } from "./args.ts";
 import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./copy/map-copy.ts";
 import { discardPageList } from "./copy/page-list.ts";
@@ -34,6 +34,7 @@ import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
+import { Mmu } from "./mmu/mmu.ts";
 import { ObjectLayer } from "./object/object-layer.ts";
 import type { ObjectKind, VmObject } from "./object/vm-object.ts";
 
@@ -42,7 +43,19 @@ export interface KernelOptions {
   readonly mapClass?: typeof VmMap;
   /** The object layer class (a subclass plants a bug in one object mechanism). */
   readonly objectLayerClass?: typeof ObjectLayer;
+  /** The MMU class (a subclass plants a bug in one pmap, TLB, shootdown or pageout mechanism). */
+  readonly mmuClass?: typeof Mmu;
 }
+
+/**
+ * Operations after which no translation can have gone stale: they touch no object page, or (loads,
+ * read_user, switch) only resolve read faults, which make pages resident without moving any
+ * page another translation reaches (a wired writable entry's fault takes the write path, but its
+ * pages are already resident in its own object, so nothing moves). Skipping the re-derivation after them also keeps the fault
+ * path honest: a translation it entered with too many rights survives to the next command, where
+ * the invariants and the next store see it, instead of being quietly repaired.
+ */
+const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "read_user", "load", "switch", "create", "object_create", "find_space", "reference"]);
 
 export class Kernel implements MapHost {
   readonly mapClass: typeof VmMap;
@@ -56,6 +69,10 @@ export class Kernel implements MapHost {
   readonly copies: (MapCopy | null)[] = [];
   /** Index = named entry handle; named entries are never destroyed. */
   readonly namedEntries: NamedEntry[] = [];
+  /** The simulated MMU, when the scope has CPUs. */
+  readonly mmu: Mmu | null;
+  /** Index = CPU; the handle of the map it runs, or null. */
+  readonly cpuMap: (number | null)[];
 
   constructor(
     readonly scope: Scope,
@@ -63,6 +80,20 @@ export class Kernel implements MapHost {
   ) {
     this.mapClass = options.mapClass ?? VmMap;
     this.objectLayer = new (options.objectLayerClass ?? ObjectLayer)(scope.pageSize);
+    const cpus = mmuGeometry(scope).cpus;
+    this.mmu = cpus > 0 ? new (options.mmuClass ?? Mmu)(scope) : null;
+    this.cpuMap = Array.from({ length: cpus }, () => null);
+  }
+
+  /** The MMU once a CPU ran a map (before that, user access takes the direct path and nothing is mapped). */
+  get activeMmu(): Mmu | null {
+    return this.mmu?.engaged ? this.mmu : null;
+  }
+
+  /** The live map `cpu` runs, or null (not a CPU, none, or destroyed). */
+  cpuRunning(cpu: number): VmMap | null {
+    const handle = Number.isInteger(cpu) ? this.cpuMap[cpu] : undefined;
+    return handle === undefined || handle === null ? null : this.mapOf(handle);
   }
 
   /** A new VM object with one reference, owned by the caller. */
@@ -134,9 +165,15 @@ export class Kernel implements MapHost {
     return Number.isInteger(handle) ? this.namedEntries[handle] : undefined;
   }
 
-  /** Run one command. */
+  /** Run one command; then, with the MMU in play, re-derive the translations it may have made stale. */
   run(op: Op): OpResult {
-    return dispatch(Kernel.handlers, this, op);
+    const mmu = this.activeMmu;
+    if (mmu === null) return dispatch(Kernel.handlers, this, op);
+    mmu.ghost.earlyFrees.length = 0;
+    mmu.ghost.unsoundFills.length = 0;
+    const result = dispatch(Kernel.handlers, this, op);
+    if (!COHERENT_AFTER.has(op.op)) mmu.revalidate();
+    return result;
   }
 
   /** One handler per operation; static, since each takes the kernel as its argument (one table, not one per kernel). */
@@ -163,6 +200,7 @@ export class Kernel implements MapHost {
       const map = k.mapOf(handle);
       if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
       if (--map.refCount === 0) {
+        k.mmu?.destroyPmap(map);
         map.destroy();
         k.maps[handle] = null;
       }
@@ -224,7 +262,9 @@ export class Kernel implements MapHost {
       if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
       // vm_deallocate returns at once for size 0.
       if (size === 0) return { kr: "KERN_SUCCESS" };
-      return { kr: map.remove(range.start, range.end, flags) };
+      const kr = map.remove(range.start, range.end, flags);
+      if (kr === "KERN_SUCCESS") k.activeMmu?.removeRange(map, range.start, range.end);
+      return { kr };
     },
 
     protect(k, { map: handle, addr, size, prot, setMax }) {
@@ -234,7 +274,9 @@ export class Kernel implements MapHost {
         return { kr: "KERN_INVALID_ARGUMENT" };
       const range = pageRange(scope, addr, size);
       if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-      return { kr: map.protect(range.start, range.end, prot, setMax) };
+      const kr = map.protect(range.start, range.end, prot, setMax);
+      if (kr === "KERN_SUCCESS") k.activeMmu?.protectRange(map, range.start, range.end);
+      return { kr };
     },
 
     inherit(k, { map: handle, addr, size, inheritance }) {
@@ -273,7 +315,9 @@ export class Kernel implements MapHost {
       if (!areWords(scope, addr, size, access) || !bitsWithin(access, VM_PROT_ALL)) return { kr: "KERN_INVALID_ARGUMENT" };
       const range = pageRange(scope, addr, size);
       if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-      return { kr: map.wire(range.start, range.end, access, user) };
+      const kr = map.wire(range.start, range.end, access, user);
+      if (kr === "KERN_SUCCESS") k.activeMmu?.syncWiring(map, range.start, range.end);
+      return { kr };
     },
 
     unwire(k, { map: handle, addr, size, user }) {
@@ -283,7 +327,9 @@ export class Kernel implements MapHost {
       if (!areWords(scope, addr, size)) return { kr: "KERN_INVALID_ARGUMENT" };
       const range = pageRange(scope, addr, size);
       if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-      return { kr: map.unwire(range.start, range.end, user) };
+      const kr = map.unwire(range.start, range.end, user);
+      if (kr === "KERN_SUCCESS") k.activeMmu?.syncWiring(map, range.start, range.end);
+      return { kr };
     },
 
     simplify(k, { map: handle, addr }) {
@@ -303,8 +349,7 @@ export class Kernel implements MapHost {
       const { scope } = k;
       const map = k.mapOf(handle);
       if (map === null || !areWords(scope, addr, size) || wraps(scope, addr, size)) return { kr: "KERN_INVALID_ARGUMENT" };
-      const bytes = map.readUser(addr, size);
-      return bytes === undefined ? { kr: "KERN_INVALID_ADDRESS" } : { kr: "KERN_SUCCESS", data: toHex(bytes) };
+      return readThrough(k, null, map, addr, size);
     },
 
     write_user(k, { map: handle, addr, data }) {
@@ -313,9 +358,55 @@ export class Kernel implements MapHost {
       const bytes = fromHex(data);
       if (map === null || !isWord(scope, addr) || bytes === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
       if (wraps(scope, addr, bytes.length)) return { kr: "KERN_INVALID_ARGUMENT" };
-      return { kr: map.writeUser(addr, bytes) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
+      return writeThrough(k, null, map, addr, bytes);
+    },
+
+    switch(k, { cpu, map: handle }) {
+      const map = k.mapOf(handle);
+      if (k.mmu === null || !Number.isInteger(cpu) || cpu < 0 || cpu >= k.cpuMap.length || map === null)
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      k.cpuMap[cpu] = handle;
+      k.mmu.switchTo(cpu, map, k.maps);
+      return { kr: "KERN_SUCCESS" };
+    },
+
+    load(k, { cpu, addr, size }) {
+      const map = k.cpuRunning(cpu);
+      if (map === null || !areWords(k.scope, addr, size) || wraps(k.scope, addr, size)) return { kr: "KERN_INVALID_ARGUMENT" };
+      return readThrough(k, cpu, map, addr, size);
+    },
+
+    store(k, { cpu, addr, data }) {
+      const map = k.cpuRunning(cpu);
+      const bytes = fromHex(data);
+      if (map === null || !isWord(k.scope, addr) || bytes === undefined || wraps(k.scope, addr, bytes.length))
+        return { kr: "KERN_INVALID_ARGUMENT" };
+      return writeThrough(k, cpu, map, addr, bytes);
+    },
+
+    evict(k, { frame }) {
+      if (!isWord(k.scope, frame)) return { kr: "KERN_INVALID_ARGUMENT" };
+      const mmu = k.activeMmu;
+      if (mmu !== null) mmu.pageoutStep(frame % mmu.phys.count);
+      return { kr: "KERN_SUCCESS" };
     },
   };
+}
+
+/** A user read: through the MMU once it is in play (on `cpu`'s TLB, or a kernel walk), else straight from the map. */
+function readThrough(k: Kernel, cpu: number | null, map: VmMap, addr: number, size: number): OpResult<"read_user"> {
+  const mmu = k.activeMmu;
+  if (size === 0) return { kr: "KERN_SUCCESS", data: "" };
+  const bytes = mmu === null ? map.readUser(addr, size) : mmu.read(cpu === null ? null : mmu.cpus[cpu]!, map, addr, size);
+  return bytes === undefined ? { kr: "KERN_INVALID_ADDRESS" } : { kr: "KERN_SUCCESS", data: toHex(bytes) };
+}
+
+/** A user write, through the MMU once it is in play. */
+function writeThrough(k: Kernel, cpu: number | null, map: VmMap, addr: number, bytes: Uint8Array): OpResult<"write_user"> {
+  const mmu = k.activeMmu;
+  if (bytes.length === 0) return { kr: "KERN_SUCCESS" };
+  const ok = mmu === null ? map.writeUser(addr, bytes) : mmu.write(cpu === null ? null : mmu.cpus[cpu]!, map, addr, bytes);
+  return { kr: ok ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
 }
 
 const oneOf = (values: readonly number[], x: number): boolean => values.includes(x);

@@ -171,7 +171,7 @@ class ImplAbstraction {
       for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(this.objectCell(w.object, (w.offset + off) / ps));
       namedEntries.push({ protection: n.protection, size: n.size, cells });
     }
-    return { maps, objects, copies, namedEntries, cells: this.numbering.cells };
+    return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: this.numbering.cells };
   }
 
   /** Cell `n` of this abstraction is cell `want` of `v`: same number, same bytes. */
@@ -189,6 +189,13 @@ class ImplAbstraction {
     // Only the shape this walk knows: a field added to the abstract state later (by a branch
     // that extends the model) makes the fast path step aside, and the full diff decides.
     if (!knownShape(v)) return false;
+
+    // Which map each CPU runs (compared only when the view has them, as diffAbstract does).
+    if (v.cpus) {
+      const cpus = kernel.cpuMap;
+      if (cpus.length !== v.cpus.length) return false;
+      for (let c = 0; c < cpus.length; c++) if (cpus[c] !== v.cpus[c]) return false;
+    }
 
     if (kernel.objects.length !== v.objects.length) return false;
     for (let h = 0; h < kernel.objects.length; h++) {
@@ -296,12 +303,13 @@ function keyCount(x: object, n: number): boolean {
 }
 
 /**
- * The view has exactly the fields {@link ImplAbstraction.matches} compares: the world's five,
+ * The view has exactly the fields {@link ImplAbstraction.matches} compares: the world's five
+ * (six with the CPUs),
  * a map's four, a page's nine, a copy's five (six with a continuation), a copy page's six, a named entry's three (checked
  * on the first of each kind; the spec builds them all alike).
  */
 function knownShape(v: AbstractWorld): boolean {
-  if (!keyCount(v, 5)) return false;
+  if (!keyCount(v, v.cpus === undefined ? 5 : 6)) return false;
   const map = v.maps.find((m) => m !== null && m.pages.length > 0);
   if (map && (!keyCount(map, 4) || !keyCount(map.pages[0]!, 9))) return false;
   // A copy has five fields; a page list may add its continuation (compared by matches).

@@ -19,14 +19,20 @@ import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactor
 
 /**
  * Profiles: named sets of operations. `map` is the foundation (maps, mappings, attributes,
- * wiring, user access); `cow` adds copies, fork, remap and named entries; `all` is everything.
+ * wiring, user access); `cow` adds copies, fork, remap and named entries; `mmu` drives the
+ * simulated MMU (CPUs switching between maps, loads and stores through the TLBs, pageout) over
+ * the operations that change translations; `all` is everything.
  */
 export const PROFILES = {
   map: [
     "create", "reference", "deallocate", "object_create", "enter", "find_space", "remove", "protect", "inherit",
     "behavior_set", "machine_attribute", "wire", "unwire", "simplify", "lookup", "read_user", "write_user",
   ],
-  cow: OP_NAMES,
+  cow: OP_NAMES.filter((n) => !["switch", "load", "store", "evict"].includes(n)),
+  mmu: [
+    "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
+    "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict",
+  ],
   all: OP_NAMES,
 } as const satisfies Record<string, readonly OpName[]>;
 export type ProfileName = keyof typeof PROFILES;
@@ -39,6 +45,11 @@ export const MODEL_CHECK_SCOPE: Scope = {
   maxObjectPages: 16,
   kernelBufferThreshold: 128,
   pageListMax: 3,
+  // Several CPUs, few frames (pageout runs) and a small TLB (set conflicts and evictions happen).
+  cpus: 3,
+  frames: 16,
+  tlbEntries: 8,
+  tlbWays: 2,
 };
 
 export interface CampaignOptions {
@@ -134,7 +145,10 @@ interface SymbolicCommand {
  * tuple (shrunk sequences came out longer than the original). Array shrinking has no hidden
  * state, and blocked commands are skipped by `execute` just as `fc.modelRun` would.
  */
-type Scenario = readonly [readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[], readonly OpName[] | null];
+type Scenario = readonly [
+  readonly CreateSym[], readonly PopulateSym[], readonly HandleSym[], readonly SymbolicCommand[], readonly OpName[] | null,
+  readonly SymbolicCommand[],
+];
 
 function commandArbitrary(scope: Scope, ops?: readonly OpName[]): fc.Arbitrary<SymbolicCommand> {
   const gens = makeGenerators(scope);
@@ -150,6 +164,8 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
   for (const c of scenario[0]) ls.step(resolveCreate(c, scope));
   for (const p of scenario[1]) ls.step(resolvePopulate(p, { view: ls.view, scope, recent: [] }));
   for (const h of scenario[2]) ls.step(resolveHandle(h, { view: ls.view, scope, recent: [] }));
+  // CPUs put to work on the maps, so loads and stores mostly find a map to run on.
+  for (const c of scenario[5]) ls.step(gens.switch.resolve(c.sym as never, { view: ls.view, scope, recent: [] }));
   const enabled = scenario[4];
   for (const c of scenario[3]) {
     // Swarm testing: a run exercises only its own subset of the operations.
@@ -182,6 +198,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     options.ops ? fc.constant([]) : fc.array(handleSym(), { maxLength: 4 }),
     fc.array(commandArbitrary(scope, options.ops), { maxLength: options.maxCommands, size: "max" }),
     options.swarm ? fc.subarray([...(options.ops ?? OP_NAMES)], { minLength: 2 }) : fc.constant(null),
+    (options.ops ?? OP_NAMES).includes("switch") ? fc.array(commandArbitrary(scope, ["switch"]), { minLength: 1, maxLength: 2 }) : fc.constant([]),
   );
   const property = fc.property(scenarioArb, (scenario) => {
     if (!coverage.frozen) runs++;

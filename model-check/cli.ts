@@ -2,8 +2,8 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--out DIR]
- *                  [--profile map|cow|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
+ *                  [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE [--html OUT]
@@ -36,8 +36,8 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--out DIR]
-                 [--profile map|cow|all] [--swarm] [--shard I/N] [--workers N]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
+                 [--profile map|cow|mmu|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
   vmcheck minimize FILE [--json]
@@ -156,7 +156,7 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "cpus", "frames", "tlb", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
@@ -164,6 +164,9 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
     addressBits: intFlag(p, "address-bits", MODEL_CHECK_SCOPE.addressBits, 1),
     maxWireCount: intFlag(p, "max-wire-count", MODEL_CHECK_SCOPE.maxWireCount, 1),
     pageListMax: intFlag(p, "page-list-max", pageListMax(MODEL_CHECK_SCOPE), 1),
+    cpus: intFlag(p, "cpus", MODEL_CHECK_SCOPE.cpus ?? 0, 0),
+    frames: intFlag(p, "frames", MODEL_CHECK_SCOPE.frames ?? 1024, 1),
+    ...tlbFlag(p),
   };
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);
@@ -215,11 +218,19 @@ function progressLine(ops: readonly OpName[]): (p: CampaignProgress) => void {
   };
 }
 
+/** `--tlb lru|random`: the TLBs' replacement policy. */
+function tlbFlag(p: Parsed): { tlbReplacement?: "lru" | "random" } {
+  const v = p.flags.get("tlb");
+  if (v === undefined) return {};
+  if (v !== "lru" && v !== "random") throw new UsageError("--tlb must be lru or random");
+  return { tlbReplacement: v };
+}
+
 /** `--profile NAME`: the operations a campaign generates. */
 function profileFlag(p: Parsed): { ops?: readonly OpName[] } {
   const v = p.flags.get("profile");
   if (v === undefined) return {};
-  if (v === "mmu" || v === "concurrency") throw new UsageError(`profile ${v} needs the ${v === "mmu" ? "simulated MMU" : "concurrency"} operations, which are not built yet`);
+  if (v === "concurrency") throw new UsageError("profile concurrency needs the concurrency operations, which are not built yet");
   if (typeof v !== "string" || !(v in PROFILES)) throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(", ")}`);
   return { ops: PROFILES[v as ProfileName] };
 }

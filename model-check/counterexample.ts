@@ -24,6 +24,12 @@ const ScopeSchema = Schema.Struct({
   maxObjectPages: Schema.Number,
   kernelBufferThreshold: Schema.Number,
   pageListMax: Schema.optional(Schema.Number),
+  // The MMU geometry is optional: files written before the MMU have no CPU.
+  cpus: Schema.optional(Schema.Number),
+  frames: Schema.optional(Schema.Number),
+  tlbEntries: Schema.optional(Schema.Number),
+  tlbWays: Schema.optional(Schema.Number),
+  tlbReplacement: Schema.optional(Schema.Literals(["lru", "random"])),
 });
 
 const FailureSchema = Schema.Struct({

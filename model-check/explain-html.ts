@@ -5,6 +5,7 @@
  * the implementation's entries with their objects and shadow chains, and the copies. Open
  * `OUT#step=N` to land on step N.
  */
+import { describeMmu } from "./explain-mmu.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
 import { abstractSpec } from "../spec/index.ts";
@@ -24,6 +25,8 @@ interface Snapshot {
   maps: ({ min: number; max: number; pages: [number, number, number][] } | null)[]; // [page, prot, wired]
   entries: (ImplEntry[] | null)[];
   copies: string[];
+  /** The MMU: CPUs and their TLBs, PTEs, frames (empty until a CPU runs a map). */
+  mmu: string[];
 }
 
 function chainOf(o: VmObject | null): string {
@@ -32,9 +35,10 @@ function chainOf(o: VmObject | null): string {
   return parts.join(" → ") || "zero-fill";
 }
 
-function snapshot(view: AbstractWorld, k: Kernel | undefined, base: Omit<Snapshot, "maps" | "entries" | "copies">): Snapshot {
+function snapshot(view: AbstractWorld, k: Kernel | undefined, base: Omit<Snapshot, "maps" | "entries" | "copies" | "mmu">): Snapshot {
   return {
     ...base,
+    mmu: describeMmu(k),
     maps: view.maps.map((m) => (m ? { min: m.min, max: m.max, pages: m.pages.map((p) => [p.page, p.prot, p.wiredCount] as [number, number, number]) } : null)),
     entries: (k?.maps ?? []).map((m) => {
       if (!m) return null;
@@ -114,6 +118,7 @@ function show(n) {
       out.append(t);
     }
   });
+  if (s.mmu.length) { const ml = el("ul", "mmu"); for (const c of s.mmu) ml.append(el("li", "", c)); out.append(el("h3", "", "MMU: TLBs, page tables, frames"), ml); }
   if (s.copies.length) { const cl = el("ul", "copies"); for (const c of s.copies) cl.append(el("li", "", c)); out.append(el("h3", "", "copies"), cl); }
   document.querySelectorAll("#nav li").forEach((li, i) => li.classList.toggle("current", i === n));
   current = n;
@@ -140,6 +145,7 @@ pre.command { background: #f4f4f4; padding: 6px; white-space: pre-wrap; }
 .hole { background: #fff; outline: 1px solid #eee; }
 .page { background: #999; } .prot1 { background: #7bc; } .prot3 { background: #4a4; } .prot5 { background: #b8d; } .prot7 { background: #e83; } .prot2, .prot6 { background: #dc3; } .prot4 { background: #c9c; } .prot0 { background: #555; }
 .wired { outline: 2px solid #000; }
+ul.mmu { font: 12px monospace; }
 table.entries { border-collapse: collapse; font: 12px monospace; } table.entries td, table.entries th { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
 `;
 

@@ -4,6 +4,7 @@
  * unmapped, attributes, bytes, copies and named entries), and at the failing step the check,
  * its message, and the implementation's entries and objects of the maps involved.
  */
+import { describeMmu } from "./explain-mmu.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
@@ -133,6 +134,7 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
       const r = ls.step(op);
       lines.push(`step ${i}: ${formatOp(op)}`, `  result: ${formatResult(r.spec)}`);
       for (const c of describeChanges(before, ls.view, ps)) lines.push(`  ${c}`);
+      for (const m of describeMmu(ls.impl)) lines.push(`  mmu: ${m}`);
       lines.push("");
     } catch (e) {
       if (!(e instanceof CheckFailure)) throw e;
@@ -145,6 +147,7 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
       const impl = ls.impl;
       if (impl) {
         for (const m of maps) lines.push(...describeImplMap(impl, m), "");
+        for (const m of describeMmu(impl)) lines.push(`mmu: ${m}`);
         for (const c of new Set([...e.detail.matchAll(/copy (\d+)/g)].map((m) => Number(m[1])))) lines.push(...describeImplCopy(impl, c), "");
       }
       return { lines, failed: true };

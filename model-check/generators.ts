@@ -164,6 +164,35 @@ function pickPageList(sel: number, view: AbstractWorld, continued: boolean): num
 const pickEntry = (sel: number, view: AbstractWorld): number =>
   view.namedEntries.length === 0 || sel % 25 === 24 ? view.namedEntries.length : sel % view.namedEntries.length;
 
+/**
+ * CPUs: mostly one that runs a live map (so loads and stores land in memory); 1 in 32 a number
+ * that is not a CPU; otherwise any CPU (maybe idle, or running a destroyed map).
+ */
+function pickCpu(sel: number, view: AbstractWorld): number {
+  const cpus = view.cpus ?? [];
+  if (sel % 32 === 31) return sel % 64 === 63 ? -1 : cpus.length;
+  const running: number[] = [];
+  cpus.forEach((h, c) => h !== null && view.maps[h] && running.push(c));
+  if (running.length > 0 && sel % 16 !== 15) return running[(sel >> 4) % running.length]!;
+  return cpus.length === 0 ? 0 : sel % cpus.length;
+}
+
+/** The abstract map `cpu` runs, if any. */
+function cpuMap(ctx: ResolveContext, cpu: number): AbstractMap | null | undefined {
+  const h = ctx.view.cpus?.[cpu];
+  return h === undefined || h === null ? undefined : ctx.view.maps[h];
+}
+
+/**
+ * An address for a user access through a CPU: mostly inside a page of the map that allows the
+ * access (so translations get made, cached and shot down), else a point of interest.
+ */
+function accessAddr(sel: AddrSel, pick: number, map: AbstractMap | null | undefined, access: number, scope: Scope): number {
+  const allowed = map?.pages.filter((p) => (p.prot & access) === access) ?? [];
+  if (pick % 4 === 3 || allowed.length === 0) return resolveAddr(sel, map, scope);
+  return allowed[(pick >> 2) % allowed.length]!.page * scope.pageSize + (sel.k === "point" ? Math.abs(sel.bytes) % scope.pageSize : 0);
+}
+
 // ---------- argument arbitraries ----------
 
 /** Raw numbers: edges of the address space, near 2^W, and (rarely) outside every domain. */
@@ -503,6 +532,44 @@ export function makeGenerators(scope: Scope): Generators {
         const map = pickMap(s.map, ctx.view);
         return { op: "write_user", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), data };
       },
+    }),
+    switch: gen({
+      weight: 2,
+      arb: fc.record({ cpu: fc.nat(1000), map: mapSel }),
+      resolve: (s, ctx) => {
+        // Prefer any CPU here (idle ones too): the point is to give CPUs maps.
+        const n = ctx.view.cpus?.length ?? 0;
+        const cpu = s.cpu % 40 === 39 ? n : n === 0 ? 0 : s.cpu % n;
+        return { op: "switch", cpu, map: pickMap(s.map, ctx.view) };
+      },
+    }),
+    load: gen({
+      weight: 4,
+      arb: fc.record({ cpu: fc.nat(1000), addr: addrSel(scope), size: sizeSel(scope, 2), pick: fc.nat(1000) }),
+      resolve: (s, ctx) => {
+        const cpu = pickCpu(s.cpu, ctx.view);
+        const m = cpuMap(ctx, cpu);
+        const addr = accessAddr(s.addr, s.pick, m, 1, ctx.scope);
+        const size = resolveSize(s.size, addr, m, ctx.scope);
+        // Mostly stay within the page (its neighbour may be unmapped); sometimes cross it.
+        return { op: "load", cpu, addr, size: s.pick % 8 < 6 ? Math.min(size, ps - (addr % ps)) : size };
+      },
+    }),
+    store: gen({
+      weight: 4,
+      arb: fc.record({ cpu: fc.nat(1000), addr: addrSel(scope), length: fc.integer({ min: 0, max: 2 * ps }), seed: fc.nat(255), bad: fc.nat(40), pick: fc.nat(1000) }),
+      resolve: (s, ctx) => {
+        const cpu = pickCpu(s.cpu, ctx.view);
+        const addr = accessAddr(s.addr, s.pick, cpuMap(ctx, cpu), 2, ctx.scope);
+        const length = s.pick % 8 < 6 ? Math.min(s.length, ps - (addr % ps)) : s.length;
+        const data = s.bad === 17 ? "xyz" : patternHex(s.seed, length);
+        return { op: "store", cpu, addr, data };
+      },
+    }),
+    evict: gen({
+      weight: 2,
+      arb: fc.oneof({ weight: 30, arbitrary: fc.nat(64) }, { weight: 1, arbitrary: rawNumber(scope) }),
+      resolve: (frame) => ({ op: "evict", frame }),
     }),
     copyin: ranged(
       "copyin",

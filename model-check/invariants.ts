@@ -5,8 +5,8 @@
  *
  * Invariants look at the implementation's internals; refinement (the abstraction equals the
  * spec) is checked separately in lockstep.ts. Reference invariants not listed here need parts
- * that come later: #20 (submaps), #17 (kernel_object) with the kernel
- * allocator, #19 and #21 (translations) with the simulated MMU. Every invariant has a test in
+ * that come later: #9 (page lists) and #20 (submaps), #17 (kernel_object) with the kernel
+ * allocator. #19 and #21 (translations) are in mmu-invariants.ts. Every invariant has a test in
  * test/model-check/invariants.test.ts that corrupts a healthy state and shows it fires.
  */
 import type { Kernel } from "../impl/kernel.ts";
@@ -16,6 +16,7 @@ import type { VmObject } from "../impl/object/vm-object.ts";
 import { hexAddr } from "../spec/abstract.ts";
 import { VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
 import { pageListMax } from "../spec/scope.ts";
+import { MMU_INVARIANTS } from "./mmu-invariants.ts";
 
 export interface Invariant {
   /** Stable name, used in reports, coverage and counterexample files. */
@@ -425,6 +426,7 @@ export const INVARIANTS: readonly Invariant[] = [
     description: "Every live map has ref_count ≥ 1.",
     check: (k) => eachMap(k, (map, h) => (map.refCount >= 1 ? undefined : `map ${h}: live with ref_count ${map.refCount}`)),
   },
+  ...MMU_INVARIANTS,
 ];
 
 export const INVARIANT_NAMES = INVARIANTS.map((i) => i.name);

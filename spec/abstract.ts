@@ -88,6 +88,11 @@ export interface AbstractWorld {
   readonly copies: readonly (AbstractCopy | null)[];
   /** Index = named entry handle. */
   readonly namedEntries: readonly AbstractNamedEntry[];
+  /**
+   * Index = CPU; the handle of the map it runs, or null. An implementation without CPUs may
+   * leave it out (then it is not compared).
+   */
+  readonly cpus?: readonly (number | null)[];
   /** Index = canonical cell number; bytes as hex with trailing zero bytes dropped. */
   readonly cells: readonly string[];
 }
@@ -199,6 +204,10 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
       return `named entry ${n}: spec protection ${x.protection} size ${hexAddr(x.size)}, impl protection ${y.protection} size ${hexAddr(y.size)}`;
     for (let i = 0; i < x.cells.length; i++)
       if (!sameCell(a, b, x.cells[i]!, y.cells[i]!)) return diffCell(a, b, x.cells[i]!, y.cells[i]!, `named entry ${n} page ${i}`);
+  }
+  if (a.cpus && b.cpus) {
+    for (let c = 0; c < Math.max(a.cpus.length, b.cpus.length); c++)
+      if (a.cpus[c] !== b.cpus[c]) return `cpu ${c} runs map: spec ${a.cpus[c]}, impl ${b.cpus[c]}`;
   }
   return undefined;
 }

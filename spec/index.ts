@@ -10,6 +10,7 @@ import type { Op, OpHandlers } from "./vocabulary.ts";
 import { ACCESS_HANDLERS } from "./ops/access.ts";
 import { ATTRIBUTE_HANDLERS } from "./ops/attributes.ts";
 import { COPY_HANDLERS, copyinWouldBlock } from "./ops/copies.ts";
+import { CPU_HANDLERS } from "./ops/cpus.ts";
 import { MAP_HANDLERS } from "./ops/maps.ts";
 import { MAPPING_HANDLERS, removeWouldBlock } from "./ops/mapping.ts";
 import { PAGE_LIST_HANDLERS } from "./ops/page-lists.ts";
@@ -32,6 +33,7 @@ export const SPEC: OpHandlers<SpecWorld> = {
   ...ATTRIBUTE_HANDLERS,
   ...WIRING_HANDLERS,
   ...ACCESS_HANDLERS,
+  ...CPU_HANDLERS,
   ...COPY_HANDLERS,
   ...PAGE_LIST_HANDLERS,
   ...SHARING_HANDLERS,

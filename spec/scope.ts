@@ -23,10 +23,42 @@ export interface Scope {
    * leaves the rest to a continuation. Absent = 20, the 2000 value.
    */
   readonly pageListMax?: number;
+  /**
+   * Simulated CPUs that `switch`, `load` and `store` name (0..16). Absent means 0: no CPU, so
+   * the MMU operations only ever fail (counterexample files written before the MMU).
+   */
+  readonly cpus?: number;
+  /** Physical frames of the simulated MMU (1..2^20); a small count makes pageout run. */
+  readonly frames?: number;
+  /** Entries of each CPU's TLB (a power of two, 1..4096). */
+  readonly tlbEntries?: number;
+  /** Ways of each TLB set (a power of two dividing `tlbEntries`). */
+  readonly tlbWays?: number;
+  /**
+   * TLB replacement: LRU (default), or random from a generator seeded per CPU — the hardware
+   * may drop any entry at any time, and random eviction explores that freedom deterministically.
+   */
+  readonly tlbReplacement?: "lru" | "random";
 }
 
 /** The page-list length of a scope (20 unless the scope says otherwise). */
 export const pageListMax = (scope: Scope): number => scope.pageListMax ?? 20;
+
+/** The MMU geometry of a scope, with the defaults for absent fields. */
+export interface MmuGeometry {
+  readonly cpus: number;
+  readonly frames: number;
+  readonly tlbEntries: number;
+  readonly tlbWays: number;
+  readonly tlbReplacement: "lru" | "random";
+}
+export const mmuGeometry = (scope: Scope): MmuGeometry => ({
+  cpus: scope.cpus ?? 0,
+  frames: scope.frames ?? 1024,
+  tlbEntries: scope.tlbEntries ?? 64,
+  tlbWays: scope.tlbWays ?? 4,
+  tlbReplacement: scope.tlbReplacement ?? "lru",
+});
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
 export const DEFAULT_SCOPE: Scope = {
@@ -35,6 +67,10 @@ export const DEFAULT_SCOPE: Scope = {
   maxWireCount: 65535,
   maxObjectPages: 1024,
   kernelBufferThreshold: 4096,
+  cpus: 1,
+  frames: 1024,
+  tlbEntries: 64,
+  tlbWays: 4,
 };
 
 /** Returns a reason why the scope is unusable, or undefined when it is valid. */
@@ -54,6 +90,17 @@ export function scopeProblem(scope: Scope): string | undefined {
     return `kernelBufferThreshold must be an integer in 0..2^20, got ${kernelBufferThreshold}`;
   if (!Number.isInteger(listMax) || listMax < 1 || listMax > 1024)
     return `pageListMax must be an integer in 1..1024, got ${listMax}`;
+  return mmuProblem(mmuGeometry(scope));
+}
+
+const isPowerOfTwo = (x: number): boolean => Number.isInteger(x) && x >= 1 && (x & (x - 1)) === 0;
+
+function mmuProblem({ cpus, frames, tlbEntries, tlbWays, tlbReplacement }: MmuGeometry): string | undefined {
+  if (tlbReplacement !== "lru" && tlbReplacement !== "random") return `tlbReplacement must be "lru" or "random", got ${String(tlbReplacement)}`;
+  if (!Number.isInteger(cpus) || cpus < 0 || cpus > 16) return `cpus must be an integer in 0..16, got ${cpus}`;
+  if (!Number.isInteger(frames) || frames < 1 || frames > 1 << 20) return `frames must be an integer in 1..2^20, got ${frames}`;
+  if (!isPowerOfTwo(tlbEntries) || tlbEntries > 4096) return `tlbEntries must be a power of two in 1..4096, got ${tlbEntries}`;
+  if (!isPowerOfTwo(tlbWays) || tlbWays > tlbEntries) return `tlbWays must be a power of two dividing tlbEntries, got ${tlbWays}`;
   return undefined;
 }
 

@@ -323,6 +323,67 @@ export const VOCABULARY = {
     args: Schema.Struct({ map: Num, addr: Num, data: Schema.String }),
   }),
 
+  // ------------------------------------------------- CPUs and the MMU (reference §4.13, §4.18)
+  //
+  // The world has `scope.cpus` CPUs, numbered 0..cpus-1, each running at most one map (none at
+  // first). A CPU names its map by handle and holds no reference: once the map is destroyed, the
+  // CPU runs a NULL map. Page tables, TLBs, frames and shootdowns are the implementation's; the
+  // spec only says what a user access through a CPU returns, which is exactly what read_user
+  // and write_user return on the CPU's map.
+
+  /**
+   * Make a CPU run a map (pmap_activate on a context switch).
+   * - KERN_INVALID_ARGUMENT: `cpu` not an integer in [0, cpus); NULL map.
+   * - KERN_SUCCESS: the CPU runs the map.
+   */
+  switch: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "pmap_activate (context switch)",
+    summary: "make a CPU run a map",
+    args: Schema.Struct({ cpu: Num, map: Num }),
+  }),
+  /**
+   * Read `size` bytes at `addr` as the user thread on `cpu` (a load through its TLB, the page
+   * table and the fault path).
+   * - KERN_INVALID_ARGUMENT: `cpu` not a CPU; the CPU runs no map or a destroyed one; otherwise
+   *   as read_user on the CPU's map.
+   * - Otherwise exactly read_user's result on the CPU's map (KERN_INVALID_ADDRESS for a fault
+   *   that cannot be resolved: unmapped, or without READ).
+   */
+  load: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
+    mach: "user load (vm_fault on a TLB miss)",
+    summary: "load bytes through a CPU",
+    args: Schema.Struct({ cpu: Num, addr: Num, size: Num }),
+  }),
+  /**
+   * Write bytes (hex) at `addr` as the user thread on `cpu` (a store through its TLB, the page
+   * table and the fault path; a copy-on-write page is copied on the write fault).
+   * - KERN_INVALID_ARGUMENT: `cpu` not a CPU; the CPU runs no map or a destroyed one; otherwise
+   *   as write_user on the CPU's map.
+   * - Otherwise exactly write_user's result on the CPU's map; nothing is written on a fault.
+   */
+  store: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
+    mach: "user store (vm_fault on a TLB miss or a write to a read-only entry)",
+    summary: "store bytes through a CPU",
+    args: Schema.Struct({ cpu: Num, addr: Num, data: Schema.String }),
+  }),
+  /**
+   * One pageout step (vm_pageout_scan): starting at physical frame `frame` (modulo the frame
+   * count), the first frame holding an unwired page is unmapped everywhere, its page written to
+   * the backing store, and the frame freed once every CPU acknowledged the shootdown. A later
+   * access faults the page back in. Invisible to the spec: contents, mappings and wirings stay.
+   * - KERN_INVALID_ARGUMENT: `frame` not an integer in [0, 2^W).
+   * - KERN_SUCCESS otherwise (also when nothing could be paged out).
+   */
+  evict: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_pageout_scan (one step)",
+    summary: "page out one unwired page",
+    args: Schema.Struct({ frame: Num }),
+  }),
+
   // ---------------------------------------------------------------- copies (reference §4.11)
   //
   // A copy is a value: the world keeps it under a handle (its creation index among copies),
@@ -685,6 +746,10 @@ interface Outcomes {
   lookup: { readonly page?: PageAttributes | null };
   read_user: { readonly data?: string };
   write_user: {};
+  switch: {};
+  load: { readonly data?: string };
+  store: {};
+  evict: {};
   copyin: { readonly copy?: number | null };
   copyin_object: { readonly copy?: number };
   copyout: { readonly addr?: number };

@@ -13,7 +13,7 @@
  *   are immutable: operations replace them, never change them.
  */
 import { CellNumbering, describeContinuation, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
-import type { Scope } from "./scope.ts";
+import { mmuGeometry, type Scope } from "./scope.ts";
 
 /** The name of a cell. */
 export type CellId = number;
@@ -92,6 +92,8 @@ export interface SpecWorld {
   readonly copies: (SpecCopy | null)[];
   /** Index = named entry handle; named entries are never destroyed. */
   readonly namedEntries: NamedEntry[];
+  /** Index = CPU; the handle of the map it runs (maybe destroyed since), or null. */
+  readonly cpus: (number | null)[];
   /** Bytes of the cells that were written; absent = all zero. */
   readonly cells: Map<CellId, Uint8Array>;
   /** The next fresh cell id. */
@@ -99,7 +101,8 @@ export interface SpecWorld {
 }
 
 export function newSpecWorld(scope: Scope): SpecWorld {
-  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cells: new Map(), nextCell: 0 };
+  const cpus = Array.from({ length: mmuGeometry(scope).cpus }, () => null);
+  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cpus, cells: new Map(), nextCell: 0 };
 }
 
 /** The live map named by `handle`, or null for a NULL map (never existed, destroyed, not a handle). */
@@ -186,7 +189,7 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
   for (const entry of world.namedEntries) entry.cells.forEach(keep);
   // Copies and named entries are immutable, so sharing them is a deep copy (bytes aside).
   const copies = world.copies.map((c) => (c?.kind === "kernel_buffer" ? { ...c, bytes: c.bytes.slice() } : c));
-  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cells, nextCell: world.nextCell };
+  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cpus: [...world.cpus], cells, nextCell: world.nextCell };
 }
 
 /**
@@ -217,7 +220,7 @@ export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): 
   };
   const copies = world.copies.map(copy);
   const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  return { maps, objects, copies, namedEntries, cpus: [...world.cpus], cells: numbering.cells };
 }
 
 /**

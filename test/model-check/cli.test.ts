@@ -124,7 +124,11 @@ describe("vmcheck CLI", () => {
     const ops = Object.keys(JSON.parse(r.out).coverage.ops);
     expect(ops).not.toContain("fork");
     expect(ops).toContain("enter");
-    expect((await run("check", "--profile", "mmu")).code).toBe(2);
+    const mmu = await run("check", "--runs", "40", "--profile", "mmu", "--cpus", "4", "--frames", "8", "--tlb", "random", "--json", "--out", mkdtempSync(join(tmpdir(), "vmcheck-")));
+    expect(mmu.code).toBe(0);
+    expect(Object.keys(JSON.parse(mmu.out).coverage.ops)).toEqual(expect.arrayContaining(["switch", "load", "store", "evict"]));
+    expect((await run("check", "--tlb", "fifo")).code).toBe(2);
+    expect((await run("check", "--profile", "concurrency")).code).toBe(2);
     expect((await run("check", "--profile", "nope")).code).toBe(2);
   });
 

@@ -46,8 +46,8 @@ describe("vmcheck explain --html in a browser", () => {
   it("navigates to the step named in the address", () => {
     const dom = renderedDom(file, "#step=1");
     expect(dom).toContain("<h2>Step 1 of 4</h2>");
-    expect(dom).toMatch(/<pre class="command">object_create\(size=0x40\)<\/pre>/);
-    expect(dom).toContain("memory object 0 created");
+    expect(dom).toMatch(/<pre class="command">enter\(map=0, addr=0x0, size=0x40, [^<]*\)<\/pre>/);
+    expect(dom).toContain("map 0 + [0x0, 0x40) rw-/rwx share");
     expect(dom).not.toContain('class="failure"');
   });
 });

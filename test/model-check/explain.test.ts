@@ -22,6 +22,15 @@ describe("vmcheck explain", () => {
     expect(text).toMatch(/copy 0 in the implementation: entry list/);
   });
 
+  it("shows each CPU's TLB, the page tables and the frames once a CPU runs a map", () => {
+    const mmuCx = readCounterexample("counterexamples/planted/no-shootdown-on-protect.json");
+    const text = explain(mmuCx, { kernel: PLANTED_BUGS["no-shootdown-on-protect"]!.kernel }).lines.join("\n");
+    expect(text).toMatch(/mmu: cpu 0 runs map 0 \(asid 1\); TLB: asid 1 0x0→f0/);
+    expect(text).toMatch(/mmu: map 0 \(asid 1\) PTEs: none/);
+    expect(text).toMatch(/FAILED: tlb-within-pte/);
+    expect(text).toMatch(/mmu: frames in use 1\/16/);
+  });
+
   it("says PASS and exits 0 when the failure no longer reproduces against the real implementation", async () => {
     let out = "";
     const code = await main(["explain", file], (s) => (out += s + "\n"));

@@ -1,5 +1,5 @@
 /**
- * Planted bugs: each is a subclass of VmMap (or ObjectLayer) that replaces exactly one mechanism with a broken
+ * Planted bugs: each is a subclass of VmMap, ObjectLayer or Mmu that replaces exactly one mechanism with a broken
  * copy. They live in test/ — production code has no switch for them. The planted-bug test runs
  * a default campaign against each and asserts the checker finds it and shrinks it; the corpus
  * in counterexamples/ keeps one minimized counterexample per plant, replayed by `npm test`.
@@ -14,6 +14,10 @@ import type { NamedEntry } from "../../impl/copy/map-copy.ts";
 import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
 import type { KernelFactory } from "../../model-check/lockstep.ts";
 import { pageListMax } from "../../spec/scope.ts";
+import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
+import type { Pmap } from "../../impl/pmap/pmap.ts";
+import type { ResolvedPage } from "../../impl/fault/fault.ts";
+import { zeroPage } from "../../impl/object/vm-object.ts";
 
 export interface PlantedBug {
   /** What the bug is, in the words of a kernel engineer. */
@@ -244,6 +248,81 @@ class StealLeavesPageShared extends ObjectLayer {
   }
 }
 
+// ------------------------------------------------------------------- the MMU (issue 4)
+
+const withMmu = (mmuClass: typeof Mmu): KernelFactory => (scope) => new Kernel(scope, { mmuClass });
+
+/** vm_protect lowers the PTEs' rights but never shoots the TLBs down: CPUs keep writing. */
+class NoShootdownOnProtect extends Mmu {
+  private protecting = false;
+  override protectRange(map: VmMap, start: number, end: number): void {
+    this.protecting = true;
+    try {
+      super.protectRange(map, start, end);
+    } finally {
+      this.protecting = false;
+    }
+  }
+  override issue(asid: number, startVpn: number, endVpn: number): void {
+    if (!this.protecting) super.issue(asid, startVpn, endVpn);
+  }
+}
+
+/** vm_deallocate clears the PTEs of the whole range but flushes one page less (Project Zero 2035's shape). */
+class FlushNarrowerThanCleared extends Mmu {
+  private removing = false;
+  override removeRange(map: VmMap, start: number, end: number): void {
+    this.removing = true;
+    try {
+      super.removeRange(map, start, end);
+    } finally {
+      this.removing = false;
+    }
+  }
+  override invalidate(pmap: Pmap, startVpn: number, endVpn: number): void {
+    super.invalidate(pmap, startVpn, this.removing && endVpn - startVpn > 1 ? endVpn - 1 : endVpn);
+  }
+}
+
+/** A frame goes back to the free list as soon as its PTEs are cleared, before the shootdown completes. */
+class FrameFreedBeforeShootdown extends Mmu {
+  override retireFrame(f: number): void {
+    this.pageProtect(f, 0);
+    this.freeFrame(f);
+    this.complete();
+  }
+}
+
+/** The fault enters the entry's protection as is: copy-on-write pages get mapped writable. */
+class CowMappedWritable extends Mmu {
+  override enter(pmap: Pmap, vpn: number, page: ResolvedPage): void {
+    const map = this.mapOfPmap.get(pmap)!;
+    const e = map.lookupEntry(vpn * map.pageSize).entry;
+    // (The shared zero page stays read-only: writing it would corrupt every zero page of the process.)
+    super.enter(pmap, vpn, page.bytes === zeroPage(map.pageSize) ? page : { ...page, rights: e.protection });
+  }
+}
+
+/** Pageout ignores wirings: a wired page loses its frame and its mappings. */
+class WiredPageEvicted extends Mmu {
+  override evictable(f: number): boolean {
+    return this.phys.free[f] === 0;
+  }
+}
+
+/** Each CPU caches its page-table walks and never invalidates that cache: TLB fills come from stale walks. */
+class TlbFilledFromStaleWalk extends Mmu {
+  private readonly walks = new Map<string, { frame: number; rights: number }>();
+  override walk(cpu: Cpu, pmap: Pmap, vpn: number): { frame: number; rights: number } {
+    const key = `${cpu.id}:${pmap.asid}:${vpn}`;
+    const cached = this.walks.get(key);
+    if (cached && cached.frame >= 0) return cached;
+    const w = super.walk(cpu, pmap, vpn);
+    this.walks.set(key, w);
+    return w;
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6 },
   "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6 },
@@ -267,4 +346,10 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8 },
   "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8 },
   "steal-leaves-page-shared": { description: "steal_pages leaves the page shared with the source", kernel: withLayer(StealLeavesPageShared), maxLength: 8 },
+  "no-shootdown-on-protect": { description: "protect lowers PTE rights without shooting down the TLBs", kernel: withMmu(NoShootdownOnProtect), maxLength: 8 },
+  "flush-narrower-than-cleared": { description: "remove flushes a narrower range than the PTEs it cleared", kernel: withMmu(FlushNarrowerThanCleared), maxLength: 8 },
+  "frame-freed-before-shootdown": { description: "a frame is freed before its shootdown completes", kernel: withMmu(FrameFreedBeforeShootdown), maxLength: 8 },
+  "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8 },
+  "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8 },
+  "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8 },
 };

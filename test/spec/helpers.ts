@@ -15,7 +15,7 @@ import {
 } from "../../spec/index.ts";
 
 /** 16-bit addresses, 256-byte pages, wire counters capped at 3; copyins below 2 pages are kernel buffers. */
-export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 512 };
+export const SMALL: Scope = { addressBits: 16, pageSize: 256, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 512, cpus: 2 };
 export const P = SMALL.pageSize;
 export const TOP = 2 ** SMALL.addressBits;
 
@@ -48,6 +48,10 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   lookup: { map: 0, addr: 0 },
   read_user: { map: 0, addr: 0, size: 1 },
   write_user: { map: 0, addr: 0, data: "" },
+  switch: { cpu: 0, map: 0 },
+  load: { cpu: 0, addr: 0, size: 1 },
+  store: { cpu: 0, addr: 0, data: "" },
+  evict: { frame: 0 },
   copyin: { map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: false },
   copyin_object: { object: 0, offset: 0, size: P },
   copyout: { map: 0, copy: 0 },

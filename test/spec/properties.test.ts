@@ -52,6 +52,7 @@ function populated(): SpecWorld {
   run(world, "copyin_object", { object: 0, offset: 0, size: P });
   run(world, "make_memory_entry", { addr: 0, size: 2 * P, permission: VM_PROT_DEFAULT });
   run(world, "copyin_page_list", { map: 1, addr: 4 * P, size: 2 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY });
+  run(world, "switch", { cpu: 0, map: 0 });
   return world;
 }
 
@@ -74,6 +75,10 @@ const VALID: { [K in OpName]: Op } = {
   lookup: cmd("lookup", { addr: P }),
   read_user: cmd("read_user", { addr: 0, size: 8 }),
   write_user: cmd("write_user", { addr: 0, data: "ff" }),
+  switch: cmd("switch", { cpu: 1, map: 1 }),
+  load: cmd("load", { cpu: 0, addr: 0, size: 2 }),
+  store: cmd("store", { cpu: 0, addr: 0, data: "ff" }),
+  evict: cmd("evict", { frame: 3 }),
   copyin: cmd("copyin", { addr: P - 1, size: 2 }),
   copyin_object: cmd("copyin_object", { object: 0, offset: 1, size: P }),
   copyout: cmd("copyout", { copy: 0 }),
@@ -111,6 +116,10 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   lookup: ["map", "addr"],
   read_user: ["map", "addr", "size"],
   write_user: ["map", "addr"],
+  switch: ["cpu", "map"],
+  load: ["cpu", "addr", "size"],
+  store: ["cpu", "addr"],
+  evict: ["frame"],
   copyin: ["map", "addr", "size"],
   copyin_object: ["object", "offset", "size"],
   copyout: ["map", "copy"],

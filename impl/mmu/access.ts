@@ -1,0 +1,108 @@
+/**
+ * The access path of the MMU: TLB → page table → fault, for a CPU's loads and stores and (with
+ * no TLB) the kernel's read_user / write_user.
+ */
+import { VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
+import { resolveFault, type ResolvedPage } from "../fault/fault.ts";
+import type { VmMap } from "../map/vm-map.ts";
+import type { Pmap } from "../pmap/pmap.ts";
+import { MmuCore, type Cpu } from "./mmu-core.ts";
+
+export abstract class MmuAccess extends MmuCore {
+  /** The PTE as a walk of the page table reads it. */
+  walk(_cpu: Cpu, pmap: Pmap, vpn: number): { frame: number; rights: number } {
+    const word = pmap.walkWord(vpn);
+    return { frame: (word % 2 ** 32) - 1, rights: Math.floor(word / 2 ** 32) };
+  }
+
+  /** Fill the TLB from a walk; the ghost checks the walk matched the page table. */
+  fill(cpu: Cpu, pmap: Pmap, vpn: number, w: { frame: number; rights: number }): void {
+    if (pmap.walkWord(vpn) !== w.rights * 2 ** 32 + w.frame + 1) {
+      const pte = pmap.pte(vpn);
+      this.ghost.unsoundFills.push(`cpu ${cpu.id} filled asid ${pmap.asid} vpn ${vpn} with frame ${w.frame} rights ${w.rights}; the PTE holds frame ${pte.frame} rights ${pte.rights}`);
+    }
+    cpu.tlb.fill(pmap.asid, vpn, w.frame, w.rights, pmap.ptGen.get(vpn) ?? 0);
+  }
+
+  /**
+   * Translate the page at `va` of `map` for `access`: through `cpu`'s TLB when given (else the
+   * kernel walks the page table directly), then the page table, then the fault path. Returns
+   * the page's bytes, or undefined when the access faults for good.
+   */
+  translate(cpu: Cpu | null, map: VmMap, va: number, access: number): Uint8Array | undefined {
+    if (cpu === null) return this.translateSlow(null, map, this.pmapOf(map), va, access);
+    // The hit path: kept small so it inlines (bench/mmu.ts measures it).
+    const asid = cpu.currentMap === map ? cpu.currentAsid : this.pmapOf(map).asid;
+    const t = cpu.tlb;
+    const i = t.lookup(asid, va <= 0x7fffffff ? va >>> this.pageShift : Math.floor(va / this.pageSize));
+    if (i >= 0 && (t.rights[i]! & access) === access) return this.frameBytes[t.frame[i]!]!;
+    if (i >= 0) t.drop(i); // a fault invalidates the entry of the faulting address
+    return this.translateSlow(cpu, map, this.pmapOf(map), va, access);
+  }
+
+  /** A TLB miss (or no TLB): walk the page table, fault if the PTE does not allow the access, fill the TLB. */
+  private translateSlow(cpu: Cpu | null, map: VmMap, pmap: Pmap, va: number, access: number): Uint8Array | undefined {
+    const vpn = Math.floor(va / this.pageSize);
+    if (cpu !== null) {
+      const w = this.walk(cpu, pmap, vpn);
+      if (w.frame >= 0 && (w.rights & access) === access) {
+        this.fill(cpu, pmap, vpn, w);
+        return this.phys.bytes[w.frame]!;
+      }
+    } else {
+      const pte = pmap.pte(vpn);
+      if (pte.frame >= 0 && (pte.rights & access) === access) return this.phys.bytes[pte.frame]!;
+    }
+    const page = resolveFault(map, va - (va % this.pageSize), access);
+    if (page === undefined) return undefined;
+    this.enter(pmap, vpn, page);
+    if (cpu !== null) this.fill(cpu, pmap, vpn, this.walk(cpu, pmap, vpn));
+    return page.bytes;
+  }
+
+  /** `pmap_enter` of a resolved page, with its frame. */
+  enter(pmap: Pmap, vpn: number, page: ResolvedPage): void {
+    pmap.enter(vpn, this.frameFor(page), page.rights, page.wired);
+    this.complete();
+  }
+
+  /** The bytes `[addr, addr + size)` read through the MMU, or undefined when a page faults for good (nothing read). */
+  read(cpu: Cpu | null, map: VmMap, addr: number, size: number): Uint8Array | undefined {
+    const pages = this.pagesFor(cpu, map, addr, size, VM_PROT_READ);
+    if (pages === undefined) return undefined;
+    const out = new Uint8Array(size);
+    this.eachPiece(addr, size, (p, off, n, at) => out.set(pages[p]!.subarray(off, off + n), at));
+    return out;
+  }
+
+  /** Write `bytes` at `addr` through the MMU; false (nothing written) when a page faults for good. */
+  write(cpu: Cpu | null, map: VmMap, addr: number, bytes: Uint8Array): boolean {
+    const pages = this.pagesFor(cpu, map, addr, bytes.length, VM_PROT_WRITE);
+    if (pages === undefined) return false;
+    this.eachPiece(addr, bytes.length, (p, off, n, at) => pages[p]!.set(bytes.subarray(at, at + n), off));
+    return true;
+  }
+
+  /** Translate every page touched by the range first, so a fault on a later page moves no byte. */
+  private pagesFor(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number): Uint8Array[] | undefined {
+    const ps = this.pageSize;
+    const pages: Uint8Array[] = [];
+    for (let va = addr - (addr % ps); va < addr + size; va += ps) {
+      const bytes = this.translate(cpu, map, va, access);
+      if (bytes === undefined) return undefined;
+      pages.push(bytes);
+    }
+    return pages;
+  }
+
+  private eachPiece(addr: number, size: number, f: (page: number, offset: number, n: number, at: number) => void): void {
+    const ps = this.pageSize;
+    const first = Math.floor(addr / ps);
+    for (let a = addr; a < addr + size; ) {
+      const off = a % ps;
+      const n = Math.min(ps - off, addr + size - a);
+      f(Math.floor(a / ps) - first, off, n, a - addr);
+      a += n;
+    }
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * The MMU's machine: physical frames, one pmap per map (with its ASID), the CPUs and their TLBs,
+ * shootdown as issue-then-complete, and pageout. The access path is in access.ts, the coherence
+ * with the maps in mmu.ts.
+ */
+import { mmuGeometry, type Scope } from "../../spec/scope.ts";
+import type { ResolvedPage } from "../fault/fault.ts";
+import type { VmMap } from "../map/vm-map.ts";
+import { PhysicalMemory } from "../pmap/physical-memory.ts";
+import { Pmap, type PmapHost } from "../pmap/pmap.ts";
+import { Tlb } from "../tlb/tlb.ts";
+import { ghostKey, ShootdownLog } from "./shootdown.ts";
+
+export interface Cpu {
+  readonly id: number;
+  readonly tlb: Tlb;
+  /** The pmap the CPU runs (its ASID is the current tag), or null. */
+  current: Pmap | null;
+  /** The map of `current`. */
+  currentMap: VmMap | null;
+  /** The ASID of `current` (-1 = none), read on every hit. */
+  currentAsid: number;
+  /** ASIDs the CPU may hold entries of: run since its last flush of them (the shootdown target set). */
+  readonly mayCache: Set<number>;
+}
+
+/** Ghost records of one operation, checked by the MMU invariants and cleared before the next. */
+export interface MmuGhost {
+  /** Frames freed while a PTE or TLB entry could still reach them. */
+  readonly earlyFrees: string[];
+  /** TLB fills whose value differed from the page table at fill time. */
+  readonly unsoundFills: string[];
+}
+
+export abstract class MmuCore implements PmapHost {
+  readonly phys: PhysicalMemory;
+  /** `phys.bytes`, held directly for the hit path. */
+  protected readonly frameBytes: (Uint8Array | null)[];
+  readonly cpus: Cpu[];
+  readonly pmaps = new Map<VmMap, Pmap>();
+  readonly byAsid = new Map<number, Pmap>();
+  /** The map of each pmap. */
+  readonly mapOfPmap = new Map<Pmap, VmMap>();
+  readonly shootdowns = new ShootdownLog();
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [] };
+  /** True once a CPU ran a map. */
+  engaged = false;
+  /** Pages written to the backing store by pageout (the object's page store plays that part). */
+  pagedOut = 0;
+  private nextAsid = 1;
+  protected readonly pageSize: number;
+  protected readonly vpnBits: number;
+  /** log2 of the page size. */
+  protected readonly pageShift: number;
+  /** Pageout's clock hand. */
+  protected hand = 0;
+
+  constructor(scope: Scope) {
+    const g = mmuGeometry(scope);
+    this.pageSize = scope.pageSize;
+    this.pageShift = Math.log2(scope.pageSize);
+    this.vpnBits = scope.addressBits - this.pageShift;
+    this.phys = new PhysicalMemory(g.frames);
+    this.frameBytes = this.phys.bytes;
+    this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
+      id,
+      tlb: new Tlb(g.tlbEntries, g.tlbWays, g.tlbReplacement, id + 1),
+      current: null,
+      currentMap: null,
+      currentAsid: -1,
+      mayCache: new Set<number>(),
+    }));
+  }
+
+  // ---- pmaps and CPUs ----
+
+  /** The map's pmap, created on first use with a fresh ASID. */
+  pmapOf(map: VmMap): Pmap {
+    let p = this.pmaps.get(map);
+    if (p === undefined) {
+      p = new Pmap(this, this.nextAsid++, this.vpnBits);
+      this.pmaps.set(map, p);
+      this.byAsid.set(p.asid, p);
+      this.mapOfPmap.set(p, map);
+    }
+    return p;
+  }
+
+  /** Make `cpu` run `map` (its TLB keeps other ASIDs' entries: they are tagged). */
+  switchTo(cpu: number, map: VmMap, allMaps: readonly (VmMap | null)[]): void {
+    const first = !this.engaged;
+    this.engaged = true;
+    const p = this.pmapOf(map);
+    const c = this.cpus[cpu]!;
+    c.current = p;
+    c.currentMap = map;
+    c.currentAsid = p.asid;
+    c.mayCache.add(p.asid);
+    // Wirings made before the MMU was in play are faulted in now.
+    if (first) for (const m of allMaps) if (m) this.syncWiring(m, m.min, m.max);
+  }
+
+  /** `pmap_destroy`: the map is gone; its translations go with it, and its ASID is never reused. */
+  destroyPmap(map: VmMap): void {
+    const p = this.pmaps.get(map);
+    if (p === undefined) return;
+    p.remove(0, 2 ** this.vpnBits);
+    this.complete();
+    this.pmaps.delete(map);
+    this.byAsid.delete(p.asid);
+    this.mapOfPmap.delete(p);
+    for (const c of this.cpus)
+      if (c.current === p) {
+        c.current = null;
+        c.currentMap = null;
+        c.currentAsid = -1;
+      }
+  }
+
+  // ---- PmapHost: shootdown ----
+
+  /** CPUs that may cache `asid`. */
+  targetsOf(asid: number): number[] {
+    return this.cpus.filter((c) => c.mayCache.has(asid)).map((c) => c.id);
+  }
+
+  /** Issue a shootdown of the range for the pmap and for every pmap nesting it. */
+  invalidate(pmap: Pmap, startVpn: number, endVpn: number): void {
+    this.issue(pmap.asid, startVpn, endVpn);
+    for (const w of pmap.parents) {
+      const s = Math.max(startVpn, w.nestedVpn), e = Math.min(endVpn, w.nestedVpn + w.pages);
+      if (s < e) this.invalidate(w.parent, s - w.nestedVpn + w.vpn, e - w.nestedVpn + w.vpn);
+    }
+  }
+
+  /** Issue one shootdown request to the CPUs that may cache `asid`. */
+  issue(asid: number, startVpn: number, endVpn: number): void {
+    const targets = this.targetsOf(asid);
+    if (targets.length > 0) this.shootdowns.issue(asid, startVpn, endVpn, targets);
+  }
+
+  pteReduced(pmap: Pmap, vpn: number): void {
+    pmap.ptGen.set(vpn, (pmap.ptGen.get(vpn) ?? 0) + 1);
+    for (const c of this.targetsOf(pmap.asid)) this.shootdowns.uncovered.add(ghostKey(c, pmap.asid, vpn));
+    for (const w of pmap.parents)
+      if (vpn >= w.nestedVpn && vpn < w.nestedVpn + w.pages) this.pteReduced(w.parent, vpn - w.nestedVpn + w.vpn);
+  }
+
+  /** Deliver every in-flight request to its CPUs, collect the acknowledgements, then free the deferred frames. */
+  complete(): void {
+    const log = this.shootdowns;
+    while (log.inFlight.length > 0) {
+      const sd = log.inFlight.shift()!;
+      sd.targets.forEach((cpu, i) => {
+        this.processInvalidation(this.cpus[cpu]!, sd.asid, sd.startVpn, sd.endVpn);
+        sd.acked[i] = true;
+      });
+      if (sd.acked.every(Boolean)) log.completed++;
+    }
+    for (const f of log.deferredFrees.splice(0)) this.freeFrame(f);
+  }
+
+  /**
+   * The target side: invalidate the range in this CPU's TLB and acknowledge. A CPU that no
+   * longer runs the ASID drops all of its entries instead and leaves the target set (lazy
+   * address-space tracking).
+   */
+  processInvalidation(cpu: Cpu, asid: number, startVpn: number, endVpn: number): void {
+    if (cpu.current?.asid !== asid) {
+      cpu.tlb.invalidateAsid(asid);
+      cpu.mayCache.delete(asid);
+      this.shootdowns.covered(cpu.id, asid, 0, Infinity);
+      return;
+    }
+    cpu.tlb.invalidateRange(asid, startVpn, endVpn);
+    this.shootdowns.covered(cpu.id, asid, startVpn, endVpn);
+  }
+
+  /** Return a frame to the free list; the ghost notes a frame some PTE or TLB entry can still reach. */
+  freeFrame(f: number): void {
+    const reach = this.reachers(f);
+    if (reach.length > 0) this.ghost.earlyFrees.push(`frame ${f} freed while ${reach.join(", ")} still reach it`);
+    this.phys.release(f);
+  }
+
+  /** What still reaches frame `f`: PTEs and TLB entries. */
+  reachers(f: number): string[] {
+    const out = this.phys.mappings[f]!.map((m) => `PTE asid ${m.pmap.asid} vpn ${m.vpn}`);
+    for (const c of this.cpus) for (const i of c.tlb.valid()) if (c.tlb.frame[i] === f) out.push(`cpu ${c.id} TLB entry vpn ${c.tlb.vpn[i]}`);
+    return out;
+  }
+
+  /** `pmap_page_protect`: every mapping of frame `f` keeps only `rights` (none: unmapped). */
+  pageProtect(f: number, rights: number): void {
+    for (const m of [...this.phys.mappings[f]!]) {
+      if (rights === 0) m.pmap.remove(m.vpn, m.vpn + 1);
+      else m.pmap.protect(m.vpn, m.vpn + 1, rights);
+    }
+  }
+
+  // ---- frames ----
+
+  /** The frame holding the resolved page: the one it already has, or a new one (reclaiming one if none is free). */
+  frameFor(page: ResolvedPage): number {
+    let f = this.phys.frameOf(page.object, page.index);
+    if (f >= 0 && this.phys.bytes[f] === page.bytes) return f;
+    if (f >= 0) this.retireFrame(f); // its page was replaced: the old frame goes
+    f = this.phys.allocate(page.object, page.index, page.bytes);
+    if (f < 0 && this.pageoutStep(this.hand) >= 0) f = this.phys.allocate(page.object, page.index, page.bytes);
+    return f >= 0 ? f : this.phys.allocateReserve(page.object, page.index, page.bytes);
+  }
+
+  /** Unmap a frame everywhere and free it once the shootdown completed. */
+  retireFrame(f: number): void {
+    this.pageProtect(f, 0);
+    this.shootdowns.deferredFrees.push(f);
+    this.complete();
+  }
+
+  /** A frame pageout may take: in use and not pinned by a wiring. */
+  evictable(f: number): boolean {
+    return this.phys.free[f] === 0 && this.phys.pins[f] === 0;
+  }
+
+  /**
+   * One pageout step: from frame `hint` on (mod the frame count), the first frame pageout may
+   * take is unmapped everywhere, its page written to the backing store, and the frame freed
+   * after the shootdown completes. Returns the frame, or -1 when every frame is free or pinned.
+   */
+  pageoutStep(hint: number): number {
+    const n = this.phys.count;
+    for (let k = 0; k < n; k++) {
+      const f = (hint + k) % n;
+      if (!this.evictable(f)) continue;
+      this.hand = f + 1;
+      this.evictFrame(f);
+      return f;
+    }
+    return -1;
+  }
+
+  /** Page a frame out: unmap (shootdown), write back, free after every acknowledgement. */
+  evictFrame(f: number): void {
+    this.pagedOut++;
+    this.retireFrame(f);
+  }
+
+  /** Wired pages of `[start, end)` faulted in and pinned; unwired ones unpinned (mmu.ts). */
+  abstract syncWiring(map: VmMap, start: number, end: number): void;
+}

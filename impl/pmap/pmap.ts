@@ -1,0 +1,186 @@
+/**
+ * A physical map (pmap): one map's page table, tagged with the address-space id its CPUs put
+ * in their TLBs. The operations are the machine-independent pmap interface of Mach:
+ * enter, remove, protect, change_wiring, and (over all pmaps, through the reverse map)
+ * page_protect.
+ *
+ * A PTE holds a frame, the rights the page may be used with and a wired bit. Every change that
+ * takes rights away or changes the frame is reported to the host as an invalidation of the
+ * virtual range it covers: the host (the MMU) issues a shootdown to every CPU that may cache
+ * this pmap and completes it later. Granting more rights needs no invalidation (a stale entry
+ * with fewer rights costs one spurious fault, which refills it).
+ *
+ * Nested pmaps: `nest` shares another pmap's leaves over a window; the nested pmap remembers
+ * its parents, so its invalidations reach the CPUs of every map that nests it. This is the
+ * generic mechanism; nothing nests yet (submaps will ask for it).
+ */
+import { PageTable } from "./page-table.ts";
+import type { PhysicalMemory } from "./physical-memory.ts";
+
+/** What a pmap needs from the MMU around it. */
+export interface PmapHost {
+  readonly phys: PhysicalMemory;
+  /** PTEs of `pmap` in `[startVpn, endVpn)` lost rights or frames: shoot the range down. */
+  invalidate(pmap: Pmap, startVpn: number, endVpn: number): void;
+  /** Ghost bookkeeping: the PTE of (pmap, vpn) lost rights or its frame. */
+  pteReduced(pmap: Pmap, vpn: number): void;
+}
+
+/** A window of a nested pmap seen through a parent. */
+export interface NestedWindow {
+  readonly parent: Pmap;
+  readonly vpn: number;
+  readonly nestedVpn: number;
+  readonly pages: number;
+}
+
+export class Pmap {
+  readonly table: PageTable;
+  /** Present virtual pages (so range operations cost the mappings, not the range). */
+  readonly mapped = new Set<number>();
+  /** Pmaps that nest this one, with the windows they see it through. */
+  readonly parents: NestedWindow[] = [];
+  /** Ghost: generation of each page's PTE, bumped by the MMU whenever it loses rights or its frame. */
+  readonly ptGen = new Map<number, number>();
+
+  constructor(
+    readonly host: PmapHost,
+    /** Address-space id: the tag of this pmap's TLB entries. Never reused. */
+    readonly asid: number,
+    vpnBits: number,
+  ) {
+    this.table = new PageTable(vpnBits);
+  }
+
+  /** The PTE of `vpn`: frame (-1 = none), rights, wired. */
+  pte(vpn: number): { frame: number; rights: number; wired: boolean } {
+    const l = this.table.leaf(vpn);
+    if (l === null) return { frame: -1, rights: 0, wired: false };
+    const s = this.table.leafSlot(vpn);
+    return { frame: l.frame[s]!, rights: l.rights[s]!, wired: l.wired[s] === 1 };
+  }
+
+  /** The frame `vpn` maps (-1 = none) and its rights, as `rights * 2^32 + frame + 1` (no allocation on the walk path). */
+  walkWord(vpn: number): number {
+    const l = this.table.leaf(vpn);
+    if (l === null) return 0;
+    const s = this.table.leafSlot(vpn);
+    return l.rights[s]! * 2 ** 32 + l.frame[s]! + 1;
+  }
+
+  /** `pmap_enter`: map `vpn` to `frame` with `rights`, wired or not, replacing what was there. */
+  enter(vpn: number, frame: number, rights: number, wired: boolean): void {
+    const l = this.table.leaf(vpn, true)!;
+    const s = this.table.leafSlot(vpn);
+    const old = l.frame[s]!;
+    const phys = this.host.phys;
+    if (old !== -1 && old !== frame) {
+      this.unlink(old, vpn, l.wired[s] === 1);
+      l.frame[s] = -1;
+      l.present--;
+      this.reduced(vpn, vpn + 1);
+    } else if (old === frame && (l.rights[s]! & ~rights) !== 0) {
+      this.reduced(vpn, vpn + 1);
+    }
+    if (old !== frame) {
+      l.present++;
+      phys.mappings[frame]!.push({ pmap: this, vpn });
+      this.mapped.add(vpn);
+    } else if (l.wired[s] === 1) phys.pins[frame]!--;
+    l.frame[s] = frame;
+    l.rights[s] = rights;
+    l.wired[s] = wired ? 1 : 0;
+    if (wired) phys.pins[frame]!++;
+  }
+
+  /** `pmap_remove`: unmap every page of `[startVpn, endVpn)`, then one invalidation of the range. */
+  remove(startVpn: number, endVpn: number): void {
+    let any = false;
+    for (const vpn of this.present(startVpn, endVpn)) {
+      const l = this.table.leaf(vpn)!;
+      const s = this.table.leafSlot(vpn);
+      this.unlink(l.frame[s]!, vpn, l.wired[s] === 1);
+      l.frame[s] = -1;
+      l.rights[s] = 0;
+      l.wired[s] = 0;
+      l.present--;
+      this.host.pteReduced(this, vpn);
+      any = true;
+    }
+    if (any) this.host.invalidate(this, startVpn, endVpn);
+  }
+
+  /**
+   * `pmap_protect`: PTEs of the range keep only `rights`; one invalidation. With no rights left
+   * an unwired PTE is removed, a wired one stays (the page stays resident and mapped) with none.
+   */
+  protect(startVpn: number, endVpn: number, rights: number): void {
+    let any = false;
+    for (const vpn of this.present(startVpn, endVpn)) {
+      const l = this.table.leaf(vpn)!;
+      const s = this.table.leafSlot(vpn);
+      const r = l.rights[s]!;
+      if ((r & ~rights) === 0) continue;
+      if (rights === 0 && l.wired[s] === 0) {
+        this.unlink(l.frame[s]!, vpn, false);
+        l.frame[s] = -1;
+        l.present--;
+      }
+      l.rights[s] = r & rights;
+      this.host.pteReduced(this, vpn);
+      any = true;
+    }
+    if (any) this.host.invalidate(this, startVpn, endVpn);
+  }
+
+  /** `pmap_change_wiring`: set or clear the wired bit of a present PTE (pinning its frame). */
+  changeWiring(vpn: number, wired: boolean): void {
+    const l = this.table.leaf(vpn);
+    const s = this.table.leafSlot(vpn);
+    if (l === null || l.frame[s] === -1 || (l.wired[s] === 1) === wired) return;
+    l.wired[s] = wired ? 1 : 0;
+    this.host.phys.pins[l.frame[s]!]! += wired ? 1 : -1;
+  }
+
+  /** Nest `nested`'s `[nestedVpn, +pages)` at `[vpn, +pages)` of this pmap (whole leaves). */
+  nest(vpn: number, nested: Pmap, nestedVpn: number, pages: number): void {
+    this.table.nest(vpn, nested.table, nestedVpn, pages);
+    nested.parents.push({ parent: this, vpn, nestedVpn, pages });
+  }
+
+  /** Undo a {@link nest} at `vpn`: this pmap's CPUs lose the window's translations. */
+  unnest(vpn: number, nested: Pmap): void {
+    const i = nested.parents.findIndex((w) => w.parent === this && w.vpn === vpn);
+    if (i < 0) return;
+    const w = nested.parents[i]!;
+    nested.parents.splice(i, 1);
+    this.table.unnest(vpn, w.pages);
+    this.host.invalidate(this, vpn, vpn + w.pages);
+  }
+
+  /** The present pages of `[startVpn, endVpn)`, ascending, as a list (safe to change the table while using it). */
+  present(startVpn: number, endVpn: number): number[] {
+    const out: number[] = [];
+    if (endVpn - startVpn <= this.mapped.size) {
+      for (let v = startVpn; v < endVpn; v++) if (this.mapped.has(v)) out.push(v);
+    } else {
+      for (const v of this.mapped) if (v >= startVpn && v < endVpn) out.push(v);
+      out.sort((a, b) => a - b);
+    }
+    return out;
+  }
+
+  private reduced(startVpn: number, endVpn: number): void {
+    for (let v = startVpn; v < endVpn; v++) this.host.pteReduced(this, v);
+    this.host.invalidate(this, startVpn, endVpn);
+  }
+
+  private unlink(frame: number, vpn: number, wired: boolean): void {
+    const phys = this.host.phys;
+    const list = phys.mappings[frame]!;
+    const i = list.findIndex((m) => m.pmap === this && m.vpn === vpn);
+    if (i >= 0) list.splice(i, 1);
+    if (wired) phys.pins[frame]!--;
+    this.mapped.delete(vpn);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One CPU's TLB: set-associative, ASID-tagged, in parallel typed arrays (a lookup reads a few
+ * numbers and allocates nothing). `sets × ways` entries; the set of a page is `vpn mod sets`.
+ *
+ * Replacement: LRU (a use stamp per entry), or `random` with a seeded generator — the hardware
+ * may drop any entry at any time, and random eviction lets a campaign explore that freedom
+ * deterministically. Invalidation by page, range, ASID and all.
+ *
+ * Ghost field: `fillGen` records, per entry, the PTE generation the walk saw when it was
+ * filled (model-check/mmu-invariants.ts checks fill soundness with it).
+ */
+export type Replacement = "lru" | "random";
+
+export class Tlb {
+  readonly sets: number;
+  /** ASID of each entry; -1 = empty. */
+  readonly asid: Int32Array;
+  readonly vpn: Float64Array;
+  readonly frame: Int32Array;
+  readonly rights: Uint8Array;
+  /** LRU stamp of each entry. */
+  private readonly stamp: Float64Array;
+  /** Ghost: PTE generation seen by the walk that filled the entry. */
+  readonly fillGen: Float64Array;
+  private clock = 0;
+  private rng: number;
+
+  constructor(
+    readonly entries: number,
+    readonly ways: number,
+    readonly replacement: Replacement = "lru",
+    seed = 1,
+  ) {
+    this.sets = entries / ways;
+    this.asid = new Int32Array(entries).fill(-1);
+    this.vpn = new Float64Array(entries);
+    this.frame = new Int32Array(entries);
+    this.rights = new Uint8Array(entries);
+    this.stamp = new Float64Array(entries);
+    this.fillGen = new Float64Array(entries);
+    this.rng = seed >>> 0 || 1;
+  }
+
+  /** Entry index caching (asid, vpn), or -1. A hit refreshes its LRU stamp. */
+  lookup(asid: number, vpn: number): number {
+    const ways = this.ways;
+    const base = this.setOf(vpn) * ways;
+    const tags = this.vpn, asids = this.asid;
+    for (let i = base, end = base + ways; i < end; i++) {
+      if (tags[i] === vpn && asids[i] === asid) {
+        this.stamp[i] = ++this.clock;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Cache (asid, vpn) → (frame, rights), replacing the entry for the same page or a victim of its set. */
+  fill(asid: number, vpn: number, frame: number, rights: number, gen: number): number {
+    const ways = this.ways;
+    const base = this.setOf(vpn) * ways;
+    let victim = -1;
+    for (let i = base; i < base + ways; i++) {
+      if (this.asid[i] === asid && this.vpn[i] === vpn) {
+        victim = i;
+        break;
+      }
+      if (this.asid[i] === -1 && victim === -1) victim = i;
+    }
+    if (victim === -1) victim = this.replacement === "lru" ? this.oldest(base) : base + (this.next() % ways);
+    this.asid[victim] = asid;
+    this.vpn[victim] = vpn;
+    this.frame[victim] = frame;
+    this.rights[victim] = rights;
+    this.fillGen[victim] = gen;
+    this.stamp[victim] = ++this.clock;
+    return victim;
+  }
+
+  /** The set of a page: its low bits (sets is a power of two); integer arithmetic while it fits 31 bits. */
+  private setOf(vpn: number): number {
+    return vpn <= 0x7fffffff ? vpn & (this.sets - 1) : vpn % this.sets;
+  }
+
+  private oldest(base: number): number {
+    let v = base;
+    for (let i = base + 1; i < base + this.ways; i++) if (this.stamp[i]! < this.stamp[v]!) v = i;
+    return v;
+  }
+
+  /** xorshift32: deterministic, seeded. */
+  private next(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
+  }
+
+  /** Drop one entry. */
+  drop(i: number): void {
+    this.asid[i] = -1;
+  }
+
+  invalidatePage(asid: number, vpn: number): void {
+    const i = this.lookup(asid, vpn);
+    if (i >= 0) this.drop(i);
+  }
+
+  /** Every entry of `asid` with `startVpn ≤ vpn < endVpn`. */
+  invalidateRange(asid: number, startVpn: number, endVpn: number): void {
+    if (endVpn - startVpn <= this.sets) {
+      for (let v = startVpn; v < endVpn; v++) this.invalidatePage(asid, v);
+      return;
+    }
+    for (let i = 0; i < this.entries; i++)
+      if (this.asid[i] === asid && this.vpn[i]! >= startVpn && this.vpn[i]! < endVpn) this.drop(i);
+  }
+
+  invalidateAsid(asid: number): void {
+    for (let i = 0; i < this.entries; i++) if (this.asid[i] === asid) this.drop(i);
+  }
+
+  invalidateAll(): void {
+    this.asid.fill(-1);
+  }
+
+  /** Valid entries, as indices. */
+  *valid(): Generator<number> {
+    for (let i = 0; i < this.entries; i++) if (this.asid[i] !== -1) yield i;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Invariants of the simulated MMU (reference §6 #19, #21; the research notes' list: fill
+ * soundness, bounded staleness, no amplification, no translation to freed frames, flush
+ * coverage). They hold trivially until a CPU first runs a map (the MMU is not in play before).
+ * Ghost state the MMU keeps for them: the fills whose value differed from the page table, the
+ * frames freed while still reachable, and the (CPU, ASID, page) whose PTE lost rights without a
+ * completed invalidation on that CPU.
+ */
+import { VM_PROT_WRITE } from "../spec/constants.ts";
+import { hexAddr } from "../spec/abstract.ts";
+import type { Kernel } from "../impl/kernel.ts";
+import type { Mmu } from "../impl/mmu/mmu.ts";
+import type { Pmap } from "../impl/pmap/pmap.ts";
+import { currentTranslation, pushPending } from "../impl/fault/fault.ts";
+import type { VmMap } from "../impl/map/vm-map.ts";
+import type { Invariant } from "./invariants.ts";
+
+/** One translation the MMU holds: a PTE (cpu null) or a TLB entry. */
+interface Translation {
+  readonly where: string;
+  readonly pmap: Pmap | undefined;
+  readonly vpn: number;
+  readonly frame: number;
+  readonly rights: number;
+}
+
+function* ptes(mmu: Mmu): Generator<Translation> {
+  for (const p of mmu.pmaps.values())
+    for (const vpn of p.mapped) {
+      const pte = p.pte(vpn);
+      yield { where: `PTE asid ${p.asid} vpn ${hexAddr(vpn)}`, pmap: p, vpn, frame: pte.frame, rights: pte.rights };
+    }
+}
+
+function* tlbEntries(mmu: Mmu): Generator<Translation> {
+  for (const c of mmu.cpus)
+    for (const i of c.tlb.valid()) {
+      const asid = c.tlb.asid[i]!, vpn = c.tlb.vpn[i]!;
+      yield { where: `cpu ${c.id} TLB asid ${asid} vpn ${hexAddr(vpn)}`, pmap: mmu.byAsid.get(asid), vpn, frame: c.tlb.frame[i]!, rights: c.tlb.rights[i]! };
+    }
+}
+
+/** Run `f` on every translation; the first message wins. */
+function each(ts: Iterable<Translation>, f: (t: Translation) => string | undefined): string | undefined {
+  for (const t of ts) {
+    const m = f(t);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/** The check, only once the MMU is in play. */
+const withMmu = (f: (mmu: Mmu, k: Kernel) => string | undefined) => (k: Kernel) => (k.mmu?.engaged ? f(k.mmu, k) : undefined);
+
+const mapOf = (mmu: Mmu, p: Pmap | undefined): VmMap | undefined => (p ? mmu.mapOfPmap.get(p) : undefined);
+
+/** A translation grants no more than its map entry, and maps the page the entry resolves to. */
+function withinEntry(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
+  const map = mapOf(mmu, t.pmap);
+  if (!map) return `${t.where}: its address space has no map`;
+  const va = t.vpn * k.scope.pageSize;
+  const r = map.lookupEntry(va);
+  if (!r.found) return `${t.where}: maps ${hexAddr(va)}, which no entry covers`;
+  if ((t.rights & ~r.entry.protection) !== 0) return `${t.where}: rights ${t.rights} beyond the entry's protection ${r.entry.protection}`;
+  const now = currentTranslation(map, va);
+  if (!now || now.object !== mmu.phys.object[t.frame] || now.index !== mmu.phys.index[t.frame])
+    return `${t.where}: frame ${t.frame} does not hold the page the entry resolves to`;
+  return undefined;
+}
+
+/** A writable translation only where the page may be written in place now. */
+function writableOk(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
+  if ((t.rights & VM_PROT_WRITE) === 0) return undefined;
+  const map = mapOf(mmu, t.pmap);
+  const r = map?.lookupEntry(t.vpn * k.scope.pageSize);
+  if (!r?.found) return undefined; // translation-within-entry reports it
+  const e = r.entry, o = mmu.phys.object[t.frame];
+  if (e.needsCopy) return `${t.where}: writable, but its entry needs a copy`;
+  if (o !== e.object) return `${t.where}: writable, but frame ${t.frame} holds a page of an object below the entry's`;
+  if (o && pushPending(o, mmu.phys.index[t.frame]!)) return `${t.where}: writable, but the copy object has not received the page yet`;
+  return undefined;
+}
+
+export const MMU_INVARIANTS: readonly Invariant[] = [
+  {
+    name: "tlb-fill-sound",
+    ref: "§6 #21; Syeda & Klein",
+    description: "Every TLB fill of the last operation cached exactly what the page table held at that moment.",
+    check: withMmu((mmu) => mmu.ghost.unsoundFills[0]),
+  },
+  {
+    name: "tlb-within-pte",
+    ref: "§6 #21 (no amplification after completion)",
+    description: "At quiescence every TLB entry names the frame of its PTE and grants no more rights.",
+    check: withMmu((mmu) =>
+      each(tlbEntries(mmu), (t) => {
+        if (!t.pmap) return `${t.where}: its address space is gone`;
+        const pte = t.pmap.pte(t.vpn);
+        if (pte.frame !== t.frame) return `${t.where}: frame ${t.frame}, the PTE holds frame ${pte.frame}`;
+        return (t.rights & ~pte.rights) !== 0 ? `${t.where}: rights ${t.rights} beyond the PTE's ${pte.rights}` : undefined;
+      }),
+    ),
+  },
+  {
+    name: "translation-within-entry",
+    ref: "§6 #19",
+    description: "No PTE or TLB entry grants more than the map entry at its address, or maps another page than the entry resolves to.",
+    check: withMmu((mmu, k) => each(ptes(mmu), (t) => withinEntry(mmu, k, t)) ?? each(tlbEntries(mmu), (t) => withinEntry(mmu, k, t))),
+  },
+  {
+    name: "no-writable-cow",
+    ref: "§5, §6 #21",
+    description: "No writable PTE or TLB entry for an entry that needs a copy, a page below the entry's object, or a page its copy object has not received yet.",
+    check: withMmu((mmu, k) => each(ptes(mmu), (t) => writableOk(mmu, k, t)) ?? each(tlbEntries(mmu), (t) => writableOk(mmu, k, t))),
+  },
+  {
+    name: "no-freed-frame-reachable",
+    ref: "research §0 item 4",
+    description: "No PTE, TLB entry or wiring reaches a free frame, and no frame was freed while one still could.",
+    check: withMmu((mmu) => {
+      if (mmu.ghost.earlyFrees[0]) return mmu.ghost.earlyFrees[0];
+      const free = (t: Translation) => (mmu.phys.free[t.frame] === 1 ? `${t.where}: reaches free frame ${t.frame}` : undefined);
+      const m = each(ptes(mmu), free) ?? each(tlbEntries(mmu), free);
+      if (m) return m;
+      for (const f of mmu.phys.freeFrames()) if (mmu.phys.pins[f] !== 0) return `free frame ${f} is pinned ${mmu.phys.pins[f]} times`;
+      return undefined;
+    }),
+  },
+  {
+    name: "wired-resident-mapped",
+    ref: "§6 #15",
+    description: "Every page of a wired entry is resident and mapped by a wired PTE; a frame's pins count its wired PTEs.",
+    check: withMmu((mmu, k) => {
+      const ps = k.scope.pageSize;
+      for (let h = 0; h < k.maps.length; h++) {
+        const map = k.maps[h];
+        if (!map) continue;
+        const header = map.store.header;
+        for (let e = header.next; e !== header; e = e.next) {
+          if (e.wiredCount === 0) continue;
+          for (let va = e.start; va < e.end; va += ps) {
+            const pte = mmu.pmaps.get(map)?.pte(va / ps);
+            if (!pte || pte.frame < 0 || !pte.wired) return `map ${h} ${hexAddr(va)}: wired but without a wired PTE`;
+            const now = currentTranslation(map, va);
+            if (!now || now.object !== mmu.phys.object[pte.frame] || now.index !== mmu.phys.index[pte.frame] || !mmu.phys.holdsLivePage(pte.frame))
+              return `map ${h} ${hexAddr(va)}: wired, but its PTE's frame ${pte.frame} does not hold its page`;
+          }
+        }
+      }
+      const pins = new Map<number, number>();
+      for (const t of ptes(mmu)) if (t.pmap!.pte(t.vpn).wired) pins.set(t.frame, (pins.get(t.frame) ?? 0) + 1);
+      for (const f of mmu.phys.used()) if (mmu.phys.pins[f] !== (pins.get(f) ?? 0)) return `frame ${f}: ${mmu.phys.pins[f]} pins, ${pins.get(f) ?? 0} wired PTEs`;
+      return undefined;
+    }),
+  },
+  {
+    name: "frame-accounting",
+    ref: "vmcheck",
+    description: "Every frame is either on the free list (once) or holds a live resident page; the reverse map lists exactly the PTEs of each frame.",
+    check: withMmu((mmu) => {
+      const phys = mmu.phys;
+      if (phys.count !== phys.configured + phys.reserveTaken) return `${phys.count} frames, ${phys.configured} configured and ${phys.reserveTaken} reserve taken`;
+      const onList = new Set<number>();
+      for (const f of phys.freeFrames()) {
+        if (onList.has(f)) return `frame ${f} is on the free list twice`;
+        if (phys.free[f] !== 1) return `frame ${f} is on the free list but marked in use`;
+        onList.add(f);
+      }
+      const refs = new Map<number, number>();
+      for (const t of ptes(mmu)) refs.set(t.frame, (refs.get(t.frame) ?? 0) + 1);
+      for (let f = 0; f < phys.count; f++) {
+        if (phys.free[f] === 1) {
+          if (!onList.has(f)) return `frame ${f} is marked free but not on the free list`;
+          continue;
+        }
+        if (!phys.holdsLivePage(f)) return `frame ${f} is in use but its page is gone`;
+        if (phys.frameOf(phys.object[f]!, phys.index[f]!) !== f) return `frame ${f} is not the frame of the page it holds`;
+        if (phys.mappings[f]!.length !== (refs.get(f) ?? 0)) return `frame ${f}: reverse map lists ${phys.mappings[f]!.length} mappings, ${refs.get(f) ?? 0} PTEs map it`;
+        for (const m of phys.mappings[f]!) if (m.pmap.pte(m.vpn).frame !== f) return `frame ${f}: reverse map lists asid ${m.pmap.asid} vpn ${hexAddr(m.vpn)}, which maps another frame`;
+      }
+      return undefined;
+    }),
+  },
+  {
+    name: "shootdown-coverage",
+    ref: "research §0 item 5",
+    description: "At quiescence every PTE that lost rights or its frame is covered by a completed invalidation on every CPU that may cache it; nothing is in flight.",
+    check: withMmu((mmu) => {
+      const log = mmu.shootdowns;
+      if (log.inFlight.length > 0) return `${log.inFlight.length} shootdowns still in flight`;
+      if (log.deferredFrees.length > 0) return `frames ${log.deferredFrees.join(", ")} still wait to be freed`;
+      for (const key of log.uncovered) {
+        const [cpu, asid, vpn] = key.split(":").map(Number) as [number, number, number];
+        return `cpu ${cpu}: the PTE of asid ${asid} vpn ${hexAddr(vpn)} changed and no completed invalidation covered it there`;
+      }
+      return undefined;
+    }),
+  },
+];

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { Kernel } from "../../impl/kernel.ts";
+import { Mmu } from "../../impl/mmu/mmu.ts";
+import { VM_PROT_WRITE } from "../../spec/constants.ts";
+import type { Scope } from "../../spec/scope.ts";
+import type { Op } from "../../spec/vocabulary.ts";
+
+const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096, cpus: 3, frames: 6, tlbEntries: 8, tlbWays: 2 };
+const ps = scope.pageSize;
+
+function kernel(mmuClass: typeof Mmu = Mmu): Kernel {
+  const k = new Kernel(scope, { mmuClass });
+  ok(k, { op: "create", min: 0, max: 64 * ps });
+  ok(k, { op: "enter", map: 0, addr: 0, size: 8 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } });
+  return k;
+}
+
+function ok(k: Kernel, op: Op) {
+  const r = k.run(op);
+  expect(r.kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
+  return r;
+}
+
+const cached = (k: Kernel, cpu: number, vpn: number) => k.mmu!.cpus[cpu]!.tlb.lookup(k.mmu!.pmaps.get(k.maps[0]!)!.asid, vpn) >= 0;
+
+describe("the MMU", () => {
+  it("is not in play (nothing mapped) until a CPU runs a map", () => {
+    const k = kernel();
+    ok(k, { op: "write_user", map: 0, addr: 0, data: "01" });
+    expect(k.mmu!.engaged).toBe(false);
+    expect(k.mmu!.pmaps.size).toBe(0);
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    expect(k.mmu!.engaged).toBe(true);
+  });
+
+  it("a store through a CPU fills its TLB; protect shoots the page down on every CPU that ran the map", () => {
+    const k = kernel();
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "switch", cpu: 1, map: 0 });
+    ok(k, { op: "store", cpu: 0, addr: 0, data: "0102" });
+    ok(k, { op: "load", cpu: 1, addr: 0, size: 2 });
+    expect(cached(k, 0, 0) && cached(k, 1, 0)).toBe(true);
+    const before = k.mmu!.shootdowns.completed;
+    ok(k, { op: "protect", map: 0, addr: 0, size: ps, prot: 1, setMax: false });
+    expect(k.mmu!.shootdowns.completed).toBeGreaterThan(before);
+    expect(cached(k, 0, 0) || cached(k, 1, 0)).toBe(false);
+    expect(k.run({ op: "store", cpu: 0, addr: 0, data: "ff" }).kr).toBe("KERN_INVALID_ADDRESS");
+    expect(k.run({ op: "load", cpu: 1, addr: 0, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "0102" });
+  });
+
+  it("a CPU that moved to another map leaves the target set on the next shootdown", () => {
+    const k = kernel();
+    ok(k, { op: "create", min: 0, max: 4 * ps });
+    ok(k, { op: "switch", cpu: 2, map: 0 });
+    ok(k, { op: "load", cpu: 2, addr: 0, size: 1 });
+    ok(k, { op: "switch", cpu: 2, map: 1 });
+    const asid = k.mmu!.pmaps.get(k.maps[0]!)!.asid;
+    expect(k.mmu!.targetsOf(asid)).toEqual([2]);
+    ok(k, { op: "remove", map: 0, addr: 0, size: ps, flags: 0 });
+    expect(k.mmu!.targetsOf(asid)).toEqual([]);
+  });
+
+  it("frees a frame only after every CPU acknowledged its shootdown", () => {
+    const inFlightAtFree: number[] = [];
+    class Watching extends Mmu {
+      override freeFrame(f: number): void {
+        inFlightAtFree.push(this.shootdowns.inFlight.length);
+        super.freeFrame(f);
+      }
+    }
+    const k = kernel(Watching);
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "switch", cpu: 1, map: 0 });
+    ok(k, { op: "load", cpu: 0, addr: 0, size: 1 });
+    ok(k, { op: "load", cpu: 1, addr: 0, size: 1 });
+    ok(k, { op: "evict", frame: 0 });
+    expect(inFlightAtFree).toEqual([0]);
+    expect(k.mmu!.ghost.earlyFrees).toEqual([]);
+    expect(k.mmu!.phys.freeCount).toBe(scope.frames);
+  });
+
+  it("maps a copy-on-write page read-only; a write faults and gets a private copy", () => {
+    const k = kernel();
+    ok(k, { op: "write_user", map: 0, addr: 0, data: "0a0b" });
+    ok(k, { op: "fork", map: 0 });
+    ok(k, { op: "switch", cpu: 0, map: 1 });
+    ok(k, { op: "load", cpu: 0, addr: 0, size: 2 });
+    const child = k.mmu!.pmaps.get(k.maps[1]!)!;
+    expect(child.pte(0).rights & VM_PROT_WRITE).toBe(0);
+    const shared = child.pte(0).frame;
+    ok(k, { op: "store", cpu: 0, addr: 0, data: "ff" });
+    expect(child.pte(0).frame).not.toBe(shared);
+    expect(child.pte(0).rights & VM_PROT_WRITE).toBe(VM_PROT_WRITE);
+    expect(k.run({ op: "read_user", map: 0, addr: 0, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "0a0b" });
+    expect(k.run({ op: "load", cpu: 0, addr: 0, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "ff0b" });
+  });
+
+  it("wiring faults pages in and pins them; pageout passes them by; unwiring unpins", () => {
+    const k = kernel();
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "wire", map: 0, addr: 0, size: 2 * ps, access: 1, user: true });
+    const p = k.mmu!.pmaps.get(k.maps[0]!)!;
+    const frames = [p.pte(0).frame, p.pte(1).frame];
+    expect(frames.every((f) => f >= 0 && k.mmu!.phys.pins[f] === 1)).toBe(true);
+    for (let i = 0; i < 4; i++) ok(k, { op: "evict", frame: i });
+    expect([p.pte(0).frame, p.pte(1).frame]).toEqual(frames);
+    ok(k, { op: "unwire", map: 0, addr: 0, size: 2 * ps, user: true });
+    expect(frames.every((f) => k.mmu!.phys.pins[f] === 0)).toBe(true);
+  });
+
+  it("with fewer frames than pages, pageout makes room and contents survive", () => {
+    const k = kernel();
+    ok(k, { op: "enter", map: 0, addr: 8 * ps, size: 8 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } });
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    for (let i = 0; i < 16; i++) ok(k, { op: "store", cpu: 0, addr: i * ps, data: (i + 16).toString(16) });
+    expect(k.mmu!.pagedOut).toBeGreaterThan(0);
+    for (let i = 0; i < 16; i++) expect(k.run({ op: "load", cpu: 0, addr: i * ps, size: 1 })).toEqual({ kr: "KERN_SUCCESS", data: (i + 16).toString(16) });
+    expect(k.mmu!.phys.count).toBe(scope.frames);
+  });
+
+  it("shoots a nested pmap's change down on the CPUs of the map that nests it", () => {
+    const k = kernel();
+    ok(k, { op: "create", min: 0, max: 4 * ps });
+    ok(k, { op: "switch", cpu: 1, map: 0 });
+    const mmu = k.mmu!;
+    const parent = mmu.pmapOf(k.maps[0]!), nested = mmu.pmapOf(k.maps[1]!);
+    parent.nest(512, nested, 0, 512);
+    const o = k.maps[0]!.ensureObject(k.maps[0]!.lookupEntry(0).entry);
+    const f = mmu.frameFor({ object: o, index: 0, bytes: o.pageForWrite(0), rights: 1, wired: false });
+    nested.enter(3, f, 1, false);
+    mmu.fill(mmu.cpus[1]!, parent, 515, { frame: f, rights: 1 });
+    nested.remove(3, 4);
+    mmu.complete();
+    expect(mmu.cpus[1]!.tlb.lookup(parent.asid, 515)).toBe(-1);
+    expect(mmu.shootdowns.uncovered.size).toBe(0);
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { Kernel } from "../../impl/kernel.ts";
+import type { Mmu } from "../../impl/mmu/mmu.ts";
+import { INVARIANTS } from "../../model-check/invariants.ts";
+import { MMU_INVARIANTS } from "../../model-check/mmu-invariants.ts";
+import { VM_PROT_WRITE } from "../../spec/constants.ts";
+import type { Scope } from "../../spec/scope.ts";
+import type { Op } from "../../spec/vocabulary.ts";
+
+const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096, cpus: 2, frames: 12, tlbEntries: 8, tlbWays: 2 };
+const ps = scope.pageSize;
+const anon = (addr: number, pages: number, cur = 3) =>
+  ({ op: "enter", map: 0, addr, size: pages * ps, mask: 0, anywhere: false, alias: 0, cur, max: 7, inheritance: 1, source: { kind: "anonymous" } }) as const;
+
+/**
+ * A healthy MMU state: two CPUs on a map with written, read-only, wired and copy-on-write
+ * pages cached in their TLBs, and a forked child.
+ */
+function healthy(): { k: Kernel; mmu: Mmu } {
+  const k = new Kernel(scope);
+  const ops: Op[] = [
+    { op: "create", min: 0, max: 32 * ps },
+    anon(0, 4),
+    anon(8 * ps, 2),
+    { op: "switch", cpu: 0, map: 0 },
+    { op: "switch", cpu: 1, map: 0 },
+    { op: "store", cpu: 0, addr: 0, data: "0102" },
+    { op: "store", cpu: 1, addr: ps, data: "0304" },
+    { op: "load", cpu: 1, addr: 0, size: 2 * ps },
+    { op: "load", cpu: 0, addr: 2 * ps, size: 2 },
+    { op: "wire", map: 0, addr: 8 * ps, size: ps, access: 3, user: true },
+    { op: "fork", map: 0 },
+    { op: "load", cpu: 0, addr: 0, size: 2 * ps },
+    { op: "evict", frame: 0 },
+    { op: "load", cpu: 1, addr: ps, size: 1 },
+  ];
+  for (const op of ops) expect(k.run(op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
+  return { k, mmu: k.mmu! };
+}
+
+/** The first valid TLB entry on `cpu` with some rights. */
+function tlbEntry(mmu: Mmu, cpu = 0): number {
+  const t = mmu.cpus[cpu]!.tlb;
+  for (const i of t.valid()) if (t.rights[i]! > 0) return i;
+  throw new Error("no TLB entry");
+}
+
+/** Each MMU invariant broken the way a buggy MMU would break it. */
+const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
+  "tlb-fill-sound": ({ mmu }) => {
+    // A fill from a stale walk: the value differs from the PTE at fill time.
+    const p = [...mmu.pmaps.values()][0]!;
+    mmu.fill(mmu.cpus[0]!, p, 0, { frame: p.pte(0).frame, rights: 7 });
+  },
+  "tlb-within-pte": ({ mmu }) => {
+    const t = mmu.cpus[0]!.tlb;
+    t.rights[tlbEntry(mmu)] = 7;
+  },
+  "translation-within-entry": ({ k, mmu }) => {
+    // The wired entry became read-only, its PTE still grants write.
+    const map = k.maps[0]!;
+    expect(mmu.pmaps.get(map)!.pte(8).rights & VM_PROT_WRITE).toBeTruthy();
+    map.lookupEntry(8 * ps).entry.protection = 1;
+  },
+  "no-writable-cow": ({ k, mmu }) => {
+    // The parent's PTE made writable over a page the fork left copy-on-write.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    expect(k.maps[0]!.lookupEntry(ps).entry.needsCopy).toBe(true);
+    p.enter(1, p.pte(1).frame, 3, false);
+  },
+  "no-freed-frame-reachable": ({ mmu }) => {
+    const t = mmu.cpus[0]!.tlb;
+    const f = t.frame[tlbEntry(mmu)]!;
+    mmu.phys.release(f);
+  },
+  "wired-resident-mapped": ({ k, mmu }) => {
+    mmu.pmaps.get(k.maps[0]!)!.changeWiring(8, false);
+  },
+  "frame-accounting": ({ mmu }) => {
+    const f = [...mmu.phys.used()][0]!;
+    mmu.phys.free[f] = 1;
+  },
+  "shootdown-coverage": ({ k, mmu }) => {
+    // A PTE cleared on its own, with no invalidation issued.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    const host = { ...mmu, invalidate: () => {}, pteReduced: mmu.pteReduced.bind(mmu), phys: mmu.phys };
+    Object.assign(p, { host });
+    expect(p.pte(1).frame).toBeGreaterThanOrEqual(0);
+    p.remove(1, 2);
+  },
+};
+
+describe("MMU invariants", () => {
+  it("hold on a healthy state, which has TLB entries on both CPUs, a wired page and a paged-out frame", () => {
+    const h = healthy();
+    for (const inv of INVARIANTS) expect(inv.check(h.k), inv.name).toBeUndefined();
+    expect([...h.mmu.cpus[0]!.tlb.valid()].length).toBeGreaterThan(0);
+    expect([...h.mmu.cpus[1]!.tlb.valid()].length).toBeGreaterThan(0);
+    expect(h.mmu.pagedOut).toBe(1);
+  });
+
+  it("have a corruption test each", () => {
+    expect(Object.keys(CORRUPTIONS).sort()).toEqual(MMU_INVARIANTS.map((i) => i.name).sort());
+  });
+
+  for (const inv of MMU_INVARIANTS) {
+    it(`reports ${inv.name} (${inv.ref}) when it is broken`, () => {
+      const h = healthy();
+      CORRUPTIONS[inv.name]!(h);
+      expect(inv.check(h.k)).toMatch(/\S/);
+    });
+  }
+
+  it("hold trivially before a CPU runs a map", () => {
+    const k = new Kernel(scope);
+    k.run({ op: "create", min: 0, max: 4 * ps });
+    for (const inv of MMU_INVARIANTS) expect(inv.check(k)).toBeUndefined();
+  });
+});
