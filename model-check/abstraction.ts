@@ -14,6 +14,8 @@
  * Copy entries and named-entry windows follow the same rule; an object copy's pages are the
  * object's own; a kernel buffer reports its bytes in `data`.
  *
+ * A submap entry's page is the submap's page at the translated address (its cell, or none).
+ *
  * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
  * by page, then maps in handle order (entries ascending, page by page), then copies in handle
  * order, then named entries in handle order.
@@ -21,9 +23,10 @@
  * The chain is read here with its own few lines, not through the object layer, so a planted bug
  * in the layer's reads cannot hide itself.
  */
-import type { Kernel, MapCopy, VmMapEntry, VmObject } from "../impl/index.ts";
+import type { Kernel, MapCopy, VmMap, VmMapEntry, VmObject } from "../impl/index.ts";
 import {
   CellNumbering,
+  NO_CELL,
   type AbstractCopy,
   type AbstractCopyPage,
   type AbstractMap,
@@ -37,6 +40,13 @@ const hexAll = (bytes: Uint8Array): string => {
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
   return s;
 };
+
+/** The entry of `map` holding `addr`, read off the list (not through the map's lookup, which moves its hint). */
+function findEntry(map: VmMap, addr: number): VmMapEntry | undefined {
+  const header = map.store.header;
+  for (let e = header.next; e !== header && e.start <= addr; e = e.next) if (addr < e.end) return e;
+  return undefined;
+}
 
 export function abstractImpl(kernel: Kernel): AbstractWorld {
   const numbering = new CellNumbering();
@@ -53,15 +63,32 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return undefined;
   };
   const objectCell = (o: VmObject, index: number): number => numbering.number(`${o.id}:${index}`, () => chainRead(o, index));
-  let fresh = 0;
+  // A fresh cell's identity is (entry, page), so a submap's page met both through the submap and
+  // through a parent's window is one cell.
+  const entryIds = new Map<VmMapEntry, number>();
   /** A cell nobody else can reach: its own identity, bytes read through the chain (if any). */
-  const freshCell = (o: VmObject | null, index: number): number =>
-    numbering.number(`fresh#${fresh++}`, () => (o === null ? undefined : chainRead(o, index)));
+  const freshCell = (e: VmMapEntry, o: VmObject | null, index: number): number => {
+    if (!entryIds.has(e)) entryIds.set(e, entryIds.size);
+    return numbering.number(`fresh#${entryIds.get(e)}:${index}`, () => (o === null ? undefined : chainRead(o, index)));
+  };
   /** The cell of the page at `a` of entry (or copy entry) `e`. */
   const entryCell = (e: VmMapEntry, a: number): number => {
     const o = e.object;
     const index = (e.offset + (a - e.start)) / ps;
-    return o === null || e.needsCopy ? freshCell(o, index) : objectCell(o, index);
+    return o === null || e.needsCopy ? freshCell(e, o, index) : objectCell(o, index);
+  };
+  /**
+   * The cell of the page at `a` of map entry `e`: a submap entry's is the submap's page at the
+   * translated address (entry → submap → object → shadow chain), NO_CELL where the submap has none.
+   */
+  const mappedCell = (e: VmMapEntry, a: number): number => {
+    for (let x = e, at = a; ; ) {
+      if (x.submap === null) return entryCell(x, at);
+      at = at - x.start + x.offset;
+      const inner = findEntry(x.submap, at);
+      if (inner === undefined) return NO_CELL;
+      x = inner;
+    }
   };
 
   const objects = kernel.objects.map((o) => {
@@ -70,7 +97,7 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return cells;
   });
 
-  const maps = kernel.maps.map((map): AbstractMap | null => {
+  const maps = kernel.maps.map((map, h): AbstractMap | null => {
     if (map === null) return null;
     const pages: AbstractPage[] = [];
     const header = map.store.header;
@@ -78,7 +105,9 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
       for (let a = e.start; a < e.end; a += ps) {
         pages.push({
           page: a / ps,
-          cell: entryCell(e, a),
+          cell: mappedCell(e, a),
+          submap: e.submap === null ? -1 : kernel.handleOf(e.submap),
+          nested: e.usePmap,
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -89,7 +118,7 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
         });
       }
     }
-    return { min: map.min, max: map.max, refCount: map.refCount, pages };
+    return { min: map.min, max: map.max, refCount: kernel.names[h]!, pages };
   });
 
   const copy = (c: MapCopy | null): AbstractCopy | null => {
@@ -123,5 +152,11 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
     return { protection: n.protection, size: n.size, cells };
   });
 
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  const regions = kernel.regions.map((r) => ({
+    text: kernel.handleOf(r.text), data: kernel.handleOf(r.data), textSize: r.textSize, dataSize: r.dataSize, clientBase: r.clientBase,
+    alternateBase: r.alternateBase, alternateNext: r.alternateNext, refCount: r.refCount, depth: r.depth,
+    chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain),
+  }));
+
+  return { maps, objects, copies, namedEntries, cells: numbering.cells, regions };
 }

@@ -18,9 +18,16 @@ import type { PageAttributes } from "./vocabulary.ts";
 export interface AbstractPage extends PageAttributes {
   /** Page number (address / page size). */
   readonly page: number;
-  /** Canonical cell number. */
+  /** Canonical cell number (of the submap's page for a submap mapping; {@link NO_CELL} when it has none). */
   readonly cell: number;
+  /** The submap handle of a submap mapping, else -1. */
+  readonly submap: number;
+  /** A submap mapping whose pmap is nested (`use_pmap`). */
+  readonly nested: boolean;
 }
+
+/** The cell of a submap mapping's page that the submap does not map. */
+export const NO_CELL = -1;
 
 export interface AbstractMap {
   readonly min: number;
@@ -66,6 +73,21 @@ export interface AbstractNamedEntry {
   readonly cells: readonly number[];
 }
 
+/** A shared region (shared_region_mapping): its submaps by handle and its descriptor fields. */
+export interface AbstractRegion {
+  readonly text: number;
+  readonly data: number;
+  readonly textSize: number;
+  readonly dataSize: number;
+  readonly clientBase: number;
+  readonly alternateBase: number;
+  readonly alternateNext: number;
+  readonly refCount: number;
+  readonly depth: number;
+  /** The older region it is chained to, or -1. */
+  readonly chain: number;
+}
+
 export interface AbstractWorld {
   /** Index = map handle; null for a destroyed map. */
   readonly maps: readonly (AbstractMap | null)[];
@@ -77,6 +99,8 @@ export interface AbstractWorld {
   readonly namedEntries: readonly AbstractNamedEntry[];
   /** Index = canonical cell number; bytes as hex with trailing zero bytes dropped. */
   readonly cells: readonly string[];
+  /** Index = shared region handle. */
+  readonly regions: readonly AbstractRegion[];
 }
 
 /** Numbers cells canonically while an abstraction is being built. */
@@ -111,7 +135,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
   return s;
 }
 
-const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "cell"] as const;
+const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cell"] as const;
 
 /**
  * The first difference between two abstract worlds, as a sentence naming where it is, or
@@ -182,10 +206,15 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
       if (d) return d;
     }
   }
+  if (a.regions.length !== b.regions.length) return `shared region count: spec ${a.regions.length}, impl ${b.regions.length}`;
+  for (let r = 0; r < a.regions.length; r++)
+    for (const k of Object.keys(a.regions[r]!) as (keyof AbstractRegion)[])
+      if (a.regions[r]![k] !== b.regions[r]![k]) return `shared region ${r} ${k}: spec ${a.regions[r]![k]}, impl ${b.regions[r]![k]}`;
   return undefined;
 }
 
 function diffCell(a: AbstractWorld, b: AbstractWorld, x: number, y: number, where: string): string | undefined {
+  if (x === NO_CELL || y === NO_CELL) return x === y ? undefined : `${where}: ${x === NO_CELL ? "spec" : "impl"} has no memory there (a submap page that is not mapped)`;
   if (x !== y) return `${where}: aliasing differs (spec cell #${x}, impl cell #${y}: the pages sharing memory are not the same)`;
   if (a.cells[x] !== b.cells[y]) return `${where}: bytes differ (spec ${a.cells[x] || "zero"}, impl ${b.cells[y] || "zero"})`;
   return undefined;

@@ -12,7 +12,7 @@
  * - A copy (vm_map_copy) is a value under a handle, null once consumed. Copies and named entries
  *   are immutable: operations replace them, never change them.
  */
-import { CellNumbering, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
+import { CellNumbering, NO_CELL, type AbstractCopy, type AbstractRegion, type AbstractWorld } from "./abstract.ts";
 import type { Scope } from "./scope.ts";
 
 /** The name of a cell. */
@@ -20,9 +20,22 @@ export type CellId = number;
 /** `address / pageSize`. Page numbers, never addresses, index a map's pages. */
 export type PageNumber = number;
 
+/**
+ * A submap mapping's page (reference §4.16): a window onto page `page` of map `map`, showing
+ * whatever that map has there; `nested` records `use_pmap`.
+ */
+export interface SubmapWindow {
+  readonly map: number;
+  readonly page: PageNumber;
+  readonly nested: boolean;
+}
+
 /** Everything the spec knows about one mapped page. */
 export interface PageState {
+  /** The page's memory; meaningless (-1) for a window, whose memory is the submap's page. */
   cell: CellId;
+  /** Set for a submap mapping's page. */
+  submap?: SubmapWindow;
   prot: number;
   maxProt: number;
   inheritance: number;
@@ -39,6 +52,7 @@ export interface SpecMap {
   readonly min: number;
   /** One past the highest address of the map, page-aligned (may be 2^W). */
   readonly max: number;
+  /** References its users hold; at 0 the handle is NULL (the map may live on as a submap). */
   refCount: number;
   readonly pages: Map<PageNumber, PageState>;
 }
@@ -65,6 +79,9 @@ export interface NamedEntry {
   readonly cells: readonly CellId[];
 }
 
+/** A shared region (reference §1.7): its text and data submaps (map handles) and descriptor, as the abstraction shows it. */
+export type SharedRegion = { -readonly [K in keyof AbstractRegion]: AbstractRegion[K] };
+
 export interface SpecWorld {
   readonly scope: Scope;
   /** Index = map handle; null once the last reference was dropped. */
@@ -79,15 +96,55 @@ export interface SpecWorld {
   readonly cells: Map<CellId, Uint8Array>;
   /** The next fresh cell id. */
   nextCell: CellId;
+  /** Index = shared region handle; regions are never destroyed. */
+  readonly regions: SharedRegion[];
 }
 
 export function newSpecWorld(scope: Scope): SpecWorld {
-  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cells: new Map(), nextCell: 0 };
+  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cells: new Map(), nextCell: 0, regions: [] };
 }
 
 /** The live map named by `handle`, or null for a NULL map (never existed, destroyed, not a handle). */
 export function mapOf(world: SpecWorld, handle: number): SpecMap | null {
-  return Number.isInteger(handle) ? (world.maps[handle] ?? null) : null;
+  const map = Number.isInteger(handle) ? (world.maps[handle] ?? null) : null;
+  return map !== null && map.refCount > 0 ? map : null;
+}
+
+/** Where a page's memory is: its cell, and the protections an access through it must pass. */
+export interface Reach {
+  readonly cell: CellId;
+  /** The page holding the memory (the submap's, for a window). */
+  readonly page: PageState;
+  /** The AND of the protections of the window(s) and of that page (reference §8 #19 intended). */
+  readonly prot: number;
+  readonly maxProt: number;
+}
+
+/** Follow `state` through submap windows to the page holding its memory; undefined when a submap does not map it. */
+export function reach(world: SpecWorld, state: PageState): Reach | undefined {
+  let s = state, prot = state.prot, maxProt = state.maxProt;
+  while (s.submap !== undefined) {
+    const inner = world.maps[s.submap.map]!.pages.get(s.submap.page);
+    if (inner === undefined) return undefined;
+    s = inner;
+    prot &= s.prot;
+    maxProt &= s.maxProt;
+  }
+  return { cell: s.cell, page: s, prot, maxProt };
+}
+
+/** True when map `from` is `target` or maps it, directly or through other submaps. */
+export function reaches(world: SpecWorld, from: number, target: number): boolean {
+  if (from === target) return true;
+  const seen = new Set<number>();
+  for (const s of world.maps[from]!.pages.values()) {
+    const m = s.submap?.map;
+    if (m !== undefined && !seen.has(m)) {
+      seen.add(m);
+      if (reaches(world, m, target)) return true;
+    }
+  }
+  return false;
 }
 
 /** The cells of memory object `handle`, or undefined when it is not a memory object handle. */
@@ -166,7 +223,8 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
   for (const entry of world.namedEntries) entry.cells.forEach(keep);
   // Copies and named entries are immutable, so sharing them is a deep copy (bytes aside).
   const copies = world.copies.map((c) => (c?.kind === "kernel_buffer" ? { ...c, bytes: c.bytes.slice() } : c));
-  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cells, nextCell: world.nextCell };
+  const regions = world.regions.map((r) => ({ ...r }));
+  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cells, nextCell: world.nextCell, regions };
 }
 
 /**
@@ -180,12 +238,18 @@ export function abstractSpec(world: SpecWorld): AbstractWorld {
   const number = (cell: CellId): number => numbering.number(cell, () => world.cells.get(cell));
   const objects = world.objects.map((object) => object.map(number));
   const maps = world.maps.map((map) =>
-    map === null ? null : {
+    map === null || map.refCount === 0 ? null : {
       min: map.min,
       max: map.max,
       refCount: map.refCount,
-      pages: sortedPages(map).map(([page, { cell, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount }]) =>
-        ({ page, cell: number(cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount })),
+      pages: sortedPages(map).map(([page, state]) => {
+        const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, submap } = state;
+        const held = reach(world, state);
+        return {
+          page, cell: held === undefined ? NO_CELL : number(held.cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount,
+          submap: submap?.map ?? -1, nested: submap?.nested ?? false,
+        };
+      }),
     },
   );
   const copy = (c: SpecCopy | null): AbstractCopy | null => {
@@ -200,7 +264,7 @@ export function abstractSpec(world: SpecWorld): AbstractWorld {
   };
   const copies = world.copies.map(copy);
   const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
-  return { maps, objects, copies, namedEntries, cells: numbering.cells };
+  return { maps, objects, copies, namedEntries, cells: numbering.cells, regions: world.regions.map((r) => ({ ...r })) };
 }
 
 /** Kernel wirings of a page: `wiredCount` minus the one wiring all user wirings share. */

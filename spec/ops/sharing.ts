@@ -2,9 +2,10 @@
  * Sharing between maps: fork, remap, make_memory_entry, map_memory_entry. The full rules, in the
  * order they are checked, are the TSDoc of spec/vocabulary.ts; in short:
  *
- * - fork makes a child with the parent's bounds: a SHARE page aliases the parent's cell, a COPY
- *   page gets a snapshot (left out when its maxProt lacks READ), a NONE page is left out. Child
- *   pages keep their attributes, unwired.
+ * - fork makes a child with the parent's bounds: a SHARE page aliases the parent's cell (a submap
+ *   window stays the same window), a COPY page gets a snapshot (left out when its maxProt lacks
+ *   READ, or when it is a submap window), a NONE page is left out. Child pages keep their
+ *   attributes, unwired.
  * - remap maps a fully mapped source range where enter would, sharing or snapshotting its cells;
  *   pages keep their attributes but get the given inheritance; cur/max AND their protections.
  * - make_memory_entry grants the right to map the cells of a fully mapped range whose pages all
@@ -15,7 +16,7 @@ import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE
 import { addressLimit, isPageAligned, roundPage, truncPage } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
-import { mapOf, snapshotCell, type PageNumber, type PageState, type SpecWorld } from "../world.ts";
+import { mapOf, reach, snapshotCell, type PageNumber, type PageState, type SpecWorld } from "../world.ts";
 import { badPlacement, mapPages, placement } from "./mapping.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "fork" | "remap" | "make_memory_entry" | "map_memory_entry">;
@@ -26,7 +27,8 @@ export const SHARING_HANDLERS: Handlers = {
     if (parent === null) return { kr: "KERN_INVALID_ARGUMENT" };
     const pages = new Map<PageNumber, PageState>();
     for (const [page, s] of parent.pages) {
-      const copied = s.inheritance === VM_INHERIT_COPY && (s.maxProt & VM_PROT_READ) !== 0;
+      // A submap window is shared or left out, never copied (reference §4.12).
+      const copied = s.inheritance === VM_INHERIT_COPY && (s.maxProt & VM_PROT_READ) !== 0 && s.submap === undefined;
       if (s.inheritance !== VM_INHERIT_SHARE && !copied) continue;
       pages.set(page, { ...s, cell: copied ? snapshotCell(world, s.cell) : s.cell, wiredCount: 0, userWiredCount: 0 });
     }
@@ -43,7 +45,9 @@ export const SHARING_HANDLERS: Handlers = {
     if (inheritance > VM_INHERIT_NONE || badPlacement(scope, addr, size, mask, anywhere) || from + bytes > addressLimit(scope))
       return { kr: "KERN_INVALID_ARGUMENT" };
     const range = { lo: from / scope.pageSize, hi: (from + bytes) / scope.pageSize };
-    if (firstFailure(source, range, "KERN_INVALID_ADDRESS") !== undefined) return { kr: "KERN_INVALID_ADDRESS" };
+    // vm_remap_extract refuses submaps (reference §4.17).
+    const window = (s: PageState) => (s.submap === undefined ? undefined : "KERN_INVALID_ADDRESS");
+    if (firstFailure(source, range, "KERN_INVALID_ADDRESS", window) !== undefined) return { kr: "KERN_INVALID_ADDRESS" };
     const first = placement(scope, map, addr, pageCount(range), mask, anywhere);
     if (typeof first === "string") return { kr: first };
     const pages = pagesOf(source, range);
@@ -60,11 +64,16 @@ export const SHARING_HANDLERS: Handlers = {
     const range = areNumbers(world.scope, addr, size, permission) ? widen(world.scope, addr, size) : undefined;
     if (map === null || range === undefined || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
     const wanted = permission & VM_PROT_ALL;
-    const lacking = (s: PageState) => ((wanted & ~s.prot) === 0 ? undefined : "KERN_PROTECTION_FAILURE");
+    // A submap window names the submap's page (reference §10.9).
+    const lacking = (page: PageState) => {
+      const s = reach(world, page);
+      if (s === undefined) return "KERN_INVALID_ADDRESS";
+      return (wanted & ~s.prot) === 0 ? undefined : "KERN_PROTECTION_FAILURE";
+    };
     const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", lacking);
     if (failure !== undefined) return { kr: failure };
     const granted = pageCount(range) * world.scope.pageSize;
-    world.namedEntries.push({ protection: wanted, size: granted, cells: pagesOf(map, range).map((s) => s.cell) });
+    world.namedEntries.push({ protection: wanted, size: granted, cells: pagesOf(map, range).map((s) => reach(world, s)!.cell) });
     return { kr: "KERN_SUCCESS", entry: world.namedEntries.length - 1, size: granted };
   },
 

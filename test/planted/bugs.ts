@@ -6,12 +6,12 @@
  */
 import { Kernel } from "../../impl/kernel.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
-import { VmMap } from "../../impl/map/vm-map.ts";
+import { anonymousAttributes, VmMap } from "../../impl/map/vm-map.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { VmObject } from "../../impl/object/vm-object.ts";
 import type { CopiedWindow } from "../../impl/object/object-layer.ts";
 import type { NamedEntry } from "../../impl/copy/map-copy.ts";
-import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
 import type { KernelFactory } from "../../model-check/lockstep.ts";
 
 export interface PlantedBug {
@@ -221,6 +221,66 @@ class OverwriteIgnoresWritePermission extends VmMap {
   }
 }
 
+/** remap reaches through a submap entry and shares the submap's object instead of refusing the submap. */
+class RemapShareIntoSubmap extends VmMap {
+  override fullyMapped(start: number, end: number): boolean {
+    const r = this.lookupEntry(start);
+    return r.found && this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", () => undefined) === undefined;
+  }
+  override extractWindow(x: VmMapEntry, at: number, size: number, copy: boolean): CopiedWindow {
+    if (x.submap === null) return super.extractWindow(x, at, size, copy);
+    const held = this.reachPage(x, x.start + at);
+    if (held === undefined) return { object: null, offset: 0, needsCopy: false };
+    const o = held.owner.sharePrepare(held.entry);
+    o.reference();
+    return { object: o, offset: held.entry.offset + (held.addr - held.entry.start), needsCopy: false };
+  }
+}
+
+/** The descent into a submap looks the parent's address up in the submap (the entry's offset ignored). */
+class SubmapDescentIgnoresOffset extends VmMap {
+  override reachPage(x: VmMapEntry, a: number): ReturnType<VmMap["reachPage"]> {
+    if (x.submap === null) return super.reachPage(x, a);
+    const r = x.submap.lookupEntry(a);
+    if (!r.found) return undefined;
+    const inner = x.submap.reachPage(r.entry, a);
+    return inner && { ...inner, prot: inner.prot & x.protection, maxProt: inner.maxProt & x.maxProtection };
+  }
+}
+
+/** fork shares a submap entry whatever its inheritance (NONE included). */
+class ForkSharesEverySubmap extends VmMap {
+  override forkEntry(x: VmMapEntry): VmMapEntry | undefined {
+    return x.submap !== null ? this.forkSubmap(x) : super.forkEntry(x);
+  }
+}
+
+/** inherit lets a submap entry take COPY inheritance (invariant #20). */
+class InheritCopyOnSubmap extends VmMap {
+  override anySubmapFrom(): boolean {
+    return false;
+  }
+}
+
+/** Clipping a submap entry does not take a reference on the submap (invariant #38). */
+class SubmapClipWithoutReference extends VmMap {
+  override clipEnd(e: VmMapEntry, a: number): void {
+    const splits = e.submap !== null && a < e.end;
+    super.clipEnd(e, a);
+    if (splits) e.next.submap!.refCount--;
+  }
+}
+
+/** The loader maps the shared region's data submap shared (a second submap) instead of copying it. */
+class SharedDataNotCopied extends VmMap {
+  override sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
+    data.reference();
+    const e = this.entryCopy(anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0), 0, size, { object: null, offset: 0, needsCopy: false });
+    e.submap = data;
+    return [e];
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6 },
   "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6 },
@@ -240,5 +300,11 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "fork-share-as-copy": { description: "fork treats SHARE inheritance as COPY", kernel: withMap(ForkShareAsCopy), maxLength: 8 },
   "remap-share-copies": { description: "remap with share makes a private copy", kernel: withMap(RemapShareCopies), maxLength: 8 },
   "named-entry-ignores-protection": { description: "a named entry ignores the permission it was made with", kernel: withMap(NamedEntryIgnoresProtection), maxLength: 8 },
+  "remap-share-into-submap": { description: "remap share reaches into a submap's object instead of refusing the submap", kernel: withMap(RemapShareIntoSubmap), maxLength: 8 },
+  "submap-descent-ignores-offset": { description: "lookup descends into a submap at the parent's address, ignoring the entry's offset", kernel: withMap(SubmapDescentIgnoresOffset), maxLength: 8 },
+  "fork-shares-every-submap": { description: "fork shares a submap entry against its inheritance (NONE)", kernel: withMap(ForkSharesEverySubmap), maxLength: 8 },
+  "inherit-copy-on-submap": { description: "inherit sets COPY on a submap entry", kernel: withMap(InheritCopyOnSubmap), maxLength: 8 },
+  "submap-clip-without-reference": { description: "clipping a submap entry takes no reference on the submap", kernel: withMap(SubmapClipWithoutReference), maxLength: 8 },
+  "shared-data-not-copied": { description: "the shared region's data is mapped shared (as a submap) instead of copied", kernel: withMap(SharedDataNotCopied), maxLength: 8 },
   "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8 },
 };

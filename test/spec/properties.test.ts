@@ -31,7 +31,8 @@ import { cmd, P, run, SMALL, TOP } from "./helpers.ts";
  * Map 0 over the whole space: anonymous [0, 4P) with a user wiring on page 0 and a kernel
  * wiring on page 1, a window of object 0 at [8P, 10P), some bytes. Map 1 over [4P, 32P).
  * Copy 0: an entry list of [2P, 4P); copy 1: a kernel buffer of 10 bytes at 2P + 3; copy 2:
- * an object copy of object 0's first page. Named entry 0: [0, 2P) of map 0, RW.
+ * an object copy of object 0's first page. Named entry 0: [0, 2P) of map 0, RW. Shared regions 0
+ * and 1 (text and data maps 2 to 5), client base 40P.
  */
 function populated(): SpecWorld {
   const world = newSpecWorld(SMALL);
@@ -49,6 +50,8 @@ function populated(): SpecWorld {
   run(world, "copyin", { addr: 2 * P + 3, size: 10 });
   run(world, "copyin_object", { object: 0, offset: 0, size: P });
   run(world, "make_memory_entry", { addr: 0, size: 2 * P, permission: VM_PROT_DEFAULT });
+  run(world, "shared_region_create", { textSize: P, dataSize: P, clientBase: 40 * P });
+  run(world, "shared_region_create", { textSize: P, dataSize: 2 * P, clientBase: 40 * P });
   return world;
 }
 
@@ -77,6 +80,11 @@ const VALID: { [K in OpName]: Op } = {
   copy_overwrite: cmd("copy_overwrite", { addr: 2 * P, copy: 0 }),
   copy_discard: cmd("copy_discard", { copy: 2 }),
   copy_copy: cmd("copy_copy", { copy: 1 }),
+  shared_region_create: cmd("shared_region_create", { textSize: P, dataSize: P, clientBase: 0 }),
+  shared_region_map: cmd("shared_region_map", { map: 0, region: 0 }),
+  shared_region_attach: cmd("shared_region_attach", { region: 1, parent: 0 }),
+  shared_region_alternate: cmd("shared_region_alternate", { region: 0, size: P }),
+  submap: cmd("submap", { addr: 20 * P, size: 2 * P, submap: 1, offset: 4 * P, inheritance: 0, usePmap: false }),
   fork: cmd("fork", { map: 0 }),
   remap: cmd("remap", { anywhere: false, addr: 16 * P, size: 2 * P, srcAddr: 0, copy: true }),
   make_memory_entry: cmd("make_memory_entry", { addr: 0, size: 4 * P, permission: VM_PROT_READ }),
@@ -108,6 +116,11 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   copy_overwrite: ["map", "addr", "copy"],
   copy_discard: ["copy"],
   copy_copy: ["copy"],
+  submap: ["map", "addr", "size", "submap", "offset", "inheritance"],
+  shared_region_create: ["textSize", "dataSize", "clientBase"],
+  shared_region_map: ["map", "region"],
+  shared_region_attach: ["region", "parent"],
+  shared_region_alternate: ["region", "size"],
   fork: ["map"],
   remap: ["map", "addr", "size", "mask", "srcMap", "srcAddr", "inheritance"],
   make_memory_entry: ["map", "addr", "size", "permission"],
