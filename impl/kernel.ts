@@ -95,9 +95,10 @@ export class Kernel implements MapHost {
     return this.handles.get(map) ?? -1;
   }
 
-  /** Every live map: those with a handle, and those alive only as submaps or a region's (they live on through their holders). */
+  /** Every live map: those with a handle, and those alive only as submaps, a region's or a named entry's (they live on through their holders). */
   liveMaps(): VmMap[] {
-    return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data])]);
+    const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
+    return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data]), ...held]);
   }
 
   /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */

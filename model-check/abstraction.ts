@@ -148,6 +148,13 @@ export function abstractImpl(kernel: Kernel): AbstractWorld {
 
   const namedEntries = kernel.namedEntries.map((n) => {
     const cells: number[] = [];
+    if (n.submap) {
+      for (let off = 0; off < n.size; off += ps) {
+        const e = findEntry(n.submap, n.submap.min + off);
+        cells.push(e === undefined ? NO_CELL : mappedCell(e, n.submap.min + off));
+      }
+      return { protection: n.protection, size: n.size, cells };
+    }
     for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(objectCell(w.object, (w.offset + off) / ps));
     return { protection: n.protection, size: n.size, cells };
   });

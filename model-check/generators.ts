@@ -648,8 +648,13 @@ export function makeGenerators(scope: Scope): Generators {
       }),
       resolve: (s, ctx) => resolveSubmap(s, ctx),
     }),
+    region_object_create: gen({
+      weight: 2,
+      arb: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),
+      resolve: (size) => ({ op: "region_object_create", size }),
+    }),
     shared_region_create: gen({
-      weight: 1,
+      weight: 2,
       arb: fc.record({ map: mapSel, text: fc.integer({ min: 1, max: 3 }), data: fc.integer({ min: 1, max: 3 }), at: fc.nat(64), odd: fc.nat(15) }),
       resolve: (s, ctx) => resolveRegion(s, ctx),
     }),
@@ -661,7 +666,15 @@ export function makeGenerators(scope: Scope): Generators {
     shared_region_attach: gen({
       weight: 1,
       arb: fc.record({ region: fc.nat(1000), parent: fc.nat(1000) }),
-      resolve: (s, ctx) => ({ op: "shared_region_attach", region: pickRegion(s.region, ctx.view), parent: pickRegion(s.parent, ctx.view) }),
+      resolve: (s, ctx) => {
+        // A third of the time, a region that is already chained (attaching it again fails).
+        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1);
+        const region = s.region % 3 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
+        // Mostly another region as the parent.
+        const n = ctx.view.regions.length;
+        const parent = n >= 2 && region < n && s.parent % 8 !== 0 ? (region + 1 + (s.parent % (n - 1))) % n : pickRegion(s.parent, ctx.view);
+        return { op: "shared_region_attach", region, parent };
+      },
     }),
     shared_region_alternate: gen({
       weight: 1,

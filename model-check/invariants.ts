@@ -68,6 +68,7 @@ function mapHolders(k: Kernel): Map<VmMap, number> {
     hold(r.text);
     hold(r.data);
   }
+  for (const n of k.namedEntries) if (n.submap) hold(n.submap);
   return holders;
 }
 
@@ -402,7 +403,7 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "submap-references",
     ref: "§6.9 #38",
-    description: "A map's ref_count is exactly its holders: the references its handle's users hold, one per submap entry mapping it (clipping a submap entry adds one), one per shared region it is the text or data submap of.",
+    description: "A map's ref_count is exactly its holders: the references its handle's users hold, one per submap entry mapping it (clipping a submap entry adds one), one per shared region it is the text or data submap of, one per named entry backed by it.",
     check: (k) => {
       for (const [map, n] of mapHolders(k))
         if (map.refCount !== n) return `map ${k.handleOf(map)}: ref_count ${map.refCount}, held by ${n}`;

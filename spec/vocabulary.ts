@@ -498,6 +498,22 @@ export const VOCABULARY = {
     args: Schema.Struct({ map: Num, addr: Num, size: Num, submap: Num, offset: Num, inheritance: Num, usePmap: Bool }),
   }),
 
+  /**
+   * Make a named entry backed by a brand-new empty map over `[0, round(size))`
+   * (vm_region_object_create, reference §4.21): protection ALL, size `round(size)`. The map is
+   * handed to the caller too (one reference) so it can be filled with the map operations;
+   * the named entry holds a reference of its own. Mapping the entry maps the map as a submap.
+   * - KERN_INVALID_ARGUMENT: bad number, `size == 0`, more than `maxObjectPages` pages (the
+   *   model's bound on a memory object, as `object_create`).
+   * - KERN_SUCCESS: results `entry` and `map`.
+   */
+  region_object_create: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_region_object_create",
+    summary: "make a named entry backed by a new empty submap",
+    args: Schema.Struct({ size: Num }),
+  }),
+
   // ------------------------------------------------------- shared regions (§1.7, §4.22)
   //
   // A shared region is the shared-library area of a task: a text submap, mapped into tasks
@@ -636,12 +652,17 @@ export const VOCABULARY = {
    * reference §10.6).
    * 1. KERN_INVALID_ARGUMENT: NULL map, unknown entry, bad numbers, bad mask, `size == 0`,
    *    `cur`/`max` bits outside ALL, `cur ⊄ max`, `inheritance > VM_INHERIT_NONE`, `offset`
-   *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps.
+   *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps; for an entry backed
+   *    by a submap (`region_object_create`): inheritance COPY (submaps are shared or omitted,
+   *    invariant #20), or a shared mapping into a map the submap reaches.
    * 2. KERN_INVALID_RIGHT: `cur` or `max` not within the entry's protection.
    * 3. KERN_INVALID_ARGUMENT: the window passes the entry's size.
    * 4. Space as `enter`: KERN_NO_SPACE / KERN_INVALID_ADDRESS.
    * 5. KERN_SUCCESS: pages with prot `cur`, maxProt `max`, the inheritance, behavior DEFAULT,
-   *    alias 0, unwired; result `addr`.
+   *    alias 0, unwired; result `addr`. An entry backed by a submap is mapped as a submap
+   *    (vm_map_enter of the placeholder + vm_map_submap, not nested): shared, each page is a
+   *    window onto the submap's page; as a copy (decision: copy-on-write submaps are not
+   *    modelled), a snapshot of the pages the submap maps, the others left unmapped.
    */
   map_memory_entry: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_RIGHT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS"],
@@ -691,6 +712,7 @@ interface Outcomes {
   copy_discard: {};
   copy_copy: { readonly copy?: number | null };
   submap: {};
+  region_object_create: { readonly entry?: number; readonly map?: number };
   shared_region_create: { readonly region?: number; readonly text?: number; readonly data?: number };
   shared_region_map: {};
   shared_region_attach: {};

@@ -72,11 +72,16 @@ export type SpecCopy =
   | { readonly kind: "object"; readonly object: number; readonly offset: number; readonly size: number }
   | { readonly kind: "emptied" };
 
-/** A named entry (vm_named_entry): the right to map its window of cells with at most `protection`. */
+/**
+ * A named entry (vm_named_entry): the right to map its window of cells with at most `protection`;
+ * or, with `submap` (vm_region_object_create), the right to map that whole map as a submap
+ * (`cells` is then empty: the memory is whatever the map holds).
+ */
 export interface NamedEntry {
   readonly protection: number;
   readonly size: number; // bytes, a page multiple
   readonly cells: readonly CellId[];
+  readonly submap?: number;
 }
 
 /** A shared region (reference §1.7): its text and data submaps (map handles) and descriptor, as the abstraction shows it. */
@@ -263,7 +268,15 @@ export function abstractSpec(world: SpecWorld): AbstractWorld {
     return { kind: c.kind, offset: c.offset, size: c.size, pages, data: "" };
   };
   const copies = world.copies.map(copy);
-  const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
+  const submapCells = (map: SpecMap, pages: number): number[] => Array.from({ length: pages }, (_, i) => {
+    const s = map.pages.get(map.min / world.scope.pageSize + i);
+    const held = s === undefined ? undefined : reach(world, s);
+    return held === undefined ? NO_CELL : number(held.cell);
+  });
+  const namedEntries = world.namedEntries.map((e) => ({
+    protection: e.protection, size: e.size,
+    cells: e.submap === undefined ? e.cells.map(number) : submapCells(world.maps[e.submap]!, e.size / world.scope.pageSize),
+  }));
   return { maps, objects, copies, namedEntries, cells: numbering.cells, regions: world.regions.map((r) => ({ ...r })) };
 }
 

@@ -13,6 +13,7 @@
  *   which becomes truly shared; mapping it shares that object or takes a delayed copy of it.
  */
 import {
+  VM_BEHAVIOR_DEFAULT,
   VM_INHERIT_COPY,
   VM_INHERIT_SHARE,
   VM_PROT_ALL,
@@ -23,7 +24,7 @@ import type { NamedEntry, ObjectWindow } from "../copy/map-copy.ts";
 import { VmMapCopyOps } from "../copy/copy-ops.ts";
 import type { CopiedWindow } from "../object/object-layer.ts";
 import type { VmObject } from "../object/vm-object.ts";
-import type { VmMapEntry } from "./entry.ts";
+import { newEntry, type VmMapEntry } from "./entry.ts";
 import { anonymousAttributes, within } from "./map-memory.ts";
 import type { VmMap } from "./vm-map.ts";
 
@@ -228,7 +229,15 @@ export abstract class VmMapSharing extends VmMapCopyOps {
     this.lockWrite();
     const where = this.placement(addr, size, mask, anywhere);
     if (typeof where === "string") return { kr: where };
-    const entries: VmMapEntry[] = [];
+    const entries: VmMapEntry[] = named.submap ? this.submapWindow(named.submap, offset, size, copy, cur, max, inheritance) : [];
+    if (named.submap) {
+      for (const e of entries) {
+        e.start += where;
+        e.end += where;
+      }
+      this.linkEntries(this.lookupEntry(where).entry, entries);
+      return { kr: "KERN_SUCCESS", addr: where };
+    }
     let pos = 0; // offset of the current window within the named entry
     for (const w of named.windows) {
       const lo = Math.max(pos, offset);
@@ -243,6 +252,27 @@ export abstract class VmMapSharing extends VmMapCopyOps {
     }
     this.linkEntries(this.lookupEntry(where).entry, entries);
     return { kr: "KERN_SUCCESS", addr: where };
+  }
+
+  /**
+   * The entries, at addresses relative to 0, that map `size` bytes of `submap` from `offset`
+   * (relative to its min): one submap entry (not nested; +1 map reference), or with `copy` copy
+   * entries of what the submap maps there (decision: no copy-on-write submaps).
+   */
+  submapWindow(submap: VmMap, offset: number, size: number, copy: boolean, cur: number, max: number, inheritance: number): VmMapEntry[] {
+    const look = anonymousAttributes(cur, max, inheritance, 0);
+    if (!copy) {
+      submap.reference();
+      return [newEntry(0, size, { ...look, submap, offset: submap.min + offset })];
+    }
+    const shift = submap.min + offset;
+    submap.lockWrite();
+    return submap.copyEntriesOf(shift, shift + size, false).map((e) => {
+      Object.assign(e, { protection: cur, maxProtection: max, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 });
+      e.start -= shift;
+      e.end -= shift;
+      return e;
+    });
   }
 
   /** A shared mapping of a named entry's window: the object itself. */

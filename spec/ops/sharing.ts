@@ -8,6 +8,7 @@
  *   attributes, unwired.
  * - remap maps a fully mapped source range where enter would, sharing or snapshotting its cells;
  *   pages keep their attributes but get the given inheritance; cur/max AND their protections.
+ * - region_object_create makes a named entry backed by a new empty map, mapped as a submap.
  * - make_memory_entry grants the right to map the cells of a fully mapped range whose pages all
  *   allow `permission`; map_memory_entry maps a window of them (shared or a snapshot) with
  *   cur/max within that permission.
@@ -16,10 +17,29 @@ import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE
 import { addressLimit, isPageAligned, roundPage, truncPage } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
-import { mapOf, reach, snapshotCell, type PageNumber, type PageState, type SpecWorld } from "../world.ts";
-import { badPlacement, mapPages, placement } from "./mapping.ts";
+import { mapOf, reach, reaches, snapshotCell, type PageNumber, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { badPlacement, mapPages, placement, type NewPage } from "./mapping.ts";
 
-type Handlers = Pick<OpHandlers<SpecWorld>, "fork" | "remap" | "make_memory_entry" | "map_memory_entry">;
+type Handlers = Pick<OpHandlers<SpecWorld>, "fork" | "remap" | "region_object_create" | "make_memory_entry" | "map_memory_entry">;
+
+/**
+ * Map `count` pages of map `sub` from its page `skip` (relative to its min) at `first`: windows
+ * onto them, or with `copy` snapshots of the ones it maps (the others left unmapped).
+ */
+export function mapSubmapWindow(
+  world: SpecWorld, map: SpecMap, first: PageNumber, count: number, sub: number, skip: number, copy: boolean, attributes: Omit<NewPage, "cell" | "submap">,
+): void {
+  const source = world.maps[sub]!, lo = source.min / world.scope.pageSize + skip;
+  if (!copy) {
+    mapPages(map, first, count, (i) => ({ ...attributes, cell: -1, submap: { map: sub, page: lo + i, nested: false } }));
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const s = source.pages.get(lo + i);
+    const held = s === undefined ? undefined : reach(world, s);
+    if (held !== undefined) mapPages(map, first + i, 1, () => ({ ...attributes, cell: snapshotCell(world, held.cell) }));
+  }
+}
 
 export const SHARING_HANDLERS: Handlers = {
   fork(world, { map: handle }) {
@@ -59,6 +79,15 @@ export const SHARING_HANDLERS: Handlers = {
     return { kr: "KERN_SUCCESS", addr: first * scope.pageSize, cur, max };
   },
 
+  region_object_create(world, { size }) {
+    const { scope } = world;
+    if (!areNumbers(scope, size) || size === 0 || roundPage(scope, size) / scope.pageSize > scope.maxObjectPages) return { kr: "KERN_INVALID_ARGUMENT" };
+    const bytes = roundPage(scope, size);
+    const map = world.maps.push({ min: 0, max: bytes, refCount: 1, pages: new Map() }) - 1;
+    world.namedEntries.push({ protection: VM_PROT_ALL, size: bytes, cells: [], submap: map });
+    return { kr: "KERN_SUCCESS", entry: world.namedEntries.length - 1, map };
+  },
+
   make_memory_entry(world, { map: handle, addr, size, permission }) {
     const map = mapOf(world, handle);
     const range = areNumbers(world.scope, addr, size, permission) ? widen(world.scope, addr, size) : undefined;
@@ -86,12 +115,18 @@ export const SHARING_HANDLERS: Handlers = {
     if (!onlyBits(cur, VM_PROT_ALL) || !onlyBits(max, VM_PROT_ALL) || (cur & ~max) !== 0 || inheritance > VM_INHERIT_NONE)
       return { kr: "KERN_INVALID_ARGUMENT" };
     if (!isPageAligned(scope, offset) || badPlacement(scope, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
+    const sub = entry.submap; // a submap is shared or omitted, and must not reach its parent
+    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || (!copy && reaches(world, sub, handle)))) return { kr: "KERN_INVALID_ARGUMENT" };
     if (((cur | max) & ~entry.protection) !== 0) return { kr: "KERN_INVALID_RIGHT" };
     const count = roundPage(scope, size) / scope.pageSize, skip = offset / scope.pageSize;
-    if (skip + count > entry.cells.length) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (skip + count > entry.size / scope.pageSize) return { kr: "KERN_INVALID_ARGUMENT" };
     const first = placement(scope, map, addr, count, mask, anywhere);
     if (typeof first === "string") return { kr: first };
     const attributes = { prot: cur, maxProt: max, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 };
+    if (sub !== undefined) {
+      mapSubmapWindow(world, map, first, count, sub, skip, copy, attributes);
+      return { kr: "KERN_SUCCESS", addr: first * scope.pageSize };
+    }
     mapPages(map, first, count, (i) => {
       const cell = entry.cells[skip + i]!;
       return { ...attributes, cell: copy ? snapshotCell(world, cell) : cell };

@@ -113,3 +113,22 @@ describe("shared regions", () => {
     invariantsHold(k);
   });
 });
+
+describe("named entries on submaps", () => {
+  it("hold a map reference; a shared mapping is one submap entry, a copy is copy entries", () => {
+    const k = kernel();
+    const { entry, map } = ok(k, "region_object_create", { size: 2 * P });
+    ok(k, "enter", { map: map!, addr: 0, size: 2 * P });
+    write(k, P, "5a", map!);
+    const args = { map: 0, size: 2 * P, mask: 0, anywhere: false, entry: entry!, offset: 0, cur: 3, max: 3, inheritance: VM_INHERIT_SHARE };
+    ok(k, "map_memory_entry", { ...args, addr: 0, copy: false });
+    ok(k, "map_memory_entry", { ...args, addr: 8 * P, copy: true });
+    expect([entryAt(k, 0).submap, entryAt(k, 8 * P).submap]).toEqual([k.maps[map!], null]);
+    expect(k.maps[map!]!.refCount).toBe(3);
+    write(k, P, "5b", map!);
+    expect([read(k, P, 1), read(k, 9 * P, 1)]).toEqual(["5b", "5a"]);
+    ok(k, "deallocate", { map: map! });
+    expect(read(k, P, 1)).toBe("5b");
+    invariantsHold(k);
+  });
+});

@@ -54,6 +54,7 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   copy_overwrite: { map: 0, addr: 0, copy: 0, interruptible: false },
   copy_discard: { copy: 0 },
   submap: { map: 0, addr: 0, size: P, submap: 1, offset: 0, inheritance: 0, usePmap: false },
+  region_object_create: { size: P },
   shared_region_create: { textSize: P, dataSize: P, clientBase: 0 },
   shared_region_map: { map: 0, region: 0 },
   shared_region_attach: { region: 1, parent: 0 },

@@ -137,3 +137,22 @@ describe("shared regions", () => {
     expect(run(world, "shared_region_alternate", { region: 1, size: P })).toEqual({ kr: "KERN_SUCCESS", addr: 13 * P });
   });
 });
+
+describe("named entries on submaps (region_object_create)", () => {
+  it("map the backing map as a submap: shared windows, or a snapshot of what it maps", () => {
+    const world = newWorld();
+    run(world, "create", { min: 0, max: 32 * P });
+    const { entry, map } = run(world, "region_object_create", { size: 2 * P + 1 });
+    expect(run(world, "region_object_create", { size: 0 }).kr).toBe("KERN_INVALID_ARGUMENT");
+    run(world, "enter", { map: map!, addr: P, size: P });
+    run(world, "write_user", { map: map!, addr: P, data: "5a" });
+    const args = { map: 0, size: 2 * P, mask: 0, anywhere: false, entry: entry!, offset: 0, cur: 3, max: 3, inheritance: VM_INHERIT_SHARE };
+    expect(run(world, "map_memory_entry", { ...args, addr: 0, copy: false }).kr).toBe("KERN_SUCCESS");
+    expect(run(world, "map_memory_entry", { ...args, addr: 8 * P, copy: true }).kr).toBe("KERN_SUCCESS");
+    expect(expectUnchanged(world, () => run(world, "map_memory_entry", { ...args, addr: 16 * P, copy: false, inheritance: VM_INHERIT_COPY })).kr).toBe("KERN_INVALID_ARGUMENT");
+    run(world, "write_user", { map: map!, addr: P, data: "5b" });
+    expect([read(world, 0, P).data, read(world, 0, 9 * P).data]).toEqual(["5b", "5a"]);
+    expect([read(world, 0, 0).kr, pageAt(world, 8 * P)]).toEqual(["KERN_INVALID_ADDRESS", null]);
+    expect(abstractSpec(world).namedEntries[0]!.cells).toEqual([-1, abstractSpec(world).maps[0]!.pages[1]!.cell, -1]);
+  });
+});
