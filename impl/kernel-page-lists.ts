@@ -83,7 +83,7 @@ export const PAGE_LIST_HANDLERS: Handlers = {
     const noZeroFill = (options & VM_MAP_COPYIN_OPT_NO_ZERO_FILL) !== 0 && addr % scope.pageSize === 0 && size % scope.pageSize === 0;
     const destroyAtEnd = (options & VM_MAP_COPYIN_OPT_SRC_DESTROY) !== 0 && !stealsAndDestroys(options);
     const copy = takeChunk(k, map, start, end, options, noZeroFill, destroyAtEnd ? [start, end] : [0, 0], addr, size, false);
-    if (copy.cont !== null) map.refCount++;
+    if (copy.cont !== null) k.takeMapReference(handle);
     return { kr: "KERN_SUCCESS", copy: k.addCopy(copy) };
   },
 

@@ -8,6 +8,7 @@
  * copy to a new handle and leaves an emptied copy that only copy_discard accepts.
  */
 import {
+  VM_INHERIT_COPY,
   VM_INHERIT_NONE,
   VM_MAP_REMOVE_INTERRUPTIBLE,
   VM_MAP_REMOVE_WAIT_FOR_KWIRE,
@@ -20,7 +21,7 @@ import { copyoutPageList } from "./kernel-page-lists.ts";
 
 type Handlers = Pick<
   OpHandlers<Kernel>,
-  "copyin" | "copyin_object" | "copyout" | "copy_overwrite" | "copy_discard" | "copy_copy" | "fork" | "remap" | "make_memory_entry" | "map_memory_entry"
+  "copyin" | "copyin_object" | "copyout" | "copy_overwrite" | "copy_discard" | "copy_copy" | "fork" | "remap" | "make_memory_entry" | "map_memory_entry" | "region_object_create"
 >;
 
 /** 2^W. */
@@ -135,6 +136,16 @@ export const TRANSFER_HANDLERS: Handlers = {
     return { kr: "KERN_SUCCESS", entry: k.namedEntries.length - 1, size: r.size };
   },
 
+  region_object_create(k, { size }) {
+    if (!isWord(k.scope, size) || size === 0 || round(k.scope, size) / k.scope.pageSize > k.scope.maxObjectPages) return { kr: "KERN_INVALID_ARGUMENT" };
+    const bytes = round(k.scope, size);
+    const submap = k.createMap(0, bytes);
+    const map = k.addMap(submap);
+    submap.reference(); // the named entry's own
+    k.namedEntries.push({ protection: VM_PROT_ALL, size: bytes, windows: [], submap });
+    return { kr: "KERN_SUCCESS", entry: k.namedEntries.length - 1, map };
+  },
+
   map_memory_entry(k, { map: handle, addr, size, mask, anywhere, entry: e, offset, copy, cur, max, inheritance }) {
     const { scope } = k;
     const map = k.mapOf(handle);
@@ -144,6 +155,8 @@ export const TRANSFER_HANDLERS: Handlers = {
     if (!bitsWithin(cur, VM_PROT_ALL) || !bitsWithin(max, VM_PROT_ALL) || !bitsWithin(cur, max) || inheritance > VM_INHERIT_NONE)
       return { kr: "KERN_INVALID_ARGUMENT" };
     if (offset % scope.pageSize !== 0 || badPlacement(k, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
+    const sub = named.submap; // a submap is shared or omitted (#20), and must not reach its parent
+    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || (!copy && sub.reaches(map)))) return { kr: "KERN_INVALID_ARGUMENT" };
     if (!bitsWithin(cur, named.protection) || !bitsWithin(max, named.protection)) return { kr: "KERN_INVALID_RIGHT" };
     const bytes = round(scope, size);
     if (offset + bytes > named.size) return { kr: "KERN_INVALID_ARGUMENT" };

@@ -20,6 +20,7 @@ import {
   VM_ALIAS_MAX,
   VM_BEHAVIOR_RSEQNTL,
   VM_INHERIT_NONE,
+  VM_INHERIT_SHARE,
   VM_MAP_REMOVE_ALL_FLAGS,
   VM_PROT_ALL,
   VM_PROT_COPY,
@@ -31,10 +32,12 @@ import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./c
 import { discardPageList } from "./copy/page-list.ts";
 import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
+import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
 import { Mmu } from "./mmu/mmu.ts";
+import { reachableMaps } from "./map/map-check.ts";
 import { ObjectLayer } from "./object/object-layer.ts";
 import type { ObjectKind, VmObject } from "./object/vm-object.ts";
 
@@ -106,10 +109,30 @@ export class Kernel implements MapHost {
     return new this.mapClass(this, min, max);
   }
 
-  /** Register a map under the next handle. */
+  /** References the handle's users hold (create, reference, fork); index = map handle. */
+  readonly names: number[] = [];
+  /** Every map ever registered, index = handle, also after its handle went NULL or it was destroyed. */
+  readonly everyMap: VmMap[] = [];
+  private readonly handles = new WeakMap<VmMap, number>();
+
+  /** Register a map under the next handle; its one reference becomes the handle's. */
   addMap(map: VmMap): number {
     this.maps.push(map);
+    this.names.push(1);
+    this.everyMap.push(map);
+    this.handles.set(map, this.maps.length - 1);
     return this.maps.length - 1;
+  }
+
+  /** The handle `map` was registered under (it stays the map's name after the handle goes NULL). */
+  handleOf(map: VmMap): number {
+    return this.handles.get(map) ?? -1;
+  }
+
+  /** Every live map: those with a handle, and those alive only as submaps, a region's or a named entry's (they live on through their holders). */
+  liveMaps(): VmMap[] {
+    const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
+    return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data]), ...held]);
   }
 
   /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */
@@ -152,12 +175,39 @@ export class Kernel implements MapHost {
     else releaseCopy(copy);
   }
 
-  /** Drop one reference on `map` (a continuation's); the last one destroys it and its handle becomes NULL. */
+  /**
+   * Take one reference on the map under `handle` for a page-list continuation. It counts as a
+   * reference made through the handle (as `reference` makes), so an over-release by `deallocate`
+   * can take it away, as in 2000.
+   */
+  takeMapReference(handle: number): void {
+    this.maps[handle]!.reference();
+    this.names[handle]!++;
+  }
+
+  /**
+   * Drop a continuation's reference on `map`, as `deallocate` of its handle would; nothing when an
+   * over-release already made the handle NULL (the reference went with it).
+   */
   dropMapReference(map: VmMap): void {
-    if (--map.refCount > 0) return;
-    map.destroy();
     const h = this.maps.indexOf(map);
-    if (h >= 0) this.maps[h] = null;
+    if (h < 0) return;
+    this.releaseHandle(h, map);
+  }
+
+  /** One reference through `handle` less: at 0 the handle is NULL; submap entries may keep the map alive. */
+  releaseHandle(handle: number, map: VmMap): void {
+    if (--this.names[handle]! === 0) this.maps[handle] = null;
+    map.release();
+    if (map.refCount === 0) this.mmu?.destroyPmap(map);
+  }
+
+  /** Index = shared region handle; regions are never destroyed. */
+  readonly regions: SharedRegion[] = [];
+
+  /** The shared region under `handle`, or undefined. */
+  regionOf(handle: number): SharedRegion | undefined {
+    return Number.isInteger(handle) ? this.regions[handle] : undefined;
   }
 
   /** The named entry under `handle`, or undefined. */
@@ -180,6 +230,7 @@ export class Kernel implements MapHost {
   static readonly handlers: OpHandlers<Kernel> = {
     ...TRANSFER_HANDLERS,
     ...PAGE_LIST_HANDLERS,
+    ...SHARED_REGION_HANDLERS,
 
     create(k, { min, max }) {
       const { scope } = k;
@@ -192,18 +243,15 @@ export class Kernel implements MapHost {
     reference(k, { map: handle }) {
       const map = k.mapOf(handle);
       if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
-      map.refCount++;
+      map.reference();
+      k.names[handle]!++;
       return { kr: "KERN_SUCCESS" };
     },
 
     deallocate(k, { map: handle }) {
       const map = k.mapOf(handle);
       if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
-      if (--map.refCount === 0) {
-        k.mmu?.destroyPmap(map);
-        map.destroy();
-        k.maps[handle] = null;
-      }
+      k.releaseHandle(handle, map);
       return { kr: "KERN_SUCCESS" };
     },
 
@@ -342,7 +390,18 @@ export class Kernel implements MapHost {
     lookup(k, { map: handle, addr }) {
       const map = k.mapOf(handle);
       if (map === null || !isWord(k.scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
-      return { kr: "KERN_SUCCESS", page: map.lookupPage(addr) };
+      return { kr: "KERN_SUCCESS", ...map.lookupView(addr) };
+    },
+
+    submap(k, { map: handle, addr, size, submap: sub, offset, inheritance, usePmap }) {
+      const { scope } = k;
+      const map = k.mapOf(handle), submap = k.mapOf(sub);
+      if (map === null || submap === null || !areWords(scope, addr, size, offset, inheritance)) return { kr: "KERN_INVALID_ARGUMENT" };
+      const aligned = addr % scope.pageSize === 0 && size % scope.pageSize === 0 && offset % scope.pageSize === 0;
+      if (!aligned || size === 0 || (inheritance !== VM_INHERIT_SHARE && inheritance !== VM_INHERIT_NONE)) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (wraps(scope, addr, size) || wraps(scope, offset, size)) return { kr: "KERN_INVALID_ARGUMENT" };
+      if (offset < submap.min || offset + size > submap.max || submap.reaches(map)) return { kr: "KERN_INVALID_ARGUMENT" };
+      return { kr: map.installSubmap(addr, addr + size, submap, offset, inheritance, usePmap) };
     },
 
     read_user(k, { map: handle, addr, size }) {

@@ -14,6 +14,8 @@
  * Copy entries and named-entry windows follow the same rule; an object copy's pages are the
  * object's own; a kernel buffer reports its bytes in `data`.
  *
+ * A submap entry's page is the submap's page at the translated address (its cell, or none).
+ *
  * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
  * by page, then maps in handle order (entries ascending, page by page), then copies in handle
  * order, then named entries in handle order.
@@ -24,11 +26,13 @@
 import type { Kernel, MapCopy, VmMap, VmMapEntry, VmObject } from "../impl/index.ts";
 import {
   CellNumbering,
+  NO_CELL,
   describeContinuation,
   type AbstractCopy,
   type AbstractCopyPage,
   type AbstractMap,
   type AbstractPage,
+  type AbstractRegion,
   type AbstractWorld,
 } from "../spec/abstract.ts";
 
@@ -39,6 +43,13 @@ const hexAll = (bytes: Uint8Array): string => {
   return s;
 };
 
+/** The entry of `map` holding `addr`, read off the list (not through the map's lookup, which moves its hint). */
+function findEntry(map: VmMap, addr: number): VmMapEntry | undefined {
+  const header = map.store.header;
+  for (let e = header.next; e !== header && e.start <= addr; e = e.next) if (addr < e.end) return e;
+  return undefined;
+}
+
 /**
  * One abstraction in progress. A class rather than closures: it runs after every command of a
  * campaign, and its helpers are then made once, not per call.
@@ -48,7 +59,13 @@ class ImplAbstraction {
   private readonly ps: number;
   /** Pages in the address space: (object id, page index) packs into one number below 2^53. */
   private readonly span: number;
-  private fresh = 0;
+  /** Page lists' snapshot pages, numbered in visiting order. */
+  private snapshots = 0;
+  /**
+   * A fresh cell's identity is (entry, page), so that a submap's page met both through the
+   * submap and through a parent's window is one cell.
+   */
+  private readonly entryIds = new Map<VmMapEntry, number>();
 
   constructor(private readonly kernel: Kernel) {
     this.ps = kernel.scope.pageSize;
@@ -73,24 +90,66 @@ class ImplAbstraction {
     return this.numbering.known(key) ?? this.numbering.number(key, () => this.chainRead(o, index));
   }
 
-  /** A cell nobody else can reach: its own identity (negative keys), bytes read through the chain (if any). */
-  private freshCell(o: VmObject | null, index: number): number {
-    return this.numbering.number(-++this.fresh, () => (o === null ? undefined : this.chainRead(o, index)));
+  /** A cell nobody else can reach (entry `e`'s page `index`; negative keys), bytes read through the chain (if any). */
+  private freshCell(e: VmMapEntry, o: VmObject | null, index: number): number {
+    let id = this.entryIds.get(e);
+    if (id === undefined) this.entryIds.set(e, (id = this.entryIds.size));
+    const packed = -1 - (id * this.span + index);
+    const key = Number.isSafeInteger(packed) && index >= 0 ? packed : `fresh#${id}:${index}`;
+    return this.numbering.known(key) ?? this.numbering.number(key, () => (o === null ? undefined : this.chainRead(o, index)));
   }
 
   /** A page list's page: a cell of its own holding `bytes` (null or undefined = zero). */
   private snapshotCell(bytes: Uint8Array | null | undefined): number {
-    return this.numbering.number(-++this.fresh, () => bytes ?? undefined);
+    return this.numbering.number(`list#${this.snapshots++}`, () => bytes ?? undefined);
   }
 
   /** The cell of the page at `a` of entry (or copy entry) `e`. */
   entryCell(e: VmMapEntry, a: number): number {
     const o = e.object;
     const index = (e.offset + (a - e.start)) / this.ps;
-    return o === null || e.needsCopy ? this.freshCell(o, index) : this.objectCell(o, index);
+    return o === null || e.needsCopy ? this.freshCell(e, o, index) : this.objectCell(o, index);
   }
 
-  private map(map: VmMap | null): AbstractMap | null {
+  /**
+   * The cell of the page at `a` of map entry `e`: a submap entry's is the submap's page at the
+   * translated address (entry → submap → object → shadow chain), NO_CELL where the submap has none.
+   */
+  mappedCell(e: VmMapEntry, a: number): number {
+    for (let x = e, at = a; ; ) {
+      if (x.submap === null) return this.entryCell(x, at);
+      at = at - x.start + x.offset;
+      const inner = findEntry(x.submap, at);
+      if (inner === undefined) return NO_CELL;
+      x = inner;
+    }
+  }
+
+  /** The cells of a named entry: its windows' object pages, or its submap's pages. */
+  private namedCells(n: Kernel["namedEntries"][number]): number[] {
+    const cells: number[] = [];
+    const ps = this.ps;
+    if (n.submap) {
+      for (let off = 0; off < n.size; off += ps) {
+        const e = findEntry(n.submap, n.submap.min + off);
+        cells.push(e === undefined ? NO_CELL : this.mappedCell(e, n.submap.min + off));
+      }
+      return cells;
+    }
+    for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(this.objectCell(w.object, (w.offset + off) / ps));
+    return cells;
+  }
+
+  private regions(): AbstractRegion[] {
+    const { kernel } = this;
+    return kernel.regions.map((r) => ({
+      text: kernel.handleOf(r.text), data: kernel.handleOf(r.data), textSize: r.textSize, dataSize: r.dataSize, clientBase: r.clientBase,
+      alternateBase: r.alternateBase, alternateNext: r.alternateNext, refCount: r.refCount, depth: r.depth,
+      chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain),
+    }));
+  }
+
+  private map(map: VmMap | null, handle: number): AbstractMap | null {
     if (map === null) return null;
     const pages: AbstractPage[] = [];
     const header = map.store.header;
@@ -98,7 +157,9 @@ class ImplAbstraction {
       for (let a = e.start; a < e.end; a += this.ps) {
         pages.push({
           page: a / this.ps,
-          cell: this.entryCell(e, a),
+          cell: this.mappedCell(e, a),
+          submap: e.submap === null ? -1 : this.kernel.handleOf(e.submap),
+          nested: e.usePmap,
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -109,7 +170,7 @@ class ImplAbstraction {
         });
       }
     }
-    return { min: map.min, max: map.max, refCount: map.refCount, pages };
+    return { min: map.min, max: map.max, refCount: this.kernel.names[handle]!, pages };
   }
 
   private copy(c: MapCopy | null): AbstractCopy | null {
@@ -154,24 +215,20 @@ class ImplAbstraction {
     const objects: number[][] = [];
     const maps: (AbstractMap | null)[] = [];
     if (onlyMaps) {
-      for (let h = 0; h < kernel.maps.length; h++) maps.push(onlyMaps.has(h) ? this.map(kernel.maps[h]!) : null);
-      return { maps, objects, copies: [], namedEntries: [], cells: this.numbering.cells };
+      for (let h = 0; h < kernel.maps.length; h++) maps.push(onlyMaps.has(h) ? this.map(kernel.maps[h]!, h) : null);
+      return { maps, objects, copies: [], namedEntries: [], cells: this.numbering.cells, regions: [] };
     }
     for (const o of kernel.objects) {
       const cells: number[] = [];
       for (let i = 0; i < o.size / ps; i++) cells.push(this.objectCell(o, i));
       objects.push(cells);
     }
-    for (const m of kernel.maps) maps.push(this.map(m));
+    for (let h = 0; h < kernel.maps.length; h++) maps.push(this.map(kernel.maps[h]!, h));
     const copies: (AbstractCopy | null)[] = [];
     for (const c of kernel.copies) copies.push(this.copy(c));
     const namedEntries = [];
-    for (const n of kernel.namedEntries) {
-      const cells: number[] = [];
-      for (const w of n.windows) for (let off = 0; off < w.size; off += ps) cells.push(this.objectCell(w.object, (w.offset + off) / ps));
-      namedEntries.push({ protection: n.protection, size: n.size, cells });
-    }
-    return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: this.numbering.cells };
+    for (const n of kernel.namedEntries) namedEntries.push({ protection: n.protection, size: n.size, cells: this.namedCells(n) });
+    return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: this.numbering.cells, regions: this.regions() };
   }
 
   /** Cell `n` of this abstraction is cell `want` of `v`: same number, same bytes. */
@@ -212,7 +269,7 @@ class ImplAbstraction {
         if ((map === null) !== (want === null)) return false;
         continue;
       }
-      if (map.min !== want.min || map.max !== want.max || map.refCount !== want.refCount) return false;
+      if (map.min !== want.min || map.max !== want.max || kernel.names[h] !== want.refCount) return false;
       const pages = want.pages;
       let j = 0;
       const header = map.store.header;
@@ -222,7 +279,8 @@ class ImplAbstraction {
           if (p === undefined || p.page !== a / ps) return false;
           if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior) return false;
           if (p.alias !== e.alias || p.wiredCount !== e.wiredCount || p.userWiredCount !== e.userWiredCount) return false;
-          if (!this.sameCell(this.entryCell(e, a), p.cell, v)) return false;
+          if (p.submap !== (e.submap === null ? -1 : kernel.handleOf(e.submap)) || p.nested !== e.usePmap) return false;
+          if (!this.sameCell(this.mappedCell(e, a), p.cell, v)) return false;
         }
       }
       if (j !== pages.length) return false;
@@ -285,38 +343,48 @@ class ImplAbstraction {
     for (let h = 0; h < kernel.namedEntries.length; h++) {
       const n = kernel.namedEntries[h]!, want = v.namedEntries[h]!;
       if (n.protection !== want.protection || n.size !== want.size) return false;
-      let j = 0;
-      for (const w of n.windows)
-        for (let off = 0; off < w.size; off += ps, j++)
-          if (j >= want.cells.length || !this.sameCell(this.objectCell(w.object, (w.offset + off) / ps), want.cells[j]!, v)) return false;
-      if (j !== want.cells.length) return false;
+      const cells = this.namedCells(n);
+      if (cells.length !== want.cells.length) return false;
+      for (let j = 0; j < cells.length; j++) if (!this.sameCell(cells[j]!, want.cells[j]!, v)) return false;
+    }
+
+    const regions = this.regions();
+    if (regions.length !== v.regions.length) return false;
+    for (let r = 0; r < regions.length; r++) {
+      const x = regions[r]!, y = v.regions[r]!;
+      for (const k in x) if (x[k as keyof AbstractRegion] !== y[k as keyof AbstractRegion]) return false;
     }
     return true;
   }
 }
 
-/** Number of own enumerable keys of `x` is `n`. */
-function keyCount(x: object, n: number): boolean {
-  let k = 0;
-  for (const _ in x) k++;
-  return k === n;
+/** The fields of each part of the abstract world that {@link ImplAbstraction.matches} compares. */
+const WORLD_KEYS = new Set(["maps", "objects", "copies", "namedEntries", "cpus", "cells", "regions"]);
+const MAP_KEYS = new Set(["min", "max", "refCount", "pages"]);
+const PAGE_KEYS = new Set(["page", "cell", "submap", "nested", "prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"]);
+const COPY_KEYS = new Set(["kind", "offset", "size", "pages", "data", "cont"]);
+const COPY_PAGE_KEYS = new Set(["cell", "prot", "maxProt", "inheritance", "behavior", "alias"]);
+const NAMED_KEYS = new Set(["protection", "size", "cells"]);
+
+/** Every own enumerable key of `x` is in `known`. */
+function onlyKeys(x: object, known: ReadonlySet<string>): boolean {
+  for (const k in x) if (!known.has(k)) return false;
+  return true;
 }
 
 /**
- * The view has exactly the fields {@link ImplAbstraction.matches} compares: the world's five
- * (six with the CPUs),
- * a map's four, a page's nine, a copy's five (six with a continuation), a copy page's six, a named entry's three (checked
- * on the first of each kind; the spec builds them all alike).
+ * The view has no field {@link ImplAbstraction.matches} does not compare (checked on the first
+ * of each kind; the spec builds them all alike): a field added to the abstract state later
+ * makes the fast path step aside until matches() learns it.
  */
 function knownShape(v: AbstractWorld): boolean {
-  if (!keyCount(v, v.cpus === undefined ? 5 : 6)) return false;
+  if (!onlyKeys(v, WORLD_KEYS)) return false;
   const map = v.maps.find((m) => m !== null && m.pages.length > 0);
-  if (map && (!keyCount(map, 4) || !keyCount(map.pages[0]!, 9))) return false;
-  // A copy has five fields; a page list may add its continuation (compared by matches).
+  if (map && (!onlyKeys(map, MAP_KEYS) || !onlyKeys(map.pages[0]!, PAGE_KEYS))) return false;
   const copy = v.copies.find((c) => c !== null && c.pages.length > 0);
-  if (copy && (!keyCount(copy, copy.cont === undefined ? 5 : 6) || !keyCount(copy.pages[0]!, 6))) return false;
+  if (copy && (!onlyKeys(copy, COPY_KEYS) || !onlyKeys(copy.pages[0]!, COPY_PAGE_KEYS))) return false;
   const named = v.namedEntries[0];
-  return named === undefined || keyCount(named, 3);
+  return named === undefined || onlyKeys(named, NAMED_KEYS);
 }
 
 /** The implementation's state as an abstract world; with `onlyMaps`, just those maps (see ImplAbstraction.world). */

@@ -10,25 +10,36 @@ import type { Scope } from "../spec/scope.ts";
 import { OP_NAMES, type Op, type OpName } from "../spec/vocabulary.ts";
 import { writeCounterexample, CURRENT_VERSION, FORMAT, type Counterexample } from "./counterexample.ts";
 import {
-  createSym, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate,
+  createSym, HANDLE_KIND_OPS, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate,
   type CreateSym, type Generator, type HandleSym, type PopulateSym,
 } from "./generators.ts";
 import type { Invariant } from "./invariants.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactory } from "./lockstep.ts";
 
+const MAP_OPS = [
+  "create", "reference", "deallocate", "object_create", "enter", "find_space", "remove", "protect", "inherit",
+  "behavior_set", "machine_attribute", "wire", "unwire", "simplify", "lookup", "read_user", "write_user",
+] as const satisfies readonly OpName[];
+const COW_OPS = [
+  ...MAP_OPS, "copyin", "copyin_object", "copyout", "copy_overwrite", "copy_discard", "copy_copy", "fork", "remap",
+  "make_memory_entry", "map_memory_entry",
+] as const satisfies readonly OpName[];
+
 /**
- * Profiles: named sets of operations. `map` is the foundation (maps, mappings, attributes,
- * wiring, user access); `cow` adds copies, fork, remap and named entries; `mmu` drives the
- * simulated MMU (CPUs switching between maps, loads and stores through the TLBs, pageout) over
- * the operations that change translations; `all` is everything.
+ * Profiles: named sets of operations, so a campaign can go deep into one subsystem instead of
+ * spreading its runs over every operation. `map` is the foundation (maps, mappings, attributes,
+ * wiring, user access); `cow` adds copies, fork, remap and named entries; `pagelist` adds the
+ * page-list copies and their continuations to `cow`; `submap` adds submaps and shared regions
+ * to `cow`; `mmu` drives the simulated MMU (CPUs switching between maps, loads and stores
+ * through the TLBs, pageout) over the operations that change translations; `all` is everything
+ * (the default).
  */
 export const PROFILES = {
-  map: [
-    "create", "reference", "deallocate", "object_create", "enter", "find_space", "remove", "protect", "inherit",
-    "behavior_set", "machine_attribute", "wire", "unwire", "simplify", "lookup", "read_user", "write_user",
-  ],
-  cow: OP_NAMES.filter((n) => !["switch", "load", "store", "evict"].includes(n)),
+  map: MAP_OPS,
+  cow: COW_OPS,
+  pagelist: [...COW_OPS, "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard"],
+  submap: [...COW_OPS, "submap", "region_object_create", "shared_region_create", "shared_region_map", "shared_region_attach", "shared_region_alternate"],
   mmu: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
     "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict",
@@ -191,11 +202,14 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   let runs = 0;
   let originalLength = -1;
   const gens = makeGenerators(scope);
+  // Start-of-run handles of the kinds the operations can make (all of them without a subset).
+  const handleKinds = (Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][])
+    .filter((kind) => !options.ops || HANDLE_KIND_OPS[kind].every((op) => options.ops!.includes(op)));
   const scenarioArb = fc.tuple(
     fc.array(createSym(scope, true), { minLength: 1, maxLength: 2 }),
     // A subset of operations gets only the preludes it can run (create is always needed).
     options.ops && !options.ops.includes("enter") ? fc.constant([]) : fc.array(populateSym(), { maxLength: 5 }),
-    options.ops ? fc.constant([]) : fc.array(handleSym(), { maxLength: 4 }),
+    handleKinds.length === 0 ? fc.constant([]) : fc.array(handleSym(handleKinds), { maxLength: 4 }),
     fc.array(commandArbitrary(scope, options.ops), { maxLength: options.maxCommands, size: "max" }),
     options.swarm ? fc.subarray([...(options.ops ?? OP_NAMES)], { minLength: 2 }) : fc.constant(null),
     (options.ops ?? OP_NAMES).includes("switch") ? fc.array(commandArbitrary(scope, ["switch"]), { minLength: 1, maxLength: 2 }) : fc.constant([]),

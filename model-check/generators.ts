@@ -75,7 +75,7 @@ export function pointsOfInterest(map: AbstractMap | null | undefined, scope: Sco
   let prevPage = -2;
   let prevKey = "";
   for (const p of map.pages) {
-    const key = `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}`;
+    const key = `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}/${p.submap}`;
     if (p.page !== prevPage + 1) {
       if (prevPage >= 0) points.push((prevPage + 1) * ps);
       points.push(p.page * ps);
@@ -322,8 +322,17 @@ export interface HandleSym {
   readonly which: number;
   readonly small: boolean;
 }
-export function handleSym(): fc.Arbitrary<HandleSym> {
-  return fc.record({ kind: fc.constantFrom("object" as const, "window" as const, "copy" as const, "entry" as const, "pagelist" as const), which: fc.nat(7), small: fc.boolean() });
+/** The operations each kind of start-of-run handle is made with (a profile gets the kinds it has). */
+export const HANDLE_KIND_OPS = {
+  object: ["object_create"],
+  window: ["object_create", "enter"],
+  copy: ["copyin"],
+  entry: ["make_memory_entry"],
+  pagelist: ["copyin_page_list"],
+} as const satisfies Record<HandleSym["kind"], readonly OpName[]>;
+
+export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][]): fc.Arbitrary<HandleSym> {
+  return fc.record({ kind: fc.constantFrom(...kinds), which: fc.nat(7), small: fc.boolean() });
 }
 export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const ps = ctx.scope.pageSize;
@@ -345,6 +354,80 @@ export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   if (s.kind === "pagelist") return { op: "copyin_page_list", map: at.map, addr: at.addr, size: (1 + s.which) * ps, options: s.small ? 0 : 1 };
   return { op: "make_memory_entry", map: at.map, addr: at.addr, size: ps, permission: s.small ? 1 : 3 };
 }
+
+/**
+ * A submap installation: a parent and a different live map as the submap (symbolic handles, as
+ * everywhere), a free run of the parent's pages (the placeholder's range), and a window of the
+ * submap starting at one of its mapped pages, so that the window shows memory. `odd` picks the
+ * rejected cases now and then: a mapped range, an unaligned offset, the parent as its own submap.
+ */
+export interface SubmapSym {
+  readonly map: number;
+  readonly submap: number;
+  readonly at: number;
+  readonly pages: number;
+  readonly offset: number;
+  readonly inheritance: number;
+  readonly usePmap: boolean;
+  readonly odd: number;
+}
+export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap"> {
+  const ps = ctx.scope.pageSize;
+  const map = pickMap(s.map, ctx.view);
+  const live = ctx.view.maps.flatMap((m, h) => (m && h !== map ? [h] : []));
+  const submap = s.odd === 1 || live.length === 0 ? map : live[s.submap % live.length]!;
+  const parent = ctx.view.maps[map], inner = ctx.view.maps[submap];
+  const base = { op: "submap" as const, map, submap, inheritance: s.inheritance, usePmap: s.usePmap };
+  if (!parent || !inner) return { ...base, addr: 0, size: s.pages * ps, offset: 0 };
+  // The window: from a mapped page of the submap (or its start), kept inside its bounds.
+  const mapped = inner.pages.map((p) => p.page * ps);
+  let offset = mapped.length ? mapped[s.offset % mapped.length]! : inner.min;
+  const pages = Math.max(1, Math.min(s.pages, (inner.max - offset) / ps));
+  if (offset + pages * ps > inner.max) offset = inner.min;
+  if (s.odd === 2) offset += 1;
+  // The range: a free run of the parent (a mapped page now and then).
+  const start = s.odd === 3 ? parent.min / ps + (s.at % Math.max(1, (parent.max - parent.min) / ps)) : freeRun(parent, pages, s.at, ps);
+  return { ...base, addr: start * ps, size: pages * ps, offset };
+}
+
+/** The first page of a run of `pages` unmapped pages of `map`, searching from the `at`-th page (wrapping); some page if none. */
+function freeRun(map: AbstractMap, pages: number, at: number, ps: number): number {
+  const used = new Set(map.pages.map((p) => p.page));
+  const first = map.min / ps, last = map.max / ps;
+  const span = Math.max(1, last - first);
+  let start = first + (at % span);
+  for (let tries = 0; tries < span; tries++, start = first + ((start - first + 1) % span)) {
+    let free = start + pages <= last;
+    for (let p = start; free && p < start + pages; p++) free = !used.has(p);
+    if (free) break;
+  }
+  return start;
+}
+
+/** Shared region handles: existing ones; 1 in 25 an unknown one. */
+const pickRegion = (sel: number, view: AbstractWorld): number =>
+  view.regions.length === 0 || sel % 25 === 24 ? view.regions.length : sel % view.regions.length;
+
+/**
+ * A shared region whose client base is a free run of some live map (so mapping it there, or
+ * into a similar map, mostly succeeds); `odd` now and then makes a size unaligned or zero.
+ */
+export interface RegionSym {
+  readonly map: number;
+  readonly text: number;
+  readonly data: number;
+  readonly at: number;
+  readonly odd: number;
+}
+export function resolveRegion(s: RegionSym, ctx: ResolveContext): OpOf<"shared_region_create"> {
+  const ps = ctx.scope.pageSize;
+  const m = ctx.view.maps[pickMap(s.map, ctx.view)];
+  const clientBase = m ? freeRun(m, s.text + s.data, s.at, ps) * ps : s.at * ps;
+  const textSize = s.odd === 1 ? s.text * ps + 1 : s.odd === 2 ? 0 : s.text * ps;
+  return { op: "shared_region_create", textSize, dataSize: s.data * ps, clientBase };
+}
+
+/** Bytes to write: a deterministic pattern from a seed, so shrinking keeps them readable. */
 
 /** Bytes to write: a deterministic pattern from a seed, so shrinking keeps them readable. */
 export function patternHex(seed: number, length: number): string {
@@ -725,6 +808,48 @@ export function makeGenerators(scope: Scope): Generators {
           anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance: s.inheritance,
         };
       },
+    }),
+    submap: gen({
+      weight: 3,
+      arb: fc.record({
+        map: mapSel, submap: mapSel, at: fc.nat(64), pages: fc.integer({ min: 1, max: 4 }), offset: fc.nat(64),
+        inheritance: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constantFrom(1, 3) }),
+        usePmap: fc.boolean(), odd: fc.nat(15),
+      }),
+      resolve: (s, ctx) => resolveSubmap(s, ctx),
+    }),
+    region_object_create: gen({
+      weight: 2,
+      arb: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 4 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),
+      resolve: (size) => ({ op: "region_object_create", size }),
+    }),
+    shared_region_create: gen({
+      weight: 2,
+      arb: fc.record({ map: mapSel, text: fc.integer({ min: 1, max: 3 }), data: fc.integer({ min: 1, max: 3 }), at: fc.nat(64), odd: fc.nat(15) }),
+      resolve: (s, ctx) => resolveRegion(s, ctx),
+    }),
+    shared_region_map: gen({
+      weight: 2,
+      arb: fc.record({ map: mapSel, region: fc.nat(1000) }),
+      resolve: (s, ctx) => ({ op: "shared_region_map", map: pickMap(s.map, ctx.view), region: pickRegion(s.region, ctx.view) }),
+    }),
+    shared_region_attach: gen({
+      weight: 1,
+      arb: fc.record({ region: fc.nat(1000), parent: fc.nat(1000) }),
+      resolve: (s, ctx) => {
+        // A third of the time, a region that is already chained (attaching it again fails).
+        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1);
+        const region = s.region % 3 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
+        // Mostly another region as the parent.
+        const n = ctx.view.regions.length;
+        const parent = n >= 2 && region < n && s.parent % 8 !== 0 ? (region + 1 + (s.parent % (n - 1))) % n : pickRegion(s.parent, ctx.view);
+        return { op: "shared_region_attach", region, parent };
+      },
+    }),
+    shared_region_alternate: gen({
+      weight: 1,
+      arb: fc.record({ region: fc.nat(1000), size: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 3 * ps }) }, { weight: 1, arbitrary: rawNumber(scope) }) }),
+      resolve: (s, ctx) => ({ op: "shared_region_alternate", region: pickRegion(s.region, ctx.view), size: s.size }),
     }),
   };
 }

@@ -14,7 +14,7 @@ import type { VmMap } from "../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
 import { hexAddr } from "../spec/abstract.ts";
-import { VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
 import { pageListMax } from "../spec/scope.ts";
 import { MMU_INVARIANTS } from "./mmu-invariants.ts";
 
@@ -38,7 +38,7 @@ function* entries(map: VmMap): Generator<VmMapEntry> {
 function objectHolders(k: Kernel): Map<VmObject, number> {
   const holders = new Map<VmObject, number>();
   for (const o of k.objects) hold(holders, o);
-  for (const m of k.maps) if (m) for (let e = m.store.header.next, i = 0; e !== m.store.header && i <= m.store.nentries; e = e.next, i++) hold(holders, e.object);
+  for (const m of k.liveMaps()) for (let e = m.store.header.next, i = 0; e !== m.store.header && i <= m.store.nentries; e = e.next, i++) hold(holders, e.object);
   for (const c of k.copies) {
     if (c?.kind === "entry_list") for (const e of c.entries) hold(holders, e.object);
     else if (c?.kind === "object") hold(holders, c.object);
@@ -54,23 +54,33 @@ function hold(holders: Map<VmObject, number>, o: VmObject | null): void {
 
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
 
-/** Run `f` on each live map; the first message wins. */
+/** Run `f` on each live map (those alive only as submaps too); the first message wins. */
 function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | undefined): string | undefined {
-  for (let h = 0; h < kernel.maps.length; h++) {
-    const map = kernel.maps[h];
-    if (map) {
-      const msg = f(map, h);
-      if (msg) return msg;
-    }
+  for (const map of kernel.liveMaps()) {
+    const msg = f(map, kernel.handleOf(map));
+    if (msg) return msg;
   }
   return undefined;
 }
 
+/** How many references each map must hold: its handle's, one per submap entry mapping it (§6.9 #38). */
+function mapHolders(k: Kernel): Map<VmMap, number> {
+  const holders = new Map<VmMap, number>();
+  const hold = (m: VmMap, n = 1) => holders.set(m, (holders.get(m) ?? 0) + n);
+  k.maps.forEach((m, h) => m && hold(m, k.names[h]!));
+  for (const m of k.liveMaps()) for (const e of entries(m)) if (e.submap) hold(e.submap);
+  for (const r of k.regions) {
+    hold(r.text);
+    hold(r.data);
+  }
+  for (const n of k.namedEntries) if (n.submap) hold(n.submap);
+  return holders;
+}
+
 /** Run `f` on each entry of each live map, in list order (bounded as {@link entries} is); the first message wins. */
 function eachEntry(kernel: Kernel, f: (e: VmMapEntry, map: VmMap, handle: number) => string | undefined): string | undefined {
-  for (let h = 0; h < kernel.maps.length; h++) {
-    const map = kernel.maps[h];
-    if (!map) continue;
+  for (const map of kernel.liveMaps()) {
+    const h = kernel.handleOf(map);
     const header = map.store.header;
     let e = header.next;
     for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) {
@@ -262,10 +272,10 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "wired-resident",
     ref: "§6.4 #15",
-    description: "A wired entry has an object and every one of its pages is resident (wiring faults the whole entry in).",
+    description: "A wired entry has an object and every one of its pages is resident (wiring faults the whole entry in); a wired submap entry's count is its own.",
     check: (k) =>
       eachEntry(k, (e, _m, h) => {
-        if (e.wiredCount === 0) return undefined;
+        if (e.wiredCount === 0 || e.submap !== null) return undefined;
         if (!e.object) return `${where(h, e)}: wired without an object`;
         const ps = k.scope.pageSize;
         for (let a = e.start; a < e.end; a += ps) {
@@ -423,8 +433,44 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "map-references",
     ref: "§6.9 #36",
-    description: "Every live map has ref_count ≥ 1.",
-    check: (k) => eachMap(k, (map, h) => (map.refCount >= 1 ? undefined : `map ${h}: live with ref_count ${map.refCount}`)),
+    description: "Every live map has ref_count ≥ 1; a destroyed map (ref_count 0) has no entries left and nothing maps it.",
+    check: (k) => {
+      const live = new Set(k.liveMaps());
+      for (const [h, map] of k.everyMap.entries()) {
+        if (live.has(map) && map.refCount < 1) return `map ${h}: live with ref_count ${map.refCount}`;
+        if (map.refCount === 0 && map.nentries > 0) return `map ${h}: destroyed but still holds ${map.nentries} entries`;
+        if (map.refCount === 0 && live.has(map)) return `map ${h}: destroyed but still mapped as a submap`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "submap-references",
+    ref: "§6.9 #38",
+    description: "A map's ref_count is exactly its holders: the references its handle's users hold, one per submap entry mapping it (clipping a submap entry adds one), one per shared region it is the text or data submap of, one per named entry backed by it.",
+    check: (k) => {
+      for (const [map, n] of mapHolders(k))
+        if (map.refCount !== n) return `map ${k.handleOf(map)}: ref_count ${map.refCount}, held by ${n}`;
+      return undefined;
+    },
+  },
+  {
+    name: "region-references",
+    ref: "§1.7, §4.22",
+    description: "A shared region's ref_count is its creator's reference plus one per region chained to it (object_chain), and its depth counts those chains.",
+    check: (k) => {
+      for (const [i, r] of k.regions.entries()) {
+        const chained = k.regions.filter((x) => x.chain === r).length;
+        if (r.refCount !== 1 + chained || r.depth !== chained) return `shared region ${i}: ref_count ${r.refCount}, depth ${r.depth}, chained to by ${chained}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "submap-inheritance",
+    ref: "§6.5 #20",
+    description: "Submap entries are shared or omitted by fork, never copied: their inheritance is SHARE or NONE (inherit refuses COPY on them).",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.submap && e.inheritance === VM_INHERIT_COPY ? `${where(h, e)}: submap entry with inheritance COPY` : undefined)),
   },
   ...MMU_INVARIANTS,
 ];

@@ -11,7 +11,7 @@ import { hexAddr } from "../spec/abstract.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { Mmu } from "../impl/mmu/mmu.ts";
 import type { Pmap } from "../impl/pmap/pmap.ts";
-import { currentTranslation, pushPending } from "../impl/fault/fault.ts";
+import { currentTranslation, descend, pushPending } from "../impl/fault/fault.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Invariant } from "./invariants.ts";
 
@@ -59,9 +59,9 @@ function withinEntry(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
   const map = mapOf(mmu, t.pmap);
   if (!map) return `${t.where}: its address space has no map`;
   const va = t.vpn * k.scope.pageSize;
-  const r = map.lookupEntry(va);
-  if (!r.found) return `${t.where}: maps ${hexAddr(va)}, which no entry covers`;
-  if ((t.rights & ~r.entry.protection) !== 0) return `${t.where}: rights ${t.rights} beyond the entry's protection ${r.entry.protection}`;
+  const held = descend(map, va);
+  if (!held) return `${t.where}: maps ${hexAddr(va)}, which no entry covers`;
+  if ((t.rights & ~held.prot) !== 0) return `${t.where}: rights ${t.rights} beyond the entry's protection ${held.prot}`;
   const now = currentTranslation(map, va);
   if (!now || now.object !== mmu.phys.object[t.frame] || now.index !== mmu.phys.index[t.frame])
     return `${t.where}: frame ${t.frame} does not hold the page the entry resolves to`;
@@ -72,9 +72,9 @@ function withinEntry(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
 function writableOk(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
   if ((t.rights & VM_PROT_WRITE) === 0) return undefined;
   const map = mapOf(mmu, t.pmap);
-  const r = map?.lookupEntry(t.vpn * k.scope.pageSize);
-  if (!r?.found) return undefined; // translation-within-entry reports it
-  const e = r.entry, o = mmu.phys.object[t.frame];
+  const held = map && descend(map, t.vpn * k.scope.pageSize);
+  if (!held) return undefined; // translation-within-entry reports it
+  const e = held.entry, o = mmu.phys.object[t.frame];
   if (e.needsCopy) return `${t.where}: writable, but its entry needs a copy`;
   if (o !== e.object) return `${t.where}: writable, but frame ${t.frame} holds a page of an object below the entry's`;
   if (o && pushPending(o, mmu.phys.index[t.frame]!)) return `${t.where}: writable, but the copy object has not received the page yet`;

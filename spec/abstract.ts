@@ -18,9 +18,16 @@ import type { PageAttributes } from "./vocabulary.ts";
 export interface AbstractPage extends PageAttributes {
   /** Page number (address / page size). */
   readonly page: number;
-  /** Canonical cell number. */
+  /** Canonical cell number (of the submap's page for a submap mapping; {@link NO_CELL} when it has none). */
   readonly cell: number;
+  /** The submap handle of a submap mapping, else -1. */
+  readonly submap: number;
+  /** A submap mapping whose pmap is nested (`use_pmap`). */
+  readonly nested: boolean;
 }
+
+/** The cell of a submap mapping's page that the submap does not map. */
+export const NO_CELL = -1;
 
 export interface AbstractMap {
   readonly min: number;
@@ -79,6 +86,21 @@ export interface AbstractNamedEntry {
   readonly cells: readonly number[];
 }
 
+/** A shared region (shared_region_mapping): its submaps by handle and its descriptor fields. */
+export interface AbstractRegion {
+  readonly text: number;
+  readonly data: number;
+  readonly textSize: number;
+  readonly dataSize: number;
+  readonly clientBase: number;
+  readonly alternateBase: number;
+  readonly alternateNext: number;
+  readonly refCount: number;
+  readonly depth: number;
+  /** The older region it is chained to, or -1. */
+  readonly chain: number;
+}
+
 export interface AbstractWorld {
   /** Index = map handle; null for a destroyed map. */
   readonly maps: readonly (AbstractMap | null)[];
@@ -95,6 +117,8 @@ export interface AbstractWorld {
   readonly cpus?: readonly (number | null)[];
   /** Index = canonical cell number; bytes as hex with trailing zero bytes dropped. */
   readonly cells: readonly string[];
+  /** Index = shared region handle. */
+  readonly regions: readonly AbstractRegion[];
 }
 
 /** Numbers cells canonically while an abstraction is being built. */
@@ -134,7 +158,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
   return s;
 }
 
-const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "cell"] as const;
+const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cell"] as const;
 const COPY_PAGE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias"] as const;
 
 /**
@@ -209,6 +233,10 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     for (let c = 0; c < Math.max(a.cpus.length, b.cpus.length); c++)
       if (a.cpus[c] !== b.cpus[c]) return `cpu ${c} runs map: spec ${a.cpus[c]}, impl ${b.cpus[c]}`;
   }
+  if (a.regions.length !== b.regions.length) return `shared region count: spec ${a.regions.length}, impl ${b.regions.length}`;
+  for (let r = 0; r < a.regions.length; r++)
+    for (const k of Object.keys(a.regions[r]!) as (keyof AbstractRegion)[])
+      if (a.regions[r]![k] !== b.regions[r]![k]) return `shared region ${r} ${k}: spec ${a.regions[r]![k]}, impl ${b.regions[r]![k]}`;
   return undefined;
 }
 
@@ -221,6 +249,7 @@ const samePage = (a: AbstractWorld, b: AbstractWorld, p: AbstractPage, q: Abstra
   ATTRIBUTE_KEYS.every((k) => (k === "cell" ? sameCell(a, b, p.cell, q.cell) : p[k] === q[k]));
 
 function diffCell(a: AbstractWorld, b: AbstractWorld, x: number, y: number, where: string): string | undefined {
+  if (x === NO_CELL || y === NO_CELL) return x === y ? undefined : `${where}: ${x === NO_CELL ? "spec" : "impl"} has no memory there (a submap page that is not mapped)`;
   if (x !== y) return `${where}: aliasing differs (spec cell #${x}, impl cell #${y}: the pages sharing memory are not the same)`;
   if (a.cells[x] !== b.cells[y]) return `${where}: bytes differ (spec ${a.cells[x] || "zero"}, impl ${b.cells[y] || "zero"})`;
   return undefined;

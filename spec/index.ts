@@ -15,6 +15,8 @@ import { MAP_HANDLERS } from "./ops/maps.ts";
 import { MAPPING_HANDLERS, removeWouldBlock } from "./ops/mapping.ts";
 import { PAGE_LIST_HANDLERS } from "./ops/page-lists.ts";
 import { SHARING_HANDLERS } from "./ops/sharing.ts";
+import { SUBMAP_HANDLERS } from "./ops/submaps.ts";
+import { SHARED_REGION_HANDLERS } from "./ops/shared-regions.ts";
 import { WIRING_HANDLERS } from "./ops/wiring.ts";
 import type { SpecWorld } from "./world.ts";
 
@@ -22,7 +24,7 @@ export * from "./vocabulary.ts";
 export * from "./constants.ts";
 export * from "./scope.ts";
 export * from "./abstract.ts";
-export type { SpecWorld, SpecMap, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry, Continuation } from "./world.ts";
+export type { SpecWorld, SpecMap, SubmapWindow, SharedRegion, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry, Continuation } from "./world.ts";
 /** A fresh world; a deep copy; the canonical abstract form (spec/abstract.ts). */
 export { newSpecWorld, cloneSpecWorld, abstractSpec } from "./world.ts";
 
@@ -37,6 +39,8 @@ export const SPEC: OpHandlers<SpecWorld> = {
   ...COPY_HANDLERS,
   ...PAGE_LIST_HANDLERS,
   ...SHARING_HANDLERS,
+  ...SUBMAP_HANDLERS,
+  ...SHARED_REGION_HANDLERS,
 };
 
 /**

@@ -53,6 +53,19 @@ export interface PageAttributes {
   readonly userWiredCount: number;
 }
 
+/**
+ * What `lookup` finds when the page is a submap mapping: the submap, the address there, whether
+ * the submap's physical map is nested (`use_pmap`), and the page the submap has there (null
+ * when the submap does not map it), descending further when that page is a submap mapping too.
+ */
+export interface SubmapView {
+  readonly map: number;
+  readonly addr: number;
+  readonly nested: boolean;
+  readonly page: PageAttributes | null;
+  readonly submap?: SubmapView;
+}
+
 interface OpDescription<A extends Schema.Top> {
   /** Every result code the operation can return (reference §7); the model check must reach each. */
   readonly codes: readonly KernReturn[];
@@ -91,7 +104,9 @@ export const VOCABULARY = {
   /**
    * Drop one reference; the last one destroys the map: every mapping is removed, including
    * its wirings (the owner is gone; reference §4.2 — the 2000 code would sleep forever on
-   * kernel wirings of a dying map). The handle is NULL afterwards.
+   * kernel wirings of a dying map). The handle is NULL afterwards. Submap mappings hold
+   * references of their own, which `refCount` does not count: a map still mapped as a submap
+   * somewhere lives on behind its NULL handle, reachable through those mappings.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   deallocate: op({
@@ -187,7 +202,8 @@ export const VOCABULARY = {
    * reference §4.7). No clamping. Let `p = prot & ~VM_PROT_COPY`.
    * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bits outside ALL|COPY, range wraps.
    * - Walk the pages in address order; the first failing page decides: unmapped →
-   *   KERN_INVALID_ADDRESS; `p ⊄ maxProt (+ WRITE when COPY)` → KERN_PROTECTION_FAILURE.
+   *   KERN_INVALID_ADDRESS; a submap mapping with COPY → KERN_INVALID_ARGUMENT (copy-on-write
+   *   submaps are not modelled); `p ⊄ maxProt (+ WRITE when COPY)` → KERN_PROTECTION_FAILURE.
    *   Size 0: KERN_INVALID_ADDRESS unless `trunc(addr)` is mapped. Nothing changes on failure.
    * - KERN_SUCCESS: per page, with COPY: the page gets a private snapshot of its bytes (a fresh
    *   cell, reference §10.10) and `maxProt |= WRITE`; then with `setMax`:
@@ -203,7 +219,8 @@ export const VOCABULARY = {
    * Set inheritance of the mapped pages in the range, clamped to `[min, max]`; holes are
    * ignored (reference §4.8).
    * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, `inheritance > VM_INHERIT_NONE`, range
-   *   wraps.  - KERN_SUCCESS otherwise.
+   *   wraps; COPY while a page of the clamped range is a submap mapping (submaps are shared or
+   *   omitted; reference §4.8, invariant #20).  - KERN_SUCCESS otherwise.
    */
   inherit: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
@@ -244,8 +261,9 @@ export const VOCABULARY = {
    * - KERN_INVALID_ADDRESS: the clamped range's start is unmapped (an empty range at a mapped
    *   start succeeds and changes nothing, as in the 2000 kernel).
    * - Walk the pages in address order; the first failing page decides (intended behaviour,
-   *   reference §8 #6, all entries checked): unmapped → KERN_INVALID_ADDRESS;
-   *   `access ⊄ prot` → KERN_PROTECTION_FAILURE; a counter that would pass `maxWireCount` →
+   *   reference §8 #6, all entries checked): unmapped (for a submap mapping: also in the
+   *   submap) → KERN_INVALID_ADDRESS; `access ⊄ prot` (a submap mapping: its prot AND the
+   *   submap page's) → KERN_PROTECTION_FAILURE; a counter that would pass `maxWireCount` →
    *   KERN_FAILURE (user overflow is KERN_FAILURE in the reference; kernel overflow was a
    *   panic, which the model reports as KERN_FAILURE too). All or nothing.
    * - KERN_SUCCESS: every page wired once more.
@@ -288,7 +306,9 @@ export const VOCABULARY = {
   /**
    * What is mapped at `addr` (vm_map_lookup_entry, as a query; vm_region-like).
    * - KERN_INVALID_ARGUMENT: NULL map or bad number.
-   * - KERN_SUCCESS: `page` is the page's attributes, or null when unmapped.
+   * - KERN_SUCCESS: `page` is the page's attributes, or null when unmapped. When the page is a
+   *   submap mapping, `submap` descends into it as vm_map_lookup_locked does (the address
+   *   translated by the mapping's offset; see {@link SubmapView}).
    */
   lookup: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
@@ -520,7 +540,8 @@ export const VOCABULARY = {
   // their own result is ignored (kernel-wired pages stay), as for copyin.
   //
   // Walking a chunk: its pages in address order, the first failing page decides: unmapped →
-  // KERN_INVALID_ADDRESS; `prot` lacks the VM_PROT bits of the options → KERN_PROTECTION_FAILURE.
+  // KERN_INVALID_ADDRESS; a submap window → KERN_INVALID_ARGUMENT (page lists through submaps
+  // are not modelled); `prot` lacks the VM_PROT bits of the options → KERN_PROTECTION_FAILURE.
   // Running a continuation: its next chunk (the first `pageListMax` pages of its range) is
   // walked and snapshotted; with STEAL_PAGES and SRC_DESTROY that chunk's source is removed at
   // once; the rest of the range goes to a new continuation (the map reference moves with it).
@@ -632,6 +653,131 @@ export const VOCABULARY = {
     args: Schema.Struct({ copy: Num }),
   }),
 
+  // ---------------------------------------------------------------- submaps (§4.16)
+
+  /**
+   * Install map `submap` over `[addr, addr + size)` of `map`, the window starting at `offset` in
+   * the submap (vm_map_enter of the placeholder `vm_submap_object` followed by vm_map_submap,
+   * reference §4.16 — the placeholder is internal, so the range must be free: a mapped range is
+   * not one pristine placeholder entry). Every page of the range becomes a *window* onto the
+   * submap's page at the same distance from `offset`: it shows whatever the submap maps there,
+   * now and later, and has no memory of its own. The pages get prot DEFAULT (RW), maxProt ALL,
+   * the inheritance, behavior DEFAULT, alias 0, unwired; `nested` (the submap's pmap nested into
+   * the parent's, `use_pmap`) is recorded when `usePmap` and `offset == 0`.
+   * - KERN_INVALID_ARGUMENT: NULL map or submap; bad numbers; `addr`, `size` or `offset` not
+   *   page-aligned; `size == 0`; `inheritance` not SHARE or NONE (submaps are shared or
+   *   omitted, invariant #20); the range wraps or is not inside the map's bounds; the window
+   *   `[offset, offset + size)` is not inside the submap's bounds; `map` would reach itself
+   *   through submaps (the 2000 kernel would deadlock); any page of the range is mapped.
+   * - KERN_SUCCESS otherwise.
+   *
+   * How the other operations treat a window page: access (read_user, write_user, copyin,
+   * copy_overwrite, wire, make_memory_entry) reaches the submap's page and needs the access in
+   * both the window's prot and the submap page's (reference §8 #19 intended); an unmapped
+   * submap page is KERN_INVALID_ADDRESS. copyin snapshots the submap's pages with the submap
+   * pages' attributes; make_memory_entry names the submap's cells (reference §10.9). fork
+   * shares a SHARE window and leaves out any other (reference §4.12); remap of a range holding
+   * a window is KERN_INVALID_ADDRESS (reference §4.17); inherit COPY over a window is
+   * KERN_INVALID_ARGUMENT (reference §4.8); protect with VM_PROT_COPY over a window is
+   * KERN_INVALID_ARGUMENT (copy-on-write submaps are not modelled). protect, behavior_set,
+   * wire and unwire change the window's own attributes; remove drops the window, never the
+   * submap's pages.
+   */
+  submap: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_map_submap (after vm_map_enter of vm_submap_object)",
+    summary: "install a submap over a free range",
+    args: Schema.Struct({ map: Num, addr: Num, size: Num, submap: Num, offset: Num, inheritance: Num, usePmap: Bool }),
+  }),
+
+  /**
+   * Make a named entry backed by a brand-new empty map over `[0, round(size))`
+   * (vm_region_object_create, reference §4.21): protection ALL, size `round(size)`. The map is
+   * handed to the caller too (one reference) so it can be filled with the map operations;
+   * the named entry holds a reference of its own. Mapping the entry maps the map as a submap.
+   * - KERN_INVALID_ARGUMENT: bad number, `size == 0`, more than `maxObjectPages` pages (the
+   *   model's bound on a memory object, as `object_create`).
+   * - KERN_SUCCESS: results `entry` and `map`.
+   */
+  region_object_create: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "vm_region_object_create",
+    summary: "make a named entry backed by a new empty submap",
+    args: Schema.Struct({ size: Num }),
+  }),
+
+  // ------------------------------------------------------- shared regions (§1.7, §4.22)
+  //
+  // A shared region is the shared-library area of a task: a text submap, mapped into tasks
+  // truly shared (a nested-pmap submap), and a data submap, mapped as a private copy. Regions
+  // are named by handles (their creation index) and are never destroyed in this vocabulary.
+
+  /**
+   * Make a shared region (shared_region_mapping_create with its two submap-backed named
+   * entries, as vm_region_object_create makes them): two new empty maps, the text submap over
+   * `[0, textSize)` and the data submap over `[0, dataSize)`, each handed to the caller with
+   * one reference (so the caller loads them with the map operations) while the region holds
+   * references of its own; `clientBase` is where tasks map the text (data follows at
+   * `clientBase + textSize`). The alternate load area starts right after the data
+   * (`alternateBase = alternateNext = clientBase + textSize + dataSize`; the 2000 kernel used a
+   * fixed address). Reference count 1, depth 0, no chain.
+   * - KERN_INVALID_ARGUMENT: bad numbers; a size 0 or not page-aligned; `clientBase` not
+   *   page-aligned; `clientBase + textSize + dataSize` passes 2^W.
+   * - KERN_SUCCESS: results `region`, `text` and `data` (the two map handles).
+   */
+  shared_region_create: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "shared_region_mapping_create (+ vm_region_object_create ×2)",
+    summary: "make a shared region: a text and a data submap",
+    args: Schema.Struct({ textSize: Num, dataSize: Num, clientBase: Num }),
+  }),
+  /**
+   * Map a shared region into a task's map as the loader does at exec (mach_loader.c): the text
+   * submap at `clientBase`, shared (a window onto it, `nested`), prot and maxProt READ,
+   * inheritance SHARE; the data at `clientBase + textSize` as a private copy (a snapshot of the
+   * pages the data submap maps, each with prot and maxProt READ, inheritance SHARE, behavior
+   * DEFAULT, alias 0; pages it does not map stay unmapped). A library makes its data writable
+   * with protect(VM_PROT_COPY | …), as in the 2000 system.
+   * - KERN_INVALID_ARGUMENT: NULL map, unknown region; the text submap would reach `map`.
+   * - KERN_INVALID_ADDRESS: `[clientBase, clientBase + textSize + dataSize)` not inside the map.
+   * - KERN_NO_SPACE: some page of it is mapped.
+   * - KERN_SUCCESS otherwise.
+   */
+  shared_region_map: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_NO_SPACE"],
+    mach: "vm_map_64 of the text and data regions (load_dylinker, mach_loader.c)",
+    summary: "map a shared region: text shared as a submap, data copied",
+    args: Schema.Struct({ map: Num, region: Num }),
+  }),
+  /**
+   * Chain `region` to the older region `parent` (shared_region_object_chain_attach): files
+   * loaded into the parent stay visible through the chain. The chain holds a reference on the
+   * parent, the parent's depth grows by one, and `region` takes over the parent's
+   * `alternateNext`.
+   * - KERN_INVALID_ARGUMENT: an unknown region; `parent` is `region` or chained to it.
+   * - KERN_FAILURE: `region` already has a chain.
+   * - KERN_SUCCESS otherwise.
+   */
+  shared_region_attach: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
+    mach: "shared_region_object_chain_attach",
+    summary: "chain a shared region to an older one",
+    args: Schema.Struct({ region: Num, parent: Num }),
+  }),
+  /**
+   * Take `round(size)` bytes from the region's alternate load area, a bump allocator: the
+   * result is the current `alternateNext`, which then grows by `round(size)`.
+   * - KERN_INVALID_ARGUMENT: unknown region, bad number, `size == 0`.
+   * - KERN_NO_SPACE: the area would pass 2^W (nothing changes).
+   * - KERN_SUCCESS: result `addr`.
+   */
+  shared_region_alternate: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_NO_SPACE"],
+    mach: "alternate_next of shared_region_mapping (vm_shared_memory_server.c)",
+    summary: "allocate from a shared region's alternate load area",
+    args: Schema.Struct({ region: Num, size: Num }),
+  }),
+
   // --------------------------------------------------------- fork and remap (§4.12, §4.17)
 
   /**
@@ -698,12 +844,17 @@ export const VOCABULARY = {
    * reference §10.6).
    * 1. KERN_INVALID_ARGUMENT: NULL map, unknown entry, bad numbers, bad mask, `size == 0`,
    *    `cur`/`max` bits outside ALL, `cur ⊄ max`, `inheritance > VM_INHERIT_NONE`, `offset`
-   *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps.
+   *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps; for an entry backed
+   *    by a submap (`region_object_create`): inheritance COPY (submaps are shared or omitted,
+   *    invariant #20), or a shared mapping into a map the submap reaches.
    * 2. KERN_INVALID_RIGHT: `cur` or `max` not within the entry's protection.
    * 3. KERN_INVALID_ARGUMENT: the window passes the entry's size.
    * 4. Space as `enter`: KERN_NO_SPACE / KERN_INVALID_ADDRESS.
    * 5. KERN_SUCCESS: pages with prot `cur`, maxProt `max`, the inheritance, behavior DEFAULT,
-   *    alias 0, unwired; result `addr`.
+   *    alias 0, unwired; result `addr`. An entry backed by a submap is mapped as a submap
+   *    (vm_map_enter of the placeholder + vm_map_submap, not nested): shared, each page is a
+   *    window onto the submap's page; as a copy (decision: copy-on-write submaps are not
+   *    modelled), a snapshot of the pages the submap maps, the others left unmapped.
    */
   map_memory_entry: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_RIGHT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS"],
@@ -743,7 +894,7 @@ interface Outcomes {
   wire: {};
   unwire: {};
   simplify: {};
-  lookup: { readonly page?: PageAttributes | null };
+  lookup: { readonly page?: PageAttributes | null; readonly submap?: SubmapView };
   read_user: { readonly data?: string };
   write_user: {};
   switch: {};
@@ -762,6 +913,12 @@ interface Outcomes {
   copyout_page_list: { readonly addr?: number };
   steal_pages: {};
   page_discard: {};
+  submap: {};
+  region_object_create: { readonly entry?: number; readonly map?: number };
+  shared_region_create: { readonly region?: number; readonly text?: number; readonly data?: number };
+  shared_region_map: {};
+  shared_region_attach: {};
+  shared_region_alternate: { readonly addr?: number };
   fork: { readonly map?: number };
   remap: { readonly addr?: number; readonly cur?: number; readonly max?: number };
   make_memory_entry: { readonly entry?: number; readonly size?: number };

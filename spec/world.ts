@@ -12,7 +12,7 @@
  * - A copy (vm_map_copy) is a value under a handle, null once consumed. Copies and named entries
  *   are immutable: operations replace them, never change them.
  */
-import { CellNumbering, describeContinuation, type AbstractCopy, type AbstractWorld } from "./abstract.ts";
+import { CellNumbering, NO_CELL, describeContinuation, type AbstractCopy, type AbstractRegion, type AbstractWorld } from "./abstract.ts";
 import { mmuGeometry, type Scope } from "./scope.ts";
 
 /** The name of a cell. */
@@ -20,9 +20,22 @@ export type CellId = number;
 /** `address / pageSize`. Page numbers, never addresses, index a map's pages. */
 export type PageNumber = number;
 
+/**
+ * A submap mapping's page (reference §4.16): a window onto page `page` of map `map`, showing
+ * whatever that map has there; `nested` records `use_pmap`.
+ */
+export interface SubmapWindow {
+  readonly map: number;
+  readonly page: PageNumber;
+  readonly nested: boolean;
+}
+
 /** Everything the spec knows about one mapped page. */
 export interface PageState {
+  /** The page's memory; meaningless (-1) for a window, whose memory is the submap's page. */
   cell: CellId;
+  /** Set for a submap mapping's page. */
+  submap?: SubmapWindow;
   prot: number;
   maxProt: number;
   inheritance: number;
@@ -39,6 +52,7 @@ export interface SpecMap {
   readonly min: number;
   /** One past the highest address of the map, page-aligned (may be 2^W). */
   readonly max: number;
+  /** References its users hold; at 0 the handle is NULL (the map may live on as a submap). */
   refCount: number;
   readonly pages: Map<PageNumber, PageState>;
 }
@@ -75,12 +89,20 @@ export type SpecCopy =
   | { readonly kind: "page_list"; readonly offset: number; readonly size: number; readonly cells: readonly CellId[]; readonly cont: Continuation | null }
   | { readonly kind: "emptied" };
 
-/** A named entry (vm_named_entry): the right to map its window of cells with at most `protection`. */
+/**
+ * A named entry (vm_named_entry): the right to map its window of cells with at most `protection`;
+ * or, with `submap` (vm_region_object_create), the right to map that whole map as a submap
+ * (`cells` is then empty: the memory is whatever the map holds).
+ */
 export interface NamedEntry {
   readonly protection: number;
   readonly size: number; // bytes, a page multiple
   readonly cells: readonly CellId[];
+  readonly submap?: number;
 }
+
+/** A shared region (reference §1.7): its text and data submaps (map handles) and descriptor, as the abstraction shows it. */
+export type SharedRegion = { -readonly [K in keyof AbstractRegion]: AbstractRegion[K] };
 
 export interface SpecWorld {
   readonly scope: Scope;
@@ -98,16 +120,56 @@ export interface SpecWorld {
   readonly cells: Map<CellId, Uint8Array>;
   /** The next fresh cell id. */
   nextCell: CellId;
+  /** Index = shared region handle; regions are never destroyed. */
+  readonly regions: SharedRegion[];
 }
 
 export function newSpecWorld(scope: Scope): SpecWorld {
   const cpus = Array.from({ length: mmuGeometry(scope).cpus }, () => null);
-  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cpus, cells: new Map(), nextCell: 0 };
+  return { scope, maps: [], objects: [], copies: [], namedEntries: [], cpus, cells: new Map(), nextCell: 0, regions: [] };
 }
 
 /** The live map named by `handle`, or null for a NULL map (never existed, destroyed, not a handle). */
 export function mapOf(world: SpecWorld, handle: number): SpecMap | null {
-  return Number.isInteger(handle) ? (world.maps[handle] ?? null) : null;
+  const map = Number.isInteger(handle) ? (world.maps[handle] ?? null) : null;
+  return map !== null && map.refCount > 0 ? map : null;
+}
+
+/** Where a page's memory is: its cell, and the protections an access through it must pass. */
+export interface Reach {
+  readonly cell: CellId;
+  /** The page holding the memory (the submap's, for a window). */
+  readonly page: PageState;
+  /** The AND of the protections of the window(s) and of that page (reference §8 #19 intended). */
+  readonly prot: number;
+  readonly maxProt: number;
+}
+
+/** Follow `state` through submap windows to the page holding its memory; undefined when a submap does not map it. */
+export function reach(world: SpecWorld, state: PageState): Reach | undefined {
+  let s = state, prot = state.prot, maxProt = state.maxProt;
+  while (s.submap !== undefined) {
+    const inner = world.maps[s.submap.map]!.pages.get(s.submap.page);
+    if (inner === undefined) return undefined;
+    s = inner;
+    prot &= s.prot;
+    maxProt &= s.maxProt;
+  }
+  return { cell: s.cell, page: s, prot, maxProt };
+}
+
+/** True when map `from` is `target` or maps it, directly or through other submaps. */
+export function reaches(world: SpecWorld, from: number, target: number): boolean {
+  if (from === target) return true;
+  const seen = new Set<number>();
+  for (const s of world.maps[from]!.pages.values()) {
+    const m = s.submap?.map;
+    if (m !== undefined && !seen.has(m)) {
+      seen.add(m);
+      if (reaches(world, m, target)) return true;
+    }
+  }
+  return false;
 }
 
 /** The cells of memory object `handle`, or undefined when it is not a memory object handle. */
@@ -189,7 +251,8 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
   for (const entry of world.namedEntries) entry.cells.forEach(keep);
   // Copies and named entries are immutable, so sharing them is a deep copy (bytes aside).
   const copies = world.copies.map((c) => (c?.kind === "kernel_buffer" ? { ...c, bytes: c.bytes.slice() } : c));
-  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cpus: [...world.cpus], cells, nextCell: world.nextCell };
+  const regions = world.regions.map((r) => ({ ...r }));
+  return { scope: world.scope, maps, objects, copies, namedEntries: [...world.namedEntries], cpus: [...world.cpus], cells, nextCell: world.nextCell, regions };
 }
 
 /**
@@ -201,7 +264,7 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
 export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): AbstractWorld {
   const numbering = new CellNumbering();
   const number = (cell: CellId): number => numbering.number(cell, () => world.cells.get(cell));
-  if (onlyMaps) return { ...abstractMaps(world, number, onlyMaps), objects: [], copies: [], namedEntries: [], cells: numbering.cells };
+  if (onlyMaps) return { ...abstractMaps(world, number, onlyMaps), objects: [], copies: [], namedEntries: [], cells: numbering.cells, regions: [] };
   const objects = world.objects.map((object) => object.map(number));
   const { maps } = abstractMaps(world, number);
   const copy = (c: SpecCopy | null): AbstractCopy | null => {
@@ -219,24 +282,39 @@ export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): 
     return { kind: c.kind, offset: c.offset, size: c.size, pages, data: "" };
   };
   const copies = world.copies.map(copy);
-  const namedEntries = world.namedEntries.map((e) => ({ protection: e.protection, size: e.size, cells: e.cells.map(number) }));
-  return { maps, objects, copies, namedEntries, cpus: [...world.cpus], cells: numbering.cells };
+  const submapCells = (map: SpecMap, pages: number): number[] => Array.from({ length: pages }, (_, i) => {
+    const s = map.pages.get(map.min / world.scope.pageSize + i);
+    const held = s === undefined ? undefined : reach(world, s);
+    return held === undefined ? NO_CELL : number(held.cell);
+  });
+  const namedEntries = world.namedEntries.map((e) => ({
+    protection: e.protection, size: e.size,
+    cells: e.submap === undefined ? e.cells.map(number) : submapCells(world.maps[e.submap]!, e.size / world.scope.pageSize),
+  }));
+  return { maps, objects, copies, namedEntries, cpus: [...world.cpus], cells: numbering.cells, regions: world.regions.map((r) => ({ ...r })) };
 }
 
 /**
  * The maps part of the abstract form (all maps, or only those in `only`: the others read as
  * null), cells numbered by `number` in visiting order. The restricted form lets a checker
  * compare just the maps a command named, at a cost proportional to their pages; it is equal
- * for two worlds that agree on those maps, whatever the rest holds.
+ * for two worlds that agree on those maps, whatever the rest holds. A map nobody holds a
+ * handle to (alive only as a submap) reads as null; a window page shows the cell it reaches.
  */
 function abstractMaps(world: SpecWorld, number: (cell: CellId) => number, only?: ReadonlySet<number>): Pick<AbstractWorld, "maps"> {
   const maps = world.maps.map((map, handle) =>
-    map === null || (only && !only.has(handle)) ? null : {
+    map === null || map.refCount === 0 || (only && !only.has(handle)) ? null : {
       min: map.min,
       max: map.max,
       refCount: map.refCount,
-      pages: sortedPages(map).map(([page, { cell, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount }]) =>
-        ({ page, cell: number(cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount })),
+      pages: sortedPages(map).map(([page, state]) => {
+        const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, submap } = state;
+        const held = reach(world, state);
+        return {
+          page, cell: held === undefined ? NO_CELL : number(held.cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount,
+          submap: submap?.map ?? -1, nested: submap?.nested ?? false,
+        };
+      }),
     },
   );
   return { maps };

@@ -43,20 +43,42 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     this.lockWrite();
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
-    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => this.unreadable(x, useMaxprot));
+    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", this.throughSubmaps(start, end, (held) => this.unreadable(held, useMaxprot)));
     if (failure !== undefined) return failure;
     // The move optimisation is only sound when the removal really happens.
     const move = srcDestroy && this.removable(start, end, false);
-    const entries: VmMapEntry[] = [];
-    this.forEachClipped(r.entry, start, end, (x) => entries.push(this.copyEntryOf(x, move)));
+    const entries = this.copyEntriesOf(start, end, move);
     if (srcDestroy) this.removeRange(start, end, 0);
     return { kind: "entry_list", offset, size, entries };
   }
 
+  /**
+   * Copy entries for the checked `[start, end)`, at its addresses: each entry clipped to the range
+   * and copied ({@link copyEntryOf}); a submap entry's piece is copied from the submap (its
+   * entries, with their attributes; never moved) and re-based to this map's addresses (§4.11.2).
+   */
+  copyEntriesOf(start: number, end: number, move: boolean): VmMapEntry[] {
+    const entries: VmMapEntry[] = [];
+    const r = this.lookupEntry(start);
+    this.forEachClipped(r.found ? r.entry : r.entry.next, start, end, (x) => {
+      if (x.submap === null) {
+        entries.push(this.copyEntryOf(x, move));
+        return;
+      }
+      const shift = x.start - x.offset;
+      for (const e of x.submap.copyEntriesOf(x.offset, x.offset + (x.end - x.start), false)) {
+        e.start += shift;
+        e.end += shift;
+        entries.push(e);
+      }
+    });
+    return entries;
+  }
+
   /** Copyin's readability rule: max protection must allow READ, and the current one too unless `useMaxprot`. */
-  unreadable(x: VmMapEntry, useMaxprot: boolean): KernReturn | undefined {
-    if ((x.maxProtection & VM_PROT_READ) === 0) return "KERN_PROTECTION_FAILURE";
-    return !useMaxprot && (x.protection & VM_PROT_READ) === 0 ? "KERN_PROTECTION_FAILURE" : undefined;
+  unreadable(x: { prot: number; maxProt: number }, useMaxprot: boolean): KernReturn | undefined {
+    if ((x.maxProt & VM_PROT_READ) === 0) return "KERN_PROTECTION_FAILURE";
+    return !useMaxprot && (x.prot & VM_PROT_READ) === 0 ? "KERN_PROTECTION_FAILURE" : undefined;
   }
 
   /**
@@ -158,12 +180,12 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     this.lockWrite();
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
-    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(VM_PROT_WRITE, x.protection) ? undefined : "KERN_PROTECTION_FAILURE",
-    );
+    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", this.throughSubmaps(start, end, (held) =>
+      within(VM_PROT_WRITE, held.prot) ? undefined : "KERN_PROTECTION_FAILURE",
+    ));
     if (failure !== undefined) return failure;
-    if (interruptible && this.firstFailure(r.entry, start, end, "KERN_FAILURE", (x) => (this.mapsSharedMemory(x) ? "KERN_FAILURE" : undefined)) !== undefined)
-      return "KERN_FAILURE";
+    const permanent = this.throughSubmaps(start, end, (held) => (held.owner.mapsSharedMemory(held.entry) ? "KERN_FAILURE" : undefined));
+    if (interruptible && this.firstFailure(r.entry, start, end, "KERN_FAILURE", permanent) !== undefined) return "KERN_FAILURE";
     if (aligned) this.overwriteAligned(start, end, copy);
     else this.writeBytes(addr, this.copyBytes(copy));
     return "KERN_SUCCESS";
@@ -208,7 +230,8 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     const ps = this.pageSize;
     for (let a = x.start; a < x.end; a += ps) {
       const bytes = this.copyPage(copy, a + shift);
-      const page = this.writablePage(x, a);
+      const held = this.reachPage(x, a)!; // a submap entry is written in the submap's memory (§4.11.8)
+      const page = held.owner.writablePage(held.entry, held.addr);
       if (bytes === undefined) page.fill(0);
       else page.set(bytes);
     }

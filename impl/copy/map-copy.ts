@@ -13,6 +13,7 @@
  *   maybe a continuation (page-list.ts).
  * - Emptied: what copy_copy leaves behind; only discard accepts it.
  */
+import type { VmMap } from "../map/vm-map.ts";
 import type { VmMapEntry } from "../map/entry.ts";
 import type { VmObject } from "../object/vm-object.ts";
 import type { PageListCopy } from "./page-list.ts";
@@ -64,9 +65,11 @@ export interface ObjectWindow {
  */
 export interface NamedEntry {
   readonly protection: number;
-  /** Bytes (page multiple): the sum of the windows' sizes. */
+  /** Bytes (page multiple): the sum of the windows' sizes, or the submap's size. */
   readonly size: number;
   readonly windows: readonly ObjectWindow[];
+  /** `is_sub_map` (vm_region_object_create): the entry names this whole map (no windows); it holds a map reference. */
+  readonly submap?: VmMap;
 }
 
 /**

@@ -25,8 +25,9 @@ export abstract class VmMapPageLists extends VmMapCopyOps {
   pageListWalkFailure(start: number, end: number, prot: number): KernReturn | undefined {
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
+    // A submap window: page lists through submaps are not modelled (the spec's contract).
     return this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(prot, x.protection) ? undefined : "KERN_PROTECTION_FAILURE");
+      x.submap !== null ? "KERN_INVALID_ARGUMENT" : within(prot, x.protection) ? undefined : "KERN_PROTECTION_FAILURE");
   }
 
   /**

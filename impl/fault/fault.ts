@@ -53,22 +53,45 @@ export function pushPending(o: VmObject, index: number): boolean {
   return c !== null && index < c.size / o.pageSize && !c.pages.has(index);
 }
 
-/** Rights a translation of entry `e` to `page` (page `index` of `object`) may carry. */
-export function allowedRights(e: VmMapEntry, object: VmObject, index: number, bytes: Uint8Array): number {
-  const r = e.protection;
+/**
+ * Where page `va` of `map` holds its memory: the entry covering it, or for a submap window the
+ * submap's entry at the translated address, level by level (reference §4.13's descent), with the
+ * protection met on the way (the AND of every level's, §8 #19 intended) and whether any level
+ * is wired. Undefined when nothing maps it.
+ */
+export interface Held {
+  readonly map: VmMap;
+  readonly entry: VmMapEntry;
+  readonly va: number;
+  readonly prot: number;
+  readonly wired: boolean;
+}
+export function descend(map: VmMap, va: number): Held | undefined {
+  const r = map.lookupEntry(va);
+  if (!r.found) return undefined;
+  const top = r.entry;
+  if (top.submap === null) return { map, entry: top, va, prot: top.protection, wired: top.wiredCount > 0 };
+  const held = map.reachPage(top, va);
+  if (held === undefined) return undefined;
+  return { map: held.owner as VmMap, entry: held.entry, va: held.addr, prot: held.prot, wired: top.wiredCount > 0 || held.entry.wiredCount > 0 };
+}
+
+/** Rights a translation of entry `e` (reached with protection `prot`) to `page` (page `index` of `object`) may carry. */
+export function allowedRights(e: VmMapEntry, object: VmObject, index: number, bytes: Uint8Array, prot = e.protection): number {
+  const r = prot;
   if ((r & VM_PROT_WRITE) === 0) return r;
   const inPlace = !e.needsCopy && object === e.object && bytes !== zeroPage(object.pageSize) && !pushPending(object, index) && !object.busy.has(index);
   return inPlace ? r : r & ~VM_PROT_WRITE;
 }
 
 /** What the page at `va` (page-aligned) of `map` translates to now, or undefined (no entry, no page). No side effect. */
-export function currentTranslation(map: VmMap, va: number): ResolvedPage | undefined {
-  const r = map.lookupEntry(va);
-  if (!r.found || r.entry.object === null) return undefined;
-  const e = r.entry;
+export function currentTranslation(top: VmMap, topVa: number): ResolvedPage | undefined {
+  const held = descend(top, topVa);
+  if (held === undefined || held.entry.object === null) return undefined;
+  const { map, entry: e, va } = held;
   const page = locatePage(e.object!, map.pageIndex(e, va));
   if (page === undefined) return undefined;
-  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes), wired: e.wiredCount > 0 };
+  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, held.prot), wired: held.wired };
 }
 
 /**
@@ -76,19 +99,18 @@ export function currentTranslation(map: VmMap, va: number): ResolvedPage | undef
  * (unmapped, or beyond the entry's protection). Changes the map only in ways the spec cannot
  * see: objects created, copy-on-write resolved, pages made resident.
  */
-export function resolveFault(map: VmMap, va: number, access: number): ResolvedPage | undefined {
-  const r = map.lookupEntry(va);
-  if (!r.found) return undefined;
-  const e = r.entry;
-  if ((access & ~e.protection) !== 0) return undefined;
-  const wired = e.wiredCount > 0;
+export function resolveFault(outer: VmMap, outerVa: number, access: number): ResolvedPage | undefined {
+  const held = descend(outer, outerVa);
+  if (held === undefined) return undefined;
+  const { map, entry: e, va, prot, wired } = held;
+  if ((access & ~prot) !== 0) return undefined;
   const index = () => map.pageIndex(e, va);
-  if ((access & VM_PROT_WRITE) !== 0 || (wired && (e.protection & VM_PROT_WRITE) !== 0)) {
+  if ((access & VM_PROT_WRITE) !== 0 || (wired && (prot & VM_PROT_WRITE) !== 0)) {
     // The lock upgrade of lookup_locked: creating or shadowing the object is a map change.
     if (map.writeNeedsUpgrade(e)) map.lockWrite();
     const bytes = map.writablePage(e, va);
     const object = e.object!;
-    return { object, index: index(), bytes, rights: allowedRights(e, object, index(), bytes), wired };
+    return { object, index: index(), bytes, rights: allowedRights(e, object, index(), bytes, prot), wired };
   }
   if (e.object === null) map.lockWrite();
   const top = map.ensureObject(e);
@@ -98,5 +120,5 @@ export function resolveFault(map: VmMap, va: number, access: number): ResolvedPa
     map.layer.makeResident(top, index());
     page = locatePage(top, index())!;
   }
-  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes), wired };
+  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, prot), wired };
 }

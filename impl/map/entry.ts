@@ -8,6 +8,7 @@
  * everything else reads `prev`/`next` and calls the store.
  */
 import type { VmObject } from "../object/vm-object.ts";
+import type { VmMap } from "./vm-map.ts";
 
 export interface VmMapEntry {
   /** List links. The header's `next` is the first entry, its `prev` the last. */
@@ -18,8 +19,12 @@ export interface VmMapEntry {
   end: number;
   /** The VM object (null = zero-fill, object not created yet). */
   object: VmObject | null;
-  /** Byte offset into the object corresponding to `start`. */
+  /** Byte offset into the object (or the submap's address space) corresponding to `start`. */
   offset: number;
+  /** `is_sub_map`: the map this entry is a window onto (its object is then null). Holds one map reference. */
+  submap: VmMap | null;
+  /** `use_pmap`: the submap's physical map is nested into this map's (recorded for the MMU). */
+  usePmap: boolean;
   isShared: boolean;
   inTransition: boolean;
   needsWakeup: boolean;
@@ -37,6 +42,9 @@ export interface VmMapEntry {
 export interface EntryAttributes {
   object: VmObject | null;
   offset: number;
+  /** A submap entry's map (absent: none); the caller's map reference becomes the entry's. */
+  submap?: VmMap | null;
+  usePmap?: boolean;
   isShared: boolean;
   needsCopy: boolean;
   protection: number;
@@ -58,6 +66,8 @@ export function newEntry(start: number, end: number, a: EntryAttributes): VmMapE
     next: null as unknown as VmMapEntry,
     object: a.object,
     offset: a.offset,
+    submap: a.submap ?? null,
+    usePmap: a.usePmap ?? false,
     isShared: a.isShared,
     inTransition: false,
     needsWakeup: false,

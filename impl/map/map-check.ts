@@ -53,7 +53,7 @@ export function checkMap(map: VmMap): string | undefined {
       if (e.offset % ps !== 0 || e.offset < 0 || e.offset + (e.end - e.start) > o.size)
         return `${where}: window at ${hex(e.offset)} does not fit object ${o.id} of size ${hex(o.size)}`;
     }
-    if (e.wiredCount > 0) {
+    if (e.wiredCount > 0 && e.submap === null) {
       if (o === null) return `${where} is wired without an object`;
       if (e.needsCopy) return `${where} is wired with a pending copy-on-write`;
       for (let a = e.start; a < e.end; a += ps)
@@ -71,12 +71,29 @@ export function checkMap(map: VmMap): string | undefined {
 export type MapWorld = ObjectWorld;
 
 export function checkKernel(kernel: MapWorld): string | undefined {
-  for (let h = 0; h < kernel.maps.length; h++) {
-    const map = kernel.maps[h];
-    if (!map) continue;
-    if (map.refCount < 1) return `map ${h}: live with refCount ${map.refCount}`;
+  for (const [i, map] of reachableMaps(kernel.maps).entries()) {
+    const h = kernel.maps.indexOf(map);
+    const name = h >= 0 ? `map ${h}` : `submap #${i}`;
+    if (map.refCount < 1) return `${name}: live with refCount ${map.refCount}`;
     const problem = checkMap(map);
-    if (problem !== undefined) return `map ${h}: ${problem}`;
+    if (problem !== undefined) return `${name}: ${problem}`;
   }
   return checkObjects(kernel);
+}
+
+/**
+ * The maps `maps` hold, and every map reachable from them through submap entries, each once, in
+ * that order (an unnamed submap lives on as long as a parent maps it; reference §6.9 #38).
+ */
+export function reachableMaps(maps: readonly (VmMap | null)[]): VmMap[] {
+  const seen = new Set<VmMap>();
+  const visit = (m: VmMap): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    const header = m.store.header;
+    let e = header.next;
+    for (let i = 0; e !== header && i <= m.store.nentries; i++, e = e.next) if (e.submap !== null) visit(e.submap);
+  };
+  for (const m of maps) if (m) visit(m);
+  return [...seen];
 }

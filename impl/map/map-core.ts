@@ -28,6 +28,8 @@ export interface MapHost {
   newObject(kind: ObjectKind, size: number): VmObject;
   /** A new empty map of the kernel's map class (not yet registered under a handle). */
   createMap(min: number, max: number): VmMap;
+  /** The handle `map` was created under (submap views name submaps by handle). */
+  handleOf(map: VmMap): number;
 }
 
 /** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
@@ -143,6 +145,7 @@ export abstract class VmMapCore {
       this.store.setRange(e, a, e.end);
       this.store.insertAfter(prev, lower);
       lower.object?.reference();
+      lower.submap?.reference();
     }
   }
 
@@ -157,6 +160,7 @@ export abstract class VmMapCore {
       this.store.setRange(e, e.start, a);
       this.store.insertAfter(e, upper);
       upper.object?.reference();
+      upper.submap?.reference();
       if (this.firstFree === e) this.firstFree = upper;
     }
   }
@@ -205,12 +209,29 @@ export abstract class VmMapCore {
     if (this.firstFree === e) this.firstFree = this.store.header;
   }
 
-  /** Drop the entry's object reference (the last one frees the object's pages). */
+  /** Drop the entry's object reference (the last one frees the object's pages), or its submap reference. */
   releaseObjectOf(e: VmMapEntry): void {
-    const o = e.object;
+    const o = e.object, m = e.submap;
     e.object = null;
+    e.submap = null;
     o?.release();
+    m?.release();
   }
+
+  // ---- references (§4.2, invariants #36, #38) ----
+
+  /** `vm_map_reference`: one more holder (a handle, a submap entry, a named entry). */
+  reference(): void {
+    this.refCount++;
+  }
+
+  /** `vm_map_deallocate`: one holder less; the last one destroys the map. */
+  release(): void {
+    if (--this.refCount === 0) this.destroy();
+  }
+
+  /** `vm_map_destroy`: every mapping goes (vm-map.ts). */
+  abstract destroy(): void;
 
   // ---- enter-time coalescing (§4.3, §5.6) ----
 
@@ -221,7 +242,7 @@ export abstract class VmMapCore {
    * is absent or can grow ({@link objectCanGrow}).
    */
   canCoalesce(prev: VmMapEntry, start: number, attrs: EntryAttributes): boolean {
-    if (prev === this.store.header || prev.end !== start) return false;
+    if (prev === this.store.header || prev.end !== start || prev.submap !== null) return false;
     if (attrs.object !== null || attrs.behavior !== VM_BEHAVIOR_DEFAULT) return false;
     if (prev.isShared || prev.inTransition || prev.wiredCount !== 0 || prev.userWiredCount !== 0) return false;
     if (prev.behavior !== VM_BEHAVIOR_DEFAULT) return false;
@@ -273,6 +294,8 @@ export abstract class VmMapCore {
       a.end === b.start &&
       !a.isShared &&
       !b.isShared &&
+      a.submap === null &&
+      b.submap === null &&
       !a.inTransition &&
       !b.inTransition &&
       a.object === b.object &&
@@ -342,7 +365,7 @@ export abstract class VmMapCore {
     const wasWired = e.wiredCount > 0;
     if (!user) e.wiredCount++;
     else if (e.userWiredCount++ === 0) e.wiredCount++;
-    if (!wasWired) this.faultInAll(e);
+    if (!wasWired && e.submap === null) this.faultInAll(e); // a submap entry's count is its own (§4.10)
   }
 
   /** One wiring less (the caller checked there is one of that kind). Pages stay resident. */

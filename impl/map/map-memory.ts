@@ -23,6 +23,15 @@ import { VmMapCore } from "./map-core.ts";
 /** The attributes {@link VmMapMemory.entryCopy} copies. */
 export type EntryLook = Pick<EntryAttributes, "protection" | "maxProtection" | "inheritance" | "behavior" | "alias">;
 
+/** Where a page's memory is (through submaps): the map owning the entry, the entry, the address there, and the ANDed protections. */
+export interface Reached {
+  readonly owner: VmMapMemory;
+  readonly entry: VmMapEntry;
+  readonly addr: number;
+  readonly prot: number;
+  readonly maxProt: number;
+}
+
 /** `p ⊆ allowed` for small bit sets. */
 export const within = (p: number, allowed: number): boolean => (p & ~allowed) === 0;
 
@@ -95,7 +104,7 @@ export abstract class VmMapMemory extends VmMapCore {
     }
   }
 
-  /** Every page touched by `[addr, addr + size)` is mapped and allows `access`. */
+  /** Every page touched by `[addr, addr + size)` is mapped and allows `access` (through submaps: every window's prot too). */
   accessible(addr: number, size: number, access: number): boolean {
     const ps = this.pageSize;
     const start = addr - (addr % ps);
@@ -103,22 +112,67 @@ export abstract class VmMapMemory extends VmMapCore {
     const end = last % ps === 0 ? last : last - (last % ps) + ps;
     const r = this.lookupEntry(start);
     if (!r.found) return false;
-    return this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(access, x.protection) ? undefined : "KERN_INVALID_ADDRESS",
-    ) === undefined;
+    return this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", this.throughSubmaps(start, end, (x) =>
+      within(access, x.prot) ? undefined : "KERN_INVALID_ADDRESS",
+    )) === undefined;
+  }
+
+  // ---- submaps (§4.13 descent, §4.16) ----
+
+  /**
+   * `vm_map_lookup_locked`'s descent: the entry that holds the memory of page `a` of `x` — `x`
+   * itself, or for a submap entry the submap's entry at the translated address (`a − start +
+   * offset`), level by level — with the AND of the protections met on the way (reference §8
+   * #19 intended); undefined when a submap does not map it.
+   */
+  reachPage(x: VmMapEntry, a: number): Reached | undefined {
+    let owner: VmMapMemory = this, e = x, at = a, prot = x.protection, maxProt = x.maxProtection;
+    while (e.submap !== null) {
+      at = at - e.start + e.offset;
+      owner = e.submap;
+      const r = owner.lookupEntry(at);
+      if (!r.found) return undefined;
+      e = r.entry;
+      prot &= e.protection;
+      maxProt &= e.maxProtection;
+    }
+    return { owner, entry: e, addr: at, prot, maxProt };
   }
 
   /**
-   * Visit the bytes `[addr, addr + size)` (known to be mapped) as pieces that stay within one page
-   * of one entry: `f(entry, address, length, offset in the buffer)`.
+   * A {@link firstFailure} check over `[start, end)` that looks through submap entries: `check`
+   * sees what holds each piece of memory ({@link reachPage}); a page a submap does not map is
+   * KERN_INVALID_ADDRESS. An ordinary entry is checked once, a submap entry page by page.
    */
-  forEachPiece(addr: number, size: number, f: (e: VmMapEntry, a: number, n: number, at: number) => void): void {
+  throughSubmaps(start: number, end: number, check: (r: Reached) => KernReturn | undefined): (x: VmMapEntry) => KernReturn | undefined {
+    return (x) => {
+      const from = Math.max(x.start, start);
+      if (x.submap === null) return check({ owner: this, entry: x, addr: from, prot: x.protection, maxProt: x.maxProtection });
+      for (let a = from; a < Math.min(x.end, end); a += this.pageSize) {
+        const r = this.reachPage(x, a);
+        const verdict = r === undefined ? "KERN_INVALID_ADDRESS" : check(r);
+        if (verdict !== undefined) return verdict;
+      }
+      return undefined;
+    };
+  }
+
+  /**
+   * Visit the bytes `[addr, addr + size)` (known to be mapped, through submaps too) as pieces that
+   * stay within one page of one entry: `f(entry, address, length, offset in the buffer, owner)`,
+   * where a submap entry's piece is given as the submap's entry and address, owned by the submap.
+   */
+  forEachPiece(addr: number, size: number, f: (e: VmMapEntry, a: number, n: number, at: number, owner: VmMapMemory) => void): void {
     const ps = this.pageSize;
     let e = this.lookupEntry(addr).entry;
     for (let a = addr; a < addr + size; ) {
       while (a >= e.end) e = e.next;
       const n = Math.min(ps - (a % ps), addr + size - a);
-      f(e, a, n, a - addr);
+      if (e.submap === null) f(e, a, n, a - addr, this);
+      else {
+        const r = this.reachPage(e, a)!;
+        f(r.entry, r.addr, n, a - addr, r.owner);
+      }
       a += n;
     }
   }
@@ -349,7 +403,7 @@ export abstract class VmMapMemory extends VmMapCore {
 
   /** A write through `e` may show elsewhere: it may not simply be handed another object (overwrite). */
   writableInPlaceOnly(e: VmMapEntry): boolean {
-    if (e.wiredCount > 0) return true; // keeps its resident pages (reference §8 #13)
+    if (e.wiredCount > 0 || e.submap !== null) return true; // keeps its resident pages (§8 #13); a submap's memory is the submap's
     if (e.needsCopy || e.object === null) return false;
     const o = e.object;
     return !(o.internal && o.strategy === "symmetric" && !e.isShared && !o.trueShare);
@@ -358,9 +412,9 @@ export abstract class VmMapMemory extends VmMapCore {
   /** Write `bytes` at `addr` (every page mapped) through copy-on-write; the caller holds the write lock. */
   writeBytes(addr: number, bytes: Uint8Array): void {
     const ps = this.pageSize;
-    this.forEachPiece(addr, bytes.length, (e, a, n, at) => {
+    this.forEachPiece(addr, bytes.length, (e, a, n, at, owner) => {
       const off = a % ps;
-      this.writablePage(e, a - off).set(bytes.subarray(at, at + n), off);
+      owner.writablePage(e, a - off).set(bytes.subarray(at, at + n), off);
     });
   }
 }

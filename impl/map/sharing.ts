@@ -13,6 +13,7 @@
  *   which becomes truly shared; mapping it shares that object or takes a delayed copy of it.
  */
 import {
+  VM_BEHAVIOR_DEFAULT,
   VM_INHERIT_COPY,
   VM_INHERIT_SHARE,
   VM_PROT_ALL,
@@ -23,7 +24,7 @@ import type { NamedEntry, ObjectWindow } from "../copy/map-copy.ts";
 import { VmMapPageLists } from "../copy/page-list-ops.ts";
 import type { CopiedWindow } from "../object/object-layer.ts";
 import type { VmObject } from "../object/vm-object.ts";
-import type { VmMapEntry } from "./entry.ts";
+import { newEntry, type VmMapEntry } from "./entry.ts";
 import { anonymousAttributes, within } from "./map-memory.ts";
 import type { VmMap } from "./vm-map.ts";
 
@@ -61,6 +62,7 @@ export abstract class VmMapSharing extends VmMapPageLists {
 
   /** The child's entry for parent entry `x`, or undefined when the child gets nothing there. */
   forkEntry(x: VmMapEntry): VmMapEntry | undefined {
+    if (x.submap !== null) return x.inheritance === VM_INHERIT_SHARE ? this.forkSubmap(x) : undefined;
     if (x.inheritance === VM_INHERIT_SHARE) {
       const o = this.sharePrepare(x);
       o.reference();
@@ -75,6 +77,23 @@ export abstract class VmMapSharing extends VmMapPageLists {
       return this.entryCopy(x, x.start, x.end, this.copyWindow(x, x.offset, x.end - x.start));
     }
     return undefined; // NONE (and DONATE_COPY, which no operation can set)
+  }
+
+  /**
+   * A SHARE submap entry in the child: the same window onto the same submap (one more map
+   * reference; the nesting recorded as is). A submap entry of any other inheritance is left out:
+   * submaps are shared or omitted, never copied (§4.12).
+   */
+  forkSubmap(x: VmMapEntry): VmMapEntry {
+    const e = this.duplicate(x, x.start, x.end);
+    x.submap!.reference();
+    e.wiredCount = 0;
+    e.userWiredCount = 0;
+    e.inTransition = false;
+    e.needsWakeup = false;
+    x.isShared = true;
+    e.isShared = true;
+    return e;
   }
 
   // ---- remap (§4.17) ----
@@ -99,10 +118,11 @@ export abstract class VmMapSharing extends VmMapPageLists {
     return { kr: "KERN_SUCCESS", addr: where, cur, max };
   }
 
-  /** Every page of `[start, end)` is mapped. */
+  /** Every page of `[start, end)` is mapped, none by a submap entry (`vm_remap_extract` refuses submaps, §4.17). */
   fullyMapped(start: number, end: number): boolean {
     const r = this.lookupEntry(start);
-    return r.found && this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", () => undefined) === undefined;
+    const noSubmap = (x: VmMapEntry) => (x.submap === null ? undefined : "KERN_INVALID_ADDRESS");
+    return r.found && this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", noSubmap) === undefined;
   }
 
   /**
@@ -158,18 +178,31 @@ export abstract class VmMapSharing extends VmMapPageLists {
     this.lockWrite();
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
-    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(permission, x.protection) ? undefined : "KERN_PROTECTION_FAILURE",
-    );
+    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", this.throughSubmaps(start, end, (held) =>
+      within(permission, held.prot) ? undefined : "KERN_PROTECTION_FAILURE",
+    ));
     if (failure !== undefined) return failure;
+    return { protection: permission, size: end - start, windows: this.namedWindows(start, end) };
+  }
+
+  /**
+   * The object windows a named entry over the checked `[start, end)` holds, one per entry piece;
+   * a submap entry's piece is translated into the submap and named there (reference §10.9).
+   */
+  namedWindows(start: number, end: number): ObjectWindow[] {
     const windows: ObjectWindow[] = [];
-    for (let x = r.entry; x !== this.store.header && x.start < end; x = x.next) {
+    for (let x = this.lookupEntry(start).entry; x !== this.store.header && x.start < end; x = x.next) {
       const s = Math.max(x.start, start);
+      const e = Math.min(x.end, end);
+      if (x.submap !== null) {
+        windows.push(...x.submap.namedWindows(s - x.start + x.offset, e - x.start + x.offset));
+        continue;
+      }
       const o = this.namedObject(x);
       o.reference();
-      windows.push({ object: o, offset: x.offset + (s - x.start), size: Math.min(x.end, end) - s });
+      windows.push({ object: o, offset: x.offset + (s - x.start), size: e - s });
     }
-    return { protection: permission, size: end - start, windows };
+    return windows;
   }
 
   /**
@@ -196,7 +229,15 @@ export abstract class VmMapSharing extends VmMapPageLists {
     this.lockWrite();
     const where = this.placement(addr, size, mask, anywhere);
     if (typeof where === "string") return { kr: where };
-    const entries: VmMapEntry[] = [];
+    const entries: VmMapEntry[] = named.submap ? this.submapWindow(named.submap, offset, size, copy, cur, max, inheritance) : [];
+    if (named.submap) {
+      for (const e of entries) {
+        e.start += where;
+        e.end += where;
+      }
+      this.linkEntries(this.lookupEntry(where).entry, entries);
+      return { kr: "KERN_SUCCESS", addr: where };
+    }
     let pos = 0; // offset of the current window within the named entry
     for (const w of named.windows) {
       const lo = Math.max(pos, offset);
@@ -211,6 +252,27 @@ export abstract class VmMapSharing extends VmMapPageLists {
     }
     this.linkEntries(this.lookupEntry(where).entry, entries);
     return { kr: "KERN_SUCCESS", addr: where };
+  }
+
+  /**
+   * The entries, at addresses relative to 0, that map `size` bytes of `submap` from `offset`
+   * (relative to its min): one submap entry (not nested; +1 map reference), or with `copy` copy
+   * entries of what the submap maps there (decision: no copy-on-write submaps).
+   */
+  submapWindow(submap: VmMap, offset: number, size: number, copy: boolean, cur: number, max: number, inheritance: number): VmMapEntry[] {
+    const look = anonymousAttributes(cur, max, inheritance, 0);
+    if (!copy) {
+      submap.reference();
+      return [newEntry(0, size, { ...look, submap, offset: submap.min + offset })];
+    }
+    const shift = submap.min + offset;
+    submap.lockWrite();
+    return submap.copyEntriesOf(shift, shift + size, false).map((e) => {
+      Object.assign(e, { protection: cur, maxProtection: max, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 });
+      e.start -= shift;
+      e.end -= shift;
+      return e;
+    });
   }
 
   /** A shared mapping of a named entry's window: the object itself. */

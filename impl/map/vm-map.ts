@@ -31,7 +31,10 @@
  * kernel's ObjectLayer (impl/object/object-layer.ts), replaceable through the Kernel options.
  */
 import {
+  VM_BEHAVIOR_DEFAULT,
+  VM_INHERIT_COPY,
   VM_INHERIT_DEFAULT,
+  VM_INHERIT_SHARE,
   VM_PROT_ALL,
   VM_PROT_COPY,
   VM_PROT_DEFAULT,
@@ -39,10 +42,12 @@ import {
   VM_PROT_WRITE,
   type KernReturn,
 } from "../../spec/constants.ts";
-import type { PageAttributes } from "../../spec/vocabulary.ts";
+import type { PageAttributes, SubmapView } from "../../spec/vocabulary.ts";
+import type { VmMapEntry } from "./entry.ts";
+import type { SharedRegion } from "../shared-regions.ts";
 import type { AddrResult } from "../copy/copy-ops.ts";
 import type { EntryAttributes } from "./entry.ts";
-import { anonymousAttributes, within } from "./map-memory.ts";
+import { anonymousAttributes, within, type VmMapMemory } from "./map-memory.ts";
 import { VmMapSharing } from "./sharing.ts";
 
 export type { LookupResult, MapHost } from "./map-core.ts";
@@ -70,6 +75,65 @@ export class VmMap extends VmMapSharing {
       this.entryInsert(prev, start, end, attrs);
     }
     return { kr: "KERN_SUCCESS", addr: start };
+  }
+
+  /**
+   * `vm_map_enter` of the placeholder then `vm_map_submap` (§4.16) over the page-aligned
+   * `[start, end)`: it must be inside the map and unmapped (else it is not one pristine
+   * placeholder entry: KERN_INVALID_ARGUMENT). The entry is a window onto `submap` from
+   * `offset`, RW of ALL, and takes a map reference; `use_pmap` is recorded only with offset 0.
+   */
+  installSubmap(start: number, end: number, submap: VmMap, offset: number, inheritance: number, usePmap: boolean): KernReturn {
+    this.lockWrite();
+    if (start < this.min || end > this.max || !this.rangeUnmapped(start, end)) return "KERN_INVALID_ARGUMENT";
+    const attrs = anonymousAttributes(VM_PROT_DEFAULT, VM_PROT_ALL, inheritance, 0);
+    submap.reference();
+    this.entryInsert(this.lookupEntry(start).entry, start, end, { ...attrs, offset, submap, usePmap: usePmap && offset === 0 });
+    return "KERN_SUCCESS";
+  }
+
+  /**
+   * The loader's mapping of a shared region (§4.22) at its client base: the text submap as one
+   * nested submap entry, the data as a copy of what the data submap maps (copy entries, as
+   * copyin makes them), all READ of READ, inheritance SHARE. The whole range must be inside the
+   * map (KERN_INVALID_ADDRESS) and unmapped (KERN_NO_SPACE).
+   */
+  mapSharedRegion(region: SharedRegion): KernReturn {
+    this.lockWrite();
+    const start = region.clientBase, dataStart = start + region.textSize, end = dataStart + region.dataSize;
+    if (start < this.min || end > this.max) return "KERN_INVALID_ADDRESS";
+    if (!this.rangeUnmapped(start, end)) return "KERN_NO_SPACE";
+    const text = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
+    region.text.reference();
+    this.entryInsert(this.lookupEntry(start).entry, start, dataStart, { ...text, submap: region.text, usePmap: true });
+    region.data.lockWrite();
+    const data = this.sharedDataCopy(region.data, region.dataSize);
+    for (const e of data) {
+      e.start += dataStart;
+      e.end += dataStart;
+    }
+    this.linkEntries(this.lookupEntry(dataStart).entry, data);
+    return "KERN_SUCCESS";
+  }
+
+  /** The data region's copy for a task: copy entries of everything `data` maps in `[0, size)`, READ of READ, SHARE. */
+  sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
+    const entries = data.copyEntriesOf(0, size, false);
+    for (const e of entries) {
+      e.protection = VM_PROT_READ;
+      e.maxProtection = VM_PROT_READ;
+      e.inheritance = VM_INHERIT_SHARE;
+      e.behavior = VM_BEHAVIOR_DEFAULT;
+      e.alias = 0;
+    }
+    return entries;
+  }
+
+  /** True when this map is `target` or maps it as a submap, directly or through other submaps. */
+  reaches(target: VmMap): boolean {
+    if (this === target) return true;
+    for (let x = this.store.header.next; x !== this.store.header; x = x.next) if (x.submap?.reaches(target)) return true;
+    return false;
   }
 
   /** `vm_map_find_space`: kernel first fit from min; anonymous, RW of ALL, inheritance COPY. */
@@ -110,9 +174,10 @@ export class VmMap extends VmMapSharing {
     const p = prot & VM_PROT_ALL;
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
-    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) =>
-      within(p, copy ? x.maxProtection | VM_PROT_WRITE : x.maxProtection) ? undefined : "KERN_PROTECTION_FAILURE",
-    );
+    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => {
+      if (copy && x.submap !== null) return "KERN_INVALID_ARGUMENT"; // no copy-on-write submaps
+      return within(p, copy ? x.maxProtection | VM_PROT_WRITE : x.maxProtection) ? undefined : "KERN_PROTECTION_FAILURE";
+    });
     if (failure !== undefined) return failure;
     this.forEachClipped(r.entry, start, end, (x) => {
       if (copy) {
@@ -135,10 +200,19 @@ export class VmMap extends VmMapSharing {
     [start, end] = this.clamp(start, end);
     if (start >= end) return "KERN_SUCCESS";
     const r = this.lookupEntry(start);
-    this.forEachClipped(r.found ? r.entry : r.entry.next, start, end, (x) => {
+    const first = r.found ? r.entry : r.entry.next;
+    // First pass: submaps are shared or omitted, never copied (§4.8, invariant #20).
+    if (inheritance === VM_INHERIT_COPY && this.anySubmapFrom(first, end)) return "KERN_INVALID_ARGUMENT";
+    this.forEachClipped(first, start, end, (x) => {
       x.inheritance = inheritance;
     });
     return "KERN_SUCCESS";
+  }
+
+  /** Some entry from `first` that starts below `end` is a submap entry. */
+  anySubmapFrom(first: VmMapEntry, end: number): boolean {
+    for (let x = first; x !== this.store.header && x.start < end; x = x.next) if (x.submap !== null) return true;
+    return false;
   }
 
   /** `vm_map_behavior_set`: the range must lie inside the map and be fully mapped. */
@@ -180,10 +254,11 @@ export class VmMap extends VmMapSharing {
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
     if (start >= end) return "KERN_SUCCESS";
-    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => {
-      if (!within(access, x.protection)) return "KERN_PROTECTION_FAILURE";
+    // A submap entry wires the submap's pages, which must be there (xnu-344 intent, §4.10); its counts are its own.
+    const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => this.throughSubmaps(start, end, (held) => {
+      if (!within(access, held.prot)) return "KERN_PROTECTION_FAILURE";
       return this.wireWouldOverflow(x, user) ? "KERN_FAILURE" : undefined;
-    });
+    })(x));
     if (failure !== undefined) return failure;
     this.forEachClipped(r.entry, start, end, (x) => this.addWiring(x, user));
     return "KERN_SUCCESS";
@@ -223,6 +298,18 @@ export class VmMap extends VmMapSharing {
 
   // ---- queries and user access (§3.1, §4.18) ----
 
+  /** What `lookup` reports: the page's attributes, and for a submap entry the descent into the submap. */
+  lookupView(addr: number): { page: PageAttributes | null; submap?: SubmapView } {
+    const r = this.lookupEntry(addr);
+    const page = this.lookupPage(addr);
+    const e = r.entry;
+    if (!r.found || e.submap === null) return { page };
+    const at = addr - e.start + e.offset;
+    const inner = e.submap.lookupView(at);
+    const view = { map: this.host.handleOf(e.submap), addr: at, nested: e.usePmap, page: inner.page };
+    return { page, submap: inner.submap === undefined ? view : { ...view, submap: inner.submap } };
+  }
+
   /** The attributes of the page holding `addr`, or null when it is unmapped. */
   lookupPage(addr: number): PageAttributes | null {
     const r = this.lookupEntry(addr);
@@ -244,9 +331,9 @@ export class VmMap extends VmMapSharing {
     if (size > 0 && !this.accessible(addr, size, VM_PROT_READ)) return undefined;
     const out = new Uint8Array(size);
     const ps = this.pageSize;
-    this.forEachPiece(addr, size, (e, a, n, at) => {
+    this.forEachPiece(addr, size, (e, a, n, at, owner) => {
       const off = a % ps;
-      const page = this.readPage(e, a - off);
+      const page = owner.readPage(e, a - off);
       if (page !== undefined) out.set(page.subarray(off, off + n), at);
     });
     return out;
@@ -259,11 +346,11 @@ export class VmMap extends VmMapSharing {
   writeUser(addr: number, bytes: Uint8Array): boolean {
     if (bytes.length === 0) return true;
     if (!this.accessible(addr, bytes.length, VM_PROT_WRITE)) return false;
-    let upgrade = false;
-    this.forEachPiece(addr, bytes.length, (e) => {
-      upgrade ||= this.writeNeedsUpgrade(e);
+    const upgrades = new Set<VmMapMemory>();
+    this.forEachPiece(addr, bytes.length, (e, _a, _n, _at, owner) => {
+      if (owner.writeNeedsUpgrade(e)) upgrades.add(owner);
     });
-    if (upgrade) this.lockWrite();
+    for (const owner of upgrades) owner.lockWrite();
     this.writeBytes(addr, bytes);
     return true;
   }

@@ -16,6 +16,7 @@
 import type { MapCopy, NamedEntry } from "../copy/map-copy.ts";
 import type { VmMapEntry } from "../map/entry.ts";
 import type { VmMap } from "../map/vm-map.ts";
+import { reachableMaps } from "../map/map-check.ts";
 import type { ObjectLayer } from "./object-layer.ts";
 import type { VmObject } from "./vm-object.ts";
 
@@ -43,7 +44,7 @@ export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
     if (o !== null) holders.set(o, (holders.get(o) ?? 0) + 1);
   };
   w.objects.forEach(hold);
-  for (const map of w.maps) if (map) for (const e of entriesOf(map)) hold(e.object);
+  for (const map of reachableMaps(w.maps)) for (const e of entriesOf(map)) hold(e.object);
   for (const c of w.copies) {
     if (c?.kind === "entry_list") c.entries.forEach((e) => hold(e.object));
     else if (c?.kind === "object") hold(c.object);

@@ -5,13 +5,14 @@
  * mapped and allow the access (READ to read, WRITE to write), else KERN_INVALID_ADDRESS and no
  * byte moves. A byte lives in the cell of its page, so a write is seen through every page that
  * aliases that cell (other windows of the same memory object, in any map). Data travels as hex:
- * read returns lower case; write accepts either case, an even number of digits.
+ * read returns lower case; write accepts either case, an even number of digits. A submap
+ * window's byte is the submap's (spec/world.ts {@link reach}); the access needs both prots.
  */
 import { VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../constants.ts";
 import { addressLimit } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, widen } from "../args.ts";
-import { mapOf, readByte, toHex, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { mapOf, reach, readByte, toHex, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "read_user" | "write_user">;
 
@@ -19,14 +20,14 @@ type Handlers = Pick<OpHandlers<SpecWorld>, "read_user" | "write_user">;
 export function accessFailure(world: SpecWorld, map: SpecMap, addr: number, length: number, access: number): KernReturn | undefined {
   const range = widen(world.scope, addr, length);
   if (range === undefined) return "KERN_INVALID_ARGUMENT"; // unreachable: callers checked the end
-  const denied = (s: PageState) => ((s.prot & access) === access ? undefined : "KERN_INVALID_ADDRESS");
+  const denied = (s: PageState) => ((reach(world, s)?.prot ?? 0) & access) === access ? undefined : "KERN_INVALID_ADDRESS";
   return firstFailure(map, range, "KERN_INVALID_ADDRESS", denied);
 }
 
 /** The cell and offset in it of the byte at `addr`, which is known to be mapped. */
 function locate(world: SpecWorld, map: SpecMap, addr: number): [number, number] {
   const { pageSize } = world.scope;
-  return [map.pages.get(Math.floor(addr / pageSize))!.cell, addr % pageSize];
+  return [reach(world, map.pages.get(Math.floor(addr / pageSize))!)!.cell, addr % pageSize];
 }
 
 /** The `n` bytes at `addr`, whose pages are known to be mapped. */

@@ -11,21 +11,24 @@
  * - behavior_set needs the range inside the map and fully mapped, from its first page.
  * - machine_attribute only checks its arguments and the unrounded range against the bounds.
  * - simplify merges entries, which the spec does not have: it only checks its arguments.
- * - lookup reports the attributes of the page holding `addr`, or null.
+ * - lookup reports the attributes of the page holding `addr`, or null; for a submap window it
+ *   also descends into the submap.
+ * - Over submap windows: inherit COPY and protect with VM_PROT_COPY are KERN_INVALID_ARGUMENT.
  */
 import {
   MATTR_ATTRIBUTES,
   MATTR_VALUES,
   VM_BEHAVIOR_RSEQNTL,
+  VM_INHERIT_COPY,
   VM_INHERIT_NONE,
   VM_PROT_ALL,
   VM_PROT_COPY,
   VM_PROT_WRITE,
 } from "../constants.ts";
 import { addressLimit } from "../scope.ts";
-import type { OpHandlers, PageAttributes } from "../vocabulary.ts";
+import type { OpHandlers, PageAttributes, SubmapView } from "../vocabulary.ts";
 import { areNumbers, boundsOf, clampTo, firstFailure, mappedIn, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
-import { mapOf, snapshotCell, type PageState, type SpecWorld } from "../world.ts";
+import { mapOf, snapshotCell, type PageState, type SpecWorld, type SubmapWindow } from "../world.ts";
 
 type Handlers = Pick<
   OpHandlers<SpecWorld>,
@@ -37,6 +40,13 @@ const isOneOf = (values: readonly number[], x: number): boolean => values.includ
 function attributesOf(s: PageState): PageAttributes {
   const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount } = s;
   return { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount };
+}
+
+/** What a submap window shows at `within` bytes into its page (vm_map_lookup_locked's descent). */
+function descend(world: SpecWorld, w: SubmapWindow, within: number): SubmapView {
+  const s = world.maps[w.map]!.pages.get(w.page);
+  const view = { map: w.map, addr: w.page * world.scope.pageSize + within, nested: w.nested, page: s === undefined ? null : attributesOf(s) };
+  return s?.submap === undefined ? view : { ...view, submap: descend(world, s.submap, within) };
 }
 
 export const ATTRIBUTE_HANDLERS: Handlers = {
@@ -52,6 +62,7 @@ export const ATTRIBUTE_HANDLERS: Handlers = {
     // An empty range still needs its start mapped (vm_map_protect looks the start up first).
     if (pageCount(range) === 0) return { kr: map.pages.has(range.lo) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
     const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (s) => {
+      if (copy && s.submap !== undefined) return "KERN_INVALID_ARGUMENT"; // copy-on-write submaps are not modelled
       const allowed = s.maxProt | (copy ? VM_PROT_WRITE : 0);
       return (p & ~allowed) === 0 ? undefined : "KERN_PROTECTION_FAILURE";
     });
@@ -78,7 +89,10 @@ export const ATTRIBUTE_HANDLERS: Handlers = {
       return { kr: "KERN_INVALID_ARGUMENT" };
     const range = widen(scope, addr, size);
     if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-    for (const [, s] of mappedIn(map, clampTo(scope, map, range))) s.inheritance = inheritance;
+    const pages = mappedIn(map, clampTo(scope, map, range));
+    // Submaps are shared or omitted, never copied (reference §4.8, invariant #20).
+    if (inheritance === VM_INHERIT_COPY && pages.some(([, s]) => s.submap !== undefined)) return { kr: "KERN_INVALID_ARGUMENT" };
+    for (const [, s] of pages) s.inheritance = inheritance;
     return { kr: "KERN_SUCCESS" };
   },
 
@@ -118,6 +132,7 @@ export const ATTRIBUTE_HANDLERS: Handlers = {
     const map = mapOf(world, handle);
     if (map === null || !areNumbers(scope, addr)) return { kr: "KERN_INVALID_ARGUMENT" };
     const s = map.pages.get(Math.floor(addr / scope.pageSize));
-    return { kr: "KERN_SUCCESS", page: s === undefined ? null : attributesOf(s) };
+    if (s?.submap === undefined) return { kr: "KERN_SUCCESS", page: s === undefined ? null : attributesOf(s) };
+    return { kr: "KERN_SUCCESS", page: attributesOf(s), submap: descend(world, s.submap, addr % scope.pageSize) };
   },
 };

@@ -17,8 +17,8 @@ import type { KernReturn } from "../constants.ts";
 import { roundPage } from "../scope.ts";
 import type { OpHandlers, OpOf } from "../vocabulary.ts";
 import { areNumbers, firstFailure, firstFit, pagesOf, widen } from "../args.ts";
-import { copyOf, freshCell, mapOf, objectOf, objectWindow, readByte, snapshotCell } from "../world.ts";
-import type { SpecCopy, SpecWorld } from "../world.ts";
+import { copyOf, freshCell, mapOf, objectOf, objectWindow, reach, readByte, snapshotCell } from "../world.ts";
+import type { PageState, SpecCopy, SpecWorld } from "../world.ts";
 import { accessFailure, readBytes, writeBytes } from "./access.ts";
 import { DEFAULT_PAGE, mapPages, MAPPING_HANDLERS, removeWouldBlock } from "./mapping.ts";
 import { copyoutPageList, discardPageList } from "./page-lists.ts";
@@ -32,8 +32,11 @@ function planCopyin(world: SpecWorld, { map: handle, addr, size, useMaxprot }: O
   if (map === null || range === undefined) return "KERN_INVALID_ARGUMENT";
   const kernelBuffer = size > 0 && size < world.scope.kernelBufferThreshold && !useMaxprot;
   if (size === 0) return { map, range, kernelBuffer };
-  const unreadable = (s: { prot: number; maxProt: number }): KernReturn | undefined =>
-    (s.maxProt & VM_PROT_READ) === 0 || ((s.prot & VM_PROT_READ) === 0 && !useMaxprot) ? "KERN_PROTECTION_FAILURE" : undefined;
+  const unreadable = (page: PageState): KernReturn | undefined => {
+    const s = reach(world, page); // a submap window copies the submap's page
+    if (s === undefined) return "KERN_INVALID_ADDRESS";
+    return (s.maxProt & VM_PROT_READ) === 0 || ((s.prot & VM_PROT_READ) === 0 && !useMaxprot) ? "KERN_PROTECTION_FAILURE" : undefined;
+  };
   const failure = kernelBuffer
     ? accessFailure(world, map, addr, size, VM_PROT_READ)
     : firstFailure(map, range, "KERN_INVALID_ADDRESS", unreadable);
@@ -69,8 +72,10 @@ export const COPY_HANDLERS: Handlers = {
     if (typeof plan === "string") return { kr: plan };
     if (op.size === 0) return { kr: "KERN_SUCCESS", copy: null };
     const { map, range, kernelBuffer } = plan;
-    const pages = () => pagesOf(map, range).map(({ cell, prot, maxProt, inheritance, behavior, alias }) =>
-      ({ cell: snapshotCell(world, cell), prot, maxProt, inheritance, behavior, alias }));
+    const pages = () => pagesOf(map, range).map((s) => {
+      const { cell, page: { prot, maxProt, inheritance, behavior, alias } } = reach(world, s)!;
+      return { cell: snapshotCell(world, cell), prot, maxProt, inheritance, behavior, alias };
+    });
     world.copies.push(kernelBuffer
       ? { kind: "kernel_buffer", bytes: readBytes(world, map, op.addr, op.size) }
       : { kind: "entry_list", offset: op.addr, size: op.size, pages: pages() });
@@ -121,10 +126,14 @@ export const COPY_HANDLERS: Handlers = {
     if (bytes.length > 0) {
       // A kernel buffer is written as the user writes; an entry list checks each destination page.
       const denied = copy.kind === "kernel_buffer" ? "KERN_INVALID_ADDRESS" : "KERN_PROTECTION_FAILURE";
-      let failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (s) => ((s.prot & VM_PROT_WRITE) === 0 ? denied : undefined));
+      let failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (page) => {
+        const s = reach(world, page); // a submap window is written in the submap's page
+        if (s === undefined) return "KERN_INVALID_ADDRESS";
+        return (s.prot & VM_PROT_WRITE) === 0 ? denied : undefined;
+      });
       if (failure === undefined && interruptible && copy.kind === "entry_list") {
         const shared = new Set(world.objects.flat());
-        if (pagesOf(map, range).some((s) => shared.has(s.cell))) failure = "KERN_FAILURE";
+        if (pagesOf(map, range).some((s) => shared.has(reach(world, s)!.cell))) failure = "KERN_FAILURE";
       }
       if (failure !== undefined) return { kr: failure };
       writeBytes(world, map, addr, bytes);

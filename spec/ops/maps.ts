@@ -36,8 +36,11 @@ export const MAP_HANDLERS: Handlers = {
   deallocate(world, { map: handle }) {
     const map = mapOf(world, handle);
     if (map === null) return { kr: "KERN_INVALID_ARGUMENT" };
+    // At 0 the handle is NULL (mapOf); a map mapped as a submap, a region's or a named entry's lives on.
     map.refCount -= 1;
-    if (map.refCount === 0) world.maps[handle] = null;
+    const held = world.regions.some((r) => r.text === handle || r.data === handle) || world.namedEntries.some((e) => e.submap === handle) ||
+      world.maps.some((m) => m !== null && [...m.pages.values()].some((s) => s.submap?.map === handle));
+    if (map.refCount === 0 && !held) world.maps[handle] = null;
     return { kr: "KERN_SUCCESS" };
   },
 

@@ -42,12 +42,15 @@ export function pageListOf(world: SpecWorld, handle: number): PageList | undefin
   return copy?.kind === "page_list" ? copy : undefined;
 }
 
-/** The first failing page of the source range `[start, end)` (addresses): a hole or a page lacking the VM_PROT bits. */
+/**
+ * The first failing page of the source range `[start, end)` (addresses): a hole, a submap window
+ * (page lists through submaps are not modelled), or a page lacking the VM_PROT bits.
+ */
 function walkFailure(world: SpecWorld, handle: number, start: number, end: number, options: number): KernReturn | undefined {
   const ps = world.scope.pageSize;
   const prot = options & VM_MAP_COPYIN_OPT_VM_PROT;
   return firstFailure(mapOf(world, handle)!, { lo: start / ps, hi: end / ps }, "KERN_INVALID_ADDRESS", (s) =>
-    (s.prot & prot) === prot ? undefined : "KERN_PROTECTION_FAILURE");
+    s.submap !== undefined ? "KERN_INVALID_ARGUMENT" : (s.prot & prot) === prot ? undefined : "KERN_PROTECTION_FAILURE");
 }
 
 /** The end of the chunk starting at `start`: at most `pageListMax` pages, within `end`. */

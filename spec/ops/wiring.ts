@@ -19,7 +19,7 @@
 import { VM_PROT_ALL } from "../constants.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, clampTo, firstFailure, mappedIn, onlyBits, pagesOf, widen, type PageRange } from "../args.ts";
-import { kernelWirings, mapOf, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { kernelWirings, mapOf, reach, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "wire" | "unwire">;
 
@@ -50,7 +50,9 @@ export const WIRING_HANDLERS: Handlers = {
         ? s.userWiredCount + 1 > limit || (s.userWiredCount === 0 && s.wiredCount + 1 > limit)
         : s.wiredCount + 1 > limit;
     const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (s) => {
-      if ((access & ~s.prot) !== 0) return "KERN_PROTECTION_FAILURE";
+      const r = reach(world, s); // a submap window wires the submap's page: it must be there
+      if (r === undefined) return "KERN_INVALID_ADDRESS";
+      if ((access & ~r.prot) !== 0) return "KERN_PROTECTION_FAILURE";
       return overflows(s) ? "KERN_FAILURE" : undefined;
     });
     if (failure !== undefined) return { kr: failure };

@@ -35,6 +35,18 @@ function healthy(): { k: Kernel; map: VmMap; entries: VmMapEntry[] } {
     { op: "make_memory_entry", map: 0, addr: MIN + 8 * ps, size: ps, permission: 1 },
     // A page list holding both pages of the written range busy (copy 1).
     { op: "copyin_page_list", map: 0, addr: MIN + 12 * ps, size: 2 * ps, options: 1 },
+    // A submap: map 2 maps two pages of map 1 (whose handle is then dropped: it lives on as a submap).
+    { op: "create", min: MIN, max: MIN + 8 * ps },
+    { op: "enter", map: 1, addr: MIN, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+    { op: "create", min: MIN, max: MIN + 8 * ps },
+    { op: "submap", map: 2, addr: MIN + 2 * ps, size: 2 * ps, submap: 1, offset: MIN, inheritance: 0, usePmap: true },
+    { op: "write_user", map: 2, addr: MIN + 2 * ps, data: "0506" },
+    { op: "deallocate", map: 1 },
+    // Two shared regions (maps 3 to 6), the second chained to the first, mapped into map 2.
+    { op: "shared_region_create", textSize: ps, dataSize: ps, clientBase: MIN + 5 * ps },
+    { op: "shared_region_create", textSize: ps, dataSize: ps, clientBase: MIN + 5 * ps },
+    { op: "shared_region_attach", region: 1, parent: 0 },
+    { op: "shared_region_map", map: 2, region: 1 },
   ];
   for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
   const map = k.maps[0]!;
@@ -93,6 +105,9 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },
+  "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },
+  "submap-inheritance": ({ k }) => { k.maps[2]!.store.header.next.inheritance = 1; },
+  "region-references": ({ k }) => { k.regions[0]!.refCount = 1; },
 };
 
 describe("invariant registry", () => {

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_CHECK } from "../../model-check/cli.ts";
-import { runCampaign } from "../../model-check/campaign.ts";
+import { PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 
 /**
  * The checker has teeth: every planted bug is found by a campaign with the CLI's default budget
- * and seed, fast-check shrinks it, and the minimizer (model-check/minimize.ts) never makes that
+ * and seed on the profile of the plant's subsystem (`--profile`), fast-check shrinks it, and the minimizer (model-check/minimize.ts) never makes that
  * longer, makes it shorter for at least a third of the plants, and ends at a fixpoint.
  */
 describe("planted bugs", () => {
@@ -14,7 +14,7 @@ describe("planted bugs", () => {
 
   for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
     it(`finds and minimizes ${name} (${bug.description})`, () => {
-      const report = runCampaign({ ...DEFAULT_CHECK, kernel: bug.kernel, outDir: null });
+      const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, outDir: null });
       expect(report.ok, `${name} was not found in ${report.runs} runs`).toBe(false);
       const cx = report.counterexample!;
       expect(cx.length, `${name}: ${cx.commands.length} commands`).toBeLessThanOrEqual(bug.maxLength);

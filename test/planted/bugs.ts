@@ -6,13 +6,14 @@
  */
 import { Kernel } from "../../impl/kernel.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
-import { VmMap } from "../../impl/map/vm-map.ts";
+import { anonymousAttributes, VmMap } from "../../impl/map/vm-map.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { HeldPage, VmObject } from "../../impl/object/vm-object.ts";
 import type { CopiedWindow } from "../../impl/object/object-layer.ts";
 import type { NamedEntry } from "../../impl/copy/map-copy.ts";
-import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_COPY, VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../../spec/constants.ts";
 import type { KernelFactory } from "../../model-check/lockstep.ts";
+import type { ProfileName } from "../../model-check/campaign.ts";
 import { pageListMax } from "../../spec/scope.ts";
 import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
@@ -28,6 +29,12 @@ export interface PlantedBug {
    * foundation, 8 for copy-on-write bugs (they need a copy and a write on top of a mapping).
    */
   readonly maxLength: number;
+  /**
+   * The profile the plant's campaign runs (model-check/campaign.ts): the subsystem the bug is
+   * in, as a user hunting it would choose — a bug in page lists is looked for among page-list
+   * operations, not diluted among every operation of the vocabulary.
+   */
+  readonly profile: ProfileName;
 }
 
 const withMap = (mapClass: typeof VmMap): KernelFactory => (scope) => new Kernel(scope, { mapClass });
@@ -323,33 +330,101 @@ class TlbFilledFromStaleWalk extends Mmu {
   }
 }
 
+// ------------------------------------------------------------------- submaps and shared regions (issue 3)
+
+/** remap reaches through a submap entry and shares the submap's object instead of refusing the submap. */
+class RemapShareIntoSubmap extends VmMap {
+  override fullyMapped(start: number, end: number): boolean {
+    const r = this.lookupEntry(start);
+    return r.found && this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", () => undefined) === undefined;
+  }
+  override extractWindow(x: VmMapEntry, at: number, size: number, copy: boolean): CopiedWindow {
+    if (x.submap === null) return super.extractWindow(x, at, size, copy);
+    const held = this.reachPage(x, x.start + at);
+    if (held === undefined) return { object: null, offset: 0, needsCopy: false };
+    const o = held.owner.sharePrepare(held.entry);
+    o.reference();
+    return { object: o, offset: held.entry.offset + (held.addr - held.entry.start), needsCopy: false };
+  }
+}
+
+/** The descent into a submap looks the parent's address up in the submap (the entry's offset ignored). */
+class SubmapDescentIgnoresOffset extends VmMap {
+  override reachPage(x: VmMapEntry, a: number): ReturnType<VmMap["reachPage"]> {
+    if (x.submap === null) return super.reachPage(x, a);
+    const r = x.submap.lookupEntry(a);
+    if (!r.found) return undefined;
+    const inner = x.submap.reachPage(r.entry, a);
+    return inner && { ...inner, prot: inner.prot & x.protection, maxProt: inner.maxProt & x.maxProtection };
+  }
+}
+
+/** fork shares a submap entry whatever its inheritance (NONE included). */
+class ForkSharesEverySubmap extends VmMap {
+  override forkEntry(x: VmMapEntry): VmMapEntry | undefined {
+    return x.submap !== null ? this.forkSubmap(x) : super.forkEntry(x);
+  }
+}
+
+/** inherit lets a submap entry take COPY inheritance (invariant #20). */
+class InheritCopyOnSubmap extends VmMap {
+  override anySubmapFrom(): boolean {
+    return false;
+  }
+}
+
+/** Clipping a submap entry does not take a reference on the submap (invariant #38). */
+class SubmapClipWithoutReference extends VmMap {
+  override clipEnd(e: VmMapEntry, a: number): void {
+    const splits = e.submap !== null && a < e.end;
+    super.clipEnd(e, a);
+    if (splits) e.next.submap!.refCount--;
+  }
+}
+
+/** The loader maps the shared region's data submap shared (a second submap) instead of copying it. */
+class SharedDataNotCopied extends VmMap {
+  override sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
+    data.reference();
+    const e = this.entryCopy(anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0), 0, size, { object: null, offset: 0, needsCopy: false });
+    e.submap = data;
+    return [e];
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
-  "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6 },
-  "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6 },
-  "coalesce-ignores-protection": { description: "enter coalesces with a neighbour whose protections differ", kernel: withMap(CoalesceIgnoresProtection), maxLength: 6 },
-  "first-free-stale-on-remove": { description: "first_free not updated when an entry is deleted", kernel: withMap(FirstFreeNotUpdatedOnRemove), maxLength: 6 },
-  "hint-left-on-deleted-entry": { description: "the hint is left on a deleted entry", kernel: withMap(HintLeftOnDeletedEntry), maxLength: 6 },
-  "user-wire-overflow-unchecked": { description: "user wire count overflow not checked", kernel: withMap(UserWireOverflowUnchecked), maxLength: 6 },
-  "protect-beyond-max": { description: "protect allows a protection beyond max_protection", kernel: withMap(ProtectBeyondMax), maxLength: 6 },
-  "remove-ignores-range-end": { description: "remove deletes the whole last entry instead of clipping it", kernel: withMap(RemoveIgnoresRangeEnd), maxLength: 6 },
-  "anywhere-misses-lowest-fit": { description: "anywhere-allocation misses the lowest fit", kernel: withMap(AnywhereMissesLowestFit), maxLength: 6 },
-  "simplify-merges-different-objects": { description: "simplify merges entries of different objects", kernel: withMap(SimplifyMergesDifferentObjects), maxLength: 8 },
-  "kunwire-ignored": { description: "remove with KUNWIRE keeps the kernel wiring", kernel: withMap(KunwireIgnored), maxLength: 6 },
-  "copy-source-left-without-needs-copy": { description: "the source of a copy is left without needs_copy", kernel: withMap(SourceLeftWithoutNeedsCopy), maxLength: 8 },
-  "copy-object-push-skipped": { description: "the copy-object push is skipped before a source page is written", kernel: withLayer(PushSkipped), maxLength: 8 },
-  "symmetric-written-in-place": { description: "a shadowed symmetric object is written in place", kernel: withMap(SymmetricWrittenInPlace), maxLength: 8 },
-  "collapse-loses-page": { description: "collapse loses a page of the backing object", kernel: withLayer(CollapseLosesPage), maxLength: 8 },
-  "fork-share-as-copy": { description: "fork treats SHARE inheritance as COPY", kernel: withMap(ForkShareAsCopy), maxLength: 8 },
-  "remap-share-copies": { description: "remap with share makes a private copy", kernel: withMap(RemapShareCopies), maxLength: 8 },
-  "named-entry-ignores-protection": { description: "a named entry ignores the permission it was made with", kernel: withMap(NamedEntryIgnoresProtection), maxLength: 8 },
-  "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8 },
-  "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8 },
-  "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8 },
-  "steal-leaves-page-shared": { description: "steal_pages leaves the page shared with the source", kernel: withLayer(StealLeavesPageShared), maxLength: 8 },
-  "no-shootdown-on-protect": { description: "protect lowers PTE rights without shooting down the TLBs", kernel: withMmu(NoShootdownOnProtect), maxLength: 8 },
-  "flush-narrower-than-cleared": { description: "remove flushes a narrower range than the PTEs it cleared", kernel: withMmu(FlushNarrowerThanCleared), maxLength: 8 },
-  "frame-freed-before-shootdown": { description: "a frame is freed before its shootdown completes", kernel: withMmu(FrameFreedBeforeShootdown), maxLength: 8 },
-  "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8 },
-  "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8 },
-  "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8 },
+  "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6, profile: "map" },
+  "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6, profile: "map" },
+  "coalesce-ignores-protection": { description: "enter coalesces with a neighbour whose protections differ", kernel: withMap(CoalesceIgnoresProtection), maxLength: 6, profile: "map" },
+  "first-free-stale-on-remove": { description: "first_free not updated when an entry is deleted", kernel: withMap(FirstFreeNotUpdatedOnRemove), maxLength: 6, profile: "map" },
+  "hint-left-on-deleted-entry": { description: "the hint is left on a deleted entry", kernel: withMap(HintLeftOnDeletedEntry), maxLength: 6, profile: "map" },
+  "user-wire-overflow-unchecked": { description: "user wire count overflow not checked", kernel: withMap(UserWireOverflowUnchecked), maxLength: 6, profile: "map" },
+  "protect-beyond-max": { description: "protect allows a protection beyond max_protection", kernel: withMap(ProtectBeyondMax), maxLength: 6, profile: "map" },
+  "remove-ignores-range-end": { description: "remove deletes the whole last entry instead of clipping it", kernel: withMap(RemoveIgnoresRangeEnd), maxLength: 6, profile: "map" },
+  "anywhere-misses-lowest-fit": { description: "anywhere-allocation misses the lowest fit", kernel: withMap(AnywhereMissesLowestFit), maxLength: 6, profile: "map" },
+  "simplify-merges-different-objects": { description: "simplify merges entries of different objects", kernel: withMap(SimplifyMergesDifferentObjects), maxLength: 8, profile: "map" },
+  "kunwire-ignored": { description: "remove with KUNWIRE keeps the kernel wiring", kernel: withMap(KunwireIgnored), maxLength: 6, profile: "map" },
+  "copy-source-left-without-needs-copy": { description: "the source of a copy is left without needs_copy", kernel: withMap(SourceLeftWithoutNeedsCopy), maxLength: 8, profile: "all" },
+  "copy-object-push-skipped": { description: "the copy-object push is skipped before a source page is written", kernel: withLayer(PushSkipped), maxLength: 8, profile: "cow" },
+  "symmetric-written-in-place": { description: "a shadowed symmetric object is written in place", kernel: withMap(SymmetricWrittenInPlace), maxLength: 8, profile: "cow" },
+  "collapse-loses-page": { description: "collapse loses a page of the backing object", kernel: withLayer(CollapseLosesPage), maxLength: 8, profile: "cow" },
+  "fork-share-as-copy": { description: "fork treats SHARE inheritance as COPY", kernel: withMap(ForkShareAsCopy), maxLength: 8, profile: "cow" },
+  "remap-share-copies": { description: "remap with share makes a private copy", kernel: withMap(RemapShareCopies), maxLength: 8, profile: "cow" },
+  "named-entry-ignores-protection": { description: "a named entry ignores the permission it was made with", kernel: withMap(NamedEntryIgnoresProtection), maxLength: 8, profile: "cow" },
+  "remap-share-into-submap": { description: "remap share reaches into a submap's object instead of refusing the submap", kernel: withMap(RemapShareIntoSubmap), maxLength: 8, profile: "submap" },
+  "submap-descent-ignores-offset": { description: "lookup descends into a submap at the parent's address, ignoring the entry's offset", kernel: withMap(SubmapDescentIgnoresOffset), maxLength: 8, profile: "submap" },
+  "fork-shares-every-submap": { description: "fork shares a submap entry against its inheritance (NONE)", kernel: withMap(ForkSharesEverySubmap), maxLength: 8, profile: "submap" },
+  "inherit-copy-on-submap": { description: "inherit sets COPY on a submap entry", kernel: withMap(InheritCopyOnSubmap), maxLength: 8, profile: "submap" },
+  "submap-clip-without-reference": { description: "clipping a submap entry takes no reference on the submap", kernel: withMap(SubmapClipWithoutReference), maxLength: 8, profile: "submap" },
+  "shared-data-not-copied": { description: "the shared region's data is mapped shared (as a submap) instead of copied", kernel: withMap(SharedDataNotCopied), maxLength: 8, profile: "submap" },
+  "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8, profile: "cow" },
+  "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8, profile: "pagelist" },
+  "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8, profile: "pagelist" },
+  "steal-leaves-page-shared": { description: "steal_pages leaves the page shared with the source", kernel: withLayer(StealLeavesPageShared), maxLength: 8, profile: "pagelist" },
+  "no-shootdown-on-protect": { description: "protect lowers PTE rights without shooting down the TLBs", kernel: withMmu(NoShootdownOnProtect), maxLength: 8, profile: "mmu" },
+  "flush-narrower-than-cleared": { description: "remove flushes a narrower range than the PTEs it cleared", kernel: withMmu(FlushNarrowerThanCleared), maxLength: 8, profile: "mmu" },
+  "frame-freed-before-shootdown": { description: "a frame is freed before its shootdown completes", kernel: withMmu(FrameFreedBeforeShootdown), maxLength: 8, profile: "mmu" },
+  "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
+  "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
+  "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
 };

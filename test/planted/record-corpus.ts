@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCampaign } from "../../model-check/campaign.ts";
+import { PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { DEFAULT_CHECK } from "../../model-check/cli.ts";
 import { encodeCounterexample, readCounterexample } from "../../model-check/counterexample.ts";
 import { readManifest, type ManifestEntry } from "../../model-check/manifest.ts";
@@ -23,7 +23,7 @@ const kept = manifest.entries.filter((e) => e.plant === undefined || !chosen(e.p
 const planted: ManifestEntry[] = [];
 for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
   if (!chosen(name)) continue;
-  const report = runCampaign({ ...DEFAULT_CHECK, kernel: bug.kernel, outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name}` });
+  const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name} (profile ${bug.profile})` });
   if (report.ok || !report.counterexample?.file) throw new Error(`${name} not found`);
   const file = join("planted", `${name}.json`);
   writeFileSync(join(root, file), encodeCounterexample(readCounterexample(report.counterexample.file)));

@@ -33,7 +33,8 @@ import { cmd, P, run, SMALL, TOP } from "./helpers.ts";
  * wiring on page 1, a window of object 0 at [8P, 10P), some bytes. Map 1 over [4P, 32P).
  * Copy 0: an entry list of [2P, 4P); copy 1: a kernel buffer of 10 bytes at 2P + 3; copy 2:
  * an object copy of object 0's first page; copy 3: a page list of [4P, 6P) of map 1 with
- * SRC_DESTROY (a destroy-only continuation). Named entry 0: [0, 2P) of map 0, RW.
+ * SRC_DESTROY (a destroy-only continuation). Named entry 0: [0, 2P) of map 0, RW. Shared regions 0
+ * and 1 (text and data maps 2 to 5), client base 40P.
  */
 function populated(): SpecWorld {
   const world = newSpecWorld(SMALL);
@@ -53,6 +54,8 @@ function populated(): SpecWorld {
   run(world, "make_memory_entry", { addr: 0, size: 2 * P, permission: VM_PROT_DEFAULT });
   run(world, "copyin_page_list", { map: 1, addr: 4 * P, size: 2 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY });
   run(world, "switch", { cpu: 0, map: 0 });
+  run(world, "shared_region_create", { textSize: P, dataSize: P, clientBase: 40 * P });
+  run(world, "shared_region_create", { textSize: P, dataSize: 2 * P, clientBase: 40 * P });
   return world;
 }
 
@@ -91,6 +94,12 @@ const VALID: { [K in OpName]: Op } = {
   copyout_page_list: cmd("copyout_page_list", { map: 1, copy: 3 }),
   steal_pages: cmd("steal_pages", { copy: 3 }),
   page_discard: cmd("page_discard", { copy: 3 }),
+  region_object_create: cmd("region_object_create", { size: 2 * P }),
+  shared_region_create: cmd("shared_region_create", { textSize: P, dataSize: P, clientBase: 0 }),
+  shared_region_map: cmd("shared_region_map", { map: 0, region: 0 }),
+  shared_region_attach: cmd("shared_region_attach", { region: 1, parent: 0 }),
+  shared_region_alternate: cmd("shared_region_alternate", { region: 0, size: P }),
+  submap: cmd("submap", { addr: 20 * P, size: 2 * P, submap: 1, offset: 4 * P, inheritance: 0, usePmap: false }),
   fork: cmd("fork", { map: 0 }),
   remap: cmd("remap", { anywhere: false, addr: 16 * P, size: 2 * P, srcAddr: 0, copy: true }),
   make_memory_entry: cmd("make_memory_entry", { addr: 0, size: 4 * P, permission: VM_PROT_READ }),
@@ -132,6 +141,12 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   copyout_page_list: ["map", "copy"],
   steal_pages: ["copy"],
   page_discard: ["copy"],
+  submap: ["map", "addr", "size", "submap", "offset", "inheritance"],
+  region_object_create: ["size"],
+  shared_region_create: ["textSize", "dataSize", "clientBase"],
+  shared_region_map: ["map", "region"],
+  shared_region_attach: ["region", "parent"],
+  shared_region_alternate: ["region", "size"],
   fork: ["map"],
   remap: ["map", "addr", "size", "mask", "srcMap", "srcAddr", "inheritance"],
   make_memory_entry: ["map", "addr", "size", "permission"],
