@@ -12,6 +12,7 @@
  * reason it cannot change any observable behaviour.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { relative } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
 import type { MutantResult } from "@stryker-mutator/api/core";
 import { equivalenceKey, loadEquivalents, type EquivalentMutant } from "./equivalents.ts";
@@ -85,15 +86,15 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   const keys = new Set(equivalents.map(equivalenceKey));
   const score = scoreOf(name, described.map(({ mutant, original }) => ({
     status: mutant.status,
-    equivalent: keys.has(equivalenceKey({ file: mutant.fileName, mutator: mutant.mutatorName, original, replacement: mutant.replacement })),
+    equivalent: keys.has(equivalenceKey({ file: relative(process.cwd(), mutant.fileName), mutator: mutant.mutatorName, original, replacement: mutant.replacement })),
   })));
   mkdirSync("mutation/results", { recursive: true });
   writeFileSync(`mutation/results/${name}.json`, `${JSON.stringify(score, null, 2)}\n`);
   const survivors = described
     .filter(({ mutant }) => mutant.status === "Survived" || mutant.status === "NoCoverage")
-    .filter(({ mutant, original }) => !keys.has(equivalenceKey({ file: mutant.fileName, mutator: mutant.mutatorName, original, replacement: mutant.replacement })))
+    .filter(({ mutant, original }) => !keys.has(equivalenceKey({ file: relative(process.cwd(), mutant.fileName), mutator: mutant.mutatorName, original, replacement: mutant.replacement })))
     .map(({ mutant, original }) =>
-      `${mutant.fileName}:${mutant.location.start.line}:${mutant.location.start.column + 1} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${mutant.replacement.replaceAll("\n", "\n    ")}`);
+      `${relative(process.cwd(), mutant.fileName)}:${mutant.location.start.line}:${mutant.location.start.column + 1} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${mutant.replacement.replaceAll("\n", "\n    ")}`);
   writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
   return score;
 }

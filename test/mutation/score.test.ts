@@ -1,0 +1,51 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { equivalenceKey, loadEquivalents } from "../../mutation/equivalents.ts";
+import { scoreOf } from "../../mutation/score.ts";
+
+describe("mutation score", () => {
+  it("counts killed and timed-out mutants as detected, leaves out invalid ones and recorded equivalents", () => {
+    const s = scoreOf("x", [
+      { status: "Killed", equivalent: false },
+      { status: "Killed", equivalent: false },
+      { status: "Timeout", equivalent: false },
+      { status: "Survived", equivalent: false },
+      { status: "Survived", equivalent: true },
+      { status: "NoCoverage", equivalent: false },
+      { status: "CompileError", equivalent: false },
+    ]);
+    expect(s).toMatchObject({ mutants: 7, killed: 2, timedOut: 1, survived: 1, noCoverage: 1, equivalent: 1, invalid: 1 });
+    expect(s.score).toBeCloseTo(3 / 5);
+  });
+
+  it("a subsystem with nothing to score scores 1, not NaN", () => {
+    expect(scoreOf("empty", []).score).toBe(1);
+  });
+});
+
+describe("equivalent mutants file", () => {
+  const file = (content: unknown): string => {
+    const path = join(mkdtempSync(join(tmpdir(), "vmcheck-eq-")), "equivalent.json");
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+  const record = { file: "impl/a.ts", mutator: "EqualityOperator", original: "a < b", replacement: "a <= b", reason: "a and b are never equal here: distinct page numbers" };
+
+  it("loads records and keys them by file, mutator, source text and replacement (not by line)", () => {
+    const [r] = loadEquivalents(file([record]));
+    expect(equivalenceKey(r!)).toBe(equivalenceKey({ ...record }));
+    expect(equivalenceKey(r!)).not.toBe(equivalenceKey({ ...record, replacement: "a > b" }));
+  });
+
+  it("refuses a record without a reason, or with a non-string field, naming it", () => {
+    expect(() => loadEquivalents(file([{ ...record, reason: "" }]))).toThrow(/\[0\]\.reason/);
+    expect(() => loadEquivalents(file([{ ...record, file: 3 }]))).toThrow(/\[0\]\.file/);
+    expect(() => loadEquivalents(file({}))).toThrow(/array/);
+  });
+
+  it("a missing file means no equivalents", () => {
+    expect(loadEquivalents(join(tmpdir(), "vmcheck-no-such-file.json"))).toEqual([]);
+  });
+});
