@@ -1,5 +1,5 @@
 /**
- * Trace replay speed: the sort pipeline's strace log (../shared/traces/sort.trace) repeated
+ * Trace replay speed: the sort pipeline's strace log (test/fixtures/sort.trace, a copy of ../shared/traces/sort.trace) repeated
  * many times, each copy with its own pids (a long-running shell starting the same pipeline
  * again and again), replayed
  * 1. on the implementation alone (`vmcheck trace --impl-only`): µs per system call of the log,
@@ -18,7 +18,7 @@ import { StraceReader } from "../model-check/trace/parse.ts";
 import { replayTrace } from "../model-check/trace/replay.ts";
 import type { Op } from "../spec/vocabulary.ts";
 
-const TRACE = join(import.meta.dirname, "../../shared/traces/sort.trace");
+const TRACE = join(import.meta.dirname, "../test/fixtures/sort.trace");
 const COPIES = 2000;
 const TARGET_US = 1;
 

@@ -404,7 +404,8 @@ export const INVARIANTS: readonly Invariant[] = [
         }
         const n = c.cont;
         if (n === null) continue;
-        if (k.maps[n.handle] !== n.map && n.map.refCount !== 0) return `copy ${h}: continuation's map has no handle yet holds references`;
+        // (Whether a map without a handle may still hold references — submap entries, regions and
+        // named entries keep maps alive — is map-references' and submap-references' to say.)
         if (n.start % ps !== 0 || n.end % ps !== 0 || n.start > n.end) return `copy ${h}: continuation range [${hexAddr(n.start)}, ${hexAddr(n.end)}) malformed`;
         if (n.start < n.end && Math.floor(c.offset / ps) * ps + c.pages.length * ps !== n.start && c.pages.length > 0)
           return `copy ${h}: continuation starts at ${hexAddr(n.start)}, not after the copy's ${c.pages.length} pages`;
