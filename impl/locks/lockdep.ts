@@ -54,6 +54,8 @@ export interface CycleEdge {
 }
 
 export interface Finding {
+  /** Identifies repeats: the kind and the classes involved (for cycles, the canonical cycle). */
+  readonly key: string;
   readonly kind: FindingKind;
   readonly message: string;
   /** The first occurrence (later ones only bump `count`). */
@@ -228,6 +230,27 @@ export class LockValidator {
     };
   }
 
+  /**
+   * Fold in another validator's summary (a campaign's worker processes each keep their own):
+   * its edges join this graph, so a cycle split across two workers is found here, and its
+   * findings add their counts. Absorb each summary once. Returns the cycles the merge closed.
+   */
+  absorb(other: LockdepSummary): Finding[] {
+    const closed: Finding[] = [];
+    for (const e of other.edges) {
+      const cycle = this.addEdge(classId(e.from), classId(e.to), e.first);
+      if (cycle !== null) closed.push(cycle);
+    }
+    for (const f of other.findings) {
+      const seen = this.found.get(f.key);
+      if (seen === undefined) this.found.set(f.key, { ...f });
+      // A cycle is closed once per graph: seen on both sides it is still one cycle.
+      else if (f.kind !== "cycle") seen.count += f.count;
+    }
+    this.acquisitions += other.acquisitions;
+    return closed;
+  }
+
   private stackOf(thread: ThreadId): Held[] {
     let stack = this.held.get(thread);
     if (stack === undefined) this.held.set(thread, (stack = []));
@@ -244,7 +267,7 @@ export class LockValidator {
       seen.count += 1;
       return seen;
     }
-    const finding: Finding = { kind, message, at, ...extra, count: 1 };
+    const finding: Finding = { key, kind, message, at, ...extra, count: 1 };
     this.found.set(key, finding);
     return finding;
   }

@@ -84,6 +84,20 @@ describe("class-order cycles", () => {
     expect(cycle!.message).toBe("cycle: shared_region -> named_entry -> shared_region; new edge shared_region -> named_entry by thread 2 at run 1, command 6, step 1");
   });
 
+  it("finds a cycle split across two workers when one absorbs the other's summary", () => {
+    const a = new LockValidator();
+    const b = new LockValidator();
+    nest(a, 1, [named(0), region(0)], 1);
+    nest(a, 1, [map(5), map(3)], 2);
+    nest(b, 1, [region(0), named(0)], 8);
+    nest(b, 1, [map(5), map(3)], 9);
+    const closed = a.absorb(b.summary());
+    expect(closed.map((f) => f.cycle!.map((e) => [e.from, e.first.command]))).toEqual([[["shared_region", 8], ["named_entry", 1]]]);
+    expect(a.summary().findings.map((f) => [f.kind, f.count])).toEqual([["maps-out-of-order", 2], ["cycle", 1]]);
+    expect(a.summary().acquisitions).toBe(8);
+    expect(a.absorb(b.summary())).toEqual([]);
+  });
+
   it("finds a three-class cycle and reports it once", () => {
     const v = new LockValidator();
     expect(nest(v, 1, [named(0), region(0)])).toEqual([]);
