@@ -129,8 +129,23 @@ export class Kernel implements MapHost {
     return this.handles.get(map) ?? -1;
   }
 
-  /** Every live map: those with a handle, and those alive only as submaps, a region's or a named entry's (they live on through their holders). */
-  liveMaps(): VmMap[] {
+  /**
+   * Every live map: those with a handle, and those alive only as submaps, a region's or a named
+   * entry's (they live on through their holders). Computed once per operation (every invariant
+   * asks for it after every command, and finding submaps walks every entry): `run` forgets it,
+   * and so does {@link forgetLiveMaps}, for code that changes maps outside `run`.
+   */
+  liveMaps(): readonly VmMap[] {
+    return (this.live ??= this.findLiveMaps());
+  }
+  private live: readonly VmMap[] | null = null;
+
+  /** Forget the cached {@link liveMaps} (for a caller that changed the maps other than through `run`). */
+  forgetLiveMaps(): void {
+    this.live = null;
+  }
+
+  private findLiveMaps(): VmMap[] {
     const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
     return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data]), ...held]);
   }
@@ -217,6 +232,14 @@ export class Kernel implements MapHost {
 
   /** Run one command; then, with the MMU in play, re-derive the translations it may have made stale. */
   run(op: Op): OpResult {
+    try {
+      return this.perform(op);
+    } finally {
+      this.live = null; // the operation may have changed which maps are live
+    }
+  }
+
+  private perform(op: Op): OpResult {
     const mmu = this.activeMmu;
     if (mmu === null) return dispatch(Kernel.handlers, this, op);
     mmu.ghost.earlyFrees.length = 0;
