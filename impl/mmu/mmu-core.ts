@@ -204,11 +204,25 @@ export abstract class MmuCore implements PmapHost {
   frameFor(page: ResolvedPage): number {
     let f = this.phys.frameOf(page.object, page.index);
     if (f >= 0 && this.phys.bytes[f] === page.bytes) return f;
-    if (f >= 0) this.retireFrame(f); // its page was replaced: the old frame goes
+    if (f >= 0) {
+      // Its page was replaced: the old frame goes, and its wired translations follow the page.
+      for (const m of this.phys.mappings[f]!) {
+        const map = this.mapOfPmap.get(m.pmap);
+        if (map && m.pmap.pte(m.vpn).wired) this.pendingRewire.push([map, m.vpn * this.pageSize]);
+      }
+      this.retireFrame(f);
+    }
     f = this.phys.allocate(page.object, page.index, page.bytes);
     if (f < 0 && this.pageoutStep(this.hand) >= 0) f = this.phys.allocate(page.object, page.index, page.bytes);
     return f >= 0 ? f : this.phys.allocateReserve(page.object, page.index, page.bytes);
   }
+
+  /**
+   * Wired translations unmapped because their frame's page was replaced (a write made the
+   * object's own page where a read had mapped the zero page, say): the page is wired, so it is
+   * mapped again, to the new frame, when the operation ends ({@link Mmu.revalidate}).
+   */
+  readonly pendingRewire: [VmMap, number][] = [];
 
   /** Unmap a frame everywhere and free it once the shootdown completed. */
   retireFrame(f: number): void {

@@ -70,7 +70,7 @@ export class Mmu extends MmuAccess {
   revalidate(): void {
     const ps = this.pageSize;
     const phys = this.phys;
-    const rewire: [VmMap, number][] = [];
+    const rewire: [VmMap, number][] = this.pendingRewire.splice(0);
     for (const f of [...phys.used()]) {
       if (!phys.holdsLivePage(f)) {
         for (const m of phys.mappings[f]!) {
