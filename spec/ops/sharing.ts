@@ -34,11 +34,13 @@ export function mapSubmapWindow(
     mapPages(map, first, count, (i) => ({ ...attributes, cell: -1, submap: { map: sub, page: lo + i, nested: false } }));
     return;
   }
-  for (let i = 0; i < count; i++) {
+  // Snapshot first, then map: the map may be `sub` itself, and the snapshot is of it before.
+  const cells = Array.from({ length: count }, (_, i) => {
     const s = source.pages.get(lo + i);
     const held = s === undefined ? undefined : reach(world, s);
-    if (held !== undefined) mapPages(map, first + i, 1, () => ({ ...attributes, cell: snapshotCell(world, held.cell) }));
-  }
+    return held === undefined ? undefined : snapshotCell(world, held.cell);
+  });
+  cells.forEach((cell, i) => cell !== undefined && mapPages(map, first + i, 1, () => ({ ...attributes, cell })));
 }
 
 export const SHARING_HANDLERS: Handlers = {
