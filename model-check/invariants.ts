@@ -326,6 +326,20 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: "shadow-chains-bounded",
+    ref: "issue 3 (chains stay short)",
+    description: "No shadow chain is longer than the object layer's bound plus one (a copy object over a source at the bound): collapse, bypass and the chain limit keep chains short whatever the history.",
+    check: (k) => {
+      const layer = k.objectLayer;
+      for (const o of layer.live) {
+        let n = 0;
+        for (let x: VmObject | null = o; x && n <= layer.maxChainLength + 1; x = x.shadow) n++;
+        if (n > layer.maxChainLength + 1) return `object ${o.id}: its shadow chain is longer than ${layer.maxChainLength + 1} objects`;
+      }
+      return undefined;
+    },
+  },
+  {
     name: "shadow-chains-acyclic",
     ref: "§6.6 #23",
     description: "Shadow chains are finite and acyclic, and every object on a chain is live.",

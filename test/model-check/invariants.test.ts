@@ -81,6 +81,12 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
   "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
   "no-leaks": ({ k }) => { k.objectLayer.allocate("anonymous", ps); },
+  "shadow-chains-bounded": ({ k, entries }) => {
+    // Shadow the entry's object again and again, past the bound, with no collapse in between.
+    let o = entries[3]!.object!;
+    for (let i = 0; i <= k.objectLayer.maxChainLength; i++) o = k.objectLayer.shadow(o, 0, o.size);
+    entries[3]!.object = o;
+  },
   "shadow-chains-acyclic": ({ entries }) => {
     const top = entries[3]!.object!;
     expect(top.shadow).not.toBeNull();
