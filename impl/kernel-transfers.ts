@@ -13,8 +13,9 @@ import {
   VM_MAP_REMOVE_INTERRUPTIBLE,
   VM_MAP_REMOVE_WAIT_FOR_KWIRE,
   VM_PROT_ALL,
+  VM_PROT_WRITE,
 } from "../spec/constants.ts";
-import type { OpHandlers } from "../spec/vocabulary.ts";
+import type { OpHandlers, OpOf, OpResult } from "../spec/vocabulary.ts";
 import { areWords, bitsWithin, isAlignmentMask, isWord, pageRange, round, trunc } from "./args.ts";
 import type { Kernel } from "./kernel.ts";
 import { copyoutPageList } from "./kernel-page-lists.ts";
@@ -71,23 +72,9 @@ export const TRANSFER_HANDLERS: Handlers = {
     return { kr: r.kr, addr: r.addr };
   },
 
-  copy_overwrite(k, { map: handle, addr, copy: h, interruptible }) {
-    const { scope } = k;
-    const map = k.mapOf(handle);
-    const copy = h === null ? null : k.usableCopyOf(h);
-    if (map === null || !isWord(scope, addr) || copy === undefined || copy?.kind === "object" || copy?.kind === "page_list") return { kr: "KERN_INVALID_ARGUMENT" };
-    if (copy === null || h === null) return { kr: "KERN_SUCCESS" };
-    const size = copy.kind === "kernel_buffer" ? copy.data.length : copy.size;
-    if (pageRange(scope, addr, size) === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-    if (size > 0) {
-      const kr =
-        copy.kind === "kernel_buffer"
-          ? map.writeUser(addr, copy.data) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS"
-          : map.copyOverwrite(addr, copy, interruptible);
-      if (kr !== "KERN_SUCCESS") return { kr };
-    }
-    k.consumeCopy(h);
-    return { kr: "KERN_SUCCESS" };
+  copy_overwrite(k, op) {
+    const plan = overwritePlan(k, op);
+    return plan.apply === undefined ? plan.result : plan.apply();
   },
 
   copy_discard(k, { copy: h }) {
@@ -164,3 +151,38 @@ export const TRANSFER_HANDLERS: Handlers = {
     return r.addr === undefined ? { kr: r.kr } : { kr: r.kr, addr: r.addr };
   },
 };
+
+/**
+ * copy_overwrite in two halves, so a scheduler thread can check, drop the lock, and apply later
+ * (impl/sched/suspendable.ts): `result` when a check fails (nothing changed), else `apply`,
+ * which writes the destination and consumes the copy. Sequentially they run back to back.
+ */
+export type OverwritePlan = { readonly result: OpResult; readonly apply?: undefined } | { readonly result?: undefined; readonly apply: () => OpResult };
+
+export function overwritePlan(k: Kernel, { map: handle, addr, copy: h, interruptible }: OpOf<"copy_overwrite">): OverwritePlan {
+  const { scope } = k;
+  const map = k.mapOf(handle);
+  const copy = h === null ? null : k.usableCopyOf(h);
+  if (map === null || !isWord(scope, addr) || copy === undefined || copy?.kind === "object" || copy?.kind === "page_list") return { result: { kr: "KERN_INVALID_ARGUMENT" } };
+  if (copy === null || h === null) return { result: { kr: "KERN_SUCCESS" } };
+  const size = copy.kind === "kernel_buffer" ? copy.data.length : copy.size;
+  if (pageRange(scope, addr, size) === undefined) return { result: { kr: "KERN_INVALID_ARGUMENT" } };
+  const done = (): OpResult => {
+    k.consumeCopy(h);
+    return { kr: "KERN_SUCCESS" };
+  };
+  if (size === 0) return { apply: done };
+  if (copy.kind === "kernel_buffer") {
+    if (!map.accessible(addr, copy.data.length, VM_PROT_WRITE)) return { result: { kr: "KERN_INVALID_ADDRESS" } };
+    return {
+      apply: () => {
+        map.lockWrite(); // the write may create or shadow objects
+        map.writeBytes(addr, copy.data);
+        return done();
+      },
+    };
+  }
+  const failure = map.overwriteFailure(addr, copy, interruptible);
+  if (failure !== undefined) return { result: { kr: failure } };
+  return { apply: () => (map.overwriteApply(addr, copy), done()) };
+}

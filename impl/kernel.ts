@@ -27,6 +27,7 @@ import {
 } from "../spec/constants.ts";
 import { mmuGeometry, type Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpHandlers, type OpName, type OpResult } from "../spec/vocabulary.ts";
+import { sequentialThreadHandlers } from "../spec/ops/threads.ts";
 import { areWords, bitsWithin, fromHex, isAlignmentMask, isWord, pageRange, round, toHex, trunc, wraps } from "./args.ts";
 import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./copy/map-copy.ts";
 import { discardPageList } from "./copy/page-list.ts";
@@ -34,7 +35,7 @@ import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
 import type { EntryAttributes } from "./map/entry.ts";
-import type { MapHost } from "./map/map-core.ts";
+import type { MapHost, VmMapCore } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
 import { Mmu } from "./mmu/mmu.ts";
 import { reachableMaps } from "./map/map-check.ts";
@@ -76,6 +77,8 @@ export class Kernel implements MapHost {
   readonly mmu: Mmu | null;
   /** Index = CPU; the handle of the map it runs, or null. */
   readonly cpuMap: (number | null)[];
+  /** Set by a scheduler (impl/sched/) while threads run: checks the write-lock discipline. */
+  lockGuard: ((map: VmMapCore) => void) | null = null;
 
   constructor(
     readonly scope: Scope,
@@ -240,12 +243,25 @@ export class Kernel implements MapHost {
   }
 
   private perform(op: Op): OpResult {
+    return this.changeWith(() => dispatch(Kernel.handlers, this, op), !COHERENT_AFTER.has(op.op));
+  }
+
+  /** Run part of an operation outside `run` (a scheduler thread's commit) with `run`'s aftercare. */
+  change<T>(f: () => T): T {
+    try {
+      return this.changeWith(f, true);
+    } finally {
+      this.live = null;
+    }
+  }
+
+  private changeWith<T>(f: () => T, revalidate: boolean): T {
     const mmu = this.activeMmu;
-    if (mmu === null) return dispatch(Kernel.handlers, this, op);
+    if (mmu === null) return f();
     mmu.ghost.earlyFrees.length = 0;
     mmu.ghost.unsoundFills.length = 0;
-    const result = dispatch(Kernel.handlers, this, op);
-    if (!COHERENT_AFTER.has(op.op)) mmu.revalidate();
+    const result = f();
+    if (revalidate) mmu.revalidate();
     return result;
   }
 
@@ -254,6 +270,9 @@ export class Kernel implements MapHost {
     ...TRANSFER_HANDLERS,
     ...PAGE_LIST_HANDLERS,
     ...SHARED_REGION_HANDLERS,
+    // Without a scheduler a spawned operation runs to completion at once (spec/ops/threads.ts);
+    // with one, the concurrency checker hands spawn and step to it instead of to `run`.
+    ...sequentialThreadHandlers<Kernel>(() => Kernel.handlers),
 
     create(k, { min, max }) {
       const { scope } = k;

@@ -18,11 +18,13 @@ import { SHARING_HANDLERS } from "./ops/sharing.ts";
 import { SUBMAP_HANDLERS } from "./ops/submaps.ts";
 import { SHARED_REGION_HANDLERS } from "./ops/shared-regions.ts";
 import { WIRING_HANDLERS } from "./ops/wiring.ts";
+import { sequentialThreadHandlers } from "./ops/threads.ts";
 import type { SpecWorld } from "./world.ts";
 
 export * from "./vocabulary.ts";
 export * from "./constants.ts";
 export * from "./scope.ts";
+export { MAX_THREADS, MAX_STEP_COUNT, SPAWNABLE, spawnBody, isThread, isStepCount, sequentialThreadHandlers } from "./ops/threads.ts";
 export * from "./abstract.ts";
 export type { SpecWorld, SpecMap, SubmapWindow, SharedRegion, PageState, CellId, PageNumber, SpecCopy, CopyPage, NamedEntry, Continuation } from "./world.ts";
 /** A fresh world; a deep copy; the canonical abstract form (spec/abstract.ts). */
@@ -41,6 +43,8 @@ export const SPEC: OpHandlers<SpecWorld> = {
   ...SHARING_HANDLERS,
   ...SUBMAP_HANDLERS,
   ...SHARED_REGION_HANDLERS,
+  // A spawned operation alone means the operation itself (spec/ops/threads.ts).
+  ...sequentialThreadHandlers<SpecWorld>(() => SPEC),
 };
 
 /**

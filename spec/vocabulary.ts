@@ -404,6 +404,47 @@ export const VOCABULARY = {
     args: Schema.Struct({ frame: Num }),
   }),
 
+  // ---------------------------------------------------------------- threads (reference §2)
+  //
+  // Concurrency is driven by the command sequence, so fast-check and the minimizer shrink an
+  // interleaving like any other list: `spawn` starts an operation on a simulated kernel thread,
+  // `step` lets a thread run to its next suspension point. What a suspension point is (a lock
+  // that is not free, a sleep on an in-transition entry, the unlocked phase of wire, overwrite
+  // or a fault, a read-to-write upgrade) belongs to the implementation (impl/sched/); the spec
+  // only says what a completed operation may have done: the same as the operation run alone, at
+  // one instant between its spawn and its completion (linearizability, model-check/concurrency).
+
+  /**
+   * Start `body` on kernel thread `thread` (0 ≤ thread < MAX_THREADS). In a sequential world
+   * (no scheduler: the map and cow profiles, this spec) the thread runs `body` to completion at
+   * once and the result is `body`'s. Under the scheduler the thread runs until its first
+   * suspension point and the result is KERN_SUCCESS; `body`'s own result is judged when it
+   * completes.
+   * 1. KERN_INVALID_ARGUMENT: `thread` is not a thread number, `body` is not a command of the
+   *    vocabulary, or it is one of the commands a thread cannot run (see {@link SPAWNABLE}),
+   *    or (under the scheduler) the thread is still running an earlier operation.
+   */
+  spawn: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "thread_create + the operation's system call",
+    summary: "start an operation on a kernel thread",
+    args: Schema.Struct({ thread: Num, body: Schema.Record(Schema.String, Schema.Unknown) }),
+  }),
+
+  /**
+   * Let `thread` run through `count` suspension points (1 ≤ count ≤ 16), or fewer if it
+   * completes or blocks. In a sequential world nothing is ever in flight and this does nothing.
+   * 1. KERN_INVALID_ARGUMENT: `thread` is not a thread number, or `count` is not an integer in
+   *    [1, 16].
+   * 2. KERN_SUCCESS otherwise (also when the thread is idle or blocked: it simply does not run).
+   */
+  step: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "(the scheduler dispatching a thread)",
+    summary: "run a thread to its next suspension points",
+    args: Schema.Struct({ thread: Num, count: Num }),
+  }),
+
   // ---------------------------------------------------------------- copies (reference §4.11)
   //
   // A copy is a value: the world keeps it under a handle (its creation index among copies),
@@ -901,6 +942,8 @@ interface Outcomes {
   load: { readonly data?: string };
   store: {};
   evict: {};
+  spawn: { readonly [result: string]: unknown };
+  step: {};
   copyin: { readonly copy?: number | null };
   copyin_object: { readonly copy?: number };
   copyout: { readonly addr?: number };

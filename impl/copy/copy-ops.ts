@@ -173,10 +173,15 @@ export abstract class VmMapCopyOps extends VmMapMemory {
    * protections, inheritance, behavior and wiring. The caller consumes the copy on success.
    */
   copyOverwrite(addr: number, copy: EntryListCopy, interruptible: boolean): KernReturn {
-    const ps = this.pageSize;
-    const aligned = addr % ps === 0 && copy.offset % ps === 0 && copy.size % ps === 0;
-    const start = addr - (addr % ps);
-    const end = aligned ? addr + copy.size : this.roundUp(addr + copy.size);
+    const failure = this.overwriteFailure(addr, copy, interruptible);
+    if (failure !== undefined) return failure;
+    this.overwriteApply(addr, copy);
+    return "KERN_SUCCESS";
+  }
+
+  /** Every check of an overwrite (write lock taken): the destination mapped, writable, and with `interruptible` not permanent memory. */
+  overwriteFailure(addr: number, copy: EntryListCopy, interruptible: boolean): KernReturn | undefined {
+    const { start, end } = this.overwriteRange(addr, copy);
     this.lockWrite();
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
@@ -186,9 +191,21 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     if (failure !== undefined) return failure;
     const permanent = this.throughSubmaps(start, end, (held) => (held.owner.mapsSharedMemory(held.entry) ? "KERN_FAILURE" : undefined));
     if (interruptible && this.firstFailure(r.entry, start, end, "KERN_FAILURE", permanent) !== undefined) return "KERN_FAILURE";
+    return undefined;
+  }
+
+  /** The change of an overwrite whose checks passed. */
+  overwriteApply(addr: number, copy: EntryListCopy): void {
+    const { start, end, aligned } = this.overwriteRange(addr, copy);
     if (aligned) this.overwriteAligned(start, end, copy);
     else this.writeBytes(addr, this.copyBytes(copy));
-    return "KERN_SUCCESS";
+  }
+
+  /** The destination pages of an overwrite, and whether the aligned path applies. */
+  overwriteRange(addr: number, copy: EntryListCopy): { start: number; end: number; aligned: boolean } {
+    const ps = this.pageSize;
+    const aligned = addr % ps === 0 && copy.offset % ps === 0 && copy.size % ps === 0;
+    return { start: addr - (addr % ps), end: aligned ? addr + copy.size : this.roundUp(addr + copy.size), aligned };
   }
 
   /**

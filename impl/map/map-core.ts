@@ -30,6 +30,8 @@ export interface MapHost {
   createMap(min: number, max: number): VmMap;
   /** The handle `map` was created under (submap views name submaps by handle). */
   handleOf(map: VmMap): number;
+  /** Set while a scheduler runs threads: called instead of bumping the timestamp when a map method takes the write lock. */
+  readonly lockGuard?: ((map: VmMapCore) => void) | null;
 }
 
 /** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
@@ -86,9 +88,15 @@ export abstract class VmMapCore {
 
   // ---- locking ----
 
-  /** `vm_map_lock`: taking the write lock bumps the timestamp (there is no concurrency yet). */
+  /**
+   * `vm_map_lock`: taking the write lock bumps the timestamp. Under the scheduler
+   * (impl/sched/) the thread took the lock already (and bumped it then): the host's lock guard
+   * only checks that it holds one.
+   */
   lockWrite(): void {
-    this.timestamp++;
+    const guard = this.host.lockGuard;
+    if (guard) guard(this);
+    else this.timestamp++;
   }
 
   // ---- lookup (§3.1) ----

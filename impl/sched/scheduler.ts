@@ -1,0 +1,391 @@
+/**
+ * The deterministic scheduler (issue 5). Kernel threads run operations written as generators
+ * (suspendable.ts) that yield a {@link Request} wherever the real kernel can block or let
+ * another thread in: a lock that is not free, a read-to-write upgrade, a sleep on an entry in
+ * transition, the unlocked phase of wiring, overwrite or a fault. Nothing is random: which
+ * thread runs, and for how many suspension points, is decided by the `spawn` and `step`
+ * commands of the sequence (or by the exhaustive explorer), so fast-check shrinks an
+ * interleaving like any other list.
+ *
+ * Every lock acquisition, release and sleep is reported to the lock-order validator
+ * (impl/locks/lockdep.ts). Two more facts are kept for the checker: which entries each thread
+ * has put in transition (reference §6.7 #28–#29: nobody else may delete or change them), and
+ * which maps were changed by a thread that did not hold the write lock (#35).
+ */
+import type { Op, OpResult } from "../../spec/vocabulary.ts";
+import type { Kernel } from "../kernel.ts";
+import type { VmMap } from "../map/vm-map.ts";
+import type { VmMapCore } from "../map/map-core.ts";
+import { LockValidator, type Finding, type Site, type ThreadId } from "../locks/lockdep.ts";
+import type { LockInstance } from "../locks/lock-classes.ts";
+import { MapLock } from "./map-locks.ts";
+
+/** What a suspended thread waits for. */
+export type Request =
+  /** The map's write lock; the generator is resumed once it holds it. */
+  | { readonly kind: "write"; readonly map: VmMap }
+  /** A read hold of the map's lock. */
+  | { readonly kind: "read"; readonly map: VmMap }
+  /**
+   * `vm_map_lock_read_to_write` from a read hold, decided when the thread next runs: resumed
+   * with true once it is the writer, or with false at once when the upgrade failed (the read
+   * hold is then lost: the thread holds nothing).
+   */
+  | { readonly kind: "upgrade"; readonly map: VmMap }
+  /** `vm_map_entry_wait`: the thread released the map's lock and sleeps until a wakeup of the map. */
+  | { readonly kind: "sleep"; readonly map: VmMap; readonly why: string; readonly reason: () => boolean }
+  /** A phase the real kernel runs without the map lock: other threads may run here. */
+  | { readonly kind: "point"; readonly why: string };
+
+/** A thread's operation: yields requests, resumed with the answer to the last one, returns the result. */
+export type ThreadBody = Generator<Request, OpResult, boolean>;
+
+export type ThreadState =
+  | "idle"
+  /** At a suspension point it may leave (a point, or an upgrade not yet asked for). */
+  | "ready"
+  /** Waiting for a lock, an upgrade to complete, or a wakeup. */
+  | "blocked";
+
+/** Entries a thread put in transition: the pages `[start, end)` of `map` that were mapped then. */
+export interface Transition {
+  readonly thread: ThreadId;
+  readonly map: VmMap;
+  readonly pages: readonly number[];
+}
+
+/** A completed operation, as the linearizability check needs it. */
+export interface Completion {
+  readonly thread: ThreadId;
+  readonly op: Op;
+  readonly result: OpResult;
+  /** Scheduler clock at spawn and at completion: real-time order of operations. */
+  readonly invoked: number;
+  readonly responded: number;
+}
+
+class KernelThread {
+  state: ThreadState = "idle";
+  op: Op | null = null;
+  body: ThreadBody | null = null;
+  pending: Request | null = null;
+  /** Set by a wakeup while sleeping. */
+  woken = false;
+  /** An upgrade already asked for, waiting for the other readers to leave. */
+  upgrading = false;
+  invoked = 0;
+  constructor(readonly id: ThreadId) {}
+}
+
+/** A thread changed a map without its write lock (#35). */
+export class LockDisciplineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LockDisciplineError";
+  }
+}
+
+export class Scheduler {
+  private readonly threads = new Map<ThreadId, KernelThread>();
+  private readonly locks = new Map<VmMap, MapLock>();
+  /** Threads sleeping on each map's event (vm_map_entry_wait / vm_map_entry_wakeup). */
+  private readonly sleepers = new Map<VmMap, Set<ThreadId>>();
+  readonly transitions: Transition[] = [];
+  readonly completions: Completion[] = [];
+  /** Findings of the lock-order validator, in order. */
+  readonly findings: Finding[] = [];
+  /** The thread running now (the lock guard asks), or null. */
+  private current: ThreadId | null = null;
+  /** Inside a thread's commit of a whole operation under its lock. */
+  private committing = false;
+  /** Logical clock: one tick per resumption, for real-time order. */
+  clock = 0;
+  /** Where the next acquisition happens, for lockdep reports (set by the driver). */
+  site: Site = { command: 0, step: 0 };
+  /** Interleavings explored: suspension points passed (a measure the report prints). */
+  resumptions = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly body: (s: Scheduler, thread: ThreadId, op: Op) => ThreadBody,
+    readonly validator: LockValidator = new LockValidator(),
+  ) {
+    kernel.lockGuard = (map) => this.guard(map);
+  }
+
+  /** Stop checking the kernel's write-lock discipline (the sequential world takes over again). */
+  detach(): void {
+    this.kernel.lockGuard = null;
+  }
+
+  lockOf(map: VmMap): MapLock {
+    let l = this.locks.get(map);
+    if (l === undefined) this.locks.set(map, (l = new MapLock(map)));
+    return l;
+  }
+
+  stateOf(thread: ThreadId): ThreadState {
+    return this.threads.get(thread)?.state ?? "idle";
+  }
+
+  opOf(thread: ThreadId): Op | null {
+    return this.threads.get(thread)?.op ?? null;
+  }
+
+  /** No thread has an operation in flight. */
+  get quiescent(): boolean {
+    for (const t of this.threads.values()) if (t.state !== "idle") return false;
+    return true;
+  }
+
+  /** Threads with an operation in flight, in id order. */
+  inFlight(): ThreadId[] {
+    return [...this.threads.values()].filter((t) => t.state !== "idle").map((t) => t.id).sort((a, b) => a - b);
+  }
+
+  /** Start `op` on an idle `thread` and run it to its first suspension point; false if the thread is busy. */
+  spawn(thread: ThreadId, op: Op): boolean {
+    let t = this.threads.get(thread);
+    if (t === undefined) this.threads.set(thread, (t = new KernelThread(thread)));
+    if (t.state !== "idle") return false;
+    t.op = op;
+    t.body = this.body(this, thread, op);
+    t.invoked = ++this.clock;
+    t.state = "ready";
+    t.pending = null;
+    this.resume(t, true);
+    return true;
+  }
+
+  /** Let `thread` pass up to `count` suspension points; returns how many it passed. */
+  step(thread: ThreadId, count: number): number {
+    const t = this.threads.get(thread);
+    let passed = 0;
+    while (t !== undefined && t.state !== "idle" && passed < count && this.canRun(t)) {
+      this.resume(t, false);
+      passed++;
+    }
+    return passed;
+  }
+
+  /** True when `thread` is in flight and could run now. */
+  runnable(thread: ThreadId): boolean {
+    const t = this.threads.get(thread);
+    return t !== undefined && t.state !== "idle" && this.canRun(t);
+  }
+
+  /** Threads in flight none of which can run: each blocked thread and the lock it waits for. */
+  deadlocked(): Map<ThreadId, LockInstance | null> | null {
+    const flying = [...this.threads.values()].filter((t) => t.state !== "idle");
+    if (flying.length === 0 || flying.some((t) => this.canRun(t))) return null;
+    return new Map(flying.map((t) => [t.id, t.pending && t.pending.kind !== "point" ? this.instance(t.pending.map) : null]));
+  }
+
+  // ---- what thread bodies call ----
+
+  unlockWrite(thread: ThreadId, map: VmMap): void {
+    this.lockOf(map).unlockWrite(thread);
+    this.released(thread, map);
+  }
+
+  unlockRead(thread: ThreadId, map: VmMap): void {
+    this.lockOf(map).unlockRead(thread);
+    this.released(thread, map);
+  }
+
+  /** `vm_map_entry_wakeup`: every thread sleeping on the map may run again. */
+  wakeup(map: VmMap): void {
+    for (const id of this.sleepers.get(map) ?? []) this.threads.get(id)!.woken = true;
+    this.sleepers.delete(map);
+  }
+
+  /** Run one whole operation of the kernel as this thread's commit (a change needs a write lock held). */
+  commit(op: Op): OpResult {
+    return this.inCommit(() => this.kernel.run(op));
+  }
+
+  /** Run part of an operation as a commit: translations are re-derived after it, as after `Kernel.run`. */
+  inCommit<T>(f: () => T): T {
+    this.committing = true;
+    try {
+      return this.kernel.change(f);
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** Threads asleep, not yet woken, whose reason to sleep is gone: a wakeup was lost (#30). */
+  lostWakeups(): { thread: ThreadId; why: string }[] {
+    const out: { thread: ThreadId; why: string }[] = [];
+    for (const t of this.threads.values())
+      if (t.state === "blocked" && t.pending?.kind === "sleep" && !t.woken && !t.pending.reason()) out.push({ thread: t.id, why: t.pending.why });
+    return out;
+  }
+
+  /** Threads asleep whose reason still holds (a kernel wiring nobody will drop): given up at the end of a run. */
+  abandonSleepers(): ThreadId[] {
+    const out: ThreadId[] = [];
+    for (const t of this.threads.values()) {
+      if (t.state !== "blocked" || t.pending?.kind !== "sleep") continue;
+      out.push(t.id);
+      t.state = "idle";
+      t.op = null;
+      t.body = null;
+      t.pending = null;
+    }
+    this.sleepers.clear();
+    return out;
+  }
+
+  /** Put the mapped pages of `[start, end)` in transition for `thread` (entries clipped to the range). */
+  markTransition(thread: ThreadId, map: VmMap, start: number, end: number): void {
+    const pages: number[] = [];
+    const ps = map.pageSize;
+    for (let a = start; a < end; a += ps) {
+      const r = map.lookupEntry(a);
+      if (!r.found) continue;
+      map.clipStart(r.entry, start);
+      map.clipEnd(r.entry, end);
+      r.entry.inTransition = true;
+      pages.push(a);
+    }
+    this.transitions.push({ thread, map, pages });
+  }
+
+  /**
+   * Clear the transition `thread` set on `map` (on whatever entries now hold those pages, as
+   * #28 asks); returns true when a waiter asked for a wakeup (needs_wakeup), which the caller
+   * owes after unlocking. Pages gone meanwhile are skipped (the checker reports them).
+   */
+  clearTransition(thread: ThreadId, map: VmMap): boolean {
+    const i = this.transitions.findIndex((t) => t.thread === thread && t.map === map);
+    if (i < 0) return false;
+    const [tr] = this.transitions.splice(i, 1);
+    let owed = false;
+    for (const a of tr!.pages) {
+      const r = map.lookupEntry(a);
+      if (!r.found) continue;
+      r.entry.inTransition = false;
+      if (r.entry.needsWakeup) owed = true;
+      r.entry.needsWakeup = false;
+    }
+    return owed;
+  }
+
+  // ---- the machinery ----
+
+  private instance(map: VmMap): LockInstance {
+    return { cls: "map", id: this.kernel.handleOf(map) };
+  }
+
+  private released(thread: ThreadId, map: VmMap): void {
+    const f = this.validator.release(thread, this.instance(map), this.site);
+    if (f !== null) this.findings.push(f);
+  }
+
+  private acquired(thread: ThreadId, map: VmMap): void {
+    this.findings.push(...this.validator.acquire(thread, this.instance(map), this.site));
+  }
+
+  /** Could `t` run its pending request now? */
+  private canRun(t: KernelThread): boolean {
+    const p = t.pending;
+    if (p === null || p.kind === "point") return true;
+    if (p.kind === "sleep") return t.woken;
+    const lock = this.lockOf(p.map);
+    if (p.kind === "upgrade") return !t.upgrading || (lock.upgrader === t.id && lock.readers.size === 1);
+    return p.kind === "write" ? lock.writer === null && lock.readers.size === 0 && lock.upgrader === null : lock.writer === null && lock.upgrader === null;
+  }
+
+  /** Answer `t`'s pending request and run it to its next suspension point (or completion). */
+  private resume(t: KernelThread, first: boolean): void {
+    this.resumptions++;
+    this.clock++;
+    let answer = true;
+    if (!first) {
+      const granted = this.grant(t);
+      if (granted === "wait") return;
+      answer = granted;
+    }
+    this.current = t.id;
+    try {
+      for (;;) {
+        const next = t.body!.next(answer);
+        if (next.done) {
+          this.completions.push({ thread: t.id, op: t.op!, result: next.value, invoked: t.invoked, responded: ++this.clock });
+          t.state = "idle";
+          t.op = null;
+          t.body = null;
+          t.pending = null;
+          return;
+        }
+        const r = next.value;
+        t.pending = r;
+        // A free lock is taken without giving up the CPU; everything else is a suspension point.
+        if ((r.kind === "write" || r.kind === "read") && this.canRun(t)) {
+          answer = this.grant(t) === true;
+          continue;
+        }
+        if (r.kind === "sleep") {
+          t.woken = false;
+          let set = this.sleepers.get(r.map);
+          if (set === undefined) this.sleepers.set(r.map, (set = new Set()));
+          set.add(t.id);
+          this.findings.push(...this.validator.sleep(t.id, "entry_wait", this.site));
+        }
+        t.state = r.kind === "point" || r.kind === "upgrade" ? "ready" : "blocked";
+        return;
+      }
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Grant `t`'s pending request (canRun was true); the value its generator is resumed with. */
+  private grant(t: KernelThread): boolean | "wait" {
+    const p = t.pending;
+    t.pending = null;
+    t.state = "ready";
+    if (p === null || p.kind === "point") return true;
+    if (p.kind === "sleep") {
+      t.woken = false;
+      return true;
+    }
+    const lock = this.lockOf(p.map);
+    if (p.kind === "write") {
+      if (!lock.tryWrite(t.id)) throw new Error("scheduler: write lock granted while busy");
+      this.acquired(t.id, p.map);
+      return true;
+    }
+    if (p.kind === "read") {
+      if (!lock.tryRead(t.id)) throw new Error("scheduler: read lock granted while busy");
+      this.acquired(t.id, p.map);
+      return true;
+    }
+    // upgrade
+    if (!t.upgrading) {
+      if (lock.requestUpgrade(t.id) === "failed") {
+        this.released(t.id, p.map);
+        return false;
+      }
+      t.upgrading = true;
+    }
+    if (lock.tryCompleteUpgrade(t.id)) {
+      t.upgrading = false;
+      return true;
+    }
+    // Still other readers: wait (the thread stays at this request, blocked).
+    t.pending = p;
+    t.state = "blocked";
+    return "wait";
+  }
+
+  /** The kernel's lock guard: a map may change only in a commit of a thread holding a write lock. */
+  private guard(map: VmMapCore): void {
+    const t = this.current;
+    if (t === null) return; // a sequential command at quiescence
+    const holdsWrite = [...this.locks.values()].some((l) => l.holdsWrite(t));
+    if (!this.committing || !holdsWrite)
+      throw new LockDisciplineError(`thread ${t} changed map ${this.kernel.handleOf(map as VmMap)} without holding a write lock (#35)`);
+  }
+}

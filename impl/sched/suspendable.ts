@@ -1,0 +1,286 @@
+/**
+ * Operations that a kernel thread runs under the scheduler, written as generators that yield
+ * where the 2000 kernel could block or drop the map lock (reference §2, §4.6, §4.10, §4.11.8,
+ * §4.13). Each one does its checks and its change in a *commit*: the whole sequential operation
+ * of impl/ run under the lock it holds — so the checks and effects are exactly those the
+ * sequential lockstep verifies — and around the commit it does what the real code does around
+ * its critical sections: wait for entries in transition, put entries in transition and drop the
+ * lock for the slow part, take the lock back and re-check what another thread may have changed.
+ *
+ * Model choices (each one keeps every completed operation equivalent to the operation alone):
+ * - wire and unwire change the counters of the whole range in one commit, then hold the range
+ *   in transition while the pages are faulted in (or unwired) with the map unlocked; the 2000
+ *   code does this entry by entry, which makes a failing multi-entry wire visible half done.
+ * - unwire, like wire, waits for entries in transition (the 2000 user unwire skips them).
+ * - protect, inherit, enter, fork and copyin are one commit under the write lock; lookup,
+ *   read_user and load under a read hold.
+ * - two maps (remap) are locked together in increasing handle order (the header's rule, #35).
+ *
+ * Every decision a planted bug might get wrong is a method of its own, so a test can subclass
+ * {@link SuspendableOps} and replace exactly one of them.
+ */
+import { VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE } from "../../spec/constants.ts";
+import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
+import { pageRange } from "../args.ts";
+import type { Kernel } from "../kernel.ts";
+import { overwritePlan, type OverwritePlan } from "../kernel-transfers.ts";
+import type { VmMapEntry } from "../map/entry.ts";
+import type { VmMap } from "../map/vm-map.ts";
+import type { ThreadId } from "../locks/lockdep.ts";
+import type { Scheduler, ThreadBody } from "./scheduler.ts";
+
+/** Page range `[start, end)` of an operation, clamped to the map. */
+export interface Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+export class SuspendableOps {
+  constructor(readonly kernel: Kernel) {}
+
+  /** The generator that runs `op` on `thread`. */
+  body(s: Scheduler, t: ThreadId, op: Op): ThreadBody {
+    switch (op.op) {
+      case "wire":
+      case "unwire":
+        return this.wiring(s, t, op);
+      case "remove":
+        return this.remove(s, t, op);
+      case "copy_overwrite":
+        return this.overwrite(s, t, op);
+      case "write_user":
+      case "store":
+        return this.writeAccess(s, t, op);
+      case "remap":
+        return this.twoMaps(s, t, op, op.srcMap, op.map);
+      case "lookup":
+      case "read_user":
+      case "load":
+        return this.readLocked(s, t, op);
+      default:
+        return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
+    }
+  }
+
+  // ---- one commit under one lock ----
+
+  *writeLocked(s: Scheduler, t: ThreadId, op: Op, map: VmMap | null): ThreadBody {
+    if (map === null) return s.commit(op); // bad arguments: the commit returns their code, changing nothing
+    yield { kind: "write", map };
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  *readLocked(s: Scheduler, t: ThreadId, op: OpOf<"lookup" | "read_user" | "load">): ThreadBody {
+    const map = op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
+    if (map === null) return s.commit(op);
+    yield { kind: "read", map };
+    const result = s.commit(op);
+    s.unlockRead(t, map);
+    return result;
+  }
+
+  /** Two maps: both locks, taken in {@link lockOrder}, then one commit. */
+  *twoMaps(s: Scheduler, t: ThreadId, op: Op, src: number, dst: number): ThreadBody {
+    const a = this.kernel.mapOf(src), b = this.kernel.mapOf(dst);
+    if (a === null || b === null) return s.commit(op);
+    const order = a === b ? [a] : this.lockOrder(a, b);
+    for (const m of order) yield { kind: "write", map: m };
+    const result = s.commit(op);
+    for (const m of [...order].reverse()) s.unlockWrite(t, m);
+    return result;
+  }
+
+  /** Unrelated maps are locked in increasing handle order (vm_map.h's rule; handles stand for addresses). */
+  lockOrder(src: VmMap, dst: VmMap): VmMap[] {
+    return this.kernel.handleOf(src) < this.kernel.handleOf(dst) ? [src, dst] : [dst, src];
+  }
+
+  // ---- waiting for entries in transition (§2.3) ----
+
+  /** The operation's page range clamped to the map, or undefined (bad arguments, empty). */
+  rangeOf(map: VmMap, addr: number, size: number): Range | undefined {
+    const r = pageRange(this.kernel.scope, addr, size);
+    if (r === undefined) return undefined;
+    const start = Math.max(r.start, map.min), end = Math.min(r.end, map.max);
+    return start < end ? { start, end } : undefined;
+  }
+
+  /** The first entry meeting `[start, end)` that is in transition. */
+  inTransitionIn(map: VmMap, range: Range): VmMapEntry | null {
+    const r = map.lookupEntry(range.start);
+    const header = map.store.header;
+    for (let x = r.found ? r.entry : r.entry.next; x !== header && x.start < range.end; x = x.next) if (x.inTransition) return x;
+    return null;
+  }
+
+  /**
+   * Take the write lock with no entry of `range` in transition: while one is, ask for a
+   * wakeup on it, release the lock and sleep; after the wakeup, take the lock and look again.
+   */
+  *lockOutOfTransition(s: Scheduler, t: ThreadId, map: VmMap, range: Range, why: string): Generator<import("./scheduler.ts").Request, void, boolean> {
+    for (;;) {
+      yield { kind: "write", map };
+      const busy = this.inTransitionIn(map, range);
+      if (busy === null) return;
+      busy.needsWakeup = true;
+      s.unlockWrite(t, map);
+      yield { kind: "sleep", map, why, reason: () => this.inTransitionIn(map, range) !== null };
+    }
+  }
+
+  // ---- wire and unwire (§4.10) ----
+
+  *wiring(s: Scheduler, t: ThreadId, op: OpOf<"wire" | "unwire">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    const range = map === null ? undefined : this.rangeOf(map, op.addr, op.size);
+    if (map === null || range === undefined) return s.commit(op);
+    yield* this.lockOutOfTransition(s, t, map, range, `${op.op}: an entry of the range is in transition`);
+    const result = s.commit(op);
+    if (result.kr !== "KERN_SUCCESS") {
+      s.unlockWrite(t, map);
+      return result;
+    }
+    s.markTransition(t, map, range.start, range.end);
+    s.unlockWrite(t, map);
+    yield { kind: "point", why: op.op === "wire" ? "wire: pages faulted in, map unlocked" : "unwire: pages unwired, map unlocked" };
+    yield { kind: "write", map };
+    const owed = s.clearTransition(t, map);
+    s.unlockWrite(t, map);
+    if (owed) this.wakeWaiters(s, map);
+    return result;
+  }
+
+  /** `vm_map_entry_wakeup` after clearing a transition someone waits on (#30). */
+  wakeWaiters(s: Scheduler, map: VmMap): void {
+    s.wakeup(map);
+  }
+
+  // ---- remove (§4.6) ----
+
+  *remove(s: Scheduler, t: ThreadId, op: OpOf<"remove">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    const range = map === null || op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
+    if (map === null || range === undefined) return s.commit(op);
+    let woken = false;
+    for (;;) {
+      yield { kind: "write", map };
+      const blocker = this.removeBlocker(map, range, op.flags, woken);
+      if (blocker === null) break;
+      blocker.needsWakeup = true;
+      s.unlockWrite(t, map);
+      yield { kind: "sleep", map, why: "remove: waiting for an entry in transition or a kernel wiring", reason: () => this.removeBlocker(map, range, op.flags, false) !== null };
+      woken = true;
+    }
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /**
+   * What a remove must wait for before deleting: an entry in transition, or (WAIT_FOR_KWIRE) an
+   * entry that would keep a kernel wiring. Asked again after every wakeup: the entry may have
+   * been put in transition again by someone else meanwhile.
+   */
+  removeBlocker(map: VmMap, range: Range, flags: number, _afterWakeup: boolean): VmMapEntry | null {
+    const busy = this.inTransitionIn(map, range);
+    if (busy !== null || (flags & VM_MAP_REMOVE_WAIT_FOR_KWIRE) === 0) return busy;
+    const kunwire = (flags & VM_MAP_REMOVE_KUNWIRE) !== 0;
+    const r = map.lookupEntry(range.start);
+    const header = map.store.header;
+    for (let x = r.found ? r.entry : r.entry.next; x !== header && x.start < range.end; x = x.next)
+      if (map.wiringsLeftByRemove(x, kunwire) > 0) return x;
+    return null;
+  }
+
+  // ---- copy_overwrite (§4.11.8) ----
+
+  *overwrite(s: Scheduler, t: ThreadId, op: OpOf<"copy_overwrite">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    if (map === null) return s.commit(op);
+    const range = this.rangeOf(map, op.addr, 1) ?? { start: op.addr, end: op.addr };
+    yield* this.lockOutOfTransition(s, t, map, range, "copy_overwrite: the destination is in transition");
+    let plan = s.inCommit(() => overwritePlan(this.kernel, op));
+    if (plan.apply === undefined) {
+      s.unlockWrite(t, map);
+      return plan.result;
+    }
+    const stamp = map.timestamp;
+    s.unlockWrite(t, map);
+    yield { kind: "point", why: "copy_overwrite: source pages copied, destination unlocked" };
+    yield { kind: "write", map };
+    if (!this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
+    const result = plan.apply === undefined ? plan.result : s.inCommit(plan.apply);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /** After relocking: nobody else took the write lock iff the timestamp moved by exactly our own acquisition (#33). */
+  unchangedSince(map: VmMap, stamp: number): boolean {
+    return map.timestamp === stamp + 1;
+  }
+
+  /** Someone wrote meanwhile: every check of the destination again (mapped, writable, not permanent). */
+  recheckOverwrite(s: Scheduler, op: OpOf<"copy_overwrite">, _first: OverwritePlan): OverwritePlan {
+    return s.inCommit(() => overwritePlan(this.kernel, op));
+  }
+
+  // ---- user writes: the fault path's read lock and upgrade (§2.1, §4.13) ----
+
+  *writeAccess(s: Scheduler, t: ThreadId, op: OpOf<"write_user" | "store">): ThreadBody {
+    const map = op.op === "store" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
+    if (map === null) return s.commit(op);
+    for (;;) {
+      yield { kind: "read", map };
+      if (!this.needsUpgrade(map, op)) {
+        // The fault finds everything in place: it pages in with the map unlocked, then verifies
+        // its lookup version (vm_map_verify, #34) before it writes.
+        const version = map.timestamp;
+        s.unlockRead(t, map);
+        yield { kind: "point", why: `${op.op}: paging in, map unlocked` };
+        yield { kind: "read", map };
+        if (!this.versionStillValid(map, version, op)) {
+          s.unlockRead(t, map);
+          continue; // the map changed: look up again
+        }
+        const result = this.writeUnderRead(s, op);
+        s.unlockRead(t, map);
+        return result;
+      }
+      // A new object or a shadow is needed: the read hold must become the write lock.
+      yield { kind: "point", why: `${op.op}: about to upgrade the map lock` };
+      const upgraded: boolean = yield { kind: "upgrade", map };
+      if (!upgraded && this.retryAfterFailedUpgrade()) continue; // the read hold is gone: start over
+      const result = s.commit(op);
+      s.unlockWrite(t, map);
+      return result;
+    }
+  }
+
+  /** A write that must create an object or resolve copy-on-write changes the map. */
+  needsUpgrade(map: VmMap, op: OpOf<"write_user" | "store">): boolean {
+    const size = op.data.length / 2;
+    if (size === 0 || !map.accessible(op.addr, size, 2 /* WRITE */)) return false;
+    let upgrade = false;
+    map.forEachPiece(op.addr, size, (e, _a, _n, _at, owner) => {
+      if (owner.writeNeedsUpgrade(e)) upgrade = true;
+    });
+    return upgrade;
+  }
+
+  /** The lookup version is valid iff no write lock was taken since (#34). */
+  versionStillValid(map: VmMap, version: number, _op: OpOf<"write_user" | "store">): boolean {
+    return map.timestamp === version;
+  }
+
+  /** The write the fault does under the read hold (nothing in the map changes). */
+  writeUnderRead(s: Scheduler, op: OpOf<"write_user" | "store">): OpResult {
+    return s.commit(op);
+  }
+
+  /** A failed upgrade left the thread with no lock: it must take the read lock again and restart. */
+  retryAfterFailedUpgrade(): boolean {
+    return true;
+  }
+}
