@@ -16,6 +16,9 @@ import {
 import type { Invariant } from "./invariants.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactory } from "./lockstep.ts";
+import { LockValidator, type LockdepSummary } from "../impl/locks/lockdep.ts";
+import { newStats, type ConcurrencyStats } from "./concurrency/session.ts";
+import type { SuspendableOps } from "../impl/sched/suspendable.ts";
 
 const MAP_OPS = [
   "create", "reference", "deallocate", "object_create", "enter", "find_space", "remove", "protect", "inherit",
@@ -32,8 +35,9 @@ const COW_OPS = [
  * wiring, user access); `cow` adds copies, fork, remap and named entries; `pagelist` adds the
  * page-list copies and their continuations to `cow`; `submap` adds submaps and shared regions
  * to `cow`; `mmu` drives the simulated MMU (CPUs switching between maps, loads and stores
- * through the TLBs, pageout) over the operations that change translations; `all` is everything
- * (the default).
+ * through the TLBs, pageout) over the operations that change translations; `concurrency` runs
+ * those operations on kernel threads (spawn, step) against each other and the CPUs' loads and
+ * stores; `all` is everything (the default), threads included.
  */
 export const PROFILES = {
   map: MAP_OPS,
@@ -43,6 +47,10 @@ export const PROFILES = {
   mmu: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
     "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict",
+  ],
+  concurrency: [
+    "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
+    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "spawn", "step",
   ],
   all: OP_NAMES,
 } as const satisfies Record<string, readonly OpName[]>;
@@ -98,6 +106,14 @@ export interface CampaignOptions {
   readonly onProgress?: (progress: CampaignProgress) => void;
   /** Delta-debug fast-check's shrunk counterexample further (default true; false keeps fast-check's). */
   readonly minimize?: boolean;
+  /** The thread bodies of spawned operations (tests plant concurrency bugs by subclassing). */
+  readonly suspendable?: typeof SuspendableOps;
+}
+
+/** What the concurrency checker did in a campaign (the `--json` report's `concurrency`). */
+export interface ConcurrencyReport extends ConcurrencyStats {
+  /** The lock-order graph accumulated over every run: classes, edges (with the first acquisition of each) and findings. */
+  readonly lockOrder: Pick<LockdepSummary, "acquisitions" | "edges" | "findings">;
 }
 
 /** What a progress display shows. */
@@ -138,6 +154,8 @@ export interface CampaignReport {
   readonly scope: Scope;
   /** The operations the campaign generated (a profile's, or all). */
   readonly ops: readonly OpName[];
+  /** Interleavings explored and the lock-order graph (present when threads ran). */
+  readonly concurrency?: ConcurrencyReport;
   readonly counterexample?: CounterexampleSummary;
 }
 
@@ -186,14 +204,20 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
     if (ls.blocks(op)) ls.skip();
     else ls.step(op);
   }
+  ls.finish();
 }
 
 export function runCampaign(options: CampaignOptions): CampaignReport {
   const scope = options.scope ?? MODEL_CHECK_SCOPE;
   const coverage = new Coverage();
+  const lockValidator = new LockValidator();
+  const concurrencyStats = newStats();
   const lockstepOptions = {
     scope,
     coverage,
+    lockValidator,
+    concurrencyStats,
+    ...(options.suspendable ? { suspendable: options.suspendable } : {}),
     ...(options.kernel ? { kernel: options.kernel } : {}),
     ...(options.system ? { system: options.system } : {}),
     ...(options.invariants ? { invariants: options.invariants } : {}),
@@ -243,6 +267,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     resultsByOp: coverage.resultsByOp,
     scope,
     ops: options.ops ?? OP_NAMES,
+    ...(concurrencyStats.resumptions > 0 ? { concurrency: concurrencyReport(concurrencyStats, lockValidator) } : {}),
   };
   if (!details.failed || !details.counterexample) return { ok: true, ...base };
 
@@ -279,4 +304,9 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     ...base,
     counterexample: { file, length: commands.length, check: failure.check, message: failure.detail, commands, originalLength, shrunkLength: shrunk.length },
   };
+}
+
+function concurrencyReport(stats: ConcurrencyStats, validator: LockValidator): ConcurrencyReport {
+  const { acquisitions, edges, findings } = validator.summary();
+  return { ...stats, lockOrder: { acquisitions, edges, findings } };
 }

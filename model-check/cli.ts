@@ -3,7 +3,7 @@
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
  *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
- *                  [--profile map|cow|pagelist|submap|mmu|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
+ *                  [--profile map|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE [--html OUT]
@@ -37,7 +37,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
-                 [--profile map|cow|pagelist|submap|mmu|all] [--swarm] [--shard I/N] [--workers N]
+                 [--profile map|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck replay FILE [--json]
   vmcheck minimize FILE [--json]
@@ -123,6 +123,11 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
   }
   const invariantsChecked = Object.keys(r.coverage.invariants).length;
   out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
+  const c = r.concurrency;
+  if (c) {
+    out(`  concurrency: ${c.resumptions} thread steps (suspension points passed), ${c.windows} quiescent windows linearized (${c.ordersTried} orders tried${c.undecided ? `, ${c.undecided} undecided` : ""})`);
+    out(`  lock order: ${c.lockOrder.acquisitions} acquisitions, ${c.lockOrder.edges.length} class-order edges, ${c.lockOrder.findings.length} findings`);
+  }
   const missing = unreachedResults(r, ops);
   if (missing.length) out(`  warning: never reached: ${missing.join("; ")}`);
   const unchecked = INVARIANT_NAMES.filter((n) => !r.coverage.invariants[n]);
@@ -230,7 +235,6 @@ function tlbFlag(p: Parsed): { tlbReplacement?: "lru" | "random" } {
 function profileFlag(p: Parsed): { ops?: readonly OpName[] } {
   const v = p.flags.get("profile");
   if (v === undefined) return {};
-  if (v === "concurrency") throw new UsageError("profile concurrency needs the concurrency operations, which are not built yet");
   if (typeof v !== "string" || !(v in PROFILES)) throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(", ")}`);
   return { ops: PROFILES[v as ProfileName] };
 }

@@ -73,8 +73,15 @@ export function explainSteps(cx: Counterexample, options: Omit<LockstepOptions, 
         command: formatOp(op), spec: formatResult(h.spec), impl: h.impl ? formatResult(h.impl) : "threw",
         changes: describeChanges(before, after, cx.scope.pageSize), failure: `${e.check}: ${e.detail}`,
       }));
-      break;
+      return steps;
     }
+  }
+  try {
+    ls.finish();
+  } catch (e) {
+    if (!(e instanceof CheckFailure)) throw e;
+    const after = abstractSpec(ls.spec);
+    steps.push(snapshot(after, ls.impl, { command: "(end of the run: threads in flight run to completion)", spec: "", impl: "", changes: [], failure: `${e.check}: ${e.detail}` }));
   }
   return steps;
 }

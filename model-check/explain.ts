@@ -114,6 +114,13 @@ export function describeImplCopy(k: Kernel, c: number): string[] {
   ];
 }
 
+/** Each kernel thread with an operation in flight: the operation and what it waits for. */
+function describeThreads(ls: Lockstep): string[] {
+  const sched = ls.concurrency?.sched;
+  if (!sched) return [];
+  return sched.inFlight().map((t) => `thread ${t}: ${formatOp(sched.opOf(t)!)} — ${sched.runnable(t) ? "can run" : "blocked"}`);
+}
+
 /** The whole account of a counterexample, as lines of text. */
 export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scope"> = {}): { lines: string[]; failed: boolean } {
   const ps = cx.scope.pageSize;
@@ -127,7 +134,9 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
     const op = cx.commands[i]!;
     const before = ls.view;
     if (ls.blocks(op)) {
-      lines.push(`step ${i}: ${formatOp(op)}`, "  skipped: it would wait forever for kernel wirings (no other thread can release them)", "");
+      lines.push(`step ${i}: ${formatOp(op)}`, ls.concurrency && !ls.concurrency.quiescent
+        ? "  skipped: threads have operations in flight (until they finish, only spawn and step run)"
+        : "  skipped: it would wait forever for kernel wirings (no other thread can release them)", "");
       continue;
     }
     try {
@@ -135,6 +144,7 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
       lines.push(`step ${i}: ${formatOp(op)}`, `  result: ${formatResult(r.spec)}`);
       for (const c of describeChanges(before, ls.view, ps)) lines.push(`  ${c}`);
       for (const m of describeMmu(ls.impl)) lines.push(`  mmu: ${m}`);
+      for (const t of describeThreads(ls)) lines.push(`  ${t}`);
       lines.push("");
     } catch (e) {
       if (!(e instanceof CheckFailure)) throw e;
@@ -152,6 +162,13 @@ export function explain(cx: Counterexample, options: Omit<LockstepOptions, "scop
       }
       return { lines, failed: true };
     }
+  }
+  try {
+    ls.finish();
+  } catch (e) {
+    if (!(e instanceof CheckFailure)) throw e;
+    lines.push("end of the run: the threads still in flight were run to completion", "", `FAILED: ${e.check}`, `  ${e.detail}`, "");
+    return { lines, failed: true };
   }
   lines.push("PASS: every step agreed with the spec and every invariant held (the recorded failure no longer reproduces).");
   return { lines, failed: false };

@@ -10,6 +10,7 @@
  * generator does not compile.
  */
 import fc from "fast-check";
+import { MAX_STEP_COUNT, MAX_THREADS } from "../spec/ops/threads.ts";
 import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
 import {
   MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
@@ -472,6 +473,44 @@ function ranged<K extends OpName, E>(
 }
 
 export function makeGenerators(scope: Scope): Generators {
+  const sequential = sequentialGenerators(scope);
+  return { ...sequential, ...threadGenerators(sequential) };
+}
+
+/**
+ * What spawned threads run, with weights: the operations whose races the reference describes
+ * (wiring against delete, overwrite against protect, user writes against fork and each other,
+ * two maps locked together) and the reads that observe them.
+ */
+const SPAWN_BODIES = [
+  ["wire", 5], ["unwire", 3], ["remove", 4], ["protect", 3], ["write_user", 4], ["store", 3], ["copy_overwrite", 3],
+  ["fork", 2], ["read_user", 3], ["load", 2], ["lookup", 2], ["enter", 1], ["inherit", 1], ["remap", 2], ["copyin", 1],
+] as const satisfies readonly (readonly [OpName, number])[];
+
+/** spawn and step: a thread (mostly 0–2) and a body drawn from the other generators. */
+function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generators, "spawn" | "step"> {
+  const thread = fc.oneof({ weight: 40, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.constantFrom(MAX_THREADS, -1, 0.5) });
+  const body = fc.oneof(
+    ...SPAWN_BODIES.map(([name, weight]) => ({ weight, arbitrary: (g[name].arb as fc.Arbitrary<unknown>).map((sym) => ({ name, sym })) })),
+  );
+  return {
+    spawn: gen({
+      weight: 4,
+      arb: fc.record({ thread, body }),
+      resolve: (s, ctx) => ({ op: "spawn", thread: s.thread, body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
+    }),
+    step: gen({
+      weight: 6,
+      arb: fc.record({
+        thread,
+        count: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.integer({ min: 2, max: 4 }) }, { weight: 2, arbitrary: fc.constant(MAX_STEP_COUNT) }, { weight: 1, arbitrary: fc.constantFrom(0, MAX_STEP_COUNT + 1, 1.5) }),
+      }),
+      resolve: (s) => ({ op: "step", thread: s.thread, count: s.count }),
+    }),
+  };
+}
+
+function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> {
   const ps = scope.pageSize;
   return {
     create: gen({ weight: 2, arb: createSym(scope), resolve: (s, ctx) => resolveCreate(s, ctx.scope) }),

@@ -18,6 +18,9 @@ import { abstractImpl, implMatches } from "./abstraction.ts";
 import { INVARIANTS, type Invariant } from "./invariants.ts";
 import type { RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
+import { ConcurrentSession, newStats, type ConcurrencyStats, type SessionHost } from "./concurrency/session.ts";
+import { SuspendableOps } from "../impl/sched/suspendable.ts";
+import type { LockValidator } from "../impl/locks/lockdep.ts";
 
 /** Builds the implementation under test; tests pass one that plants a bug. */
 export type KernelFactory = (scope: Scope) => Kernel;
@@ -119,6 +122,12 @@ export interface LockstepOptions {
    * (an strace log) runs in bounded memory. Default: keep everything.
    */
   readonly historyLimit?: number;
+  /** The thread bodies of spawned operations (tests plant concurrency bugs by subclassing). */
+  readonly suspendable?: typeof SuspendableOps;
+  /** Lock-order validator shared by every run of a campaign (its class-order graph accumulates). */
+  readonly lockValidator?: LockValidator;
+  /** Counters of the concurrency checker, shared by every run of a campaign. */
+  readonly concurrencyStats?: ConcurrencyStats;
 }
 
 /** One executed command with both results. */
@@ -129,7 +138,8 @@ export interface StepRecord {
 }
 
 export class Lockstep {
-  readonly spec: SpecWorld;
+  /** The spec's world (replaced by the linearization found when concurrent operations complete). */
+  spec: SpecWorld;
   /** The spec's abstract state after the last step: generators draw arguments from it. */
   view: AbstractWorld;
   /** The system under test. */
@@ -144,6 +154,8 @@ export class Lockstep {
   /** Steps whose named maps alone were compared. */
   namedMapChecks = 0;
   private readonly coverage: Coverage;
+  /** The concurrency checker, from the first spawn or step on (our implementation only). */
+  private session: ConcurrentSession | null = null;
 
   constructor(readonly options: LockstepOptions) {
     this.spec = newSpecWorld(options.scope);
@@ -168,9 +180,23 @@ export class Lockstep {
     return out;
   }
 
-  /** True when the command cannot run in a sequential world (it would wait forever). */
+  /**
+   * True when the command cannot run now: in a sequential world it would wait forever; while
+   * threads have operations in flight, only spawn and step run (other commands are sequential).
+   */
   blocks(op: Op): boolean {
+    if (this.session !== null && !this.session.quiescent && op.op !== "spawn" && op.op !== "step") return true;
     return wouldBlock(this.spec, op);
+  }
+
+  /** End of a run: threads still in flight run to completion and are checked (concurrency checker). */
+  finish(): void {
+    this.session?.finish(Math.max(0, this.steps - 1), this.history.at(-1)?.op);
+  }
+
+  /** Interleaving statistics of this run's concurrency checker, if it ran. */
+  get concurrency(): ConcurrentSession | null {
+    return this.session;
   }
 
   skip(): void {
@@ -185,6 +211,7 @@ export class Lockstep {
    * timestamps are always checked. `view` is only brought up to date by a full refinement check.
    */
   step(op: Op, refine: boolean | "named" = true): StepRecord {
+    if ((op.op === "spawn" || op.op === "step") && this.impl !== undefined) return this.threadStep(op);
     const stepIndex = this.steps++;
     const timestamps = this.sut.timestamps?.() ?? [];
     let specResult: OpResult;
@@ -211,7 +238,48 @@ export class Lockstep {
 
     if (refine === "named") this.checkNamedMaps(stepIndex, op, implResult);
     else if (refine) this.checkRefinement(stepIndex, op);
+    this.checkInvariants(stepIndex, op, timestamps);
+    return record;
+  }
 
+  /** A spawn or step: the concurrency checker runs it (and checks what it must). */
+  private threadStep(op: Extract<Op, { op: "spawn" | "step" }>): StepRecord {
+    const stepIndex = this.steps++;
+    this.session ??= new ConcurrentSession(this.sessionHost(), this.options.suspendable ?? SuspendableOps, this.options.lockValidator, this.options.concurrencyStats ?? newStats());
+    const record: StepRecord = { op, spec: { kr: "KERN_SUCCESS" }, impl: undefined };
+    this.history.push(record);
+    const result = this.session.command(op, stepIndex);
+    const done: StepRecord = { op, spec: result, impl: result };
+    this.history[this.history.length - 1] = done;
+    return done;
+  }
+
+  private sessionHost(): SessionHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ls = this;
+    return {
+      impl: this.impl!,
+      get spec() {
+        return ls.spec;
+      },
+      set spec(w) {
+        ls.spec = w;
+      },
+      refinementDiff: (view) => (this.sut.matches?.(view) ? undefined : diffAbstract(view, this.sut.abstract(), this.options.scope.pageSize)),
+      checkQuiescent: (stepIndex, op) => {
+        this.checkRefinement(stepIndex, op);
+        this.checkInvariants(stepIndex, op, []);
+      },
+      recordCheck: (name) => this.coverage.recordInvariant(name),
+      recordOp: (op, result) => this.coverage.recordOp(op, result),
+      fail: (check, stepIndex, detail) => {
+        throw new CheckFailure(check, stepIndex, detail);
+      },
+    };
+  }
+
+  /** Every invariant of the registry, then the step-to-step properties (timestamps taken before the step). */
+  private checkInvariants(stepIndex: number, op: Op, timestamps: readonly (number | undefined)[]): void {
     for (const inv of this.sut.invariants ?? []) {
       this.coverage.recordInvariant(inv.name);
       const msg = inv.check();
@@ -227,7 +295,6 @@ export class Lockstep {
           throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${was} to ${now}`);
       }
     }
-    return record;
   }
 
   /** Refinement restricted to the maps `op` names or created (nothing for a command naming none). */
@@ -292,6 +359,7 @@ export function replayCommands(commands: readonly Op[], options: LockstepOptions
       }
       ls.step(op);
     }
+    ls.finish();
     return { ok: true, steps: ls.history.length, skipped, history: ls.history };
   } catch (e) {
     if (e instanceof CheckFailure) return { ok: false, steps: ls.history.length, skipped, check: e.check, step: e.step, message: e.detail, history: ls.history };

@@ -159,6 +159,8 @@ class Replayer {
         const record = ls.step(current);
         moves.note(current, c.was === undefined ? undefined : from[c.was], record.spec);
       }
+      current = undefined;
+      ls.finish();
       return undefined;
     } catch (e) {
       if (!(e instanceof CheckFailure)) throw e;

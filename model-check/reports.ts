@@ -6,11 +6,12 @@
  */
 import { Schema } from "effect";
 import { INVARIANT_NAMES } from "./invariants.ts";
+import { CONCURRENCY_CHECKS } from "./concurrency/session.ts";
 import type { CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError } from "./counterexample.ts";
 
 /** The `--json` object. The fields it shares with the campaign report are the stable ones CI users parse. */
-export interface JsonReport extends Pick<CampaignReport, "ok" | "seed" | "runs" | "commandsExecuted" | "commandsSkipped" | "durationMs" | "coverage"> {
+export interface JsonReport extends Pick<CampaignReport, "ok" | "seed" | "runs" | "commandsExecuted" | "commandsSkipped" | "durationMs" | "coverage" | "concurrency"> {
   readonly counterexample?: { readonly file: string | null; readonly length: number; readonly check: string; readonly message: string };
   /** Result codes per operation. */
   readonly resultsByOp: Record<string, Record<string, number>>;
@@ -34,6 +35,12 @@ export const JsonReportSchema = Schema.Struct({
   resultsByOp: Schema.Record(Schema.String, Counts),
   shard: Schema.optional(Schema.String),
   shards: Schema.optional(Schema.Array(Schema.String)),
+  concurrency: Schema.optional(
+    Schema.Struct({
+      resumptions: Schema.Number, windows: Schema.Number, ordersTried: Schema.Number, undecided: Schema.Number,
+      lockOrder: Schema.Struct({ acquisitions: Schema.Number, edges: Schema.Array(Schema.Unknown), findings: Schema.Array(Schema.Unknown) }),
+    }),
+  ),
 });
 
 export function toJsonReport(r: CampaignReport, shard?: string): JsonReport {
@@ -48,6 +55,7 @@ export function toJsonReport(r: CampaignReport, shard?: string): JsonReport {
     coverage: r.coverage,
     ...(cx ? { counterexample: { file: cx.file, length: cx.length, check: cx.check, message: cx.message } } : {}),
     resultsByOp: r.resultsByOp,
+    ...(r.concurrency ? { concurrency: r.concurrency } : {}),
     ...(shard ? { shard } : {}),
   };
 }
@@ -96,7 +104,27 @@ export function mergeReports(reports: readonly JsonReport[]): JsonReport {
     coverage,
     ...(failed?.counterexample ? { counterexample: failed.counterexample } : {}),
     resultsByOp,
+    ...mergeConcurrency(reports),
     shards: reports.map((r) => r.shard ?? "whole"),
+  };
+}
+
+/** Interleaving counts add up; lock-order edges and findings are joined (first occurrence kept). */
+function mergeConcurrency(reports: readonly JsonReport[]): Pick<JsonReport, "concurrency"> {
+  const parts = reports.flatMap((r) => (r.concurrency ? [r.concurrency] : []));
+  if (parts.length === 0) return {};
+  const sum = (k: "resumptions" | "windows" | "ordersTried" | "undecided") => parts.reduce((a, c) => a + c[k], 0);
+  const edges = new Map<string, (typeof parts)[number]["lockOrder"]["edges"][number]>();
+  const findings = new Map<string, (typeof parts)[number]["lockOrder"]["findings"][number]>();
+  for (const c of parts) {
+    for (const e of c.lockOrder.edges) if (!edges.has(`${e.from}>${e.to}`)) edges.set(`${e.from}>${e.to}`, e);
+    for (const f of c.lockOrder.findings) if (!findings.has(f.key)) findings.set(f.key, f);
+  }
+  return {
+    concurrency: {
+      resumptions: sum("resumptions"), windows: sum("windows"), ordersTried: sum("ordersTried"), undecided: sum("undecided"),
+      lockOrder: { acquisitions: parts.reduce((a, c) => a + c.lockOrder.acquisitions, 0), edges: [...edges.values()], findings: [...findings.values()] },
+    },
   };
 }
 
@@ -107,7 +135,7 @@ const xml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt
  * so a CI system shows which check a counterexample broke, with the counterexample attached.
  */
 export function junitXml(r: JsonReport): string {
-  const checks = ["results", "refinement", ...INVARIANT_NAMES, "timestamp-monotone", "exception"];
+  const checks = ["results", "refinement", ...INVARIANT_NAMES, "timestamp-monotone", "exception", ...CONCURRENCY_CHECKS];
   const cx = r.counterexample;
   const seconds = (r.durationMs / 1000).toFixed(3);
   const cases = checks.map((name) => {

@@ -178,18 +178,23 @@ export class Scheduler {
   deadlocked(): Map<ThreadId, LockInstance | null> | null {
     const flying = [...this.threads.values()].filter((t) => t.state !== "idle");
     if (flying.length === 0 || flying.some((t) => this.canRun(t))) return null;
-    return new Map(flying.map((t) => [t.id, t.pending && t.pending.kind !== "point" ? this.instance(t.pending.map) : null]));
+    const waitsForLock = (p: Request | null): p is Extract<Request, { map: VmMap }> => p !== null && (p.kind === "write" || p.kind === "read" || p.kind === "upgrade");
+    return new Map(flying.map((t) => [t.id, waitsForLock(t.pending) ? this.instance(t.pending.map) : null]));
   }
 
   // ---- what thread bodies call ----
 
   unlockWrite(thread: ThreadId, map: VmMap): void {
-    this.lockOf(map).unlockWrite(thread);
+    const lock = this.lockOf(map);
+    if (!lock.holdsWrite(thread)) throw new LockDisciplineError(`thread ${thread} unlocks map ${this.kernel.handleOf(map)}, whose write lock it does not hold`);
+    lock.unlockWrite(thread);
     this.released(thread, map);
   }
 
   unlockRead(thread: ThreadId, map: VmMap): void {
-    this.lockOf(map).unlockRead(thread);
+    const lock = this.lockOf(map);
+    if (!lock.readers.has(thread)) throw new LockDisciplineError(`thread ${thread} read-unlocks map ${this.kernel.handleOf(map)}, which it does not read-hold`);
+    lock.unlockRead(thread);
     this.released(thread, map);
   }
 

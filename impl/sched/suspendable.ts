@@ -19,7 +19,7 @@
  * Every decision a planted bug might get wrong is a method of its own, so a test can subclass
  * {@link SuspendableOps} and replace exactly one of them.
  */
-import { VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE } from "../../spec/constants.ts";
+import { VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
 import { pageRange } from "../args.ts";
 import type { Kernel } from "../kernel.ts";
@@ -28,6 +28,8 @@ import type { VmMapEntry } from "../map/entry.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { ThreadId } from "../locks/lockdep.ts";
 import type { Scheduler, ThreadBody } from "./scheduler.ts";
+
+type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -50,12 +52,12 @@ export class SuspendableOps {
         return this.overwrite(s, t, op);
       case "write_user":
       case "store":
-        return this.writeAccess(s, t, op);
+      case "read_user":
+      case "load":
+        return this.access(s, t, op);
       case "remap":
         return this.twoMaps(s, t, op, op.srcMap, op.map);
       case "lookup":
-      case "read_user":
-      case "load":
         return this.readLocked(s, t, op);
       default:
         return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
@@ -72,8 +74,8 @@ export class SuspendableOps {
     return result;
   }
 
-  *readLocked(s: Scheduler, t: ThreadId, op: OpOf<"lookup" | "read_user" | "load">): ThreadBody {
-    const map = op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
+  *readLocked(s: Scheduler, t: ThreadId, op: OpOf<"lookup">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
     yield { kind: "read", map };
     const result = s.commit(op);
@@ -134,8 +136,9 @@ export class SuspendableOps {
 
   *wiring(s: Scheduler, t: ThreadId, op: OpOf<"wire" | "unwire">): ThreadBody {
     const map = this.kernel.mapOf(op.map);
-    const range = map === null ? undefined : this.rangeOf(map, op.addr, op.size);
-    if (map === null || range === undefined) return s.commit(op);
+    if (map === null) return s.commit(op);
+    const range = this.rangeOf(map, op.addr, op.size);
+    if (range === undefined) return yield* this.writeLocked(s, t, op, map); // bad or empty range: checked under the lock
     yield* this.lockOutOfTransition(s, t, map, range, `${op.op}: an entry of the range is in transition`);
     const result = s.commit(op);
     if (result.kr !== "KERN_SUCCESS") {
@@ -161,8 +164,9 @@ export class SuspendableOps {
 
   *remove(s: Scheduler, t: ThreadId, op: OpOf<"remove">): ThreadBody {
     const map = this.kernel.mapOf(op.map);
-    const range = map === null || op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
-    if (map === null || range === undefined) return s.commit(op);
+    if (map === null) return s.commit(op);
+    const range = op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
+    if (range === undefined) return yield* this.writeLocked(s, t, op, map);
     let woken = false;
     for (;;) {
       yield { kind: "write", map };
@@ -226,10 +230,10 @@ export class SuspendableOps {
     return s.inCommit(() => overwritePlan(this.kernel, op));
   }
 
-  // ---- user writes: the fault path's read lock and upgrade (§2.1, §4.13) ----
+  // ---- user access: the fault path's read lock and upgrade (§2.1, §4.13) ----
 
-  *writeAccess(s: Scheduler, t: ThreadId, op: OpOf<"write_user" | "store">): ThreadBody {
-    const map = op.op === "store" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
+  *access(s: Scheduler, t: ThreadId, op: UserAccess): ThreadBody {
+    const map = op.op === "store" || op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
     for (;;) {
       yield { kind: "read", map };
@@ -258,24 +262,31 @@ export class SuspendableOps {
     }
   }
 
-  /** A write that must create an object or resolve copy-on-write changes the map. */
-  needsUpgrade(map: VmMap, op: OpOf<"write_user" | "store">): boolean {
-    const size = op.data.length / 2;
-    if (size === 0 || !map.accessible(op.addr, size, 2 /* WRITE */)) return false;
+  /**
+   * The fault changes the map when a write must create an object or resolve copy-on-write, or
+   * (through the MMU) a read must create the zero-fill object it maps.
+   */
+  needsUpgrade(map: VmMap, op: UserAccess): boolean {
+    const write = op.op === "store" || op.op === "write_user";
+    const size = write ? op.data.length / 2 : op.size;
+    if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(op.addr)) return false;
+    // A failing access may still have faulted in its first pages (objects created): take the write lock.
+    if (!map.accessible(op.addr, size, write ? VM_PROT_WRITE : VM_PROT_READ)) return true;
+    const throughMmu = this.kernel.activeMmu !== null;
     let upgrade = false;
     map.forEachPiece(op.addr, size, (e, _a, _n, _at, owner) => {
-      if (owner.writeNeedsUpgrade(e)) upgrade = true;
+      if (write ? owner.writeNeedsUpgrade(e) : throughMmu && e.object === null) upgrade = true;
     });
     return upgrade;
   }
 
   /** The lookup version is valid iff no write lock was taken since (#34). */
-  versionStillValid(map: VmMap, version: number, _op: OpOf<"write_user" | "store">): boolean {
+  versionStillValid(map: VmMap, version: number, _op: UserAccess): boolean {
     return map.timestamp === version;
   }
 
   /** The write the fault does under the read hold (nothing in the map changes). */
-  writeUnderRead(s: Scheduler, op: OpOf<"write_user" | "store">): OpResult {
+  writeUnderRead(s: Scheduler, op: UserAccess): OpResult {
     return s.commit(op);
   }
 

@@ -37,6 +37,8 @@ export function defaultArgs(P: number): { [K in OpName]: OpArgs<K> } {
     load: { cpu: 0, addr: 0, size: 1 },
     store: { cpu: 0, addr: 0, data: "ff" },
     evict: { frame: 0 },
+    spawn: { thread: 0, body: { op: "lookup", map: 0, addr: 0 } },
+    step: { thread: 0, count: 1 },
     copyin: { map: 0, addr: 0, size: 4 * P, srcDestroy: false, useMaxprot: false },
     copyin_object: { object: 0, offset: 0, size: P },
     copyout: { map: 0, copy: 0 },

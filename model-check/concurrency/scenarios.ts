@@ -1,0 +1,84 @@
+/**
+ * The small scenarios of the bounded exhaustive mode (`vmcheck check --exhaustive`): each sets a
+ * world up sequentially, then gives two or three kernel threads a short program. Each one is a
+ * race the reference describes (§2, §4.6, §4.10, §4.11.8, §4.13); every schedule of its threads
+ * within the preemption bound is run.
+ */
+import { VM_INHERIT_COPY, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
+import type { Scope } from "../../spec/scope.ts";
+import type { Op } from "../../spec/vocabulary.ts";
+
+export interface Scenario {
+  readonly name: string;
+  /** The race it is about, for reports. */
+  readonly about: string;
+  /** Sequential setup (map 0 is the first map created). */
+  readonly prelude: readonly Op[];
+  /** Each thread's operations, run in order. */
+  readonly threads: readonly (readonly Op[])[];
+}
+
+const hex = (n: number, byte: number): string => byte.toString(16).padStart(2, "0").repeat(n);
+
+export function scenarios(scope: Scope): Scenario[] {
+  const P = scope.pageSize;
+  const create = (pages = 16): Op => ({ op: "create", min: 0, max: pages * P });
+  const enter = (map: number, addr: number, pages: number, cur = VM_PROT_DEFAULT): Op => ({
+    op: "enter", map, addr, size: pages * P, mask: 0, anywhere: false, alias: 0, cur, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "anonymous" },
+  });
+  const write = (map: number, addr: number, byte: number): Op => ({ op: "write_user", map, addr, data: hex(4, byte) });
+  const read = (map: number, addr: number): Op => ({ op: "read_user", map, addr, size: 4 });
+  return [
+    {
+      name: "wire-vs-remove",
+      about: "remove waits for an entry in transition and must look again after every wakeup (§2.3, §4.6, #28–#30)",
+      prelude: [create(), enter(0, 0, 2)],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: 2 * P, access: VM_PROT_READ, user: true }, { op: "wire", map: 0, addr: 0, size: 2 * P, access: VM_PROT_READ, user: true }],
+        [{ op: "remove", map: 0, addr: 0, size: 2 * P, flags: 0 }],
+      ],
+    },
+    {
+      name: "overwrite-vs-protect",
+      about: "copy_overwrite drops the destination's lock while it copies and must re-check it after relocking (§4.11.8, #33)",
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0xab), { op: "copyin", map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: false }, enter(0, 4 * P, 1)],
+      threads: [
+        [{ op: "copy_overwrite", map: 0, addr: 4 * P, copy: 0, interruptible: false }],
+        [{ op: "protect", map: 0, addr: 4 * P, size: P, prot: VM_PROT_READ, setMax: false }, read(0, 4 * P)],
+      ],
+    },
+    {
+      name: "write-vs-fork",
+      about: "a write fault pages in with the map unlocked and must verify its lookup (needs_copy may have appeared) before writing (§4.13, #34)",
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11)],
+      threads: [
+        [write(0, 0, 0x22)],
+        [{ op: "fork", map: 0 }, read(1, 0)],
+      ],
+    },
+    {
+      name: "two-upgrades",
+      about: "two faults upgrade the same read lock: the second upgrade fails and leaves its thread holding nothing (§2.1)",
+      prelude: [create(), enter(0, 0, 1)],
+      threads: [[write(0, 0, 0x33)], [write(0, 0, 0x44)]],
+    },
+    {
+      name: "remap-both-ways",
+      about: "remap holds two maps: they must be locked in increasing address order (vm_map.h, #35)",
+      prelude: [create(), create(), enter(0, 0, 1), enter(1, 0, 1)],
+      threads: [
+        [{ op: "remap", map: 0, addr: 4 * P, size: P, mask: 0, anywhere: false, srcMap: 1, srcAddr: 0, copy: false, inheritance: VM_INHERIT_COPY }],
+        [{ op: "remap", map: 1, addr: 4 * P, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: 0, copy: false, inheritance: VM_INHERIT_COPY }],
+      ],
+    },
+    {
+      name: "remove-waits-for-kernel-unwire",
+      about: "remove with WAIT_FOR_KWIRE sleeps until the kernel wiring is dropped; the unwire must wake it (§4.6, #30)",
+      prelude: [create(), enter(0, 0, 1), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],
+      threads: [
+        [{ op: "remove", map: 0, addr: 0, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE }],
+        [{ op: "unwire", map: 0, addr: 0, size: P, user: false }],
+      ],
+    },
+  ];
+}

@@ -1,0 +1,196 @@
+/**
+ * The concurrency checker: what `spawn` and `step` commands mean in a lockstep run.
+ *
+ * Threads run suspendable operations (impl/sched/) under the deterministic scheduler. After
+ * every spawn or step the checker asks what must hold at every instant:
+ * - `lock-order`: the lock-order validator (impl/locks/lockdep.ts) found no broken rule or cycle;
+ * - `lock-discipline`: no thread changed a map without holding a write lock (#35);
+ * - `in-transition-held`: every page a thread put in transition is still mapped by an entry in
+ *   transition — nobody deleted or replaced it meanwhile (#28, #29);
+ * - `lost-wakeup`: no thread sleeps on a map whose reason to sleep is gone (#30).
+ * Whenever no operation is in flight (quiescence) it checks `linearizability`: the operations
+ * completed since the last quiescence have a real-time-respecting order in which the spec gives
+ * each its result and ends in the implementation's state; the spec then continues from that
+ * state, and the refinement check and every invariant of the registry run as after any command.
+ * At the end of a run the threads still in flight are run to completion (`drain`): threads that
+ * can no longer run are a `deadlock`, unless they sleep on a kernel wiring nobody will drop
+ * (a user program that waits forever), which are given up.
+ */
+import type { Kernel } from "../../impl/kernel.ts";
+import { LockDisciplineError, Scheduler } from "../../impl/sched/scheduler.ts";
+import { SuspendableOps } from "../../impl/sched/suspendable.ts";
+import type { LockValidator } from "../../impl/locks/lockdep.ts";
+import { isStepCount, isThread, spawnBody } from "../../spec/ops/threads.ts";
+import { abstractSpec, type SpecWorld } from "../../spec/index.ts";
+import type { AbstractWorld } from "../../spec/abstract.ts";
+import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
+import { formatOp } from "../printer.ts";
+import { linearize } from "./linearizability.ts";
+
+/** The checks of this module, as reports and coverage name them. */
+export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock"] as const;
+
+/** What the session needs from the lockstep executor that owns it. */
+export interface SessionHost {
+  readonly impl: Kernel;
+  spec: SpecWorld;
+  /** The implementation's abstraction differs from `view` how, or undefined. */
+  refinementDiff(view: AbstractWorld): string | undefined;
+  /** Refinement and every invariant, as after a sequential command. */
+  checkQuiescent(stepIndex: number, op: Op): void;
+  recordCheck(name: string): void;
+  recordOp(op: Op, result: OpResult): void;
+  fail(check: string, stepIndex: number, detail: string): never;
+}
+
+/** Counts a campaign report shows. */
+export interface ConcurrencyStats {
+  /** Suspension points passed by all threads: the interleaving steps explored. */
+  resumptions: number;
+  /** Quiescent windows checked for linearizability, and the orders the search tried. */
+  windows: number;
+  ordersTried: number;
+  /** Windows whose search ran out of budget (neither passed nor failed). */
+  undecided: number;
+}
+
+export const newStats = (): ConcurrencyStats => ({ resumptions: 0, windows: 0, ordersTried: 0, undecided: 0 });
+
+export class ConcurrentSession {
+  readonly sched: Scheduler;
+  private findingsSeen = 0;
+  private windowStart = 0;
+
+  constructor(
+    private readonly host: SessionHost,
+    opsClass: typeof SuspendableOps,
+    validator: LockValidator | undefined,
+    private readonly stats: ConcurrencyStats,
+  ) {
+    const ops = new opsClass(host.impl);
+    this.sched = new Scheduler(host.impl, (s, t, op) => ops.body(s, t, op), validator);
+    this.sched.validator.beginRun();
+    this.findingsSeen = this.sched.findings.length;
+  }
+
+  get quiescent(): boolean {
+    return this.sched.quiescent;
+  }
+
+  /** Run one spawn or step command; returns its result (the body's result comes at completion). */
+  command(op: OpOf<"spawn" | "step">, stepIndex: number): OpResult {
+    this.sched.site = { command: stepIndex, step: this.sched.resumptions };
+    const before = this.sched.resumptions;
+    let result: OpResult;
+    try {
+      result = op.op === "spawn" ? this.spawn(op) : this.step(op);
+    } catch (e) {
+      if (e instanceof LockDisciplineError) {
+        this.host.recordCheck("lock-discipline");
+        this.host.fail("lock-discipline", stepIndex, `during ${formatOp(op)}: ${e.message}`);
+      }
+      this.host.fail("exception", stepIndex, `${formatOp(op)} threw in the implementation: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    } finally {
+      this.stats.resumptions += this.sched.resumptions - before;
+    }
+    this.host.recordOp(op, result);
+    this.checkInstant(stepIndex, op);
+    return result;
+  }
+
+  private spawn(op: OpOf<"spawn">): OpResult {
+    const body = spawnBody(op.body);
+    if (!isThread(op.thread) || body === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    return { kr: this.sched.spawn(op.thread, body) ? "KERN_SUCCESS" : "KERN_INVALID_ARGUMENT" };
+  }
+
+  private step(op: OpOf<"step">): OpResult {
+    if (!isThread(op.thread) || !isStepCount(op.count)) return { kr: "KERN_INVALID_ARGUMENT" };
+    this.sched.step(op.thread, op.count);
+    return { kr: "KERN_SUCCESS" };
+  }
+
+  /** What must hold at every instant; then, at quiescence, linearizability and the full checks. */
+  private checkInstant(stepIndex: number, op: Op): void {
+    const { host, sched } = this;
+    host.recordCheck("lock-order");
+    if (sched.findings.length > this.findingsSeen) {
+      const f = sched.findings[this.findingsSeen]!;
+      this.findingsSeen = sched.findings.length;
+      host.fail("lock-order", stepIndex, `after ${formatOp(op)}: ${f.message}${f.scenario ? `\n${f.scenario.join("\n")}` : ""}`);
+    }
+    host.recordCheck("in-transition-held");
+    for (const tr of sched.transitions) {
+      for (const a of tr.pages) {
+        const r = tr.map.lookupEntry(a);
+        if (!r.found || !r.entry.inTransition)
+          host.fail("in-transition-held", stepIndex, `after ${formatOp(op)}: page 0x${a.toString(16)} of map ${host.impl.handleOf(tr.map)}, put in transition by thread ${tr.thread}, is ${r.found ? "no longer in transition" : "unmapped"}: another thread changed it meanwhile`);
+      }
+    }
+    host.recordCheck("lost-wakeup");
+    const lost = sched.lostWakeups()[0];
+    if (lost) host.fail("lost-wakeup", stepIndex, `after ${formatOp(op)}: thread ${lost.thread} sleeps (${lost.why}) but nothing it waits for remains and nobody woke it`);
+    if (sched.quiescent) this.checkWindow(stepIndex, op);
+  }
+
+  /** Linearizability of the operations completed since the last quiescence. */
+  private checkWindow(stepIndex: number, op: Op): void {
+    const { host, sched } = this;
+    const window = sched.completions.slice(this.windowStart);
+    this.windowStart = sched.completions.length;
+    if (window.length === 0) return;
+    for (const c of window) host.recordOp(c.op, c.result);
+    host.recordCheck("linearizability");
+    this.stats.windows++;
+    const found = linearize(host.spec, window, (world) => host.refinementDiff(abstractSpec(world)));
+    this.stats.ordersTried += found.explored;
+    if (!found.ok) {
+      // A search out of budget is reported, not passed: an unchecked window is no evidence.
+      if (found.undecided) this.stats.undecided++;
+      return host.fail("linearizability", stepIndex, `after ${formatOp(op)}: ${found.reason}`);
+    }
+    host.spec = found.world;
+    host.checkQuiescent(stepIndex, op);
+  }
+
+  /** End of the run: run every thread still in flight to completion, then the quiescent checks. */
+  finish(stepIndex: number, last: Op | undefined): void {
+    const { sched, host } = this;
+    const op = last ?? ({ op: "step", thread: 0, count: 1 } as const);
+    for (let guard = 0; !sched.quiescent && guard < 10_000; guard++) {
+      const runnable = sched.inFlight().filter((t) => sched.runnable(t));
+      if (runnable.length === 0) break;
+      const before = sched.resumptions;
+      try {
+        for (const t of runnable) sched.step(t, 1);
+      } catch (e) {
+        if (e instanceof LockDisciplineError) host.fail("lock-discipline", stepIndex, `draining the threads at the end: ${e.message}`);
+        host.fail("exception", stepIndex, `draining the threads at the end, the implementation threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      } finally {
+        this.stats.resumptions += sched.resumptions - before;
+      }
+      this.checkInstantNoWindow(stepIndex);
+    }
+    if (!sched.quiescent) {
+      host.recordCheck("deadlock");
+      const lost = sched.lostWakeups()[0];
+      if (lost) host.fail("lost-wakeup", stepIndex, `at the end of the run: thread ${lost.thread} sleeps forever (${lost.why}) but nothing it waits for remains and nobody woke it`);
+      const blocked = sched.deadlocked();
+      const onLocks = blocked && [...blocked].filter(([, l]) => l !== null);
+      if (onLocks && onLocks.length > 0) {
+        const report = sched.validator.deadlock(new Map(onLocks.map(([t, l]) => [t, l!])));
+        host.fail("deadlock", stepIndex, `at the end of the run every thread in flight is blocked: ${report?.message ?? onLocks.map(([t, l]) => `thread ${t} waits for map ${l!.id}`).join("; ")}`);
+      }
+      // Asleep on a kernel wiring nobody drops: the program waits forever; give those threads up.
+      for (const m of host.impl.everyMap) for (let e = m.store.header.next; e !== m.store.header; e = e.next) e.needsWakeup = false;
+      sched.abandonSleepers();
+    }
+    this.checkInstant(stepIndex, op);
+    sched.detach();
+  }
+
+  private checkInstantNoWindow(stepIndex: number): void {
+    const lost = this.sched.lostWakeups()[0];
+    if (lost) this.host.fail("lost-wakeup", stepIndex, `while draining: thread ${lost.thread} sleeps (${lost.why}) but nothing it waits for remains`);
+  }
+}

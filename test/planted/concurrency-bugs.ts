@@ -1,0 +1,82 @@
+/**
+ * Planted concurrency bugs (issue 5): each a subclass of SuspendableOps (impl/sched/suspendable.ts)
+ * that gets one re-check wrong after the map lock was dropped and taken back — the class of bug
+ * behind most famous Mach VM races. They run in the `concurrency` profile.
+ */
+import { SuspendableOps, type Range } from "../../impl/sched/suspendable.ts";
+import type { Scheduler } from "../../impl/sched/scheduler.ts";
+import type { OverwritePlan } from "../../impl/kernel-transfers.ts";
+import type { VmMap } from "../../impl/map/vm-map.ts";
+import type { VmMapEntry } from "../../impl/map/entry.ts";
+import { fromHex } from "../../impl/args.ts";
+import type { OpOf, OpResult } from "../../spec/vocabulary.ts";
+
+/** After waking up, remove deletes at once: it does not look again for an entry in transition. */
+export class RemoveSkipsRecheckAfterWakeup extends SuspendableOps {
+  override removeBlocker(map: VmMap, range: Range, flags: number, afterWakeup: boolean): VmMapEntry | null {
+    return afterWakeup ? null : super.removeBlocker(map, range, flags, afterWakeup);
+  }
+}
+
+/** After relocking, overwrite checks only that the destination is still mapped, not that it is still writable. */
+export class OverwriteSkipsProtectionRecheck extends SuspendableOps {
+  override recheckOverwrite(s: Scheduler, op: OpOf<"copy_overwrite">, first: OverwritePlan): OverwritePlan {
+    const map = this.kernel.mapOf(op.map)!;
+    return map.lookupEntry(op.addr).found ? first : super.recheckOverwrite(s, op, first);
+  }
+}
+
+/** After relocking, overwrite compares against a timestamp it re-read under the new lock: it never sees another writer. */
+export class OverwriteTrustsStaleTimestamp extends SuspendableOps {
+  override unchangedSince(): boolean {
+    return true;
+  }
+}
+
+/**
+ * After its unlocked page-in, the write fault trusts its first lookup although the map changed
+ * (a fork made the entry needs_copy meanwhile): it writes into the object it found, shared now.
+ */
+export class WriteIgnoresNewNeedsCopy extends SuspendableOps {
+  override versionStillValid(): boolean {
+    return true;
+  }
+  override writeUnderRead(s: Scheduler, op: OpOf<"write_user" | "store" | "read_user" | "load">): OpResult {
+    if (op.op !== "write_user") return super.writeUnderRead(s, op);
+    const map = this.kernel.mapOf(op.map)!;
+    const bytes = fromHex(op.data);
+    if (bytes === undefined || !map.accessible(op.addr, bytes.length, 2)) return super.writeUnderRead(s, op);
+    // What the stale lookup believed: an object in place and no copy-on-write pending.
+    let changed = false;
+    map.forEachPiece(op.addr, bytes.length, (e) => {
+      if (e.needsCopy && e.object !== null) changed = true;
+    });
+    if (!changed) return super.writeUnderRead(s, op);
+    const ps = map.pageSize;
+    map.forEachPiece(op.addr, bytes.length, (e, a, n, at, owner) => {
+      const index = owner.pageIndex(e, a - (a % ps));
+      owner.layer.makeResident(e.object!, index);
+      e.object!.pageForWrite(index).set(bytes.subarray(at, at + n), a % ps);
+    });
+    return { kr: "KERN_SUCCESS" };
+  }
+}
+
+/** remap locks its source map, then the destination, whatever their order (the header says: increasing address). */
+export class RemapLocksSourceFirst extends SuspendableOps {
+  override lockOrder(src: VmMap, dst: VmMap): VmMap[] {
+    return [src, dst];
+  }
+}
+
+/** Clearing in_transition after wiring or unwiring, the thread forgets the wakeup a waiter asked for. */
+export class WakeupForgotten extends SuspendableOps {
+  override wakeWaiters(): void {}
+}
+
+/** A failed read-to-write upgrade is taken for success: the thread goes on as if it held the write lock. */
+export class FailedUpgradeTakenAsSuccess extends SuspendableOps {
+  override retryAfterFailedUpgrade(): boolean {
+    return false;
+  }
+}
