@@ -143,6 +143,8 @@ export interface CampaignReport {
   readonly runs: number;
   readonly commandsExecuted: number;
   readonly commandsSkipped: number;
+  /** Spawn and step commands after which threads were still in flight (only the instant checks ran). */
+  readonly commandsInFlight: number;
   readonly durationMs: number;
   readonly coverage: {
     readonly ops: Record<string, number>;
@@ -262,6 +264,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     runs,
     commandsExecuted: coverage.commandsExecuted,
     commandsSkipped: coverage.commandsSkipped,
+    commandsInFlight: coverage.commandsInFlight,
     durationMs,
     coverage: { ops: coverage.ops, results: coverage.results, invariants: coverage.invariants },
     resultsByOp: coverage.resultsByOp,

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { pageListMax, scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
 import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
-import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, readCounterexample, type Counterexample } from "./counterexample.ts";
+import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, FORMAT, readCounterexample, type Counterexample } from "./counterexample.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { explain } from "./explain.ts";
@@ -31,6 +31,7 @@ import { basename } from "node:path";
 import { TRACE_SCOPE } from "./trace/importer.ts";
 import { formatTraceReport, replayTrace } from "./trace/replay.ts";
 import { writeCounterexample } from "./counterexample.ts";
+import { exhaustive } from "./concurrency/exhaustive.ts";
 
 export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
@@ -39,6 +40,8 @@ const USAGE = `usage:
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--out DIR]
                  [--profile map|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
+  vmcheck check --exhaustive [--preemptions N] [--out DIR] [--json]
+                 every schedule (at most N preemptions, default 2) of the concurrency scenarios
   vmcheck replay FILE [--json]
   vmcheck minimize FILE [--json]
   vmcheck explain FILE [--html OUT]
@@ -54,7 +57,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const BOOLEAN_FLAGS = new Set(["json", "help", "swarm", "impl-only"]);
+const BOOLEAN_FLAGS = new Set(["json", "help", "swarm", "impl-only", "exhaustive"]);
 
 function parseArgs(argv: readonly string[], allowed: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -161,8 +164,9 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "cpus", "frames", "tlb", "out", "json", "junit", "shard", "profile", "swarm", "workers"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "cpus", "frames", "tlb", "out", "json", "junit", "shard", "profile", "swarm", "workers", "exhaustive", "preemptions"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  if (!p.flags.has("exhaustive") && p.flags.has("preemptions")) throw new UsageError("--preemptions goes with --exhaustive");
   const scope: Scope = {
     ...MODEL_CHECK_SCOPE,
     pageSize: intFlag(p, "page-size", MODEL_CHECK_SCOPE.pageSize, 1),
@@ -175,6 +179,7 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
   };
   const bad = scopeProblem(scope);
   if (bad) throw new UsageError(bad);
+  if (p.flags.has("exhaustive")) return exhaustiveCheck(p, scope, out, deps);
   const time = p.flags.get("time");
   const seed = seedFlag(p);
   let runs = intFlag(p, "runs", DEFAULT_CHECK.runs, 1);
@@ -205,6 +210,44 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
   if (progress) process.stderr.write("\r\x1b[K");
   emit(p, toJsonReport(report, shard ? `${shard.index + 1}/${shard.count}` : undefined), out, report);
   return report.ok ? 0 : 1;
+}
+
+/**
+ * `check --exhaustive`: every schedule of every concurrency scenario within the preemption
+ * bound; the report says how many ran, and a failure is written as a counterexample file.
+ */
+function exhaustiveCheck(p: Parsed, scope: Scope, out: (s: string) => void, deps: CliDependencies): number {
+  for (const f of ["runs", "seed", "time", "max-commands", "shard", "profile", "swarm", "workers", "junit"])
+    if (p.flags.has(f)) throw new UsageError(`--${f} does not apply to --exhaustive`);
+  const preemptions = intFlag(p, "preemptions", 2, 0);
+  const started = performance.now();
+  const report = exhaustive({ scope, preemptions, ...(deps.kernel ? { kernel: deps.kernel } : {}) });
+  const durationMs = Math.round(performance.now() - started);
+  const failed = report.scenarios.find((r) => r.failure);
+  let file: string | null = null;
+  if (failed?.failure) {
+    const f = failed.failure;
+    file = writeCounterexample((p.flags.get("out") as string | undefined) ?? "counterexamples", {
+      format: FORMAT, version: CURRENT_VERSION, scope, seed: 0, commands: f.commands,
+      failure: { check: f.check, step: f.step, message: f.message }, foundBy: `vmcheck check --exhaustive --preemptions ${preemptions} (scenario ${failed.name})`,
+    });
+  }
+  if (p.flags.has("json")) {
+    out(JSON.stringify({ ok: report.ok, mode: "exhaustive", preemptions, schedules: report.schedules, durationMs, scenarios: report.scenarios, ...(file ? { file } : {}) }));
+    return report.ok ? 0 : 1;
+  }
+  out(`vmcheck check --exhaustive — at most ${preemptions} preemptions, ${report.scenarios.length} scenarios, ${report.schedules} schedules in ${(durationMs / 1000).toFixed(1)} s`);
+  for (const r of report.scenarios)
+    out(`  ${r.name.padEnd(32)} ${String(r.schedules).padStart(5)} schedules${r.failure ? `  FAIL ${r.failure.check} (${r.failure.commands.length} commands, ${r.failure.preemptions} preemptions)` : ""}`);
+  if (!failed?.failure) {
+    out("  result: PASS — every schedule agreed with the spec (linearizable) and every check held");
+    return 0;
+  }
+  out(`  result: FAIL — ${failed.failure.check} in scenario ${failed.name}: ${failed.failure.message}`);
+  out("  commands:");
+  failed.failure.commands.forEach((c, i) => out(`    ${String(i).padStart(3)}  ${formatOp(c)}`));
+  out(`  counterexample written to ${file}; replay it with: vmcheck replay ${file}`);
+  return 1;
 }
 
 /**

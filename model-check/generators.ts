@@ -495,12 +495,12 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
   );
   return {
     spawn: gen({
-      weight: 4,
+      weight: 3,
       arb: fc.record({ thread, body }),
       resolve: (s, ctx) => ({ op: "spawn", thread: s.thread, body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
     }),
     step: gen({
-      weight: 6,
+      weight: 4,
       arb: fc.record({
         thread,
         count: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.integer({ min: 2, max: 4 }) }, { weight: 2, arbitrary: fc.constant(MAX_STEP_COUNT) }, { weight: 1, arbitrary: fc.constantFrom(0, MAX_STEP_COUNT + 1, 1.5) }),
@@ -863,7 +863,7 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       resolve: (size) => ({ op: "region_object_create", size }),
     }),
     shared_region_create: gen({
-      weight: 2,
+      weight: 3,
       arb: fc.record({ map: mapSel, text: fc.integer({ min: 1, max: 3 }), data: fc.integer({ min: 1, max: 3 }), at: fc.nat(64), odd: fc.nat(15) }),
       resolve: (s, ctx) => resolveRegion(s, ctx),
     }),
@@ -873,12 +873,12 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       resolve: (s, ctx) => ({ op: "shared_region_map", map: pickMap(s.map, ctx.view), region: pickRegion(s.region, ctx.view) }),
     }),
     shared_region_attach: gen({
-      weight: 1,
+      weight: 2,
       arb: fc.record({ region: fc.nat(1000), parent: fc.nat(1000) }),
       resolve: (s, ctx) => {
-        // A third of the time, a region that is already chained (attaching it again fails).
+        // Half the time, a region that is already chained (attaching it again fails).
         const chained = ctx.view.regions.findIndex((r) => r.chain !== -1);
-        const region = s.region % 3 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
+        const region = s.region % 2 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
         // Mostly another region as the parent.
         const n = ctx.view.regions.length;
         const parent = n >= 2 && region < n && s.parent % 8 !== 0 ? (region + 1 + (s.parent % (n - 1))) % n : pickRegion(s.parent, ctx.view);

@@ -90,6 +90,8 @@ export class Coverage {
   readonly invariants: Record<string, number> = {};
   commandsExecuted = 0;
   commandsSkipped = 0;
+  /** Commands after which threads still had operations in flight: only the instant checks ran (concurrency). */
+  commandsInFlight = 0;
   /** While frozen (during shrinking), nothing is counted. */
   frozen = false;
 
@@ -100,6 +102,17 @@ export class Coverage {
     this.results[result.kr] = (this.results[result.kr] ?? 0) + 1;
     const byOp = (this.resultsByOp[op.op] ??= {});
     byOp[result.kr] = (byOp[result.kr] ?? 0) + 1;
+  }
+  /** A spawned operation's result, counted for its operation and code when it completes (not a command). */
+  recordOutcome(op: Op, result: OpResult): void {
+    if (this.frozen) return;
+    this.ops[op.op] = (this.ops[op.op] ?? 0) + 1;
+    this.results[result.kr] = (this.results[result.kr] ?? 0) + 1;
+    const byOp = (this.resultsByOp[op.op] ??= {});
+    byOp[result.kr] = (byOp[result.kr] ?? 0) + 1;
+  }
+  recordInFlight(): void {
+    if (!this.frozen) this.commandsInFlight++;
   }
   recordInvariant(name: string): void {
     if (!this.frozen) this.invariants[name] = (this.invariants[name] ?? 0) + 1;
@@ -181,12 +194,18 @@ export class Lockstep {
   }
 
   /**
-   * True when the command cannot run now: in a sequential world it would wait forever; while
-   * threads have operations in flight, only spawn and step run (other commands are sequential).
+   * True when the command cannot run now: in a sequential world it would wait forever. (While
+   * threads have operations in flight, another command first waits for them to finish.)
    */
   blocks(op: Op): boolean {
-    if (this.session !== null && !this.session.quiescent && op.op !== "spawn" && op.op !== "step") return true;
+    if (op.op === "spawn" || op.op === "step") return false;
+    this.drainThreads();
     return wouldBlock(this.spec, op);
+  }
+
+  /** A sequential command waits for every thread's operation in flight to finish (and be checked). */
+  private drainThreads(): void {
+    if (this.session !== null && !this.session.quiescent) this.session.finish(Math.max(0, this.steps - 1), this.history.at(-1)?.op);
   }
 
   /** End of a run: threads still in flight run to completion and are checked (concurrency checker). */
@@ -212,6 +231,7 @@ export class Lockstep {
    */
   step(op: Op, refine: boolean | "named" = true): StepRecord {
     if ((op.op === "spawn" || op.op === "step") && this.impl !== undefined) return this.threadStep(op);
+    this.drainThreads();
     const stepIndex = this.steps++;
     const timestamps = this.sut.timestamps?.() ?? [];
     let specResult: OpResult;
@@ -272,6 +292,8 @@ export class Lockstep {
       },
       recordCheck: (name) => this.coverage.recordInvariant(name),
       recordOp: (op, result) => this.coverage.recordOp(op, result),
+      recordOutcome: (op, result) => this.coverage.recordOutcome(op, result),
+      recordInFlight: () => this.coverage.recordInFlight(),
       fail: (check, stepIndex, detail) => {
         throw new CheckFailure(check, stepIndex, detail);
       },

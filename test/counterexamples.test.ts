@@ -31,7 +31,7 @@ describe("counterexample corpus", () => {
 
     it(`${entry.file}: ${entry.expect}${entry.check ? ` (${entry.check})` : ""} — ${entry.note}`, () => {
       if (entry.plant !== undefined) expect(plant, `unknown plant ${entry.plant}`).toBeDefined();
-      const outcome = replayCommands(cx.commands, { scope: cx.scope, ...(plant ? { kernel: plant.kernel } : {}) });
+      const outcome = replayCommands(cx.commands, { scope: cx.scope, ...(plant ? { kernel: plant.kernel } : {}), ...(plant?.suspendable ? { suspendable: plant.suspendable } : {}) });
       if (entry.expect === "pass") expect(outcome.ok, outcome.ok ? "" : outcome.message).toBe(true);
       else {
         expect(outcome.ok).toBe(false);

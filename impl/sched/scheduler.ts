@@ -388,7 +388,10 @@ export class Scheduler {
   /** The kernel's lock guard: a map may change only in a commit of a thread holding a write lock. */
   private guard(map: VmMapCore): void {
     const t = this.current;
-    if (t === null) return; // a sequential command at quiescence
+    if (t === null) {
+      map.timestamp++; // a sequential command (no thread in flight) takes the write lock itself
+      return;
+    }
     const holdsWrite = [...this.locks.values()].some((l) => l.holdsWrite(t));
     if (!this.committing || !holdsWrite)
       throw new LockDisciplineError(`thread ${t} changed map ${this.kernel.handleOf(map as VmMap)} without holding a write lock (#35)`);

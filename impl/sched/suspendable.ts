@@ -88,7 +88,12 @@ export class SuspendableOps {
     const a = this.kernel.mapOf(src), b = this.kernel.mapOf(dst);
     if (a === null || b === null) return s.commit(op);
     const order = a === b ? [a] : this.lockOrder(a, b);
-    for (const m of order) yield { kind: "write", map: m };
+    yield { kind: "write", map: order[0]! };
+    // The first map is looked up before the second is locked: another thread may run here.
+    if (order.length > 1) {
+      yield { kind: "point", why: `${op.op}: holding map ${this.kernel.handleOf(order[0]!)}, about to lock map ${this.kernel.handleOf(order[1]!)}` };
+      yield { kind: "write", map: order[1]! };
+    }
     const result = s.commit(op);
     for (const m of [...order].reverse()) s.unlockWrite(t, m);
     return result;

@@ -6,7 +6,8 @@
  * when a thread blocks, completes an operation, or has nothing left is free.
  *
  * Schedules are explored breadth first (shortest command list first), each prefix replayed
- * from scratch (the kernel has no undo), so the first failure found is one of the shortest.
+ * from scratch (the kernel has no undo) and ended the way every replay ends — threads still in
+ * flight run to completion — so the first failure found is one of the shortest command lists.
  */
 import type { Op } from "../../spec/vocabulary.ts";
 import type { Scope } from "../../spec/scope.ts";
@@ -77,9 +78,10 @@ function explore(scenario: Scenario, bound: number, options: ExhaustiveOptions):
 }
 
 /**
- * Run the setup and `commands`; the failure, or the next possible commands (spawn of a thread's
- * next operation, step of a runnable thread). With no choice left the schedule is complete:
- * the end-of-run checks run (a thread that can never run again is a deadlock or a lost wakeup).
+ * Run the setup and `commands`, then end the run (drain and the end-of-run checks: a thread
+ * that can never run again is a deadlock or a lost wakeup); the failure, or the next possible
+ * commands (spawn of a thread's next operation, step of a runnable thread). With no choice
+ * left the schedule is complete.
  */
 function replay(scenario: Scenario, commands: readonly Op[], options: ExhaustiveOptions): {
   failure?: { commands: readonly Op[]; check: string; step: number; message: string };
@@ -105,7 +107,10 @@ function replay(scenario: Scenario, commands: readonly Op[], options: Exhaustive
         choices.push({ thread: t, op: { op: "step", thread: t, count: 1 } });
       }
     });
-    if (choices.length === 0) ls.finish();
+    // The run ends here as any replay of these commands would: threads still in flight are
+    // drained. So a failure found is one of the command list as it stands, and the list is a
+    // shortest one (no trailing step that the drain would have taken anyway).
+    ls.finish();
     return { choices, midOperation };
   } catch (e) {
     if (!(e instanceof CheckFailure)) throw e;

@@ -39,6 +39,16 @@ export function scenarios(scope: Scope): Scenario[] {
       ],
     },
     {
+      name: "wire-unwire-remove",
+      about: "three threads on one range: a wiring, an unwiring that must wait for it, a remove that must wait for both (§2.3, §4.10, #28–#31)",
+      prelude: [create(), enter(0, 0, 2), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: true }],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: 2 * P, access: VM_PROT_READ, user: true }],
+        [{ op: "unwire", map: 0, addr: 0, size: 2 * P, user: true }],
+        [{ op: "remove", map: 0, addr: P, size: P, flags: 0 }],
+      ],
+    },
+    {
       name: "overwrite-vs-protect",
       about: "copy_overwrite drops the destination's lock while it copies and must re-check it after relocking (§4.11.8, #33)",
       prelude: [create(), enter(0, 0, 1), write(0, 0, 0xab), { op: "copyin", map: 0, addr: 0, size: P, srcDestroy: false, useMaxprot: false }, enter(0, 4 * P, 1)],

@@ -24,8 +24,11 @@ import { isStepCount, isThread, spawnBody } from "../../spec/ops/threads.ts";
 import { abstractSpec, type SpecWorld } from "../../spec/index.ts";
 import type { AbstractWorld } from "../../spec/abstract.ts";
 import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
-import { formatOp } from "../printer.ts";
-import { linearize } from "./linearizability.ts";
+import { formatOp, formatResult } from "../printer.ts";
+import { describe, linearize } from "./linearizability.ts";
+import { isDeepStrictEqual } from "node:util";
+import { dispatch } from "../../spec/vocabulary.ts";
+import { SPEC, wouldBlock } from "../../spec/index.ts";
 
 /** The checks of this module, as reports and coverage name them. */
 export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock"] as const;
@@ -40,6 +43,10 @@ export interface SessionHost {
   checkQuiescent(stepIndex: number, op: Op): void;
   recordCheck(name: string): void;
   recordOp(op: Op, result: OpResult): void;
+  /** A completed spawned operation's result (coverage of its operation and code; not a command). */
+  recordOutcome(op: Op, result: OpResult): void;
+  /** The command left threads in flight: only the instant checks ran after it. */
+  recordInFlight(): void;
   fail(check: string, stepIndex: number, detail: string): never;
 }
 
@@ -131,6 +138,7 @@ export class ConcurrentSession {
     const lost = sched.lostWakeups()[0];
     if (lost) host.fail("lost-wakeup", stepIndex, `after ${formatOp(op)}: thread ${lost.thread} sleeps (${lost.why}) but nothing it waits for remains and nobody woke it`);
     if (sched.quiescent) this.checkWindow(stepIndex, op);
+    else host.recordInFlight();
   }
 
   /** Linearizability of the operations completed since the last quiescence. */
@@ -138,10 +146,23 @@ export class ConcurrentSession {
     const { host, sched } = this;
     const window = sched.completions.slice(this.windowStart);
     this.windowStart = sched.completions.length;
-    if (window.length === 0) return;
-    for (const c of window) host.recordOp(c.op, c.result);
+    if (window.length === 0) {
+      host.checkQuiescent(stepIndex, op); // nothing completed; the state is checked as after any command
+      return;
+    }
+    for (const c of window) host.recordOutcome(c.op, c.result);
     host.recordCheck("linearizability");
     this.stats.windows++;
+    if (window.length === 1) {
+      // One operation alone: nothing to order. Judged as a sequential command (results, then refinement).
+      const c = window[0]!;
+      host.recordCheck("results");
+      if (wouldBlock(host.spec, c.op)) host.fail("results", stepIndex, `${describe(c)}, but the spec would still be waiting`);
+      const r = dispatch(SPEC, host.spec, c.op);
+      if (!isDeepStrictEqual(r, c.result)) host.fail("results", stepIndex, `${formatOp(c.op)} (thread ${c.thread}): spec returned ${formatResult(r)}, impl returned ${formatResult(c.result)}`);
+      host.checkQuiescent(stepIndex, op);
+      return;
+    }
     const found = linearize(host.spec, window, (world) => host.refinementDiff(abstractSpec(world)));
     this.stats.ordersTried += found.explored;
     if (!found.ok) {
@@ -186,7 +207,6 @@ export class ConcurrentSession {
       sched.abandonSleepers();
     }
     this.checkInstant(stepIndex, op);
-    sched.detach();
   }
 
   private checkInstantNoWindow(stepIndex: number): void {

@@ -12,23 +12,25 @@ import { PLANTED_BUGS } from "../planted/bugs.ts";
 describe("planted bugs", () => {
   const lengths: { name: string; fastCheck: number; minimized: number }[] = [];
 
-  for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
+  const campaignFound = Object.entries(PLANTED_BUGS).filter(([, bug]) => !bug.exhaustive);
+  for (const [name, bug] of campaignFound) {
+    const plant = { kernel: bug.kernel, ...(bug.suspendable ? { suspendable: bug.suspendable } : {}) };
     it(`finds and minimizes ${name} (${bug.description})`, () => {
-      const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, outDir: null });
+      const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], ...plant, outDir: null });
       expect(report.ok, `${name} was not found in ${report.runs} runs`).toBe(false);
       const cx = report.counterexample!;
       expect(cx.length, `${name}: ${cx.commands.length} commands`).toBeLessThanOrEqual(bug.maxLength);
       // Never longer than fast-check's own shrink.
       expect(cx.length).toBeLessThanOrEqual(cx.shrunkLength);
       // Minimizing the result again changes nothing.
-      const again = minimizeCommands(cx.commands, { scope: report.scope, kernel: bug.kernel }, cx.check);
+      const again = minimizeCommands(cx.commands, { scope: report.scope, ...plant }, cx.check);
       expect(again.commands).toEqual(cx.commands);
       lengths.push({ name, fastCheck: cx.shrunkLength, minimized: cx.length });
     });
   }
 
   it("the minimizer is shorter than fast-check's shrink for at least a third of the plants", () => {
-    const plants = Object.keys(PLANTED_BUGS).length;
+    const plants = campaignFound.length;
     expect(lengths).toHaveLength(plants);
     const shorter = lengths.filter((l) => l.minimized < l.fastCheck);
     expect(shorter.length * 3, `shorter for ${shorter.map((l) => l.name).join(", ")}`).toBeGreaterThanOrEqual(plants);

@@ -19,6 +19,12 @@ import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
 import type { ResolvedPage } from "../../impl/fault/fault.ts";
 import { zeroPage } from "../../impl/object/vm-object.ts";
+import type { SuspendableOps } from "../../impl/sched/suspendable.ts";
+import { realKernel } from "../../model-check/lockstep.ts";
+import {
+  FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
+  RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy,
+} from "./concurrency-bugs.ts";
 
 export interface PlantedBug {
   /** What the bug is, in the words of a kernel engineer. */
@@ -35,6 +41,13 @@ export interface PlantedBug {
    * operations, not diluted among every operation of the vocabulary.
    */
   readonly profile: ProfileName;
+  /** For a concurrency bug: the thread bodies with the bug (the kernel is then the real one). */
+  readonly suspendable?: typeof SuspendableOps;
+  /**
+   * Found by the bounded exhaustive mode (model-check/concurrency/exhaustive.ts) rather than by
+   * the random campaign: races that need three or four precise steps of two threads.
+   */
+  readonly exhaustive?: true;
 }
 
 const withMap = (mapClass: typeof VmMap): KernelFactory => (scope) => new Kernel(scope, { mapClass });
@@ -219,17 +232,13 @@ class NamedEntryIgnoresProtection extends VmMap {
 
 /** copy_overwrite ignores the destination's missing write permission. */
 class OverwriteIgnoresWritePermission extends VmMap {
-  override copyOverwrite(addr: number, copy: Parameters<VmMap["copyOverwrite"]>[1], interruptible: boolean): KernReturn {
+  override overwriteFailure(addr: number, copy: Parameters<VmMap["overwriteFailure"]>[1], interruptible: boolean): KernReturn | undefined {
     const saved: [VmMapEntry, number][] = [];
     for (let e = this.store.header.next; e !== this.store.header; e = e.next) saved.push([e, e.protection]);
     for (const [e] of saved) e.protection |= VM_PROT_WRITE;
-    const kr = super.copyOverwrite(addr, copy, interruptible);
-    // Put back the protections of the entries that still exist (clipping may have split them).
-    for (let e = this.store.header.next; e !== this.store.header; e = e.next) {
-      const from = saved.find(([x]) => x.start <= e.start && e.end <= x.end || x === e);
-      if (from) e.protection = from[1];
-    }
-    return kr;
+    const failure = super.overwriteFailure(addr, copy, interruptible);
+    for (const [e, p] of saved) e.protection = p; // the checks clip nothing
+    return failure;
   }
 }
 
@@ -427,4 +436,12 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
+  // Concurrency (issue 5): the real kernel, with thread bodies that get one re-check wrong.
+  "failed-upgrade-taken-as-success": { description: "a failed read-to-write upgrade is taken for success", kernel: realKernel, suspendable: FailedUpgradeTakenAsSuccess, maxLength: 10, profile: "concurrency" },
+  "remap-locks-source-first": { description: "remap locks its two maps source first, not in increasing address order", kernel: realKernel, suspendable: RemapLocksSourceFirst, maxLength: 10, profile: "concurrency" },
+  "wakeup-forgotten": { description: "clearing in_transition, the thread forgets the wakeup a waiter asked for", kernel: realKernel, suspendable: WakeupForgotten, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "remove-skips-recheck-after-wakeup": { description: "after relocking, remove does not re-check in_transition", kernel: realKernel, suspendable: RemoveSkipsRecheckAfterWakeup, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "overwrite-skips-protection-recheck": { description: "after relocking, copy_overwrite does not re-check the destination's protection", kernel: realKernel, suspendable: OverwriteSkipsProtectionRecheck, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "overwrite-trusts-stale-timestamp": { description: "copy_overwrite trusts a timestamp read after relocking, so it never re-validates", kernel: realKernel, suspendable: OverwriteTrustsStaleTimestamp, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "write-ignores-new-needs-copy": { description: "after its unlocked page-in, a write fault does not re-check needs_copy", kernel: realKernel, suspendable: WriteIgnoresNewNeedsCopy, maxLength: 10, profile: "concurrency", exhaustive: true },
 };

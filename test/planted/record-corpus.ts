@@ -8,9 +8,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROFILES, runCampaign } from "../../model-check/campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILES, runCampaign } from "../../model-check/campaign.ts";
+import { exhaustive } from "../../model-check/concurrency/exhaustive.ts";
 import { DEFAULT_CHECK } from "../../model-check/cli.ts";
-import { encodeCounterexample, readCounterexample } from "../../model-check/counterexample.ts";
+import { CURRENT_VERSION, encodeCounterexample, FORMAT, readCounterexample, type Counterexample } from "../../model-check/counterexample.ts";
 import { readManifest, type ManifestEntry } from "../../model-check/manifest.ts";
 import { PLANTED_BUGS } from "./bugs.ts";
 
@@ -23,9 +24,22 @@ const kept = manifest.entries.filter((e) => e.plant === undefined || !chosen(e.p
 const planted: ManifestEntry[] = [];
 for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
   if (!chosen(name)) continue;
-  const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name} (profile ${bug.profile})` });
-  if (report.ok || !report.counterexample?.file) throw new Error(`${name} not found`);
   const file = join("planted", `${name}.json`);
+  if (bug.exhaustive) {
+    // Found by the exhaustive mode: its shortest failing schedule is the counterexample.
+    const found = exhaustive({ scope: MODEL_CHECK_SCOPE, suspendable: bug.suspendable! }).scenarios.find((r) => r.failure)?.failure;
+    if (!found) throw new Error(`${name} not found by the exhaustive mode`);
+    const cx: Counterexample = {
+      format: FORMAT, version: CURRENT_VERSION, scope: MODEL_CHECK_SCOPE, seed: 0, commands: found.commands,
+      failure: { check: found.check, step: found.step, message: found.message }, foundBy: `planted bug ${name} (vmcheck check --exhaustive)`,
+    };
+    writeFileSync(join(root, file), encodeCounterexample(cx));
+    planted.push({ file, expect: "fail", check: found.check, plant: name, note: bug.description });
+    console.log(`${name}: ${found.commands.length} commands, ${found.check} (exhaustive)`);
+    continue;
+  }
+  const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, ...(bug.suspendable ? { suspendable: bug.suspendable } : {}), outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name} (profile ${bug.profile})` });
+  if (report.ok || !report.counterexample?.file) throw new Error(`${name} not found`);
   writeFileSync(join(root, file), encodeCounterexample(readCounterexample(report.counterexample.file)));
   planted.push({ file, expect: "fail", check: report.counterexample.check, plant: name, note: bug.description });
   console.log(`${name}: ${report.counterexample.length} commands, ${report.counterexample.check}`);
