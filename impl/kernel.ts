@@ -33,6 +33,7 @@ import { discardPageList } from "./copy/page-list.ts";
 import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
+import { dropUnwiredTranslations, RESIDENCE_HANDLERS } from "./kernel-residence.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
@@ -111,6 +112,8 @@ export class Kernel implements MapHost {
 
   /** References the handle's users hold (create, reference, fork); index = map handle. */
   readonly names: number[] = [];
+  /** How many of `names` `swapout` left without residence (never more than `names`); index = map handle. */
+  readonly swapped: number[] = [];
   /** Every map ever registered, index = handle, also after its handle went NULL or it was destroyed. */
   readonly everyMap: VmMap[] = [];
   private readonly handles = new WeakMap<VmMap, number>();
@@ -119,6 +122,7 @@ export class Kernel implements MapHost {
   addMap(map: VmMap): number {
     this.maps.push(map);
     this.names.push(1);
+    this.swapped.push(0);
     this.everyMap.push(map);
     this.handles.set(map, this.maps.length - 1);
     return this.maps.length - 1;
@@ -212,9 +216,18 @@ export class Kernel implements MapHost {
 
   /** One reference through `handle` less: at 0 the handle is NULL; submap entries may keep the map alive. */
   releaseHandle(handle: number, map: VmMap): void {
+    // A resident reference goes first; when only swapped-out ones are left, one of those.
+    const resident = this.names[handle]! > this.swapped[handle]!;
+    if (!resident) this.swapped[handle]!--;
     if (--this.names[handle]! === 0) this.maps[handle] = null;
-    map.release();
+    if (resident) map.release();
+    else map.releaseNonResident();
     if (map.refCount === 0) this.mmu?.destroyPmap(map);
+  }
+
+  /** A map was swapped out: its unwired translations leave its pmap (MapHost). */
+  mapSwappedOut(map: VmMap): void {
+    if (this.mmu !== null) dropUnwiredTranslations(this.mmu, map);
   }
 
   /** Index = shared region handle; regions are never destroyed. */
@@ -254,6 +267,7 @@ export class Kernel implements MapHost {
     ...TRANSFER_HANDLERS,
     ...PAGE_LIST_HANDLERS,
     ...SHARED_REGION_HANDLERS,
+    ...RESIDENCE_HANDLERS,
 
     create(k, { min, max }) {
       const { scope } = k;

@@ -477,6 +477,8 @@ export function makeGenerators(scope: Scope): Generators {
     create: gen({ weight: 2, arb: createSym(scope), resolve: (s, ctx) => resolveCreate(s, ctx.scope) }),
     reference: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "reference", map: pickMap(s, ctx.view) }) }),
     deallocate: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "deallocate", map: pickMap(s, ctx.view) }) }),
+    swapout: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "swapout", map: pickMap(s, ctx.view) }) }),
+    swapin: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "swapin", map: pickMap(s, ctx.view) }) }),
     object_create: gen({
       weight: 3,
       arb: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),

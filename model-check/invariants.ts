@@ -63,12 +63,16 @@ function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | und
   return undefined;
 }
 
-/** How many references each map must hold: its handle's, one per submap entry mapping it (§6.9 #38). */
-function mapHolders(k: Kernel): Map<VmMap, number> {
+/**
+ * How many references each map must hold: its handle's, one per submap entry mapping it (§6.9 #38).
+ * With `resident`, only the resident ones (`res_count`, #37): not the handle's swapped-out
+ * references, nor the submap entries of a swapped-out map.
+ */
+function mapHolders(k: Kernel, resident = false): Map<VmMap, number> {
   const holders = new Map<VmMap, number>();
   const hold = (m: VmMap, n = 1) => holders.set(m, (holders.get(m) ?? 0) + n);
-  k.maps.forEach((m, h) => m && hold(m, k.names[h]!));
-  for (const m of k.liveMaps()) for (const e of entries(m)) if (e.submap) hold(e.submap);
+  k.maps.forEach((m, h) => m && hold(m, k.names[h]! - (resident ? k.swapped[h]! : 0)));
+  for (const m of k.liveMaps()) if (!resident || m.swState === "in") for (const e of entries(m)) if (e.submap) hold(e.submap);
   for (const r of k.regions) {
     hold(r.text);
     hold(r.data);
@@ -466,6 +470,21 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) => {
       for (const [map, n] of mapHolders(k))
         if (map.refCount !== n) return `map ${k.handleOf(map)}: ref_count ${map.refCount}, held by ${n}`;
+      return undefined;
+    },
+  },
+  {
+    name: "map-residence",
+    ref: "§6.9 #37",
+    description: "With the task swapper: 0 ≤ res_count ≤ ref_count, and res_count is exactly the resident holders (the handle's references not swapped out, submap entries of resident maps, regions, named entries); sw_state is OUT exactly when res_count is 0.",
+    check: (k) => {
+      const resident = mapHolders(k, true);
+      for (const map of k.liveMaps()) {
+        const n = resident.get(map) ?? 0, h = k.handleOf(map);
+        if (map.resCount < 0 || map.resCount > map.refCount) return `map ${h}: res_count ${map.resCount}, ref_count ${map.refCount}`;
+        if (map.resCount !== n) return `map ${h}: res_count ${map.resCount}, resident holders ${n}`;
+        if ((map.swState === "out") !== (map.resCount === 0)) return `map ${h}: sw_state ${map.swState} with res_count ${map.resCount}`;
+      }
       return undefined;
     },
   },

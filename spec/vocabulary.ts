@@ -92,7 +92,10 @@ export const VOCABULARY = {
     args: Schema.Struct({ min: Num, max: Num }),
   }),
   /**
-   * Take one more reference on a map.
+   * Take one more reference on a map. Residence (reference §4.2, TASK_SWAPPER): every
+   * reference carries residence (`res_count`) unless its holder gave it up with `swapout`; the
+   * new one does. The 2000 vm_map_reference only asserts that the map is resident; the model
+   * takes the safe form (vm_map_reference_swap): a swapped-out map is swapped back in.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   reference: op({
@@ -106,13 +109,54 @@ export const VOCABULARY = {
    * its wirings (the owner is gone; reference §4.2 — the 2000 code would sleep forever on
    * kernel wirings of a dying map). The handle is NULL afterwards. Submap mappings hold
    * references of their own, which `refCount` does not count: a map still mapped as a submap
-   * somewhere lives on behind its NULL handle, reachable through those mappings.
+   * somewhere lives on behind its NULL handle, reachable through those mappings. The dropped
+   * reference takes its residence with it (vm_map_deallocate's res_deallocate): a resident
+   * reference while the handle has one, else one that `swapout` made non-resident — so the
+   * handle's swapped-out references never outnumber its references.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   deallocate: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_deallocate",
     summary: "drop a reference to a map (the last destroys it)",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * The task swapper gives up the residence of one of the handle's references (task_swapout's
+   * vm_map_res_deallocate, reference §4.2; vm_map_swapout itself is internal). The reference
+   * stays; when the map's last resident holder is gone (`res_count` 0) the map is swapped out
+   * (`sw_state` OUT): each submap it maps loses the residence its entries held (and may be
+   * swapped out in turn), and its unwired translations leave its pmap (shot down; wired pages
+   * stay, as the pageout daemon leaves them). Decision, in our model: an object's residence is
+   * not counted — the object layer's page store doubles as the backing store, so what leaves
+   * memory are the frames — and a swapped-out map stays usable: an access faults its pages back
+   * in, as after pageout. Nothing else a user can see changes. Regions, named entries and
+   * page-list continuations holding the map are kernel holders and stay resident.
+   * - KERN_INVALID_ARGUMENT: NULL map.
+   * - KERN_FAILURE: every reference of the handle is already swapped out (the 2000 code would
+   *   let `res_count` go negative).
+   * - KERN_SUCCESS otherwise.
+   */
+  swapout: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
+    mach: "vm_map_res_deallocate (task_swapout; vm_map_swapout at res_count 0)",
+    summary: "give up the residence of one of a map's references",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * Give one swapped-out reference of the handle its residence back (task_swapin's
+   * vm_map_res_reference, reference §4.2). When the map was swapped out (`res_count` 0) it is
+   * swapped in first (vm_map_swapin): its submaps get their entries' residence back (and are
+   * swapped in when they were out). Translations come back as the pages are touched.
+   * - KERN_INVALID_ARGUMENT: NULL map.
+   * - KERN_FAILURE: no reference of the handle is swapped out (`res_count` would pass
+   *   `ref_count`, invariant #37).
+   * - KERN_SUCCESS otherwise.
+   */
+  swapin: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
+    mach: "vm_map_res_reference (task_swapin; vm_map_swapin at res_count 0)",
+    summary: "give a swapped-out reference of a map its residence back",
     args: Schema.Struct({ map: Num }),
   }),
   /**
@@ -883,6 +927,8 @@ interface Outcomes {
   create: { readonly map?: number };
   reference: {};
   deallocate: {};
+  swapout: {};
+  swapin: {};
   object_create: { readonly object?: number };
   enter: { readonly addr?: number };
   find_space: { readonly addr?: number };

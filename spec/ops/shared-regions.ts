@@ -32,8 +32,8 @@ export const SHARED_REGION_HANDLERS: Handlers = {
     if (![textSize, dataSize, clientBase].every((x) => isPageAligned(scope, x))) return { kr: "KERN_INVALID_ARGUMENT" };
     const end = clientBase + textSize + dataSize;
     if (end > addressLimit(scope)) return { kr: "KERN_INVALID_ARGUMENT" };
-    const text = world.maps.push({ min: 0, max: textSize, refCount: 1, pages: new Map() }) - 1;
-    const data = world.maps.push({ min: 0, max: dataSize, refCount: 1, pages: new Map() }) - 1;
+    const text = world.maps.push({ min: 0, max: textSize, refCount: 1, swappedOut: 0, pages: new Map() }) - 1;
+    const data = world.maps.push({ min: 0, max: dataSize, refCount: 1, swappedOut: 0, pages: new Map() }) - 1;
     world.regions.push({ text, data, textSize, dataSize, clientBase, alternateBase: end, alternateNext: end, refCount: 1, depth: 0, chain: -1 });
     return { kr: "KERN_SUCCESS", region: world.regions.length - 1, text, data };
   },

@@ -19,6 +19,8 @@ export function defaultArgs(P: number): { [K in OpName]: OpArgs<K> } {
     create: { min: 0, max: 256 * P },
     reference: { map: 0 },
     deallocate: { map: 0 },
+    swapout: { map: 0 },
+    swapin: { map: 0 },
     object_create: { size: 4 * P },
     enter: { map: 0, addr: 0, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: ANON },
     find_space: { map: 0, size: P, mask: 0 },

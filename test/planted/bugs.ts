@@ -392,6 +392,15 @@ class SharedDataNotCopied extends VmMap {
   }
 }
 
+/** vm_map_swapout forgets the submaps: they keep the residence the swapped-out map's entries gave them (#37). */
+class SwapoutKeepsSubmapsResident extends VmMap {
+  override swapOut(): void {
+    this.lockWrite();
+    this.swState = "out";
+    this.host.mapSwappedOut(this);
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6, profile: "map" },
   "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6, profile: "map" },
@@ -417,6 +426,7 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "inherit-copy-on-submap": { description: "inherit sets COPY on a submap entry", kernel: withMap(InheritCopyOnSubmap), maxLength: 8, profile: "submap" },
   "submap-clip-without-reference": { description: "clipping a submap entry takes no reference on the submap", kernel: withMap(SubmapClipWithoutReference), maxLength: 8, profile: "submap" },
   "shared-data-not-copied": { description: "the shared region's data is mapped shared (as a submap) instead of copied", kernel: withMap(SharedDataNotCopied), maxLength: 8, profile: "submap" },
+  "swapout-keeps-submaps-resident": { description: "swapping a map out leaves the submaps it maps resident", kernel: withMap(SwapoutKeepsSubmapsResident), maxLength: 8, profile: "submap" },
   "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8, profile: "cow" },
   "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8, profile: "pagelist" },
   "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8, profile: "pagelist" },

@@ -23,6 +23,8 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   create: { min: 0, max: TOP },
   reference: { map: 0 },
   deallocate: { map: 0 },
+  swapout: { map: 0 },
+  swapin: { map: 0 },
   object_create: { size: 4 * P },
   enter: {
     map: 0,

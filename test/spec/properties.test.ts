@@ -56,6 +56,8 @@ function populated(): SpecWorld {
   run(world, "switch", { cpu: 0, map: 0 });
   run(world, "shared_region_create", { textSize: P, dataSize: P, clientBase: 40 * P });
   run(world, "shared_region_create", { textSize: P, dataSize: 2 * P, clientBase: 40 * P });
+  run(world, "reference", { map: 0 });
+  run(world, "swapout", { map: 0 });
   return world;
 }
 
@@ -64,6 +66,8 @@ const VALID: { [K in OpName]: Op } = {
   create: cmd("create", { min: 0, max: 4 * P }),
   reference: cmd("reference", { map: 1 }),
   deallocate: cmd("deallocate", { map: 1 }),
+  swapout: cmd("swapout", { map: 0 }),
+  swapin: cmd("swapin", { map: 0 }),
   object_create: cmd("object_create", { size: P }),
   enter: cmd("enter", { addr: 16 * P, size: P, source: { kind: "object", object: 0, offset: 0 } }),
   find_space: cmd("find_space", { size: P }),
@@ -111,6 +115,8 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   create: ["min", "max"],
   reference: ["map"],
   deallocate: ["map"],
+  swapout: ["map"],
+  swapin: ["map"],
   object_create: ["size"],
   enter: ["map", "addr", "size", "mask", "alias", "cur", "max", "inheritance", "source.offset", "source.object"],
   find_space: ["map", "size", "mask"],
@@ -346,6 +352,8 @@ const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("create"), min: address, max: fc.oneof(address, fc.constant(TOP)) }),
   fc.record({ op: fc.constant("reference"), map: handle }),
   fc.record({ op: fc.constant("deallocate"), map: handle }),
+  fc.record({ op: fc.constant("swapout"), map: handle }),
+  fc.record({ op: fc.constant("swapin"), map: handle }),
   fc.record({ op: fc.constant("object_create"), size }),
   {
     weight: 4,
