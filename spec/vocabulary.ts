@@ -544,6 +544,13 @@ export const VOCABULARY = {
   /**
    * Release a copy (vm_map_copy_discard, reference §4.11.11). A page list's continuation is
    * aborted (its pending source range removed, its map reference dropped; see copy_abort).
+   * vm_map_copy_discard_cont (§4.11.13) is folded in here and is no operation of its own: it is
+   * only ever a continuation that in-kernel consumers install when they extend a chain while
+   * keeping its earlier page lists (kmem_io_map_copyout, the page-list conversions: a copy whose
+   * continuation is "discard that other copy"), and discarding such a copy discards the kept
+   * ones in a loop. No operation of this vocabulary builds such a chain — copy_continue
+   * consumes the copy it continues, copyout_page_list consumes the whole chain — so no copy a
+   * user holds can carry it, and nothing could tell it apart from discarding each copy.
    * - KERN_INVALID_ARGUMENT: unknown or consumed copy.  - KERN_SUCCESS: consumed (`null`: no-op).
    */
   copy_discard: op({
@@ -612,6 +619,17 @@ export const VOCABULARY = {
    *   until then it is recorded on the copy and nothing observable changes. NO_ZERO_FILL, when
    *   `addr` and `size` are page-aligned, lets the implementation leave never-touched pages
    *   unmaterialized; they still read as zero (the model never exposes stale bytes).
+   * - KERN_MEMORY_ERROR (reference §4.11.5, §7) cannot arise in this model, here or anywhere:
+   *   the 2000 code returns it when a fault (vm_fault_page) reports a memory error, that is,
+   *   when a pager says it cannot supply a page (memory_object_data_error, a page flagged in
+   *   error) and gives no code of its own. Every memory object here is backed by the default
+   *   pager, whose page store is the backing store and never fails; every window lies inside
+   *   its object (enter and named entries refuse windows past its end, invariant object-window),
+   *   so no fault asks for a page beyond a pager's data; and NO_ZERO_FILL leaves an absent page
+   *   unzeroed rather than failing, as vm_fault_page does. So no operation lists the code.
+   *   Making it reachable needs pagers that can fail (an operation injecting
+   *   memory_object_data_error on a page), which would then decide what each path that faults
+   *   returns — the partial chunk that §4.11.5 describes for a continuation, among them.
    * Result `copy` is the new handle.
    */
   copyin_page_list: op({
