@@ -32,7 +32,7 @@ import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./c
 import { discardPageList } from "./copy/page-list.ts";
 import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
-import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
+import { releaseRegion, SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
 import { dropUnwiredTranslations, RESIDENCE_HANDLERS } from "./kernel-residence.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
@@ -151,7 +151,7 @@ export class Kernel implements MapHost {
 
   private findLiveMaps(): VmMap[] {
     const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
-    return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data]), ...held]);
+    return reachableMaps([...this.maps, ...this.liveRegions().flatMap((r) => [r.text, r.data]), ...held]);
   }
 
   /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */
@@ -230,12 +230,23 @@ export class Kernel implements MapHost {
     if (this.mmu !== null) dropUnwiredTranslations(this.mmu, map);
   }
 
-  /** Index = shared region handle; regions are never destroyed. */
+  /** Index = shared region handle; a destroyed region keeps its descriptor with reference count 0. */
   readonly regions: SharedRegion[] = [];
 
-  /** The shared region under `handle`, or undefined. */
+  /** The shared region under `handle` while its creator's reference is held, or undefined. */
   regionOf(handle: number): SharedRegion | undefined {
-    return Number.isInteger(handle) ? this.regions[handle] : undefined;
+    const r = Number.isInteger(handle) ? this.regions[handle] : undefined;
+    return r?.held ? r : undefined;
+  }
+
+  /** One reference on `region` less; the last destroys it ({@link releaseRegion}; a method, so a test can plant a bug in it). */
+  releaseRegion(region: SharedRegion): void {
+    releaseRegion(region);
+  }
+
+  /** The regions not destroyed (some only alive because a region is chained to them). */
+  liveRegions(): SharedRegion[] {
+    return this.regions.filter((r) => r.refCount > 0);
   }
 
   /** The named entry under `handle`, or undefined. */

@@ -145,7 +145,7 @@ class ImplAbstraction {
     return kernel.regions.map((r) => ({
       text: kernel.handleOf(r.text), data: kernel.handleOf(r.data), textSize: r.textSize, dataSize: r.dataSize, clientBase: r.clientBase,
       alternateBase: r.alternateBase, alternateNext: r.alternateNext, refCount: r.refCount, depth: r.depth,
-      chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain),
+      chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain), flags: r.flags, held: r.held,
     }));
   }
 

@@ -318,7 +318,7 @@ export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"ente
  * (entry list, kernel buffer or page list), or a named entry for a populated range.
  */
 export interface HandleSym {
-  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist";
+  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist" | "region";
   readonly which: number;
   readonly small: boolean;
 }
@@ -329,6 +329,7 @@ export const HANDLE_KIND_OPS = {
   copy: ["copyin"],
   entry: ["make_memory_entry"],
   pagelist: ["copyin_page_list"],
+  region: ["shared_region_create"],
 } as const satisfies Record<HandleSym["kind"], readonly OpName[]>;
 
 export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][]): fc.Arbitrary<HandleSym> {
@@ -338,6 +339,8 @@ export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const ps = ctx.scope.pageSize;
   const objects = ctx.view.objects.length;
   if (s.kind === "object" || (s.kind === "window" && objects === 0)) return { op: "object_create", size: (1 + (s.which % 4)) * ps };
+  // A shared region placed at a free run of a live map (so region operations find one to use).
+  if (s.kind === "region") return resolveRegion({ map: s.which, text: 1 + (s.which % 2), data: 1 + (s.which >> 2), at: s.which * 3, odd: 0 }, ctx);
   if (s.kind === "window") {
     // A writable window of a memory object, anywhere in a live map.
     const live = ctx.view.maps.flatMap((m, h) => (m ? [h] : []));
@@ -404,9 +407,12 @@ function freeRun(map: AbstractMap, pages: number, at: number, ps: number): numbe
   return start;
 }
 
-/** Shared region handles: existing ones; 1 in 25 an unknown one. */
-const pickRegion = (sel: number, view: AbstractWorld): number =>
-  view.regions.length === 0 || sel % 25 === 24 ? view.regions.length : sel % view.regions.length;
+/** Mostly a region whose handle is held (usable); now and then one dropped or never made. */
+const pickRegion = (sel: number, view: AbstractWorld): number => {
+  const held = view.regions.flatMap((r, i) => (r.held ? [i] : []));
+  if (sel % 25 === 24 || (held.length === 0 && view.regions.length > 0)) return sel % 2 === 0 || view.regions.length === 0 ? view.regions.length : sel % view.regions.length;
+  return held.length === 0 ? view.regions.length : held[sel % held.length]!;
+};
 
 /**
  * A shared region whose client base is a free run of some live map (so mapping it there, or
@@ -585,7 +591,7 @@ export function makeGenerators(scope: Scope): Generators {
       6,
       (map, addr, size, x) => ({ op: "wire", map, addr, size, access: x.access, user: x.user }),
       6,
-      60,
+      70,
     ),
     unwire: ranged("unwire", scope, fc.boolean(), 5, (map, addr, size, user) => ({ op: "unwire", map, addr, size, user }), 6, 60),
     simplify: gen({
@@ -826,7 +832,7 @@ export function makeGenerators(scope: Scope): Generators {
       resolve: (size) => ({ op: "region_object_create", size }),
     }),
     shared_region_create: gen({
-      weight: 2,
+      weight: 3,
       arb: fc.record({ map: mapSel, text: fc.integer({ min: 1, max: 3 }), data: fc.integer({ min: 1, max: 3 }), at: fc.nat(64), odd: fc.nat(15) }),
       resolve: (s, ctx) => resolveRegion(s, ctx),
     }),
@@ -836,17 +842,22 @@ export function makeGenerators(scope: Scope): Generators {
       resolve: (s, ctx) => ({ op: "shared_region_map", map: pickMap(s.map, ctx.view), region: pickRegion(s.region, ctx.view) }),
     }),
     shared_region_attach: gen({
-      weight: 1,
+      weight: 2,
       arb: fc.record({ region: fc.nat(1000), parent: fc.nat(1000) }),
       resolve: (s, ctx) => {
         // A third of the time, a region that is already chained (attaching it again fails).
-        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1);
+        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1 && r.held);
         const region = s.region % 3 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
-        // Mostly another region as the parent.
-        const n = ctx.view.regions.length;
-        const parent = n >= 2 && region < n && s.parent % 8 !== 0 ? (region + 1 + (s.parent % (n - 1))) % n : pickRegion(s.parent, ctx.view);
+        // Mostly another usable region as the parent.
+        const others = ctx.view.regions.flatMap((r, i) => (r.held && i !== region ? [i] : []));
+        const parent = others.length > 0 && s.parent % 8 !== 0 ? others[s.parent % others.length]! : pickRegion(s.parent, ctx.view);
         return { op: "shared_region_attach", region, parent };
       },
+    }),
+    shared_region_deallocate: gen({
+      weight: 1,
+      arb: fc.nat(1000),
+      resolve: (s, ctx) => ({ op: "shared_region_deallocate", region: pickRegion(s, ctx.view) }),
     }),
     shared_region_alternate: gen({
       weight: 1,

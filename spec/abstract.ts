@@ -99,6 +99,10 @@ export interface AbstractRegion {
   readonly depth: number;
   /** The older region it is chained to, or -1. */
   readonly chain: number;
+  /** 0 or SHARED_REGION_FULL. */
+  readonly flags: number;
+  /** The creator's reference is still held (the handle is usable). */
+  readonly held: boolean;
 }
 
 export interface AbstractWorld {

@@ -772,7 +772,13 @@ export const VOCABULARY = {
   //
   // A shared region is the shared-library area of a task: a text submap, mapped into tasks
   // truly shared (a nested-pmap submap), and a data submap, mapped as a private copy. Regions
-  // are named by handles (their creation index) and are never destroyed in this vocabulary.
+  // are named by handles (their creation index). A region's reference count is its creator's
+  // reference (`held` while the handle has it) plus one per region chained to it; the last one
+  // destroys it (shared_region_deallocate). Its descriptor stays visible with reference count 0.
+  // `flags` is 0 or SHARED_REGION_FULL (2): our regions are never the system region
+  // (SHARED_REGION_SYSTEM), so the switch of later tasks to a fresh system region that the 2000
+  // loader does for a full one (mach_loader.c) has nothing to act on; the flag is recorded and
+  // reported, as shared_region_mapping_info does, and changes no later result.
 
   /**
    * Make a shared region (shared_region_mapping_create with its two submap-backed named
@@ -782,7 +788,7 @@ export const VOCABULARY = {
    * references of its own; `clientBase` is where tasks map the text (data follows at
    * `clientBase + textSize`). The alternate load area starts right after the data
    * (`alternateBase = alternateNext = clientBase + textSize + dataSize`; the 2000 kernel used a
-   * fixed address). Reference count 1, depth 0, no chain.
+   * fixed address). Reference count 1 (`held`), depth 0, flags 0, no chain.
    * - KERN_INVALID_ARGUMENT: bad numbers; a size 0 or not page-aligned; `clientBase` not
    *   page-aligned; `clientBase + textSize + dataSize` passes 2^W.
    * - KERN_SUCCESS: results `region`, `text` and `data` (the two map handles).
@@ -816,7 +822,8 @@ export const VOCABULARY = {
    * loaded into the parent stay visible through the chain. The chain holds a reference on the
    * parent, the parent's depth grows by one, and `region` takes over the parent's
    * `alternateNext`.
-   * - KERN_INVALID_ARGUMENT: an unknown region; `parent` is `region` or chained to it.
+   * - KERN_INVALID_ARGUMENT: an unknown region (or one whose handle was dropped); `parent` is
+   *   `region` or chained to it.
    * - KERN_FAILURE: `region` already has a chain.
    * - KERN_SUCCESS otherwise.
    */
@@ -828,9 +835,13 @@ export const VOCABULARY = {
   }),
   /**
    * Take `round(size)` bytes from the region's alternate load area, a bump allocator: the
-   * result is the current `alternateNext`, which then grows by `round(size)`.
-   * - KERN_INVALID_ARGUMENT: unknown region, bad number, `size == 0`.
-   * - KERN_NO_SPACE: the area would pass 2^W (nothing changes).
+   * result is the current `alternateNext`, which then grows by `round(size)`. This is where a
+   * library is loaded when it does not fit its preferred place, so it stands for loading one.
+   * - KERN_INVALID_ARGUMENT: unknown region (or its handle dropped), bad number, `size == 0`.
+   * - KERN_NO_SPACE: the area would pass 2^W. The region is full: flag SHARED_REGION_FULL is
+   *   set (sticky), as load_shared_file does when loading fails for space; nothing else
+   *   changes. (The one failing result that changes something: the flag records the failure
+   *   itself.) A full region still serves smaller requests, as in 2000.
    * - KERN_SUCCESS: result `addr`.
    */
   shared_region_alternate: op({
@@ -838,6 +849,25 @@ export const VOCABULARY = {
     mach: "alternate_next of shared_region_mapping (vm_shared_memory_server.c)",
     summary: "allocate from a shared region's alternate load area",
     args: Schema.Struct({ region: Num, size: Num }),
+  }),
+  /**
+   * Drop the creator's reference on a region (shared_region_mapping_dealloc); the handle is
+   * unusable afterwards (`held` false). When that was the last reference — no region is chained
+   * to it — the region is destroyed: its text and data submaps lose the region's references
+   * (a submap that nothing else holds is destroyed with its memory), and the region it is
+   * chained to loses the chain's reference, which may destroy that one in turn. A region
+   * chained to lives on until its last chained region goes. The depth of a region is not
+   * lowered when a region chained to it goes (the 2000 code does not). The loaded-file records
+   * and the text submap's client translations the 2000 code also removes are not modelled
+   * (translations follow the maps: a destroyed submap's pages leave every pmap).
+   * - KERN_INVALID_ARGUMENT: unknown region, or its handle was already dropped.
+   * - KERN_SUCCESS otherwise.
+   */
+  shared_region_deallocate: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "shared_region_mapping_dealloc",
+    summary: "drop a shared region's reference (the last destroys it)",
+    args: Schema.Struct({ region: Num }),
   }),
 
   // --------------------------------------------------------- fork and remap (§4.12, §4.17)
@@ -983,6 +1013,7 @@ interface Outcomes {
   shared_region_map: {};
   shared_region_attach: {};
   shared_region_alternate: { readonly addr?: number };
+  shared_region_deallocate: {};
   fork: { readonly map?: number };
   remap: { readonly addr?: number; readonly cur?: number; readonly max?: number };
   make_memory_entry: { readonly entry?: number; readonly size?: number };

@@ -43,7 +43,7 @@ export const MAP_HANDLERS: Handlers = {
     // At 0 the handle is NULL (mapOf); a map mapped as a submap, a region's or a named entry's lives on.
     map.refCount -= 1;
     map.swappedOut = Math.min(map.swappedOut, map.refCount); // a resident reference goes first
-    const held = world.regions.some((r) => r.text === handle || r.data === handle) || world.namedEntries.some((e) => e.submap === handle) ||
+    const held = world.regions.some((r) => r.refCount > 0 && (r.text === handle || r.data === handle)) || world.namedEntries.some((e) => e.submap === handle) ||
       world.maps.some((m) => m !== null && [...m.pages.values()].some((s) => s.submap?.map === handle));
     if (map.refCount === 0 && !held) world.maps[handle] = null;
     return { kr: "KERN_SUCCESS" };

@@ -50,6 +50,7 @@ export function defaultArgs(P: number): { [K in OpName]: OpArgs<K> } {
     shared_region_map: { map: 0, region: 0 },
     shared_region_attach: { region: 1, parent: 0 },
     shared_region_alternate: { region: 0, size: P },
+    shared_region_deallocate: { region: 0 },
     copy_copy: { copy: 0 },
     copyin_page_list: { map: 0, addr: 0, size: 4 * P, options: 1 },
     copy_continue: { copy: 0 },

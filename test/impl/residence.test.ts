@@ -34,7 +34,7 @@ describe("residence (swapout, swapin)", () => {
     expect(present(k)).toEqual([0]);
     for (const inv of MMU_INVARIANTS) expect(inv.check(k), inv.name).toBeUndefined();
     // The memory is still there: a load faults the pages back in.
-    expect(k.run({ op: "load", cpu: 0, addr: 2 * ps, size: 2 }).data).toBe("0101");
+    expect(k.run({ op: "load", cpu: 0, addr: 2 * ps, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "0101" });
     expect(present(k)).toEqual([0, 2]);
   });
 
