@@ -484,7 +484,15 @@ export function makeGenerators(scope: Scope): Generators {
     reference: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "reference", map: pickMap(s, ctx.view) }) }),
     deallocate: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "deallocate", map: pickMap(s, ctx.view) }) }),
     swapout: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "swapout", map: pickMap(s, ctx.view) }) }),
-    swapin: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "swapin", map: pickMap(s, ctx.view) }) }),
+    swapin: gen({
+      weight: 1,
+      arb: mapSel,
+      resolve: (s, ctx) => {
+        // Mostly a map with a swapped-out reference (else swapin can only fail).
+        const out = ctx.view.maps.flatMap((m, h) => (m && (m.swappedOut ?? 0) > 0 ? [h] : []));
+        return { op: "swapin", map: out.length > 0 && s % 4 !== 3 ? out[s % out.length]! : pickMap(s, ctx.view) };
+      },
+    }),
     object_create: gen({
       weight: 3,
       arb: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),

@@ -309,6 +309,7 @@ function abstractMaps(world: SpecWorld, number: (cell: CellId) => number, only?:
       min: map.min,
       max: map.max,
       refCount: map.refCount,
+      swappedOut: map.swappedOut,
       pages: sortedPages(map).map(([page, state]) => {
         const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, submap } = state;
         const held = reach(world, state);
