@@ -33,7 +33,8 @@ import { releaseCopy, type MapCopy, type NamedEntry, type UsableCopy } from "./c
 import { discardPageList } from "./copy/page-list.ts";
 import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
-import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
+import { releaseRegion, SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
+import { dropUnwiredTranslations, RESIDENCE_HANDLERS } from "./kernel-residence.ts";
 import type { EntryAttributes } from "./map/entry.ts";
 import type { MapHost, VmMapCore } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
@@ -114,6 +115,8 @@ export class Kernel implements MapHost {
 
   /** References the handle's users hold (create, reference, fork); index = map handle. */
   readonly names: number[] = [];
+  /** How many of `names` `swapout` left without residence (never more than `names`); index = map handle. */
+  readonly swapped: number[] = [];
   /** Every map ever registered, index = handle, also after its handle went NULL or it was destroyed. */
   readonly everyMap: VmMap[] = [];
   private readonly handles = new WeakMap<VmMap, number>();
@@ -122,6 +125,7 @@ export class Kernel implements MapHost {
   addMap(map: VmMap): number {
     this.maps.push(map);
     this.names.push(1);
+    this.swapped.push(0);
     this.everyMap.push(map);
     this.handles.set(map, this.maps.length - 1);
     return this.maps.length - 1;
@@ -150,7 +154,7 @@ export class Kernel implements MapHost {
 
   private findLiveMaps(): VmMap[] {
     const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
-    return reachableMaps([...this.maps, ...this.regions.flatMap((r) => [r.text, r.data]), ...held]);
+    return reachableMaps([...this.maps, ...this.liveRegions().flatMap((r) => [r.text, r.data]), ...held]);
   }
 
   /** The live map named by `handle`, or null (never existed, destroyed, not a handle). */
@@ -215,17 +219,37 @@ export class Kernel implements MapHost {
 
   /** One reference through `handle` less: at 0 the handle is NULL; submap entries may keep the map alive. */
   releaseHandle(handle: number, map: VmMap): void {
+    // A resident reference goes first; when only swapped-out ones are left, one of those.
+    const resident = this.names[handle]! > this.swapped[handle]!;
+    if (!resident) this.swapped[handle]!--;
     if (--this.names[handle]! === 0) this.maps[handle] = null;
-    map.release();
+    if (resident) map.release();
+    else map.releaseNonResident();
     if (map.refCount === 0) this.mmu?.destroyPmap(map);
   }
 
-  /** Index = shared region handle; regions are never destroyed. */
+  /** A map was swapped out: its unwired translations leave its pmap (MapHost). */
+  mapSwappedOut(map: VmMap): void {
+    if (this.mmu !== null) dropUnwiredTranslations(this.mmu, map);
+  }
+
+  /** Index = shared region handle; a destroyed region keeps its descriptor with reference count 0. */
   readonly regions: SharedRegion[] = [];
 
-  /** The shared region under `handle`, or undefined. */
+  /** The shared region under `handle` while its creator's reference is held, or undefined. */
   regionOf(handle: number): SharedRegion | undefined {
-    return Number.isInteger(handle) ? this.regions[handle] : undefined;
+    const r = Number.isInteger(handle) ? this.regions[handle] : undefined;
+    return r?.held ? r : undefined;
+  }
+
+  /** One reference on `region` less; the last destroys it ({@link releaseRegion}; a method, so a test can plant a bug in it). */
+  releaseRegion(region: SharedRegion): void {
+    releaseRegion(region);
+  }
+
+  /** The regions not destroyed (some only alive because a region is chained to them). */
+  liveRegions(): SharedRegion[] {
+    return this.regions.filter((r) => r.refCount > 0);
   }
 
   /** The named entry under `handle`, or undefined. */
@@ -273,6 +297,7 @@ export class Kernel implements MapHost {
     // Without a scheduler a spawned operation runs to completion at once (spec/ops/threads.ts);
     // with one, the concurrency checker hands spawn and step to it instead of to `run`.
     ...sequentialThreadHandlers<Kernel>(() => Kernel.handlers),
+    ...RESIDENCE_HANDLERS,
 
     create(k, { min, max }) {
       const { scope } = k;

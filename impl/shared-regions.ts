@@ -6,6 +6,7 @@
  */
 import type { AbstractRegion } from "../spec/abstract.ts";
 import type { OpHandlers } from "../spec/vocabulary.ts";
+import { SHARED_REGION_FULL } from "../spec/constants.ts";
 import { areWords, isWord, round } from "./args.ts";
 import type { Kernel } from "./kernel.ts";
 import type { VmMap } from "./map/vm-map.ts";
@@ -21,7 +22,7 @@ export type SharedRegion = { -readonly [K in Exclude<keyof AbstractRegion, "text
   chain: SharedRegion | null;
 };
 
-type Handlers = Pick<OpHandlers<Kernel>, "shared_region_create" | "shared_region_map" | "shared_region_attach" | "shared_region_alternate">;
+type Handlers = Pick<OpHandlers<Kernel>, "shared_region_create" | "shared_region_map" | "shared_region_attach" | "shared_region_alternate" | "shared_region_deallocate">;
 
 const aligned = (k: Kernel, x: number): boolean => x % k.scope.pageSize === 0;
 
@@ -35,7 +36,7 @@ export const SHARED_REGION_HANDLERS: Handlers = {
     const handles = { text: k.addMap(text), data: k.addMap(data) };
     text.reference(); // the region's own references (vm_region_object_create's named entries)
     data.reference();
-    k.regions.push({ text, data, textSize, dataSize, clientBase, alternateBase: end, alternateNext: end, refCount: 1, depth: 0, chain: null });
+    k.regions.push({ text, data, textSize, dataSize, clientBase, alternateBase: end, alternateNext: end, refCount: 1, depth: 0, chain: null, flags: 0, held: true });
     return { kr: "KERN_SUCCESS", region: k.regions.length - 1, ...handles };
   },
 
@@ -61,9 +62,33 @@ export const SHARED_REGION_HANDLERS: Handlers = {
     const region = k.regionOf(r);
     if (region === undefined || !isWord(k.scope, size) || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
     const next = region.alternateNext + round(k.scope, size);
-    if (next > 2 ** k.scope.addressBits) return { kr: "KERN_NO_SPACE" };
+    if (next > 2 ** k.scope.addressBits) {
+      region.flags |= SHARED_REGION_FULL; // load_shared_file's mark of a region a library did not fit
+      return { kr: "KERN_NO_SPACE" };
+    }
     const addr = region.alternateNext;
     region.alternateNext = next;
     return { kr: "KERN_SUCCESS", addr };
   },
+
+  shared_region_deallocate(k, { region: r }) {
+    const region = k.regionOf(r);
+    if (region === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    region.held = false;
+    k.releaseRegion(region);
+    return { kr: "KERN_SUCCESS" };
+  },
 };
+
+/**
+ * One reference on `region` less (shared_region_mapping_dealloc); the last one destroys it: the
+ * region's references on its submaps go (the last destroys a submap, and its memory with it), and
+ * its chain's reference on the older region, iteratively down the chain.
+ */
+export function releaseRegion(region: SharedRegion): void {
+  for (let x: SharedRegion | null = region; x !== null && --x.refCount === 0; ) {
+    x.text.release();
+    x.data.release();
+    x = x.chain;
+  }
+}

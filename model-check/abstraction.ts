@@ -145,7 +145,7 @@ class ImplAbstraction {
     return kernel.regions.map((r) => ({
       text: kernel.handleOf(r.text), data: kernel.handleOf(r.data), textSize: r.textSize, dataSize: r.dataSize, clientBase: r.clientBase,
       alternateBase: r.alternateBase, alternateNext: r.alternateNext, refCount: r.refCount, depth: r.depth,
-      chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain),
+      chain: r.chain === null ? -1 : kernel.regions.indexOf(r.chain), flags: r.flags, held: r.held,
     }));
   }
 
@@ -170,7 +170,7 @@ class ImplAbstraction {
         });
       }
     }
-    return { min: map.min, max: map.max, refCount: this.kernel.names[handle]!, pages };
+    return { min: map.min, max: map.max, refCount: this.kernel.names[handle]!, swappedOut: this.kernel.swapped[handle]!, pages };
   }
 
   private copy(c: MapCopy | null): AbstractCopy | null {
@@ -270,6 +270,7 @@ class ImplAbstraction {
         continue;
       }
       if (map.min !== want.min || map.max !== want.max || kernel.names[h] !== want.refCount) return false;
+      if (want.swappedOut !== undefined && kernel.swapped[h] !== want.swappedOut) return false;
       const pages = want.pages;
       let j = 0;
       const header = map.store.header;
@@ -360,7 +361,7 @@ class ImplAbstraction {
 
 /** The fields of each part of the abstract world that {@link ImplAbstraction.matches} compares. */
 const WORLD_KEYS = new Set(["maps", "objects", "copies", "namedEntries", "cpus", "cells", "regions"]);
-const MAP_KEYS = new Set(["min", "max", "refCount", "pages"]);
+const MAP_KEYS = new Set(["min", "max", "refCount", "swappedOut", "pages"]);
 const PAGE_KEYS = new Set(["page", "cell", "submap", "nested", "prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"]);
 const COPY_KEYS = new Set(["kind", "offset", "size", "pages", "data", "cont"]);
 const COPY_PAGE_KEYS = new Set(["cell", "prot", "maxProt", "inheritance", "behavior", "alias"]);

@@ -43,10 +43,10 @@ export const PROFILES = {
   map: MAP_OPS,
   cow: COW_OPS,
   pagelist: [...COW_OPS, "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard"],
-  submap: [...COW_OPS, "submap", "region_object_create", "shared_region_create", "shared_region_map", "shared_region_attach", "shared_region_alternate"],
+  submap: [...COW_OPS, "swapout", "swapin", "submap", "region_object_create", "shared_region_create", "shared_region_map", "shared_region_attach", "shared_region_alternate", "shared_region_deallocate"],
   mmu: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
-    "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict",
+    "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict", "swapout", "swapin",
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",

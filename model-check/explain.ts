@@ -8,7 +8,7 @@ import { describeMmu } from "./explain-mmu.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
-import { abstractSpec, pageListMax } from "../spec/index.ts";
+import { abstractSpec, pageListMax, SHARED_REGION_FULL } from "../spec/index.ts";
 import { hexAddr, type AbstractMap, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
 import type { Counterexample } from "./counterexample.ts";
 import { Lockstep, CheckFailure, type LockstepOptions } from "./lockstep.ts";
@@ -43,6 +43,7 @@ function diffMap(h: number, a: AbstractMap | null | undefined, b: AbstractMap | 
   if (!a || !b) return [];
   const out: string[] = [];
   if (a.refCount !== b.refCount) out.push(`map ${h} references ${a.refCount} → ${b.refCount}`);
+  if ((a.swappedOut ?? 0) !== (b.swappedOut ?? 0)) out.push(`map ${h} swapped-out references ${a.swappedOut ?? 0} → ${b.swappedOut ?? 0}`);
   const old = new Map(a.pages.map((p) => [p.page, p]));
   const now = new Map(b.pages.map((p) => [p.page, p]));
   const added = b.pages.filter((p) => !old.has(p.page));
@@ -73,6 +74,13 @@ export function describeChanges(before: AbstractWorld, after: AbstractWorld, ps:
     const e = after.namedEntries[n]!;
     out.push(`named entry ${n} created: ${hexAddr(e.size)} bytes, protection ${PROT(e.protection)}`);
   }
+  for (let r = 0; r < after.regions.length; r++) {
+    const x = before.regions[r], y = after.regions[r]!;
+    if (x === undefined) out.push(`shared region ${r} created: text map ${y.text}, data map ${y.data}`);
+    else if (x.held && !y.held) out.push(`shared region ${r}: handle dropped${y.refCount === 0 ? ", destroyed" : `, ${y.refCount} references left`}`);
+    else if (x.refCount > 0 && y.refCount === 0) out.push(`shared region ${r} destroyed`);
+    if (x !== undefined && x.flags !== y.flags) out.push(`shared region ${r} flags ${x.flags} → ${y.flags}${y.flags & SHARED_REGION_FULL ? " (FULL)" : ""}`);
+  }
   return out;
 }
 
@@ -88,7 +96,7 @@ function describeObject(o: VmObject | null): string {
 export function describeImplMap(k: Kernel, h: number): string[] {
   const map = k.maps[h];
   if (!map) return [`map ${h}: none in the implementation`];
-  const out = [`map ${h} in the implementation: ${map.store.nentries} entries, size ${hexAddr(map.size)}, timestamp ${map.timestamp}, hint ${hexAddr(map.hint.start)}, first_free ${map.firstFree === map.store.header ? "header" : hexAddr(map.firstFree.start)}`];
+  const out = [`map ${h} in the implementation: ${map.store.nentries} entries, size ${hexAddr(map.size)}, timestamp ${map.timestamp}, hint ${hexAddr(map.hint.start)}, first_free ${map.firstFree === map.store.header ? "header" : hexAddr(map.firstFree.start)}, ref_count ${map.refCount}, res_count ${map.resCount}${map.swState === "out" ? " (swapped out)" : ""}`];
   for (let e: VmMapEntry = map.store.header.next; e !== map.store.header; e = e.next) {
     const flags = [e.needsCopy && "needs_copy", e.isShared && "shared", e.inTransition && "in_transition", e.wiredCount && `wired ${e.wiredCount}/user ${e.userWiredCount}`].filter(Boolean).join(", ");
     out.push(`  [${hexAddr(e.start)}, ${hexAddr(e.end)}) ${PROT(e.protection)}/${PROT(e.maxProtection)} ${INHERIT[e.inheritance] ?? e.inheritance}${flags ? ` (${flags})` : ""} offset ${hexAddr(e.offset)}: ${describeObject(e.object)}`);

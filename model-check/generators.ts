@@ -319,7 +319,7 @@ export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"ente
  * (entry list, kernel buffer or page list), or a named entry for a populated range.
  */
 export interface HandleSym {
-  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist";
+  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist" | "region";
   readonly which: number;
   readonly small: boolean;
 }
@@ -330,6 +330,7 @@ export const HANDLE_KIND_OPS = {
   copy: ["copyin"],
   entry: ["make_memory_entry"],
   pagelist: ["copyin_page_list"],
+  region: ["shared_region_create"],
 } as const satisfies Record<HandleSym["kind"], readonly OpName[]>;
 
 export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][]): fc.Arbitrary<HandleSym> {
@@ -339,6 +340,8 @@ export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const ps = ctx.scope.pageSize;
   const objects = ctx.view.objects.length;
   if (s.kind === "object" || (s.kind === "window" && objects === 0)) return { op: "object_create", size: (1 + (s.which % 4)) * ps };
+  // A shared region placed at a free run of a live map (so region operations find one to use).
+  if (s.kind === "region") return resolveRegion({ map: s.which, text: 1 + (s.which % 2), data: 1 + (s.which >> 2), at: s.which * 3, odd: 0 }, ctx);
   if (s.kind === "window") {
     // A writable window of a memory object, anywhere in a live map.
     const live = ctx.view.maps.flatMap((m, h) => (m ? [h] : []));
@@ -405,9 +408,12 @@ function freeRun(map: AbstractMap, pages: number, at: number, ps: number): numbe
   return start;
 }
 
-/** Shared region handles: existing ones; 1 in 25 an unknown one. */
-const pickRegion = (sel: number, view: AbstractWorld): number =>
-  view.regions.length === 0 || sel % 25 === 24 ? view.regions.length : sel % view.regions.length;
+/** Mostly a region whose handle is held (usable); now and then one dropped or never made. */
+const pickRegion = (sel: number, view: AbstractWorld): number => {
+  const held = view.regions.flatMap((r, i) => (r.held ? [i] : []));
+  if (sel % 25 === 24 || (held.length === 0 && view.regions.length > 0)) return sel % 2 === 0 || view.regions.length === 0 ? view.regions.length : sel % view.regions.length;
+  return held.length === 0 ? view.regions.length : held[sel % held.length]!;
+};
 
 /**
  * A shared region whose client base is a free run of some live map (so mapping it there, or
@@ -454,6 +460,8 @@ function ranged<K extends OpName, E>(
   build: (map: number, addr: number, size: number, extra: E, ctx: ResolveContext) => OpOf<K>,
   maxPages = 6,
   reusePercent = 30,
+  /** An operation whose last range is reused a third of the time (remove over what wire wired). */
+  prefer?: OpName,
 ): Generator<K, { map: number; addr: AddrSel; size: SizeSel; extra: E; reuse: number }> {
   return gen({
     weight,
@@ -462,7 +470,8 @@ function ranged<K extends OpName, E>(
       // Sometimes work on a range a recent command used: mostly the last one of the same
       // operation (so repeated wirings reach MAX_WIRE_COUNT), else the last one of any.
       const sameOp = ctx.recent.find((r) => r.op === op);
-      const again = s.reuse < reusePercent ? (s.reuse % 3 !== 0 && sameOp ? sameOp : ctx.recent[0]) : undefined;
+      const preferred = prefer === undefined ? undefined : ctx.recent.find((r) => r.op === prefer);
+      const again = s.reuse < reusePercent ? (s.reuse % 3 === 0 && preferred ? preferred : s.reuse % 3 !== 0 && sameOp ? sameOp : ctx.recent[0]) : undefined;
       if (again && ctx.view.maps[again.map]) return build(again.map, again.addr, again.size, s.extra, ctx);
       const map = pickMap(s.map, ctx.view);
       const m = mapOf(ctx, map);
@@ -495,12 +504,12 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
   );
   return {
     spawn: gen({
-      weight: 3,
+      weight: 2,
       arb: fc.record({ thread, body }),
       resolve: (s, ctx) => ({ op: "spawn", thread: s.thread, body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
     }),
     step: gen({
-      weight: 4,
+      weight: 2,
       arb: fc.record({
         thread,
         count: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.integer({ min: 2, max: 4 }) }, { weight: 2, arbitrary: fc.constant(MAX_STEP_COUNT) }, { weight: 1, arbitrary: fc.constantFrom(0, MAX_STEP_COUNT + 1, 1.5) }),
@@ -516,6 +525,16 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
     create: gen({ weight: 2, arb: createSym(scope), resolve: (s, ctx) => resolveCreate(s, ctx.scope) }),
     reference: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "reference", map: pickMap(s, ctx.view) }) }),
     deallocate: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "deallocate", map: pickMap(s, ctx.view) }) }),
+    swapout: gen({ weight: 1, arb: mapSel, resolve: (s, ctx) => ({ op: "swapout", map: pickMap(s, ctx.view) }) }),
+    swapin: gen({
+      weight: 1,
+      arb: mapSel,
+      resolve: (s, ctx) => {
+        // Mostly a map with a swapped-out reference (else swapin can only fail).
+        const out = ctx.view.maps.flatMap((m, h) => (m && (m.swappedOut ?? 0) > 0 ? [h] : []));
+        return { op: "swapin", map: out.length > 0 && s % 4 !== 3 ? out[s % out.length]! : pickMap(s, ctx.view) };
+      },
+    }),
     object_create: gen({
       weight: 3,
       arb: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }).map((n) => n * ps) }, { weight: 1, arbitrary: rawNumber(scope) }),
@@ -586,6 +605,9 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       ),
       5,
       (map, addr, size, flags) => ({ op: "remove", map, addr, size, flags }),
+      6,
+      45,
+      "wire",
     ),
     protect: ranged(
       "protect",
@@ -622,7 +644,7 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       6,
       (map, addr, size, x) => ({ op: "wire", map, addr, size, access: x.access, user: x.user }),
       6,
-      60,
+      70,
     ),
     unwire: ranged("unwire", scope, fc.boolean(), 5, (map, addr, size, user) => ({ op: "unwire", map, addr, size, user }), 6, 60),
     simplify: gen({
@@ -876,14 +898,19 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       weight: 2,
       arb: fc.record({ region: fc.nat(1000), parent: fc.nat(1000) }),
       resolve: (s, ctx) => {
-        // Half the time, a region that is already chained (attaching it again fails).
-        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1);
-        const region = s.region % 2 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
-        // Mostly another region as the parent.
-        const n = ctx.view.regions.length;
-        const parent = n >= 2 && region < n && s.parent % 8 !== 0 ? (region + 1 + (s.parent % (n - 1))) % n : pickRegion(s.parent, ctx.view);
+        // A third of the time, a region that is already chained (attaching it again fails).
+        const chained = ctx.view.regions.findIndex((r) => r.chain !== -1 && r.held);
+        const region = s.region % 3 === 0 && chained >= 0 ? chained : pickRegion(s.region, ctx.view);
+        // Mostly another usable region as the parent.
+        const others = ctx.view.regions.flatMap((r, i) => (r.held && i !== region ? [i] : []));
+        const parent = others.length > 0 && s.parent % 8 !== 0 ? others[s.parent % others.length]! : pickRegion(s.parent, ctx.view);
         return { op: "shared_region_attach", region, parent };
       },
+    }),
+    shared_region_deallocate: gen({
+      weight: 1,
+      arb: fc.nat(1000),
+      resolve: (s, ctx) => ({ op: "shared_region_deallocate", region: pickRegion(s, ctx.view) }),
     }),
     shared_region_alternate: gen({
       weight: 1,

@@ -63,13 +63,17 @@ function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | und
   return undefined;
 }
 
-/** How many references each map must hold: its handle's, one per submap entry mapping it (§6.9 #38). */
-function mapHolders(k: Kernel): Map<VmMap, number> {
+/**
+ * How many references each map must hold: its handle's, one per submap entry mapping it (§6.9 #38).
+ * With `resident`, only the resident ones (`res_count`, #37): not the handle's swapped-out
+ * references, nor the submap entries of a swapped-out map.
+ */
+function mapHolders(k: Kernel, resident = false): Map<VmMap, number> {
   const holders = new Map<VmMap, number>();
   const hold = (m: VmMap, n = 1) => holders.set(m, (holders.get(m) ?? 0) + n);
-  k.maps.forEach((m, h) => m && hold(m, k.names[h]!));
-  for (const m of k.liveMaps()) for (const e of entries(m)) if (e.submap) hold(e.submap);
-  for (const r of k.regions) {
+  k.maps.forEach((m, h) => m && hold(m, k.names[h]! - (resident ? k.swapped[h]! : 0)));
+  for (const m of k.liveMaps()) if (!resident || m.swState === "in") for (const e of entries(m)) if (e.submap) hold(e.submap);
+  for (const r of k.liveRegions()) {
     hold(r.text);
     hold(r.data);
   }
@@ -448,11 +452,12 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "map-references",
     ref: "§6.9 #36",
-    description: "Every live map has ref_count ≥ 1; a destroyed map (ref_count 0) has no entries left and nothing maps it.",
+    description: "Every live map has ref_count ≥ 1, and a map with references is live (reachable from a handle, a region, a named entry or a live map's submap entries: none leaks); a destroyed map (ref_count 0) has no entries left and nothing maps it.",
     check: (k) => {
       const live = new Set(k.liveMaps());
       for (const [h, map] of k.everyMap.entries()) {
         if (live.has(map) && map.refCount < 1) return `map ${h}: live with ref_count ${map.refCount}`;
+        if (!live.has(map) && map.refCount > 0) return `map ${h}: leaked: ref_count ${map.refCount} but nothing reaches it`;
         if (map.refCount === 0 && map.nentries > 0) return `map ${h}: destroyed but still holds ${map.nentries} entries`;
         if (map.refCount === 0 && live.has(map)) return `map ${h}: destroyed but still mapped as a submap`;
       }
@@ -470,13 +475,30 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: "map-residence",
+    ref: "§6.9 #37",
+    description: "With the task swapper: 0 ≤ res_count ≤ ref_count, and res_count is exactly the resident holders (the handle's references not swapped out, submap entries of resident maps, regions, named entries); sw_state is OUT exactly when res_count is 0.",
+    check: (k) => {
+      const resident = mapHolders(k, true);
+      for (const map of k.liveMaps()) {
+        const n = resident.get(map) ?? 0, h = k.handleOf(map);
+        if (map.resCount < 0 || map.resCount > map.refCount) return `map ${h}: res_count ${map.resCount}, ref_count ${map.refCount}`;
+        if (map.resCount !== n) return `map ${h}: res_count ${map.resCount}, resident holders ${n}`;
+        if ((map.swState === "out") !== (map.resCount === 0)) return `map ${h}: sw_state ${map.swState} with res_count ${map.resCount}`;
+      }
+      return undefined;
+    },
+  },
+  {
     name: "region-references",
     ref: "§1.7, §4.22",
-    description: "A shared region's ref_count is its creator's reference plus one per region chained to it (object_chain), and its depth counts those chains.",
+    description: "A shared region's ref_count is its creator's reference while held plus one per live region chained to it (object_chain); its depth counts every chain ever attached to it (a destroyed one does not lower it), so at least the live ones.",
     check: (k) => {
+      const live = k.liveRegions();
       for (const [i, r] of k.regions.entries()) {
-        const chained = k.regions.filter((x) => x.chain === r).length;
-        if (r.refCount !== 1 + chained || r.depth !== chained) return `shared region ${i}: ref_count ${r.refCount}, depth ${r.depth}, chained to by ${chained}`;
+        const chained = live.filter((x) => x.chain === r).length;
+        const ever = k.regions.filter((x) => x.chain === r).length;
+        if (r.refCount !== (r.held ? 1 : 0) + chained || r.depth !== ever) return `shared region ${i}: ref_count ${r.refCount}${r.held ? " (held)" : ""}, depth ${r.depth}, chained to by ${chained} live of ${ever}`;
       }
       return undefined;
     },

@@ -187,8 +187,11 @@ export class Lockstep {
   recentRanges(): RecentRange[] {
     const out: RecentRange[] = [];
     for (let i = this.history.length - 1; i >= 0 && out.length < 8; i--) {
-      const op = this.history[i]!.op;
-      if ("addr" in op && "size" in op && "map" in op) out.push({ op: op.op, map: op.map, addr: op.addr, size: op.size });
+      const top = this.history[i]!.op;
+      // A spawned operation's range counts as its own (so threads race on the same pages).
+      const op = (top.op === "spawn" ? top.body : top) as { readonly op?: unknown; readonly map?: unknown; readonly addr?: unknown; readonly size?: unknown };
+      if (typeof op.op === "string" && typeof op.map === "number" && typeof op.addr === "number" && typeof op.size === "number")
+        out.push({ op: op.op as RecentRange["op"], map: op.map, addr: op.addr, size: op.size });
     }
     return out;
   }

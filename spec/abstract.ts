@@ -33,6 +33,8 @@ export interface AbstractMap {
   readonly min: number;
   readonly max: number;
   readonly refCount: number;
+  /** How many of those references `swapout` left without residence (an implementation without a swapper may leave it out). */
+  readonly swappedOut?: number;
   /** Mapped pages in ascending page order. */
   readonly pages: readonly AbstractPage[];
 }
@@ -99,6 +101,10 @@ export interface AbstractRegion {
   readonly depth: number;
   /** The older region it is chained to, or -1. */
   readonly chain: number;
+  /** 0 or SHARED_REGION_FULL. */
+  readonly flags: number;
+  /** The creator's reference is still held (the handle is usable). */
+  readonly held: boolean;
 }
 
 export interface AbstractWorld {
@@ -183,6 +189,8 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     }
     for (const k of ["min", "max", "refCount"] as const)
       if (x[k] !== y[k]) return `map ${m} ${k}: spec ${x[k]}, impl ${y[k]}`;
+    if (x.swappedOut !== undefined && y.swappedOut !== undefined && x.swappedOut !== y.swappedOut)
+      return `map ${m} swapped-out references: spec ${x.swappedOut}, impl ${y.swappedOut}`;
     const n = Math.max(x.pages.length, y.pages.length);
     for (let i = 0; i < n; i++) {
       const p = x.pages[i], q = y.pages[i];

@@ -84,3 +84,6 @@ export const MATTR_VALUES = [
 
 /** Alias (user tag) is the top byte of the flags word: 0..255. */
 export const VM_ALIAS_MAX = 255;
+
+/** `shared_region_mapping.flags` (vm_map.h, reference §1.7): loading into the region failed for space. */
+export const SHARED_REGION_FULL = 2;

@@ -92,7 +92,10 @@ export const VOCABULARY = {
     args: Schema.Struct({ min: Num, max: Num }),
   }),
   /**
-   * Take one more reference on a map.
+   * Take one more reference on a map. Residence (reference §4.2, TASK_SWAPPER): every
+   * reference carries residence (`res_count`) unless its holder gave it up with `swapout`; the
+   * new one does. The 2000 vm_map_reference only asserts that the map is resident; the model
+   * takes the safe form (vm_map_reference_swap): a swapped-out map is swapped back in.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   reference: op({
@@ -106,13 +109,54 @@ export const VOCABULARY = {
    * its wirings (the owner is gone; reference §4.2 — the 2000 code would sleep forever on
    * kernel wirings of a dying map). The handle is NULL afterwards. Submap mappings hold
    * references of their own, which `refCount` does not count: a map still mapped as a submap
-   * somewhere lives on behind its NULL handle, reachable through those mappings.
+   * somewhere lives on behind its NULL handle, reachable through those mappings. The dropped
+   * reference takes its residence with it (vm_map_deallocate's res_deallocate): a resident
+   * reference while the handle has one, else one that `swapout` made non-resident — so the
+   * handle's swapped-out references never outnumber its references.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS otherwise.
    */
   deallocate: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
     mach: "vm_map_deallocate",
     summary: "drop a reference to a map (the last destroys it)",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * The task swapper gives up the residence of one of the handle's references (task_swapout's
+   * vm_map_res_deallocate, reference §4.2; vm_map_swapout itself is internal). The reference
+   * stays; when the map's last resident holder is gone (`res_count` 0) the map is swapped out
+   * (`sw_state` OUT): each submap it maps loses the residence its entries held (and may be
+   * swapped out in turn), and its unwired translations leave its pmap (shot down; wired pages
+   * stay, as the pageout daemon leaves them). Decision, in our model: an object's residence is
+   * not counted — the object layer's page store doubles as the backing store, so what leaves
+   * memory are the frames — and a swapped-out map stays usable: an access faults its pages back
+   * in, as after pageout. Nothing else a user can see changes. Regions, named entries and
+   * page-list continuations holding the map are kernel holders and stay resident.
+   * - KERN_INVALID_ARGUMENT: NULL map.
+   * - KERN_FAILURE: every reference of the handle is already swapped out (the 2000 code would
+   *   let `res_count` go negative).
+   * - KERN_SUCCESS otherwise.
+   */
+  swapout: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
+    mach: "vm_map_res_deallocate (task_swapout; vm_map_swapout at res_count 0)",
+    summary: "give up the residence of one of a map's references",
+    args: Schema.Struct({ map: Num }),
+  }),
+  /**
+   * Give one swapped-out reference of the handle its residence back (task_swapin's
+   * vm_map_res_reference, reference §4.2). When the map was swapped out (`res_count` 0) it is
+   * swapped in first (vm_map_swapin): its submaps get their entries' residence back (and are
+   * swapped in when they were out). Translations come back as the pages are touched.
+   * - KERN_INVALID_ARGUMENT: NULL map.
+   * - KERN_FAILURE: no reference of the handle is swapped out (`res_count` would pass
+   *   `ref_count`, invariant #37).
+   * - KERN_SUCCESS otherwise.
+   */
+  swapin: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_FAILURE"],
+    mach: "vm_map_res_reference (task_swapin; vm_map_swapin at res_count 0)",
+    summary: "give a swapped-out reference of a map its residence back",
     args: Schema.Struct({ map: Num }),
   }),
   /**
@@ -541,6 +585,13 @@ export const VOCABULARY = {
   /**
    * Release a copy (vm_map_copy_discard, reference §4.11.11). A page list's continuation is
    * aborted (its pending source range removed, its map reference dropped; see copy_abort).
+   * vm_map_copy_discard_cont (§4.11.13) is folded in here and is no operation of its own: it is
+   * only ever a continuation that in-kernel consumers install when they extend a chain while
+   * keeping its earlier page lists (kmem_io_map_copyout, the page-list conversions: a copy whose
+   * continuation is "discard that other copy"), and discarding such a copy discards the kept
+   * ones in a loop. No operation of this vocabulary builds such a chain — copy_continue
+   * consumes the copy it continues, copyout_page_list consumes the whole chain — so no copy a
+   * user holds can carry it, and nothing could tell it apart from discarding each copy.
    * - KERN_INVALID_ARGUMENT: unknown or consumed copy.  - KERN_SUCCESS: consumed (`null`: no-op).
    */
   copy_discard: op({
@@ -609,6 +660,17 @@ export const VOCABULARY = {
    *   until then it is recorded on the copy and nothing observable changes. NO_ZERO_FILL, when
    *   `addr` and `size` are page-aligned, lets the implementation leave never-touched pages
    *   unmaterialized; they still read as zero (the model never exposes stale bytes).
+   * - KERN_MEMORY_ERROR (reference §4.11.5, §7) cannot arise in this model, here or anywhere:
+   *   the 2000 code returns it when a fault (vm_fault_page) reports a memory error, that is,
+   *   when a pager says it cannot supply a page (memory_object_data_error, a page flagged in
+   *   error) and gives no code of its own. Every memory object here is backed by the default
+   *   pager, whose page store is the backing store and never fails; every window lies inside
+   *   its object (enter and named entries refuse windows past its end, invariant object-window),
+   *   so no fault asks for a page beyond a pager's data; and NO_ZERO_FILL leaves an absent page
+   *   unzeroed rather than failing, as vm_fault_page does. So no operation lists the code.
+   *   Making it reachable needs pagers that can fail (an operation injecting
+   *   memory_object_data_error on a page), which would then decide what each path that faults
+   *   returns — the partial chunk that §4.11.5 describes for a continuation, among them.
    * Result `copy` is the new handle.
    */
   copyin_page_list: op({
@@ -751,7 +813,13 @@ export const VOCABULARY = {
   //
   // A shared region is the shared-library area of a task: a text submap, mapped into tasks
   // truly shared (a nested-pmap submap), and a data submap, mapped as a private copy. Regions
-  // are named by handles (their creation index) and are never destroyed in this vocabulary.
+  // are named by handles (their creation index). A region's reference count is its creator's
+  // reference (`held` while the handle has it) plus one per region chained to it; the last one
+  // destroys it (shared_region_deallocate). Its descriptor stays visible with reference count 0.
+  // `flags` is 0 or SHARED_REGION_FULL (2): our regions are never the system region
+  // (SHARED_REGION_SYSTEM), so the switch of later tasks to a fresh system region that the 2000
+  // loader does for a full one (mach_loader.c) has nothing to act on; the flag is recorded and
+  // reported, as shared_region_mapping_info does, and changes no later result.
 
   /**
    * Make a shared region (shared_region_mapping_create with its two submap-backed named
@@ -761,7 +829,7 @@ export const VOCABULARY = {
    * references of its own; `clientBase` is where tasks map the text (data follows at
    * `clientBase + textSize`). The alternate load area starts right after the data
    * (`alternateBase = alternateNext = clientBase + textSize + dataSize`; the 2000 kernel used a
-   * fixed address). Reference count 1, depth 0, no chain.
+   * fixed address). Reference count 1 (`held`), depth 0, flags 0, no chain.
    * - KERN_INVALID_ARGUMENT: bad numbers; a size 0 or not page-aligned; `clientBase` not
    *   page-aligned; `clientBase + textSize + dataSize` passes 2^W.
    * - KERN_SUCCESS: results `region`, `text` and `data` (the two map handles).
@@ -795,7 +863,8 @@ export const VOCABULARY = {
    * loaded into the parent stay visible through the chain. The chain holds a reference on the
    * parent, the parent's depth grows by one, and `region` takes over the parent's
    * `alternateNext`.
-   * - KERN_INVALID_ARGUMENT: an unknown region; `parent` is `region` or chained to it.
+   * - KERN_INVALID_ARGUMENT: an unknown region (or one whose handle was dropped); `parent` is
+   *   `region` or chained to it.
    * - KERN_FAILURE: `region` already has a chain.
    * - KERN_SUCCESS otherwise.
    */
@@ -807,9 +876,13 @@ export const VOCABULARY = {
   }),
   /**
    * Take `round(size)` bytes from the region's alternate load area, a bump allocator: the
-   * result is the current `alternateNext`, which then grows by `round(size)`.
-   * - KERN_INVALID_ARGUMENT: unknown region, bad number, `size == 0`.
-   * - KERN_NO_SPACE: the area would pass 2^W (nothing changes).
+   * result is the current `alternateNext`, which then grows by `round(size)`. This is where a
+   * library is loaded when it does not fit its preferred place, so it stands for loading one.
+   * - KERN_INVALID_ARGUMENT: unknown region (or its handle dropped), bad number, `size == 0`.
+   * - KERN_NO_SPACE: the area would pass 2^W. The region is full: flag SHARED_REGION_FULL is
+   *   set (sticky), as load_shared_file does when loading fails for space; nothing else
+   *   changes. (The one failing result that changes something: the flag records the failure
+   *   itself.) A full region still serves smaller requests, as in 2000.
    * - KERN_SUCCESS: result `addr`.
    */
   shared_region_alternate: op({
@@ -817,6 +890,25 @@ export const VOCABULARY = {
     mach: "alternate_next of shared_region_mapping (vm_shared_memory_server.c)",
     summary: "allocate from a shared region's alternate load area",
     args: Schema.Struct({ region: Num, size: Num }),
+  }),
+  /**
+   * Drop the creator's reference on a region (shared_region_mapping_dealloc); the handle is
+   * unusable afterwards (`held` false). When that was the last reference — no region is chained
+   * to it — the region is destroyed: its text and data submaps lose the region's references
+   * (a submap that nothing else holds is destroyed with its memory), and the region it is
+   * chained to loses the chain's reference, which may destroy that one in turn. A region
+   * chained to lives on until its last chained region goes. The depth of a region is not
+   * lowered when a region chained to it goes (the 2000 code does not). The loaded-file records
+   * and the text submap's client translations the 2000 code also removes are not modelled
+   * (translations follow the maps: a destroyed submap's pages leave every pmap).
+   * - KERN_INVALID_ARGUMENT: unknown region, or its handle was already dropped.
+   * - KERN_SUCCESS otherwise.
+   */
+  shared_region_deallocate: op({
+    codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
+    mach: "shared_region_mapping_dealloc",
+    summary: "drop a shared region's reference (the last destroys it)",
+    args: Schema.Struct({ region: Num }),
   }),
 
   // --------------------------------------------------------- fork and remap (§4.12, §4.17)
@@ -924,6 +1016,8 @@ interface Outcomes {
   create: { readonly map?: number };
   reference: {};
   deallocate: {};
+  swapout: {};
+  swapin: {};
   object_create: { readonly object?: number };
   enter: { readonly addr?: number };
   find_space: { readonly addr?: number };
@@ -962,6 +1056,7 @@ interface Outcomes {
   shared_region_map: {};
   shared_region_attach: {};
   shared_region_alternate: { readonly addr?: number };
+  shared_region_deallocate: {};
   fork: { readonly map?: number };
   remap: { readonly addr?: number; readonly cur?: number; readonly max?: number };
   make_memory_entry: { readonly entry?: number; readonly size?: number };

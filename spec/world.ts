@@ -54,6 +54,8 @@ export interface SpecMap {
   readonly max: number;
   /** References its users hold; at 0 the handle is NULL (the map may live on as a submap). */
   refCount: number;
+  /** How many of those references `swapout` left without residence (never more than `refCount`). */
+  swappedOut: number;
   readonly pages: Map<PageNumber, PageState>;
 }
 
@@ -242,7 +244,7 @@ export function cloneSpecWorld(world: SpecWorld): SpecWorld {
       keep(state.cell);
       pages.set(page, { ...state });
     }
-    return { min: map.min, max: map.max, refCount: map.refCount, pages };
+    return { min: map.min, max: map.max, refCount: map.refCount, swappedOut: map.swappedOut, pages };
   });
   for (const copy of world.copies) {
     if (copy?.kind === "entry_list") copy.pages.forEach((p) => keep(p.cell));
@@ -307,6 +309,7 @@ function abstractMaps(world: SpecWorld, number: (cell: CellId) => number, only?:
       min: map.min,
       max: map.max,
       refCount: map.refCount,
+      swappedOut: map.swappedOut,
       pages: sortedPages(map).map(([page, state]) => {
         const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, submap } = state;
         const held = reach(world, state);

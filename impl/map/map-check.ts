@@ -12,7 +12,7 @@
  * transition. For a kernel, also the object layer's checks (object-check.ts): exact reference
  * counts over every holder, no leak, sound shadow chains and copy objects.
  */
-import { checkObjects, type ObjectWorld } from "../object/object-check.ts";
+import { checkObjects, liveMapsOf, type ObjectWorld } from "../object/object-check.ts";
 import type { VmMapEntry } from "./entry.ts";
 import type { VmMap } from "./vm-map.ts";
 
@@ -71,7 +71,7 @@ export function checkMap(map: VmMap): string | undefined {
 export type MapWorld = ObjectWorld;
 
 export function checkKernel(kernel: MapWorld): string | undefined {
-  for (const [i, map] of reachableMaps(kernel.maps).entries()) {
+  for (const [i, map] of liveMapsOf(kernel).entries()) {
     const h = kernel.maps.indexOf(map);
     const name = h >= 0 ? `map ${h}` : `submap #${i}`;
     if (map.refCount < 1) return `${name}: live with refCount ${map.refCount}`;

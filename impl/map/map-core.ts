@@ -32,6 +32,8 @@ export interface MapHost {
   handleOf(map: VmMap): number;
   /** Set while a scheduler runs threads: called instead of bumping the timestamp when a map method takes the write lock. */
   readonly lockGuard?: ((map: VmMapCore) => void) | null;
+  /** `map` was just swapped out (res_count reached 0): its unwired translations leave the pmap. */
+  mapSwappedOut(map: VmMap): void;
 }
 
 /** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
@@ -53,6 +55,10 @@ export abstract class VmMapCore {
   /** Version: +1 on every write-lock acquisition (reference §2.1). */
   timestamp = 0;
   refCount = 1;
+  /** `res_count` (TASK_SWAPPER, reference §4.2): the holders whose reference is resident. */
+  resCount = 1;
+  /** `sw_state`: OUT exactly while `resCount` is 0 (invariant #37). */
+  swState: "in" | "out" = "in";
   readonly pageSize: number;
   /** The bounds, kept apart from the header's copy so that a corrupted header is detectable. */
   private readonly minOffset: number;
@@ -153,7 +159,7 @@ export abstract class VmMapCore {
       this.store.setRange(e, a, e.end);
       this.store.insertAfter(prev, lower);
       lower.object?.reference();
-      lower.submap?.reference();
+      if (lower.submap) this.holdSubmap(lower.submap);
     }
   }
 
@@ -168,7 +174,7 @@ export abstract class VmMapCore {
       this.store.setRange(e, e.start, a);
       this.store.insertAfter(e, upper);
       upper.object?.reference();
-      upper.submap?.reference();
+      if (upper.submap) this.holdSubmap(upper.submap);
       if (this.firstFree === e) this.firstFree = upper;
     }
   }
@@ -223,19 +229,84 @@ export abstract class VmMapCore {
     e.object = null;
     e.submap = null;
     o?.release();
-    m?.release();
+    if (m) this.dropSubmap(m);
   }
 
   // ---- references (§4.2, invariants #36, #38) ----
 
-  /** `vm_map_reference`: one more holder (a handle, a submap entry, a named entry). */
+  /**
+   * `vm_map_reference_swap`: one more resident holder (a handle, a submap entry of a resident
+   * map, a named entry, a region); a swapped-out map is swapped in.
+   */
   reference(): void {
+    this.refCount++;
+    this.resReference();
+  }
+
+  /** One more holder without residence (a submap entry of a swapped-out map). */
+  referenceNonResident(): void {
     this.refCount++;
   }
 
-  /** `vm_map_deallocate`: one holder less; the last one destroys the map. */
+  /**
+   * `vm_map_deallocate`: one resident holder less; the last reference destroys the map, any
+   * other takes its residence with it (res_deallocate, maybe swapping the map out).
+   */
   release(): void {
+    if (this.refCount === 1) return this.releaseNonResident();
+    this.refCount--;
+    this.resDeallocate();
+  }
+
+  /** One holder without residence less; the last reference destroys the map. */
+  releaseNonResident(): void {
     if (--this.refCount === 0) this.destroy();
+  }
+
+  /** `vm_map_res_reference`: one more resident holder; the first swaps the map in. */
+  resReference(): void {
+    if (this.resCount === 0) this.swapIn();
+    this.resCount++;
+  }
+
+  /** `vm_map_res_deallocate`: one resident holder less; the last swaps the map out. */
+  resDeallocate(): void {
+    if (--this.resCount === 0) this.swapOut();
+  }
+
+  /** `vm_map_swapin`: every submap this map maps gets its entries' residence back. */
+  swapIn(): void {
+    this.lockWrite();
+    for (const sub of this.submapsOfEntries()) sub.resReference();
+    this.swState = "in";
+  }
+
+  /** `vm_map_swapout`: the submaps lose the entries' residence; the translations leave the pmap. */
+  swapOut(): void {
+    this.lockWrite();
+    for (const sub of this.submapsOfEntries()) sub.resDeallocate();
+    this.swState = "out";
+    this.host.mapSwappedOut(this as unknown as VmMap);
+  }
+
+  /** The submap of each submap entry, once per entry (clipped pieces count apart, as their references do). */
+  submapsOfEntries(): VmMap[] {
+    const subs: VmMap[] = [];
+    const header = this.store.header;
+    for (let e = header.next; e !== header; e = e.next) if (e.submap) subs.push(e.submap);
+    return subs;
+  }
+
+  /** A new submap entry of this map takes its reference on `submap`: resident when this map is. */
+  holdSubmap(submap: VmMap): void {
+    if (this.swState === "in") submap.reference();
+    else submap.referenceNonResident();
+  }
+
+  /** A submap entry of this map went: its reference on `submap` goes, with residence when this map is resident. */
+  dropSubmap(submap: VmMap): void {
+    if (this.swState === "in") submap.release();
+    else submap.releaseNonResident();
   }
 
   /** `vm_map_destroy`: every mapping goes (vm-map.ts). */

@@ -86,7 +86,7 @@ export abstract class VmMapSharing extends VmMapPageLists {
    */
   forkSubmap(x: VmMapEntry): VmMapEntry {
     const e = this.duplicate(x, x.start, x.end);
-    x.submap!.reference();
+    x.submap!.reference(); // the child is new, hence resident
     e.wiredCount = 0;
     e.userWiredCount = 0;
     e.inTransition = false;
@@ -262,7 +262,7 @@ export abstract class VmMapSharing extends VmMapPageLists {
   submapWindow(submap: VmMap, offset: number, size: number, copy: boolean, cur: number, max: number, inheritance: number): VmMapEntry[] {
     const look = anonymousAttributes(cur, max, inheritance, 0);
     if (!copy) {
-      submap.reference();
+      this.holdSubmap(submap);
       return [newEntry(0, size, { ...look, submap, offset: submap.min + offset })];
     }
     const shift = submap.min + offset;

@@ -87,7 +87,7 @@ export class VmMap extends VmMapSharing {
     this.lockWrite();
     if (start < this.min || end > this.max || !this.rangeUnmapped(start, end)) return "KERN_INVALID_ARGUMENT";
     const attrs = anonymousAttributes(VM_PROT_DEFAULT, VM_PROT_ALL, inheritance, 0);
-    submap.reference();
+    this.holdSubmap(submap);
     this.entryInsert(this.lookupEntry(start).entry, start, end, { ...attrs, offset, submap, usePmap: usePmap && offset === 0 });
     return "KERN_SUCCESS";
   }
@@ -104,7 +104,7 @@ export class VmMap extends VmMapSharing {
     if (start < this.min || end > this.max) return "KERN_INVALID_ADDRESS";
     if (!this.rangeUnmapped(start, end)) return "KERN_NO_SPACE";
     const text = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
-    region.text.reference();
+    this.holdSubmap(region.text);
     this.entryInsert(this.lookupEntry(start).entry, start, dataStart, { ...text, submap: region.text, usePmap: true });
     region.data.lockWrite();
     const data = this.sharedDataCopy(region.data, region.dataSize);

@@ -28,7 +28,12 @@ export interface ObjectWorld {
   readonly copies: readonly (MapCopy | null)[];
   readonly namedEntries: readonly NamedEntry[];
   readonly objectLayer: ObjectLayer;
+  /** Every live map, also those held only by a region or a named entry (default: the handles' and their submaps). */
+  liveMaps?(): readonly VmMap[];
 }
+
+/** The maps whose entries hold objects. */
+export const liveMapsOf = (w: ObjectWorld): readonly VmMap[] => (w.liveMaps ? w.liveMaps() : reachableMaps(w.maps));
 
 /** Entries of a map in list order (stops after nentries + 1 to survive a broken list). */
 function* entriesOf(map: VmMap): Generator<VmMapEntry> {
@@ -44,7 +49,7 @@ export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
     if (o !== null) holders.set(o, (holders.get(o) ?? 0) + 1);
   };
   w.objects.forEach(hold);
-  for (const map of reachableMaps(w.maps)) for (const e of entriesOf(map)) hold(e.object);
+  for (const map of liveMapsOf(w)) for (const e of entriesOf(map)) hold(e.object);
   for (const c of w.copies) {
     if (c?.kind === "entry_list") c.entries.forEach((e) => hold(e.object));
     else if (c?.kind === "object") hold(c.object);

@@ -8,19 +8,24 @@
  *   submap window (READ/READ, SHARE), the data as a snapshot of what the data submap maps
  *   (READ/READ, SHARE).
  * - shared_region_attach chains a region to an older one (once: KERN_FAILURE after that).
- * - shared_region_alternate bumps the alternate load area.
+ * - shared_region_alternate bumps the alternate load area; running out flags the region FULL.
+ * - shared_region_deallocate drops the creator's reference; the last reference destroys the
+ *   region and drops its chain's reference on the older region.
  */
-import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_SHARE, VM_PROT_READ } from "../constants.ts";
+import { SHARED_REGION_FULL, VM_BEHAVIOR_DEFAULT, VM_INHERIT_SHARE, VM_PROT_READ } from "../constants.ts";
 import { addressLimit, isPageAligned, roundPage } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, boundsOf, mappedIn } from "../args.ts";
 import { mapOf, reach, reaches, snapshotCell, type SharedRegion, type SpecWorld } from "../world.ts";
 import { mapPages } from "./mapping.ts";
 
-type Handlers = Pick<OpHandlers<SpecWorld>, "shared_region_create" | "shared_region_map" | "shared_region_attach" | "shared_region_alternate">;
+type Handlers = Pick<OpHandlers<SpecWorld>, "shared_region_create" | "shared_region_map" | "shared_region_attach" | "shared_region_alternate" | "shared_region_deallocate">;
 
-const regionOf = (world: SpecWorld, handle: number): SharedRegion | undefined =>
-  Number.isInteger(handle) ? world.regions[handle] : undefined;
+/** The region under `handle` while its creator's reference is held, else undefined. */
+const regionOf = (world: SpecWorld, handle: number): SharedRegion | undefined => {
+  const r = Number.isInteger(handle) ? world.regions[handle] : undefined;
+  return r?.held ? r : undefined;
+};
 
 /** The shared libraries' pages: readable, never writable until protect(VM_PROT_COPY | …). */
 const LIBRARY_PAGE = { prot: VM_PROT_READ, maxProt: VM_PROT_READ, inheritance: VM_INHERIT_SHARE, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 };
@@ -32,9 +37,9 @@ export const SHARED_REGION_HANDLERS: Handlers = {
     if (![textSize, dataSize, clientBase].every((x) => isPageAligned(scope, x))) return { kr: "KERN_INVALID_ARGUMENT" };
     const end = clientBase + textSize + dataSize;
     if (end > addressLimit(scope)) return { kr: "KERN_INVALID_ARGUMENT" };
-    const text = world.maps.push({ min: 0, max: textSize, refCount: 1, pages: new Map() }) - 1;
-    const data = world.maps.push({ min: 0, max: dataSize, refCount: 1, pages: new Map() }) - 1;
-    world.regions.push({ text, data, textSize, dataSize, clientBase, alternateBase: end, alternateNext: end, refCount: 1, depth: 0, chain: -1 });
+    const text = world.maps.push({ min: 0, max: textSize, refCount: 1, swappedOut: 0, pages: new Map() }) - 1;
+    const data = world.maps.push({ min: 0, max: dataSize, refCount: 1, swappedOut: 0, pages: new Map() }) - 1;
+    world.regions.push({ text, data, textSize, dataSize, clientBase, alternateBase: end, alternateNext: end, refCount: 1, depth: 0, chain: -1, flags: 0, held: true });
     return { kr: "KERN_SUCCESS", region: world.regions.length - 1, text, data };
   },
 
@@ -72,9 +77,23 @@ export const SHARED_REGION_HANDLERS: Handlers = {
     const region = regionOf(world, r);
     if (region === undefined || !areNumbers(scope, size) || size === 0) return { kr: "KERN_INVALID_ARGUMENT" };
     const next = region.alternateNext + roundPage(scope, size);
-    if (next > addressLimit(scope)) return { kr: "KERN_NO_SPACE" };
+    if (next > addressLimit(scope)) {
+      region.flags |= SHARED_REGION_FULL;
+      return { kr: "KERN_NO_SPACE" };
+    }
     const addr = region.alternateNext;
     region.alternateNext = next;
     return { kr: "KERN_SUCCESS", addr };
+  },
+
+  shared_region_deallocate(world, { region: r }) {
+    const region = regionOf(world, r);
+    if (region === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
+    region.held = false;
+    // The last reference destroys the region, and its chain's reference goes with it. (Its
+    // submaps need nothing here: a map without a handle is invisible, however it is held.)
+    let x: SharedRegion | undefined = region;
+    while (x !== undefined && --x.refCount === 0) x = world.regions[x.chain];
+    return { kr: "KERN_SUCCESS" };
   },
 };

@@ -54,7 +54,7 @@ export const SHARING_HANDLERS: Handlers = {
       if (s.inheritance !== VM_INHERIT_SHARE && !copied) continue;
       pages.set(page, { ...s, cell: copied ? snapshotCell(world, s.cell) : s.cell, wiredCount: 0, userWiredCount: 0 });
     }
-    world.maps.push({ min: parent.min, max: parent.max, refCount: 1, pages });
+    world.maps.push({ min: parent.min, max: parent.max, refCount: 1, swappedOut: 0, pages });
     return { kr: "KERN_SUCCESS", map: world.maps.length - 1 };
   },
 
@@ -85,7 +85,7 @@ export const SHARING_HANDLERS: Handlers = {
     const { scope } = world;
     if (!areNumbers(scope, size) || size === 0 || roundPage(scope, size) / scope.pageSize > scope.maxObjectPages) return { kr: "KERN_INVALID_ARGUMENT" };
     const bytes = roundPage(scope, size);
-    const map = world.maps.push({ min: 0, max: bytes, refCount: 1, pages: new Map() }) - 1;
+    const map = world.maps.push({ min: 0, max: bytes, refCount: 1, swappedOut: 0, pages: new Map() }) - 1;
     world.namedEntries.push({ protection: VM_PROT_ALL, size: bytes, cells: [], submap: map });
     return { kr: "KERN_SUCCESS", entry: world.namedEntries.length - 1, map };
   },

@@ -88,6 +88,7 @@ describe("abstractImpl", () => {
       min: 8 * P,
       max: 16 * P,
       refCount: 2,
+      swappedOut: 0,
       pages: [{ page: 8, cell: 0, prot: 1, maxProt: 5, inheritance: 2, behavior: 0, alias: 3, wiredCount: 1, userWiredCount: 1, submap: -1, nested: false }],
     });
     expect(w.cells).toEqual([""]);

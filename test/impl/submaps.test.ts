@@ -112,6 +112,24 @@ describe("shared regions", () => {
     expect(read(k, 6 * P, 1)).toBe("da");
     invariantsHold(k);
   });
+
+  it("when destroyed, release their submaps (a dropped data map goes with its memory) and their chain", () => {
+    const k = kernel();
+    const { text, data } = ok(k, "shared_region_create", { textSize: 2 * P, dataSize: 2 * P, clientBase: 4 * P });
+    ok(k, "shared_region_create", { textSize: P, dataSize: P, clientBase: 0 });
+    ok(k, "shared_region_attach", { region: 1, parent: 0 });
+    ok(k, "enter", { map: data!, addr: 0, size: 2 * P });
+    write(k, 0, "da", data!);
+    ok(k, "shared_region_map", { map: 0, region: 0 });
+    ok(k, "deallocate", { map: data! });
+    ok(k, "shared_region_deallocate", { region: 0 }); // region 1 still holds it
+    expect([k.regions[0]!.refCount, k.maps[data!] === null, k.everyMap[data!]!.refCount]).toEqual([1, true, 1]);
+    invariantsHold(k);
+    ok(k, "shared_region_deallocate", { region: 1 });
+    expect(k.regions.map((r) => r.refCount)).toEqual([0, 0]);
+    expect([k.everyMap[data!]!.refCount, k.everyMap[data!]!.nentries, k.maps[text!]!.refCount]).toEqual([0, 0, 2]);
+    invariantsHold(k);
+  });
 });
 
 describe("named entries on submaps", () => {

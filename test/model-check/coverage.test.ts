@@ -5,7 +5,10 @@ import { INVARIANT_NAMES } from "../../model-check/invariants.ts";
 import { OP_NAMES } from "../../spec/vocabulary.ts";
 
 describe("default campaign", () => {
-  const report = runCampaign({ ...DEFAULT_CHECK, outDir: null });
+  // The CLI's default seed with 3,000 runs (the CLI's default is 2,000; npm start runs 100,000):
+  // the rarest result codes (a remove left with a kernel wiring, a wire overflow) come up one to
+  // five times in that many runs, and 47 operations share them.
+  const report = runCampaign({ ...DEFAULT_CHECK, runs: 3000, outDir: null });
 
   it("passes on the real implementation", () => {
     expect(report.ok, report.counterexample?.message).toBe(true);

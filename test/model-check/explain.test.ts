@@ -31,6 +31,18 @@ describe("vmcheck explain", () => {
     expect(text).toMatch(/mmu: frames in use 1\/16/);
   });
 
+  it("tells swapping and region destruction, and shows a swapped-out map's residence", () => {
+    const swap = readCounterexample("counterexamples/planted/swapout-keeps-submaps-resident.json");
+    const text = explain(swap, { kernel: PLANTED_BUGS["swapout-keeps-submaps-resident"]!.kernel }).lines.join("\n");
+    expect(text).toMatch(/map 0 swapped-out references 0 → 1/);
+    expect(text).toMatch(/FAILED: map-residence/);
+    expect(text).toMatch(/map 0 in the implementation: .*res_count 0 \(swapped out\)/);
+    const region = readCounterexample("counterexamples/planted/region-destroy-keeps-data-submap.json");
+    const told = explain(region, { kernel: PLANTED_BUGS["region-destroy-keeps-data-submap"]!.kernel }).lines.join("\n");
+    expect(told).toMatch(/shared region 0 created: text map 0, data map 1/);
+    expect(told).toMatch(/shared region 0: handle dropped, destroyed/);
+  });
+
   it("says PASS and exits 0 when the failure no longer reproduces against the real implementation", async () => {
     let out = "";
     const code = await main(["explain", file], (s) => (out += s + "\n"));

@@ -114,6 +114,11 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },
   "submap-inheritance": ({ k }) => { k.maps[2]!.store.header.next.inheritance = 1; },
   "region-references": ({ k }) => { k.regions[0]!.refCount = 1; },
+  // Map 1 lives only as map 2's submap: a swapout of map 2 that left it resident.
+  "map-residence": ({ k }) => {
+    expect(k.run({ op: "swapout", map: 2 }).kr).toBe("KERN_SUCCESS");
+    k.maps[2]!.store.header.next.submap!.resCount += 1;
+  },
 };
 
 describe("invariant registry", () => {
@@ -133,6 +138,55 @@ describe("invariant registry", () => {
       expect(inv.check(h.k)).toMatch(/\S/);
     });
   }
+});
+
+describe("map-references (#36)", () => {
+  it("reports a map that still has references but that nothing reaches (a leak)", () => {
+    const { k } = healthy();
+    expect(k.run({ op: "deallocate", map: 0 }).kr).toBe("KERN_SUCCESS");
+    k.everyMap[0]!.refCount = 1; // as if a holder forgot to release it
+    expect(INVARIANTS.find((i) => i.name === "map-references")!.check(k)).toMatch(/map 0: leaked/);
+  });
+});
+
+describe("map-residence (#37)", () => {
+  const residence = INVARIANTS.find((i) => i.name === "map-residence")!;
+
+  it("swapping a map out swaps out the submap only it holds, and swapping in brings both back", () => {
+    const { k } = healthy();
+    const sub = k.maps[2]!.store.header.next.submap!;
+    expect(k.run({ op: "swapout", map: 2 }).kr).toBe("KERN_SUCCESS");
+    expect([k.maps[2]!.swState, k.maps[2]!.resCount, sub.swState, sub.resCount]).toEqual(["out", 0, "out", 0]);
+    expect(k.run({ op: "swapout", map: 2 }).kr).toBe("KERN_FAILURE");
+    expect(residence.check(k)).toBeUndefined();
+    expect(k.run({ op: "swapin", map: 2 }).kr).toBe("KERN_SUCCESS");
+    expect([k.maps[2]!.swState, sub.swState, sub.resCount]).toEqual(["in", "in", 1]);
+    expect(k.run({ op: "swapin", map: 2 }).kr).toBe("KERN_FAILURE");
+    expect(residence.check(k)).toBeUndefined();
+  });
+
+  it("counts the submap entries a swapped-out map makes and drops as non-resident", () => {
+    const { k } = healthy();
+    expect(k.run({ op: "swapout", map: 2 }).kr).toBe("KERN_SUCCESS");
+    const ops: Op[] = [
+      { op: "create", min: MIN, max: MIN + 8 * ps },
+      { op: "submap", map: 2, addr: MIN, size: 2 * ps, submap: 7, offset: MIN, inheritance: 0, usePmap: false },
+      { op: "remove", map: 2, addr: MIN + ps, size: ps, flags: 0 },
+    ];
+    for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
+    expect([k.maps[7]!.refCount, k.maps[7]!.resCount]).toEqual([2, 1]);
+    expect(residence.check(k)).toBeUndefined();
+    expect(k.run({ op: "deallocate", map: 2 }).kr).toBe("KERN_SUCCESS"); // the last reference, swapped out: destroyed
+    expect([k.maps[7]!.refCount, k.maps[7]!.resCount]).toEqual([1, 1]);
+    expect(residence.check(k)).toBeUndefined();
+  });
+
+  it("reports a swapped-out map whose sw_state says IN", () => {
+    const { k } = healthy();
+    expect(k.run({ op: "swapout", map: 0 }).kr).toBe("KERN_SUCCESS");
+    k.maps[0]!.swState = "in";
+    expect(residence.check(k)).toMatch(/sw_state in with res_count 0/);
+  });
 });
 
 describe("page lists in the holder invariants", () => {

@@ -5,6 +5,7 @@
  * in counterexamples/ keeps one minimized counterexample per plant, replayed by `npm test`.
  */
 import { Kernel } from "../../impl/kernel.ts";
+import type { SharedRegion } from "../../impl/shared-regions.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
 import { anonymousAttributes, VmMap } from "../../impl/map/vm-map.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
@@ -401,6 +402,22 @@ class SharedDataNotCopied extends VmMap {
   }
 }
 
+/** vm_map_swapout forgets the submaps: they keep the residence the swapped-out map's entries gave them (#37). */
+class SwapoutKeepsSubmapsResident extends VmMap {
+  override swapOut(): void {
+    this.lockWrite();
+    this.swState = "out";
+    this.host.mapSwappedOut(this);
+  }
+}
+
+/** Destroying a shared region releases its text submap but not its data submap: the data map leaks. */
+class RegionDestroyKeepsDataSubmap extends Kernel {
+  override releaseRegion(region: SharedRegion): void {
+    for (let x: SharedRegion | null = region; x !== null && --x.refCount === 0; x = x.chain) x.text.release();
+  }
+}
+
 export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "clip-start-off-by-one": { description: "clip_start splits one page too high", kernel: withMap(ClipStartOffByOne), maxLength: 6, profile: "map" },
   "clip-end-offset-not-advanced": { description: "clip_end leaves the upper part at the old object offset", kernel: withMap(ClipEndOffsetNotAdvanced), maxLength: 6, profile: "map" },
@@ -426,6 +443,8 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "inherit-copy-on-submap": { description: "inherit sets COPY on a submap entry", kernel: withMap(InheritCopyOnSubmap), maxLength: 8, profile: "submap" },
   "submap-clip-without-reference": { description: "clipping a submap entry takes no reference on the submap", kernel: withMap(SubmapClipWithoutReference), maxLength: 8, profile: "submap" },
   "shared-data-not-copied": { description: "the shared region's data is mapped shared (as a submap) instead of copied", kernel: withMap(SharedDataNotCopied), maxLength: 8, profile: "submap" },
+  "swapout-keeps-submaps-resident": { description: "swapping a map out leaves the submaps it maps resident", kernel: withMap(SwapoutKeepsSubmapsResident), maxLength: 8, profile: "submap" },
+  "region-destroy-keeps-data-submap": { description: "destroying a shared region leaves its data submap referenced (it leaks)", kernel: (scope) => new RegionDestroyKeepsDataSubmap(scope), maxLength: 8, profile: "submap" },
   "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8, profile: "cow" },
   "continuation-repeats-chunk": { description: "a page-list continuation takes the previous chunk's pages again", kernel: withMap(ContinuationRepeatsChunk), maxLength: 8, profile: "pagelist" },
   "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8, profile: "pagelist" },

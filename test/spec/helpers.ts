@@ -23,6 +23,8 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   create: { min: 0, max: TOP },
   reference: { map: 0 },
   deallocate: { map: 0 },
+  swapout: { map: 0 },
+  swapin: { map: 0 },
   object_create: { size: 4 * P },
   enter: {
     map: 0,
@@ -65,6 +67,7 @@ const DEFAULTS: { [K in OpName]: OpArgs<K> } = {
   shared_region_map: { map: 0, region: 0 },
   shared_region_attach: { region: 1, parent: 0 },
   shared_region_alternate: { region: 0, size: P },
+  shared_region_deallocate: { region: 0 },
   copy_copy: { copy: 0 },
   copyin_page_list: { map: 0, addr: 0, size: P, options: 1 },
   copy_continue: { copy: 0 },

@@ -8,8 +8,8 @@ describe("create", () => {
     expect(run(world, "create", { min: 0, max: 4 * P })).toEqual({ kr: "KERN_SUCCESS", map: 0 });
     expect(run(world, "create", { min: P, max: P })).toEqual({ kr: "KERN_SUCCESS", map: 1 });
     expect(abstractSpec(world).maps).toEqual([
-      { min: 0, max: 4 * P, refCount: 1, pages: [] },
-      { min: P, max: P, refCount: 1, pages: [] },
+      { min: 0, max: 4 * P, refCount: 1, swappedOut: 0, pages: [] },
+      { min: P, max: P, refCount: 1, swappedOut: 0, pages: [] },
     ]);
   });
 

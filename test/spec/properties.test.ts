@@ -56,6 +56,8 @@ function populated(): SpecWorld {
   run(world, "switch", { cpu: 0, map: 0 });
   run(world, "shared_region_create", { textSize: P, dataSize: P, clientBase: 40 * P });
   run(world, "shared_region_create", { textSize: P, dataSize: 2 * P, clientBase: 40 * P });
+  run(world, "reference", { map: 0 });
+  run(world, "swapout", { map: 0 });
   return world;
 }
 
@@ -64,6 +66,8 @@ const VALID: { [K in OpName]: Op } = {
   create: cmd("create", { min: 0, max: 4 * P }),
   reference: cmd("reference", { map: 1 }),
   deallocate: cmd("deallocate", { map: 1 }),
+  swapout: cmd("swapout", { map: 0 }),
+  swapin: cmd("swapin", { map: 0 }),
   object_create: cmd("object_create", { size: P }),
   enter: cmd("enter", { addr: 16 * P, size: P, source: { kind: "object", object: 0, offset: 0 } }),
   find_space: cmd("find_space", { size: P }),
@@ -101,6 +105,7 @@ const VALID: { [K in OpName]: Op } = {
   shared_region_map: cmd("shared_region_map", { map: 0, region: 0 }),
   shared_region_attach: cmd("shared_region_attach", { region: 1, parent: 0 }),
   shared_region_alternate: cmd("shared_region_alternate", { region: 0, size: P }),
+  shared_region_deallocate: cmd("shared_region_deallocate", { region: 1 }),
   submap: cmd("submap", { addr: 20 * P, size: 2 * P, submap: 1, offset: 4 * P, inheritance: 0, usePmap: false }),
   fork: cmd("fork", { map: 0 }),
   remap: cmd("remap", { anywhere: false, addr: 16 * P, size: 2 * P, srcAddr: 0, copy: true }),
@@ -113,6 +118,8 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   create: ["min", "max"],
   reference: ["map"],
   deallocate: ["map"],
+  swapout: ["map"],
+  swapin: ["map"],
   object_create: ["size"],
   enter: ["map", "addr", "size", "mask", "alias", "cur", "max", "inheritance", "source.offset", "source.object"],
   find_space: ["map", "size", "mask"],
@@ -151,6 +158,7 @@ const NUMERIC: { [K in OpName]: readonly string[] } = {
   shared_region_map: ["map", "region"],
   shared_region_attach: ["region", "parent"],
   shared_region_alternate: ["region", "size"],
+  shared_region_deallocate: ["region"],
   fork: ["map"],
   remap: ["map", "addr", "size", "mask", "srcMap", "srcAddr", "inheritance"],
   make_memory_entry: ["map", "addr", "size", "permission"],
@@ -350,6 +358,8 @@ const arbitraryOp: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("create"), min: address, max: fc.oneof(address, fc.constant(TOP)) }),
   fc.record({ op: fc.constant("reference"), map: handle }),
   fc.record({ op: fc.constant("deallocate"), map: handle }),
+  fc.record({ op: fc.constant("swapout"), map: handle }),
+  fc.record({ op: fc.constant("swapin"), map: handle }),
   fc.record({ op: fc.constant("object_create"), size }),
   {
     weight: 4,

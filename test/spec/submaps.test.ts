@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { abstractSpec, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_COPY, VM_PROT_READ, type SpecWorld } from "../../spec/index.ts";
+import { abstractSpec, SHARED_REGION_FULL, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_COPY, VM_PROT_READ, type SpecWorld } from "../../spec/index.ts";
 import { newSpecWorld } from "../../spec/index.ts";
 import { expectUnchanged, P, pageAt, run, SMALL } from "./helpers.ts";
 
@@ -135,6 +135,30 @@ describe("shared regions", () => {
     expect(run(world, "shared_region_attach", { region: 0, parent: 1 }).kr).toBe("KERN_INVALID_ARGUMENT");
     expect(abstractSpec(world).regions[0]).toMatchObject({ refCount: 2, depth: 1 });
     expect(run(world, "shared_region_alternate", { region: 1, size: P })).toEqual({ kr: "KERN_SUCCESS", addr: 13 * P });
+  });
+
+  it("flags a region FULL when its alternate area runs out, and still serves what fits", () => {
+    const world = withRegion();
+    const top = 2 ** world.scope.addressBits;
+    expect(run(world, "shared_region_alternate", { region: 0, size: top - 13 * P }).kr).toBe("KERN_SUCCESS");
+    expect(run(world, "shared_region_alternate", { region: 0, size: 2 * P }).kr).toBe("KERN_NO_SPACE");
+    expect(abstractSpec(world).regions[0]).toMatchObject({ flags: SHARED_REGION_FULL, alternateNext: top - P });
+    expect(run(world, "shared_region_alternate", { region: 0, size: P })).toEqual({ kr: "KERN_SUCCESS", addr: top - P });
+    expect(abstractSpec(world).regions[0]!.flags).toBe(SHARED_REGION_FULL);
+  });
+
+  it("deallocating a region drops the handle; one chained to lives on until its last chained region goes", () => {
+    const world = withRegion();
+    run(world, "shared_region_create", { textSize: P, dataSize: P, clientBase: 0 });
+    run(world, "shared_region_attach", { region: 1, parent: 0 });
+    expect(run(world, "shared_region_deallocate", { region: 0 }).kr).toBe("KERN_SUCCESS");
+    expect(run(world, "shared_region_deallocate", { region: 0 }).kr).toBe("KERN_INVALID_ARGUMENT");
+    expect(run(world, "shared_region_alternate", { region: 0, size: P }).kr).toBe("KERN_INVALID_ARGUMENT");
+    expect(abstractSpec(world).regions[0]).toMatchObject({ held: false, refCount: 1, depth: 1 });
+    expect(run(world, "shared_region_deallocate", { region: 1 }).kr).toBe("KERN_SUCCESS");
+    expect(abstractSpec(world).regions.map((r) => [r.held, r.refCount, r.depth, r.chain])).toEqual([[false, 0, 1, -1], [false, 0, 0, 0]]);
+    // The region's submaps keep their handles' references: their memory is still there.
+    expect(read(world, 1, 0).data).toBe("7e");
   });
 });
 
