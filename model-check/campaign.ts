@@ -50,7 +50,7 @@ export const PROFILES = {
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
-    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "spawn", "step",
+    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "swapout", "swapin", "spawn", "step",
   ],
   all: OP_NAMES,
 } as const satisfies Record<string, readonly OpName[]>;
@@ -108,6 +108,8 @@ export interface CampaignOptions {
   readonly minimize?: boolean;
   /** The thread bodies of spawned operations (tests plant concurrency bugs by subclassing). */
   readonly suspendable?: typeof SuspendableOps;
+  /** Generator weights replacing the defaults for some operations (a profile's, see PROFILE_WEIGHTS). */
+  readonly weights?: Partial<Record<OpName, number>>;
 }
 
 /** What the concurrency checker did in a campaign (the `--json` report's `concurrency`). */
@@ -181,14 +183,22 @@ type Scenario = readonly [
   readonly SymbolicCommand[],
 ];
 
-function commandArbitrary(scope: Scope, ops?: readonly OpName[]): fc.Arbitrary<SymbolicCommand> {
+function commandArbitrary(scope: Scope, ops?: readonly OpName[], weights: Partial<Record<OpName, number>> = {}): fc.Arbitrary<SymbolicCommand> {
   const gens = makeGenerators(scope);
   const names = (Object.keys(gens) as OpName[]).filter((n) => !ops || ops.includes(n));
   if (names.length === 0) throw new Error("no operation to generate");
   return fc.oneof(
-    ...names.map((name) => ({ weight: gens[name].weight, arbitrary: gens[name].arb.map((sym: unknown): SymbolicCommand => ({ name, sym })) })),
+    ...names.map((name) => ({ weight: weights[name] ?? gens[name].weight, arbitrary: gens[name].arb.map((sym: unknown): SymbolicCommand => ({ name, sym })) })),
   );
 }
+
+/**
+ * Weights a profile gives instead of the generators' own: the concurrency profile spawns and
+ * steps often, so that operations overlap (in `all`, spawn and step stay rare).
+ */
+export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName, number>>>> = {
+  concurrency: { spawn: 14, step: 12 },
+};
 
 /** Execute one scenario; throws CheckFailure on the first failed check. */
 function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnType<typeof makeGenerators>): void {
@@ -236,7 +246,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     // A subset of operations gets only the preludes it can run (create is always needed).
     options.ops && !options.ops.includes("enter") ? fc.constant([]) : fc.array(populateSym(), { maxLength: 5 }),
     handleKinds.length === 0 ? fc.constant([]) : fc.array(handleSym(handleKinds), { maxLength: 4 }),
-    fc.array(commandArbitrary(scope, options.ops), { maxLength: options.maxCommands, size: "max" }),
+    fc.array(commandArbitrary(scope, options.ops, options.weights), { maxLength: options.maxCommands, size: "max" }),
     options.swarm ? fc.subarray([...(options.ops ?? OP_NAMES)], { minLength: 2 }) : fc.constant(null),
     (options.ops ?? OP_NAMES).includes("switch") ? fc.array(commandArbitrary(scope, ["switch"]), { minLength: 1, maxLength: 2 }) : fc.constant([]),
   );

@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { pageListMax, scopeProblem, type Scope } from "../spec/scope.ts";
 import { VOCABULARY, OP_NAMES, type OpName } from "../spec/vocabulary.ts";
-import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign, type CampaignProgress, type CampaignReport, type ProfileName } from "./campaign.ts";
 import { CounterexampleFormatError, CURRENT_VERSION, encodeCounterexample, FORMAT, readCounterexample, type Counterexample } from "./counterexample.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { INVARIANT_NAMES } from "./invariants.ts";
@@ -275,11 +275,12 @@ function tlbFlag(p: Parsed): { tlbReplacement?: "lru" | "random" } {
 }
 
 /** `--profile NAME`: the operations a campaign generates. */
-function profileFlag(p: Parsed): { ops?: readonly OpName[] } {
+function profileFlag(p: Parsed): { ops?: readonly OpName[]; weights?: Partial<Record<OpName, number>> } {
   const v = p.flags.get("profile");
   if (v === undefined) return {};
   if (typeof v !== "string" || !(v in PROFILES)) throw new UsageError(`--profile must be one of ${Object.keys(PROFILES).join(", ")}`);
-  return { ops: PROFILES[v as ProfileName] };
+  const weights = PROFILE_WEIGHTS[v as ProfileName];
+  return { ops: PROFILES[v as ProfileName], ...(weights ? { weights } : {}) };
 }
 
 /** `--shard i/n` (1-based i): this machine's share of the campaign. */

@@ -493,7 +493,8 @@ export function makeGenerators(scope: Scope): Generators {
  */
 const SPAWN_BODIES = [
   ["wire", 5], ["unwire", 3], ["remove", 4], ["protect", 3], ["write_user", 4], ["store", 3], ["copy_overwrite", 3],
-  ["fork", 2], ["read_user", 3], ["load", 2], ["lookup", 2], ["enter", 1], ["inherit", 1], ["remap", 2], ["copyin", 1],
+  ["fork", 2], ["read_user", 3], ["load", 2], ["lookup", 2], ["enter", 1], ["inherit", 1], ["remap", 2], ["copyin", 2],
+  ["swapout", 1], ["swapin", 1],
 ] as const satisfies readonly (readonly [OpName, number])[];
 
 /** spawn and step: a thread (mostly 0–2) and a body drawn from the other generators. */

@@ -12,8 +12,9 @@
  *   in transition while the pages are faulted in (or unwired) with the map unlocked; the 2000
  *   code does this entry by entry, which makes a failing multi-entry wire visible half done.
  * - unwire, like wire, waits for entries in transition (the 2000 user unwire skips them).
- * - protect, inherit, enter, fork and copyin are one commit under the write lock; lookup,
- *   read_user and load under a read hold.
+ * - protect, inherit, enter, fork, swapout and swapin are one commit under the write lock,
+ *   lookup one under a read hold; copyin looks under a read hold, drops it for the copy, and
+ *   commits under the write lock.
  * - two maps (remap) are locked together in increasing handle order (the header's rule, #35).
  *
  * Every decision a planted bug might get wrong is a method of its own, so a test can subclass
@@ -59,6 +60,8 @@ export class SuspendableOps {
         return this.twoMaps(s, t, op, op.srcMap, op.map);
       case "lookup":
         return this.readLocked(s, t, op);
+      case "copyin":
+        return this.copyin(s, t, op);
       default:
         return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
     }
@@ -102,6 +105,40 @@ export class SuspendableOps {
   /** Unrelated maps are locked in increasing handle order (vm_map.h's rule; handles stand for addresses). */
   lockOrder(src: VmMap, dst: VmMap): VmMap[] {
     return this.kernel.handleOf(src) < this.kernel.handleOf(dst) ? [src, dst] : [dst, src];
+  }
+
+  /**
+   * copyin (§4.11.2): the source is looked at under the lock, which is dropped while pages are
+   * copied (vm_object_copy_slowly / _strategically), then taken back; the commit does every
+   * check again, as the 2000 code restarts its lookup when the timestamp moved.
+   */
+  *copyin(s: Scheduler, t: ThreadId, op: OpOf<"copyin">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    if (map === null) return s.commit(op);
+    yield { kind: "read", map };
+    s.unlockRead(t, map);
+    yield { kind: "point", why: "copyin: copying the source's pages, map unlocked" };
+    for (;;) {
+      yield { kind: "write", map };
+      // A kernel-buffer copy that destroys its source removes it as remove with WAIT_FOR_KWIRE does.
+      const blocker = this.copyinBlocker(map, op);
+      if (blocker === null) break;
+      blocker.needsWakeup = true;
+      s.unlockWrite(t, map);
+      yield { kind: "sleep", map, why: "copyin: destroying a source with a kernel wiring or in transition", reason: () => this.copyinBlocker(map, op) !== null };
+    }
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /** What a copyin with srcDestroy into a kernel buffer waits for (only when it would otherwise succeed). */
+  copyinBlocker(map: VmMap, op: OpOf<"copyin">): VmMapEntry | null {
+    const { scope } = this.kernel;
+    const small = Number.isInteger(op.size) && op.size > 0 && op.size < scope.kernelBufferThreshold;
+    if (!op.srcDestroy || op.useMaxprot || !small || !Number.isInteger(op.addr) || !map.accessible(op.addr, op.size, VM_PROT_READ)) return null;
+    const range = this.rangeOf(map, op.addr, op.size);
+    return range === undefined ? null : this.removeBlocker(map, range, VM_MAP_REMOVE_WAIT_FOR_KWIRE, false);
   }
 
   // ---- waiting for entries in transition (§2.3) ----
@@ -219,7 +256,10 @@ export class SuspendableOps {
     s.unlockWrite(t, map);
     yield { kind: "point", why: "copy_overwrite: source pages copied, destination unlocked" };
     yield { kind: "write", map };
-    if (!this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
+    // The copy is not under the map lock: another thread may have consumed it meanwhile (in Mach a
+    // copy belongs to one caller; here a handle is shared), so that is checked whatever the timestamp.
+    const copyGone = op.copy !== null && this.kernel.usableCopyOf(op.copy) === undefined;
+    if (copyGone || !this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
     const result = plan.apply === undefined ? plan.result : s.inCommit(plan.apply);
     s.unlockWrite(t, map);
     return result;
