@@ -33,7 +33,7 @@ import { discardPageList } from "./copy/page-list.ts";
 import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import { SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
-import type { EntryAttributes } from "./map/entry.ts";
+import type { EntryAttributes, VmMapEntry } from "./map/entry.ts";
 import type { MapHost } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
 import { Mmu } from "./mmu/mmu.ts";
@@ -208,6 +208,11 @@ export class Kernel implements MapHost {
     const h = this.maps.indexOf(map);
     if (h < 0) return;
     this.releaseHandle(h, map);
+  }
+
+  /** A window asking for a nested pmap is about to change: the MMU un-nests it first. */
+  unnestWindow(map: VmMap, e: VmMapEntry): void {
+    this.mmu?.unnestWindow(map, e);
   }
 
   /** One reference through `handle` less: at 0 the handle is NULL; submap entries may keep the map alive. */

@@ -663,7 +663,11 @@ export const VOCABULARY = {
    * submap's page at the same distance from `offset`: it shows whatever the submap maps there,
    * now and later, and has no memory of its own. The pages get prot DEFAULT (RW), maxProt ALL,
    * the inheritance, behavior DEFAULT, alias 0, unwired; `nested` (the submap's pmap nested into
-   * the parent's, `use_pmap`) is recorded when `usePmap` and `offset == 0`.
+   * the parent's, `use_pmap`) is recorded when `usePmap` and `offset == 0`. `nested` is the
+   * request, recorded and never cleared; it changes nothing the spec can see. (In the
+   * implementation the MMU shares the submap's page-table leaves with the parent while the
+   * window can be nested exactly — whole page-table leaves, offset 0, unwired — and un-nests it
+   * before a clip, remove, protect or wire changes it; elsewhere each map has its own PTEs.)
    * - KERN_INVALID_ARGUMENT: NULL map or submap; bad numbers; `addr`, `size` or `offset` not
    *   page-aligned; `size == 0`; `inheritance` not SHARE or NONE (submaps are shared or
    *   omitted, invariant #20); the range wraps or is not inside the map's bounds; the window

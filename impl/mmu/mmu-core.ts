@@ -52,6 +52,9 @@ export abstract class MmuCore implements PmapHost {
   protected readonly vpnBits: number;
   /** log2 of the page size. */
   protected readonly pageShift: number;
+  /** log2 of the pages of a page-table leaf, and the pages themselves (the nesting unit). */
+  protected readonly leafBits: number;
+  readonly leafPages: number;
   /** Pageout's clock hand. */
   protected hand = 0;
 
@@ -60,6 +63,8 @@ export abstract class MmuCore implements PmapHost {
     this.pageSize = scope.pageSize;
     this.pageShift = Math.log2(scope.pageSize);
     this.vpnBits = scope.addressBits - this.pageShift;
+    this.leafBits = g.pageTableLeafBits;
+    this.leafPages = 2 ** g.pageTableLeafBits;
     this.phys = new PhysicalMemory(g.frames);
     this.frameBytes = this.phys.bytes;
     this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
@@ -78,7 +83,7 @@ export abstract class MmuCore implements PmapHost {
   pmapOf(map: VmMap): Pmap {
     let p = this.pmaps.get(map);
     if (p === undefined) {
-      p = new Pmap(this, this.nextAsid++, this.vpnBits);
+      p = new Pmap(this, this.nextAsid++, this.vpnBits, this.leafBits);
       this.pmaps.set(map, p);
       this.byAsid.set(p.asid, p);
       this.mapOfPmap.set(p, map);

@@ -6,19 +6,20 @@
  * on every user access — `load`/`store` on a CPU, `read_user`/`write_user` by the kernel (a walk
  * without a TLB) — goes through it, and after every operation that may change what a page
  * translates to, {@link Mmu.revalidate} re-derives the affected PTEs (pmap_protect/pmap_remove
- * on what changed, page_protect on frames whose page is gone). Before that nothing is mapped and
+ * on what changed, page_protect on frames whose page is gone) and nests the submap windows that
+ * can be nested. Before that nothing is mapped and
  * nothing is paid: map-only campaigns run at full speed.
  *
  * Every mechanism is a method, so a planted bug is a subclass replacing exactly one of them.
  */
 import { currentTranslation, resolveFault } from "../fault/fault.ts";
 import type { VmMap } from "../map/vm-map.ts";
-import { MmuAccess } from "./access.ts";
+import { MmuNesting } from "./nesting.ts";
 
 export type { Cpu, MmuGhost } from "./mmu-core.ts";
 
-/** The MMU: the machine (mmu-core.ts), the access path (access.ts), and the coherence with the maps below. */
-export class Mmu extends MmuAccess {
+/** The MMU: the machine (mmu-core.ts), the access path (access.ts), nested pmaps (nesting.ts), and the coherence with the maps below. */
+export class Mmu extends MmuNesting {
   /** `pmap_remove` of a removed range. */
   removeRange(map: VmMap, start: number, end: number): void {
     const p = this.pmaps.get(map);
@@ -97,5 +98,6 @@ export class Mmu extends MmuAccess {
     }
     this.complete();
     for (const [map, va] of rewire) if (map.lookupEntry(va).found && map.lookupEntry(va).entry.wiredCount > 0) this.wirePage(map, va);
+    this.syncNesting();
   }
 }

@@ -124,7 +124,7 @@ describe("the MMU", () => {
     ok(k, { op: "switch", cpu: 1, map: 0 });
     const mmu = k.mmu!;
     const parent = mmu.pmapOf(k.maps[0]!), nested = mmu.pmapOf(k.maps[1]!);
-    parent.nest(512, nested, 0, 512);
+    parent.nest(512, nested, 0, 512, 7);
     const o = k.maps[0]!.ensureObject(k.maps[0]!.lookupEntry(0).entry);
     const f = mmu.frameFor({ object: o, index: 0, bytes: o.pageForWrite(0), rights: 1, wired: false });
     nested.enter(3, f, 1, false);

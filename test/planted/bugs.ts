@@ -330,6 +330,16 @@ class TlbFilledFromStaleWalk extends Mmu {
   }
 }
 
+/**
+ * A shootdown of a nested pmap's PTE reaches only the CPUs of the pmap that owns it: the CPUs
+ * running another map that nests the same submap keep their stale entries.
+ */
+class NestedShootdownMissesParents extends Mmu {
+  override invalidate(pmap: Pmap, startVpn: number, endVpn: number): void {
+    this.issue(pmap.asid, startVpn, endVpn);
+  }
+}
+
 // ------------------------------------------------------------------- submaps and shared regions (issue 3)
 
 /** remap reaches through a submap entry and shares the submap's object instead of refusing the submap. */
@@ -427,4 +437,5 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
+  "nested-shootdown-misses-parents": { description: "a nested pmap's shootdown forgets the CPUs of the maps nesting it", kernel: withMmu(NestedShootdownMissesParents), maxLength: 8, profile: "mmu" },
 };
