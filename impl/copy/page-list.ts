@@ -11,6 +11,7 @@
  * operations that validate arguments are in kernel-page-lists.ts.
  */
 import {
+  VM_PROT_ALL,
   VM_MAP_COPYIN_OPT_PMAP_ENTER,
   VM_MAP_COPYIN_OPT_SRC_DESTROY,
   VM_MAP_COPYIN_OPT_STEAL_PAGES,
@@ -47,10 +48,7 @@ export interface PageListCopy {
   pages: HeldPage[];
   /** `page_loose`: every page has left its object (stolen or copied). */
   loose: boolean;
-  /**
-   * PMAP_ENTER was asked for: once the simulated MMU exists, each chunk page is also entered in
-   * the source map's physical map. Recorded only, for now.
-   */
+  /** PMAP_ENTER was asked for: with the MMU in play, each chunk page was also entered in the source map's pmap. */
   readonly pmapEnter: boolean;
   cont: PageListContinuation | null;
 }
@@ -77,6 +75,12 @@ export function takeChunk(
 ): PageListCopy {
   const mid = chunkEnd(k, start, end);
   const pages = map.holdChunk(start, mid, options, noZeroFill, isCont);
+  const mmu = k.activeMmu;
+  if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) {
+    const chunk = { map, start, end: mid, access: options & VM_PROT_ALL };
+    mmu.ghost.pmapEnterChunks.push(chunk);
+    mmu.pmapEnterChunk(map, chunk.start, chunk.end, chunk.access);
+  }
   const [destroyStart, destroyEnd] = destroy;
   const handle = k.maps.indexOf(map);
   const cont = mid < end || destroyStart < destroyEnd ? { map, handle, start: mid, end, options, noZeroFill, destroyStart, destroyEnd } : null;

@@ -30,6 +30,18 @@ export interface MmuGhost {
   readonly earlyFrees: string[];
   /** TLB fills whose value differed from the page table at fill time. */
   readonly unsoundFills: string[];
+  /** Page-list chunks taken with PMAP_ENTER (recorded by the page-list code, whatever the MMU then does). */
+  readonly pmapEnterChunks: PmapEnterChunk[];
+  /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
+  pageouts: number;
+}
+
+/** A page-list chunk `[start, end)` of `map` whose pages PMAP_ENTER enters with `access`. */
+export interface PmapEnterChunk {
+  readonly map: VmMap;
+  readonly start: number;
+  readonly end: number;
+  readonly access: number;
 }
 
 export abstract class MmuCore implements PmapHost {
@@ -42,7 +54,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [] };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterChunks: [], pageouts: 0 };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */
@@ -261,6 +273,7 @@ export abstract class MmuCore implements PmapHost {
   /** Page a frame out: unmap (shootdown), write back, free after every acknowledgement. */
   evictFrame(f: number): void {
     this.pagedOut++;
+    this.ghost.pageouts++;
     this.retireFrame(f);
   }
 

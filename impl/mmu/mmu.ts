@@ -12,6 +12,7 @@
  *
  * Every mechanism is a method, so a planted bug is a subclass replacing exactly one of them.
  */
+import { VM_PROT_READ } from "../../spec/constants.ts";
 import { currentTranslation, resolveFault } from "../fault/fault.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import { MmuNesting } from "./nesting.ts";
@@ -37,6 +38,26 @@ export class Mmu extends MmuNesting {
     for (let e = r.found ? r.entry : r.entry.next; e !== map.store.header && e.start < end; e = e.next)
       p.protect(Math.max(e.start, start) / ps, Math.min(e.end, end) / ps, e.protection);
     this.complete();
+  }
+
+  /**
+   * PMAP_ENTER of a page-list chunk (reference §4.11.5): each page of `[start, end)` still
+   * mapped in `map` is entered in its pmap as a fault for `access` (at least READ) would enter
+   * it, with no more rights than that access — so the consumer's device I/O through the source
+   * addresses needs no fault. A PTE that already maps the page with those rights stays.
+   */
+  pmapEnterChunk(map: VmMap, start: number, end: number, access: number): void {
+    const ps = this.pageSize;
+    const want = access | VM_PROT_READ;
+    for (let va = start; va < end; va += ps) {
+      const now = currentTranslation(map, va);
+      if (now === undefined || (now.rights & want) === 0) continue;
+      const p = this.pmapOf(map), pte = p.pte(va / ps);
+      const rights = now.rights & want;
+      const holds = pte.frame >= 0 && this.phys.bytes[pte.frame] === now.bytes && this.phys.frameOf(now.object, now.index) === pte.frame;
+      if (holds && (pte.rights & rights) === rights) continue;
+      this.enter(p, va / ps, { ...now, rights });
+    }
   }
 
   /** Wired pages of `[start, end)` faulted in and pinned (`vm_fault_wire`); unwired ones unpinned. */

@@ -97,6 +97,14 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
     expect(p.pte(1).frame).toBeGreaterThanOrEqual(0);
     p.remove(1, 2);
   },
+  "page-list-pmap-entered": ({ k, mmu }) => {
+    // A page-list copyin with PMAP_ENTER of a page no CPU touched; then its PTE is dropped.
+    expect(k.run({ op: "copyin_page_list", map: 0, addr: 3 * ps, size: ps, options: 0x21 }).kr).toBe("KERN_SUCCESS");
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    expect(p.pte(3).frame).toBeGreaterThanOrEqual(0);
+    p.remove(3, 4);
+    mmu.complete();
+  },
   "nest-link-has-window": ({ k }) => {
     // The window's protection lowered without un-nesting it first.
     k.maps[0]!.lookupEntry(16 * ps).entry.protection = 1;

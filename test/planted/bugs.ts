@@ -340,6 +340,11 @@ class NestedShootdownMissesParents extends Mmu {
   }
 }
 
+/** PMAP_ENTER is recorded on the page list and otherwise ignored: the source pmap gets nothing. */
+class PmapEnterIgnored extends Mmu {
+  override pmapEnterChunk(): void {}
+}
+
 // ------------------------------------------------------------------- submaps and shared regions (issue 3)
 
 /** remap reaches through a submap entry and shares the submap's object instead of refusing the submap. */
@@ -437,5 +442,6 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
+  "pmap-enter-ignored": { description: "PMAP_ENTER of a page-list copyin enters nothing in the source pmap", kernel: withMmu(PmapEnterIgnored), maxLength: 8, profile: "all" },
   "nested-shootdown-misses-parents": { description: "a nested pmap's shootdown forgets the CPUs of the maps nesting it", kernel: withMmu(NestedShootdownMissesParents), maxLength: 8, profile: "mmu" },
 };
