@@ -59,9 +59,13 @@ export abstract class MmuNesting extends MmuAccess {
 
   nestWindowsOf(map: VmMap, p: Pmap): void {
     const header = map.store.header;
-    for (let e = header.next; e !== header; e = e.next)
-      if (e.usePmap && e.submap !== null && p.nestAt(e.start / this.pageSize) === undefined && this.nestObstacle(map, e) === undefined)
-        this.nestWindow(p, e);
+    for (let e = header.next; e !== header; e = e.next) {
+      if (!e.usePmap || e.submap === null || p.nestAt(e.start / this.pageSize) !== undefined || this.nestObstacle(map, e) !== undefined) continue;
+      // The submap's pmap first: a new one nests the submap's own windows, and a window onto
+      // one of those cannot be nested (asked again below).
+      this.pmapOf(e.submap);
+      if (this.nestObstacle(map, e) === undefined) this.nestWindow(p, e);
+    }
   }
 
   /** `pmap_nest` of window `e` into `p`, walked with the window's protection. */
