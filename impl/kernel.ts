@@ -249,7 +249,7 @@ export class Kernel implements MapHost {
     if (mmu === null) return dispatch(Kernel.handlers, this, op);
     mmu.ghost.earlyFrees.length = 0;
     mmu.ghost.unsoundFills.length = 0;
-    mmu.ghost.pmapEnterChunks.length = 0;
+    mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;
     const result = dispatch(Kernel.handlers, this, op);
     if (!COHERENT_AFTER.has(op.op)) mmu.revalidate();

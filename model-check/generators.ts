@@ -190,7 +190,10 @@ function cpuMap(ctx: ResolveContext, cpu: number): AbstractMap | null | undefine
 function accessAddr(sel: AddrSel, pick: number, map: AbstractMap | null | undefined, access: number, scope: Scope): number {
   const allowed = map?.pages.filter((p) => (p.prot & access) === access) ?? [];
   if (pick % 4 === 3 || allowed.length === 0) return resolveAddr(sel, map, scope);
-  return allowed[(pick >> 2) % allowed.length]!.page * scope.pageSize + (sel.k === "point" ? Math.abs(sel.bytes) % scope.pageSize : 0);
+  // A quarter of the rest through windows asking for a nested pmap, when there are some.
+  const nested = allowed.filter((p) => p.nested);
+  const from = nested.length > 0 && (pick >> 2) % 4 === 0 ? nested : allowed;
+  return from[(pick >> 4) % from.length]!.page * scope.pageSize + (sel.k === "point" ? Math.abs(sel.bytes) % scope.pageSize : 0);
 }
 
 // ---------- argument arbitraries ----------

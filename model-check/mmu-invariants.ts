@@ -6,7 +6,7 @@
  * frames freed while still reachable, and the (CPU, ASID, page) whose PTE lost rights without a
  * completed invalidation on that CPU.
  */
-import { VM_PROT_READ, VM_PROT_WRITE } from "../spec/constants.ts";
+import { VM_PROT_WRITE } from "../spec/constants.ts";
 import { hexAddr } from "../spec/abstract.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { Mmu } from "../impl/mmu/mmu.ts";
@@ -137,27 +137,26 @@ function nestingComplete(mmu: Mmu, k: Kernel): string | undefined {
 }
 
 /**
- * PMAP_ENTER did its work: every page of a chunk the last operation took with it, still mapped
- * in the source map, is mapped in the source pmap to the frame holding it with the access asked
- * (at least READ) as far as a fault would allow it — unless a pageout of the same operation took
- * the page's frame again.
+ * PMAP_ENTER did its work: every page it owed in the last operation (a page of a chunk taken with
+ * it, mapped in the source, with the rights the access asked as far as a fault allowed) is mapped
+ * in the source pmap to the frame holding it with those rights — unless the operation changed
+ * that page afterwards (then the re-derivation answers for its PTE) or a pageout of the same
+ * operation took its frame again.
  */
 function pmapEntered(mmu: Mmu, k: Kernel): string | undefined {
   const ps = k.scope.pageSize;
-  for (const c of mmu.ghost.pmapEnterChunks)
-    for (let va = c.start; va < c.end; va += ps) {
-      const now = currentTranslation(c.map, va);
-      if (now === undefined) continue;
-      const want = now.rights & (c.access | VM_PROT_READ);
-      if (want === 0) continue;
-      const f = mmu.phys.frameOf(now.object, now.index);
-      const frame = f >= 0 && mmu.phys.bytes[f] === now.bytes ? f : -1;
-      if (frame < 0 && mmu.ghost.pageouts > 0) continue;
-      const pte = mmu.pmaps.get(c.map)?.pte(va / ps);
-      const at = `map ${k.handleOf(c.map)} ${hexAddr(va)}`;
-      if (!pte || frame < 0 || pte.frame !== frame) return `${at}: PMAP_ENTER took the page, but the source pmap does not map its frame`;
-      if ((pte.rights & want) !== want) return `${at}: PMAP_ENTER entered rights ${pte.rights}, the access asked allows ${want}`;
-    }
+  for (const { map, va, page } of mmu.ghost.pmapEnterPages) {
+    const now = currentTranslation(map, va);
+    if (now === undefined || now.object !== page.object || now.index !== page.index || now.bytes !== page.bytes) continue;
+    const want = page.rights & now.rights;
+    const f = mmu.phys.frameOf(now.object, now.index);
+    const frame = f >= 0 && mmu.phys.bytes[f] === now.bytes ? f : -1;
+    if (want === 0 || (frame < 0 && mmu.ghost.pageouts > 0)) continue;
+    const pte = mmu.pmaps.get(map)?.pte(va / ps);
+    const at = `map ${k.handleOf(map)} ${hexAddr(va)}`;
+    if (!pte || frame < 0 || pte.frame !== frame) return `${at}: PMAP_ENTER took the page, but the source pmap does not map its frame`;
+    if ((pte.rights & want) !== want) return `${at}: PMAP_ENTER entered rights ${pte.rights}, the access asked allows ${want}`;
+  }
   return undefined;
 }
 

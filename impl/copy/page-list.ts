@@ -17,6 +17,7 @@ import {
   VM_MAP_COPYIN_OPT_STEAL_PAGES,
 } from "../../spec/constants.ts";
 import { pageListMax } from "../../spec/scope.ts";
+import { currentTranslation, pmapEnterRights } from "../fault/fault.ts";
 import type { Kernel } from "../kernel.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { HeldPage } from "../object/vm-object.ts";
@@ -77,9 +78,14 @@ export function takeChunk(
   const pages = map.holdChunk(start, mid, options, noZeroFill, isCont);
   const mmu = k.activeMmu;
   if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) {
-    const chunk = { map, start, end: mid, access: options & VM_PROT_ALL };
-    mmu.ghost.pmapEnterChunks.push(chunk);
-    mmu.pmapEnterChunk(map, chunk.start, chunk.end, chunk.access);
+    const access = options & VM_PROT_ALL;
+    // Ghost: what PMAP_ENTER owes, from the fault path's answer now (invariant page-list-pmap-entered).
+    for (let va = start; va < mid; va += k.scope.pageSize) {
+      const page = currentTranslation(map, va);
+      const rights = page === undefined ? 0 : pmapEnterRights(page, access);
+      if (rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page!, rights } });
+    }
+    mmu.pmapEnterChunk(map, start, mid, access);
   }
   const [destroyStart, destroyEnd] = destroy;
   const handle = k.maps.indexOf(map);

@@ -30,18 +30,17 @@ export interface MmuGhost {
   readonly earlyFrees: string[];
   /** TLB fills whose value differed from the page table at fill time. */
   readonly unsoundFills: string[];
-  /** Page-list chunks taken with PMAP_ENTER (recorded by the page-list code, whatever the MMU then does). */
-  readonly pmapEnterChunks: PmapEnterChunk[];
+  /** Pages PMAP_ENTER had to enter in this operation (recorded by the page-list code, whatever the MMU then does). */
+  readonly pmapEnterPages: PmapEnterPage[];
   /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
   pageouts: number;
 }
 
-/** A page-list chunk `[start, end)` of `map` whose pages PMAP_ENTER enters with `access`. */
-export interface PmapEnterChunk {
+/** A page PMAP_ENTER enters: at `va` of `map`, the page a fault resolved there when the chunk was taken, with `rights`. */
+export interface PmapEnterPage {
   readonly map: VmMap;
-  readonly start: number;
-  readonly end: number;
-  readonly access: number;
+  readonly va: number;
+  readonly page: ResolvedPage;
 }
 
 export abstract class MmuCore implements PmapHost {
@@ -54,7 +53,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterChunks: [], pageouts: 0 };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterPages: [], pageouts: 0 };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */

@@ -12,8 +12,7 @@
  *
  * Every mechanism is a method, so a planted bug is a subclass replacing exactly one of them.
  */
-import { VM_PROT_READ } from "../../spec/constants.ts";
-import { currentTranslation, resolveFault } from "../fault/fault.ts";
+import { currentTranslation, pmapEnterRights, resolveFault } from "../fault/fault.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import { MmuNesting } from "./nesting.ts";
 
@@ -48,12 +47,11 @@ export class Mmu extends MmuNesting {
    */
   pmapEnterChunk(map: VmMap, start: number, end: number, access: number): void {
     const ps = this.pageSize;
-    const want = access | VM_PROT_READ;
     for (let va = start; va < end; va += ps) {
       const now = currentTranslation(map, va);
-      if (now === undefined || (now.rights & want) === 0) continue;
+      const rights = now === undefined ? 0 : pmapEnterRights(now, access);
+      if (now === undefined || rights === 0) continue;
       const p = this.pmapOf(map), pte = p.pte(va / ps);
-      const rights = now.rights & want;
       const holds = pte.frame >= 0 && this.phys.bytes[pte.frame] === now.bytes && this.phys.frameOf(now.object, now.index) === pte.frame;
       if (holds && (pte.rights & rights) === rights) continue;
       this.enter(p, va / ps, { ...now, rights });
