@@ -340,6 +340,11 @@ class NestedShootdownMissesParents extends Mmu {
   }
 }
 
+/** The map changes a nested submap window (clip, delete, protect, wire) without un-nesting it first. */
+class WindowChangedWithoutUnnest extends VmMap {
+  override windowChanging(): void {}
+}
+
 /** PMAP_ENTER is recorded on the page list and otherwise ignored: the source pmap gets nothing. */
 class PmapEnterIgnored extends Mmu {
   override pmapEnterChunk(): void {}
@@ -443,5 +448,6 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
   "pmap-enter-ignored": { description: "PMAP_ENTER of a page-list copyin enters nothing in the source pmap", kernel: withMmu(PmapEnterIgnored), maxLength: 8, profile: "all" },
+  "window-changed-without-unnest": { description: "a nested submap window is clipped, removed, protected or wired without un-nesting it", kernel: withMap(WindowChangedWithoutUnnest), maxLength: 8, profile: "mmu" },
   "nested-shootdown-misses-parents": { description: "a nested pmap's shootdown forgets the CPUs of the maps nesting it", kernel: withMmu(NestedShootdownMissesParents), maxLength: 8, profile: "mmu" },
 };
