@@ -83,7 +83,7 @@ export function takeChunk(
     for (let va = start; va < mid; va += k.scope.pageSize) {
       const page = currentTranslation(map, va);
       const rights = page === undefined ? 0 : pmapEnterRights(page, access);
-      if (rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page!, rights } });
+      if (page !== undefined && rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page, rights } });
     }
     mmu.pmapEnterChunk(map, start, mid, access);
   }

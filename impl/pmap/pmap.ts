@@ -76,8 +76,7 @@ export class Pmap {
     const l = this.table.leaf(vpn);
     if (l === null) return 0;
     const s = this.table.leafSlot(vpn);
-    const rights = this.nests.length === 0 ? l.rights[s]! : l.rights[s]! & this.maskAt(vpn);
-    return rights * 2 ** 32 + l.frame[s]! + 1;
+    return (l.rights[s]! & this.maskAt(vpn)) * 2 ** 32 + l.frame[s]! + 1;
   }
 
   /** The nested window holding `vpn`, or undefined. */
@@ -188,13 +187,9 @@ export class Pmap {
     const w = this.nests[i]!;
     this.nests.splice(i, 1);
     w.nested.parents.splice(w.nested.parents.indexOf(w), 1);
-    let any = false;
-    for (const v of w.nested.present(w.nestedVpn, w.nestedVpn + w.pages)) {
-      this.host.pteReduced(this, v - w.nestedVpn + w.vpn);
-      any = true;
-    }
+    for (const v of w.nested.present(w.nestedVpn, w.nestedVpn + w.pages)) this.host.pteReduced(this, v - w.nestedVpn + w.vpn);
     this.table.unnest(vpn, w.pages);
-    if (any) this.host.invalidate(this, vpn, vpn + w.pages);
+    this.host.invalidate(this, vpn, vpn + w.pages);
   }
 
   /** The present pages of `[startVpn, endVpn)`, ascending, as a list (safe to change the table while using it). */
