@@ -35,7 +35,7 @@ import { PAGE_LIST_HANDLERS } from "./kernel-page-lists.ts";
 import { TRANSFER_HANDLERS } from "./kernel-transfers.ts";
 import { releaseRegion, SHARED_REGION_HANDLERS, type SharedRegion } from "./shared-regions.ts";
 import { dropUnwiredTranslations, RESIDENCE_HANDLERS } from "./kernel-residence.ts";
-import type { EntryAttributes } from "./map/entry.ts";
+import type { EntryAttributes, VmMapEntry } from "./map/entry.ts";
 import type { MapHost, VmMapCore } from "./map/map-core.ts";
 import { anonymousAttributes, VmMap } from "./map/vm-map.ts";
 import { Mmu } from "./mmu/mmu.ts";
@@ -217,6 +217,11 @@ export class Kernel implements MapHost {
     this.releaseHandle(h, map);
   }
 
+  /** A window asking for a nested pmap is about to change: the MMU un-nests it first. */
+  unnestWindow(map: VmMap, e: VmMapEntry): void {
+    this.mmu?.unnestWindow(map, e);
+  }
+
   /** One reference through `handle` less: at 0 the handle is NULL; submap entries may keep the map alive. */
   releaseHandle(handle: number, map: VmMap): void {
     // A resident reference goes first; when only swapped-out ones are left, one of those.
@@ -284,6 +289,8 @@ export class Kernel implements MapHost {
     if (mmu === null) return f();
     mmu.ghost.earlyFrees.length = 0;
     mmu.ghost.unsoundFills.length = 0;
+    mmu.ghost.pmapEnterPages.length = 0;
+    mmu.ghost.pageouts = 0;
     const result = f();
     if (revalidate) mmu.revalidate();
     return result;

@@ -47,6 +47,8 @@ export const PROFILES = {
   mmu: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
     "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict", "swapout", "swapin",
+    // Submap windows and shared-region text: nested pmaps.
+    "submap", "shared_region_create", "shared_region_map",
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
@@ -69,6 +71,8 @@ export const MODEL_CHECK_SCOPE: Scope = {
   frames: 16,
   tlbEntries: 8,
   tlbWays: 2,
+  // Page-table leaves of 4 pages: submap windows of a few pages can be nested (pmap nesting).
+  pageTableLeafBits: 2,
 };
 
 export interface CampaignOptions {

@@ -30,6 +30,7 @@ const ScopeSchema = Schema.Struct({
   tlbEntries: Schema.optional(Schema.Number),
   tlbWays: Schema.optional(Schema.Number),
   tlbReplacement: Schema.optional(Schema.Literals(["lru", "random"])),
+  pageTableLeafBits: Schema.optional(Schema.Number),
 });
 
 const FailureSchema = Schema.Struct({

@@ -15,7 +15,7 @@ import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
 import {
   MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
 } from "../spec/constants.ts";
-import { pageListMax, type Scope } from "../spec/scope.ts";
+import { mmuGeometry, pageListMax, type Scope } from "../spec/scope.ts";
 import type { Op, OpName, OpOf } from "../spec/vocabulary.ts";
 
 // ---------- symbolic argument forms ----------
@@ -191,7 +191,10 @@ function cpuMap(ctx: ResolveContext, cpu: number): AbstractMap | null | undefine
 function accessAddr(sel: AddrSel, pick: number, map: AbstractMap | null | undefined, access: number, scope: Scope): number {
   const allowed = map?.pages.filter((p) => (p.prot & access) === access) ?? [];
   if (pick % 4 === 3 || allowed.length === 0) return resolveAddr(sel, map, scope);
-  return allowed[(pick >> 2) % allowed.length]!.page * scope.pageSize + (sel.k === "point" ? Math.abs(sel.bytes) % scope.pageSize : 0);
+  // A quarter of the rest through windows asking for a nested pmap, when there are some.
+  const nested = allowed.filter((p) => p.nested);
+  const from = nested.length > 0 && (pick >> 2) % 4 === 0 ? nested : allowed;
+  return from[(pick >> 4) % from.length]!.page * scope.pageSize + (sel.k === "point" ? Math.abs(sel.bytes) % scope.pageSize : 0);
 }
 
 // ---------- argument arbitraries ----------
@@ -272,9 +275,14 @@ export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
   const ps = scope.pageSize;
   const top = 2 ** scope.addressBits;
   switch (s.place) {
-    case "low":
-      return { op: "create", min: s.base * ps, max: (s.base + s.span) * ps };
+    case "low": {
+      // Half of them at 0: a submap must start at 0 for a window onto it to ask for a nested pmap.
+      const base = s.base % 2 === 0 ? 0 : s.base;
+      return { op: "create", min: base * ps, max: (base + s.span) * ps };
+    }
     case "mid":
+      // (A third of these at 0 too, for submaps whose windows can ask for a nested pmap.)
+      if (s.base % 3 === 0) return { op: "create", min: 0, max: (1 + s.span) * ps };
       return { op: "create", min: top / 2 + s.base * ps, max: top / 2 + (s.base + s.span) * ps };
     case "top":
       return { op: "create", min: top - (s.base + s.span) * ps, max: top - s.base * ps };
@@ -383,6 +391,23 @@ export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap">
   const parent = ctx.view.maps[map], inner = ctx.view.maps[submap];
   const base = { op: "submap" as const, map, submap, inheritance: s.inheritance, usePmap: s.usePmap };
   if (!parent || !inner) return { ...base, addr: 0, size: s.pages * ps, offset: 0 };
+  // Most requests for a nested pmap make a window the MMU can nest: offset 0 of a submap
+  // starting at 0, whole page-table leaves at a leaf boundary of a parent some CPU runs.
+  const leaf = leafPages(ctx.scope);
+  if (s.usePmap && s.odd >= 4) {
+    const running = (ctx.view.cpus ?? []).filter((h): h is number => h !== null && ctx.view.maps[h] !== null);
+    const top = running.length > 0 ? running[s.map % running.length]! : map;
+    const atZero = ctx.view.maps.flatMap((m, h) => (m && h !== top && m.min === 0 && m.max >= leaf * ps ? [h] : []));
+    // (One that maps something in the window, when there is one: loads through it then hit memory.)
+    const showing = atZero.filter((h) => ctx.view.maps[h]!.pages.some((p) => p.page < leaf));
+    const subs = showing.length > 0 ? showing : atZero;
+    if (subs.length > 0) {
+      const sub = subs[s.submap % subs.length]!;
+      const pages = leaf * Math.max(1, Math.min(1 + (s.pages % 2), Math.floor(ctx.view.maps[sub]!.max / ps / leaf)));
+      const addr = freeRun(ctx.view.maps[top]!, pages, s.at, ps, leaf) * ps;
+      return { ...base, map: top, submap: sub, addr, size: pages * ps, offset: 0 };
+    }
+  }
   // The window: from a mapped page of the submap (or its start), kept inside its bounds.
   const mapped = inner.pages.map((p) => p.page * ps);
   let offset = mapped.length ? mapped[s.offset % mapped.length]! : inner.min;
@@ -394,14 +419,20 @@ export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap">
   return { ...base, addr: start * ps, size: pages * ps, offset };
 }
 
-/** The first page of a run of `pages` unmapped pages of `map`, searching from the `at`-th page (wrapping); some page if none. */
-function freeRun(map: AbstractMap, pages: number, at: number, ps: number): number {
+/** Pages of one page-table leaf: a window of whole leaves at a leaf boundary can be nested. */
+export const leafPages = (scope: Scope): number => 2 ** mmuGeometry(scope).pageTableLeafBits;
+
+/**
+ * The first page of a run of `pages` unmapped pages of `map` starting at a multiple of `align`,
+ * searching from the `at`-th page (wrapping); some page if none.
+ */
+function freeRun(map: AbstractMap, pages: number, at: number, ps: number, align = 1): number {
   const used = new Set(map.pages.map((p) => p.page));
   const first = map.min / ps, last = map.max / ps;
   const span = Math.max(1, last - first);
   let start = first + (at % span);
   for (let tries = 0; tries < span; tries++, start = first + ((start - first + 1) % span)) {
-    let free = start + pages <= last;
+    let free = start + pages <= last && start % align === 0;
     for (let p = start; free && p < start + pages; p++) free = !used.has(p);
     if (free) break;
   }
@@ -429,8 +460,12 @@ export interface RegionSym {
 export function resolveRegion(s: RegionSym, ctx: ResolveContext): OpOf<"shared_region_create"> {
   const ps = ctx.scope.pageSize;
   const m = ctx.view.maps[pickMap(s.map, ctx.view)];
-  const clientBase = m ? freeRun(m, s.text + s.data, s.at, ps) * ps : s.at * ps;
-  const textSize = s.odd === 1 ? s.text * ps + 1 : s.odd === 2 ? 0 : s.text * ps;
+  // Now and then a text of whole page-table leaves at a leaf boundary: the MMU can nest it.
+  const leaf = leafPages(ctx.scope);
+  const nestable = s.odd >= 10;
+  const text = nestable ? leaf : s.text;
+  const clientBase = m ? freeRun(m, text + s.data, s.at, ps, nestable ? leaf : 1) * ps : s.at * ps;
+  const textSize = s.odd === 1 ? s.text * ps + 1 : s.odd === 2 ? 0 : text * ps;
   return { op: "shared_region_create", textSize, dataSize: s.data * ps, clientBase };
 }
 

@@ -81,6 +81,85 @@ function writableOk(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
   return undefined;
 }
 
+/** Every nesting link: the parent's map, the window's first page and the link. */
+function* nestLinks(mmu: Mmu): Generator<{ map: VmMap | undefined; p: Pmap; w: Pmap["nests"][number] }> {
+  for (const p of mmu.pmaps.values()) for (const w of p.nests) yield { map: mapOf(mmu, p), p, w };
+}
+
+/** A nesting link survives only with its window: an exact submap window of a live map, recorded on both sides. */
+function linkHasWindow(mmu: Mmu, k: Kernel): string | undefined {
+  const ps = k.scope.pageSize;
+  for (const p of mmu.pmaps.values())
+    for (const w of p.parents)
+      if (!w.parent.nests.includes(w)) return `asid ${p.asid} lists a parent (asid ${w.parent.asid} vpn ${hexAddr(w.vpn)}) that does not nest it`;
+  for (const { map, p, w } of nestLinks(mmu)) {
+    const at = `asid ${p.asid} nests asid ${w.nested.asid} at vpn ${hexAddr(w.vpn)}`;
+    if (!map) return `${at}, but its map is gone`;
+    if (!w.nested.parents.includes(w)) return `${at}, but the nested pmap does not list it`;
+    const r = map.lookupEntry(w.vpn * ps);
+    const e = r.found ? r.entry : undefined;
+    if (!e || e.submap === null || mmu.pmaps.get(e.submap) !== w.nested) return `${at}, but no window onto that submap is there`;
+    if (e.start !== w.vpn * ps || e.end !== (w.vpn + w.pages) * ps || e.offset !== w.nestedVpn * ps)
+      return `${at} over ${w.pages} pages, but the window is [${hexAddr(e.start)}, ${hexAddr(e.end)}) at offset ${hexAddr(e.offset)}`;
+    if (e.protection !== w.mask) return `${at} with rights ${w.mask}, but the window's protection is ${e.protection}`;
+    const why = mmu.nestObstacle(map, e);
+    if (why !== undefined) return `${at}, but the window cannot be nested exactly: ${why}`;
+  }
+  return undefined;
+}
+
+/** Through a nested window the parent walks the submap's very leaves: each PTE is the submap's, masked by the window. */
+function nestedPtesShared(mmu: Mmu): string | undefined {
+  for (const { p, w } of nestLinks(mmu)) {
+    const at = `asid ${p.asid} vpn ${hexAddr(w.vpn)} (nesting asid ${w.nested.asid})`;
+    for (let i = 0; i < w.pages; i += mmu.leafPages)
+      if (!p.table.sharesLeaf(w.vpn + i, w.nested.table, w.nestedVpn + i)) return `${at}: leaf ${i / mmu.leafPages} of the window is not the submap's`;
+    for (let i = 0; i < w.pages; i++) {
+      const own = w.nested.pte(w.nestedVpn + i), seen = p.pte(w.vpn + i);
+      if (seen.frame !== own.frame || seen.rights !== (own.rights & w.mask) || seen.wired !== own.wired)
+        return `${at}: page ${i} reads frame ${seen.frame} rights ${seen.rights}, the submap's PTE is frame ${own.frame} rights ${own.rights} (mask ${w.mask})`;
+    }
+    for (const v of p.mapped) if (v >= w.vpn && v < w.vpn + w.pages) return `${at}: the parent owns a PTE of its own at vpn ${hexAddr(v)} inside the window`;
+  }
+  return undefined;
+}
+
+/** Every window of a map with a pmap that asks for a nested pmap and can be nested exactly, is. */
+function nestingComplete(mmu: Mmu, k: Kernel): string | undefined {
+  for (const [map, p] of mmu.pmaps) {
+    const header = map.store.header;
+    for (let e = header.next; e !== header; e = e.next) {
+      if (!e.usePmap || e.submap === null || mmu.nestObstacle(map, e) !== undefined) continue;
+      if (p.nestAt(e.start / k.scope.pageSize) === undefined) return `map ${k.handleOf(map)} [${hexAddr(e.start)}, ${hexAddr(e.end)}): asks for a nested pmap, can be nested, and is not`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * PMAP_ENTER did its work: every page it owed in the last operation (a page of a chunk taken with
+ * it, mapped in the source, with the rights the access asked as far as a fault allowed) is mapped
+ * in the source pmap to the frame holding it with those rights — unless the operation changed
+ * that page afterwards (then the re-derivation answers for its PTE) or a pageout of the same
+ * operation took its frame again.
+ */
+function pmapEntered(mmu: Mmu, k: Kernel): string | undefined {
+  const ps = k.scope.pageSize;
+  for (const { map, va, page } of mmu.ghost.pmapEnterPages) {
+    const now = currentTranslation(map, va);
+    if (now === undefined || now.object !== page.object || now.index !== page.index || now.bytes !== page.bytes) continue;
+    const want = page.rights & now.rights;
+    const f = mmu.phys.frameOf(now.object, now.index);
+    const frame = f >= 0 && mmu.phys.bytes[f] === now.bytes ? f : -1;
+    if (want === 0 || (frame < 0 && mmu.ghost.pageouts > 0)) continue;
+    const pte = mmu.pmaps.get(map)?.pte(va / ps);
+    const at = `map ${k.handleOf(map)} ${hexAddr(va)}`;
+    if (!pte || frame < 0 || pte.frame !== frame) return `${at}: PMAP_ENTER took the page, but the source pmap does not map its frame`;
+    if ((pte.rights & want) !== want) return `${at}: PMAP_ENTER entered rights ${pte.rights}, the access asked allows ${want}`;
+  }
+  return undefined;
+}
+
 export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "tlb-fill-sound",
@@ -199,5 +278,29 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
       }
       return undefined;
     }),
+  },
+  {
+    name: "page-list-pmap-entered",
+    ref: "§4.11.5 (PMAP_ENTER)",
+    description: "After a page-list copyin or continuation with PMAP_ENTER, every page of the chunk still mapped in the source is mapped in the source pmap to its frame with the access asked, as far as a fault allows it.",
+    check: withMmu(pmapEntered),
+  },
+  {
+    name: "nest-link-has-window",
+    ref: "§4.16, §3.5 (un-nest on clip), §4.7 step 4",
+    description: "No nesting link survives its window: each nested pmap window is an exact submap window of a live map (same range, offset 0, the submap's pmap, the window's protection as its mask, unwired), recorded by both pmaps.",
+    check: withMmu(linkHasWindow),
+  },
+  {
+    name: "nested-ptes-shared",
+    ref: "§4.16, §4.13 (pmap_map)",
+    description: "Through a nested window a parent walks the submap's own page-table leaves: every PTE it reads is the submap's, masked by the window's protection, and it owns none there.",
+    check: withMmu(nestedPtesShared),
+  },
+  {
+    name: "nesting-complete",
+    ref: "§4.16, §4.22",
+    description: "Every submap window (of a map with a pmap) that asks for a nested pmap and can be nested exactly is nested.",
+    check: withMmu(nestingComplete),
   },
 ];

@@ -39,6 +39,12 @@ export interface Scope {
    * may drop any entry at any time, and random eviction explores that freedom deterministically.
    */
   readonly tlbReplacement?: "lru" | "random";
+  /**
+   * log2 of the pages one page-table leaf maps (1..16; absent = 9, 512 PTEs a leaf). A leaf is
+   * the unit of pmap nesting: a submap window is nested only when it covers whole leaves, so
+   * model checks use small leaves to make nestable windows a few pages long.
+   */
+  readonly pageTableLeafBits?: number;
 }
 
 /** The page-list length of a scope (20 unless the scope says otherwise). */
@@ -51,6 +57,7 @@ export interface MmuGeometry {
   readonly tlbEntries: number;
   readonly tlbWays: number;
   readonly tlbReplacement: "lru" | "random";
+  readonly pageTableLeafBits: number;
 }
 export const mmuGeometry = (scope: Scope): MmuGeometry => ({
   cpus: scope.cpus ?? 0,
@@ -58,6 +65,7 @@ export const mmuGeometry = (scope: Scope): MmuGeometry => ({
   tlbEntries: scope.tlbEntries ?? 64,
   tlbWays: scope.tlbWays ?? 4,
   tlbReplacement: scope.tlbReplacement ?? "lru",
+  pageTableLeafBits: scope.pageTableLeafBits ?? 9,
 });
 
 /** The 2000 kernel: 32-bit addresses, 4 KiB pages, 16-bit wire counters. */
@@ -95,7 +103,9 @@ export function scopeProblem(scope: Scope): string | undefined {
 
 const isPowerOfTwo = (x: number): boolean => Number.isInteger(x) && x >= 1 && (x & (x - 1)) === 0;
 
-function mmuProblem({ cpus, frames, tlbEntries, tlbWays, tlbReplacement }: MmuGeometry): string | undefined {
+function mmuProblem({ cpus, frames, tlbEntries, tlbWays, tlbReplacement, pageTableLeafBits }: MmuGeometry): string | undefined {
+  if (!Number.isInteger(pageTableLeafBits) || pageTableLeafBits < 1 || pageTableLeafBits > 16)
+    return `pageTableLeafBits must be an integer in 1..16, got ${pageTableLeafBits}`;
   if (tlbReplacement !== "lru" && tlbReplacement !== "random") return `tlbReplacement must be "lru" or "random", got ${String(tlbReplacement)}`;
   if (!Number.isInteger(cpus) || cpus < 0 || cpus > 16) return `cpus must be an integer in 0..16, got ${cpus}`;
   if (!Number.isInteger(frames) || frames < 1 || frames > 1 << 20) return `frames must be an integer in 1..2^20, got ${frames}`;

@@ -627,8 +627,8 @@ export const VOCABULARY = {
   //
   // Options (`options`, vm_map.h:344-348): bits 0-2 (VM_PROT) are the access every source page
   // must grant; SRC_DESTROY (0x8) removes the source; STEAL_PAGES (0x10) takes the pages away
-  // from the source instead of holding them; PMAP_ENTER (0x20) and NO_ZERO_FILL (0x40) change
-  // nothing the spec can see (see copyin_page_list). Removals are as `remove` with no flags and
+  // from the source instead of holding them; PMAP_ENTER (0x20, acted on by the MMU) and
+  // NO_ZERO_FILL (0x40) change nothing the spec can see (see copyin_page_list). Removals are as `remove` with no flags and
   // their own result is ignored (kernel-wired pages stay), as for copyin.
   //
   // Walking a chunk: its pages in address order, the first failing page decides: unmapped →
@@ -655,9 +655,16 @@ export const VOCABULARY = {
    *    continuation for the remaining pages, or a destroy-only one (SRC_DESTROY without
    *    STEAL_PAGES) when none remain. With STEAL_PAGES and SRC_DESTROY the chunk's source is
    *    removed now.
-   * - PMAP_ENTER (a kernel-map convenience for device I/O) will, once the simulated MMU exists,
-   *   also enter each chunk page into the source map's physical map with the VM_PROT access;
-   *   until then it is recorded on the copy and nothing observable changes. NO_ZERO_FILL, when
+   * - PMAP_ENTER (a kernel-map convenience for device I/O; the model has no kernel map, so any
+   *   source map) is acted on by the MMU alone, and changes nothing the spec sees. Decision: with
+   *   the MMU in play, each page of each chunk as it is taken (by copyin_page_list, or by a
+   *   continuation later) that is still mapped in the source — not removed by SRC_DESTROY with
+   *   STEAL_PAGES — is entered into the source map's physical map at its source address
+   *   (pmap_enter), with the VM_PROT access of the options (at least READ) cut to what a fault
+   *   would allow: a page the list holds busy is entered read-only, so a write still faults and
+   *   the list keeps its snapshot. A CPU running the source map then reads those pages without
+   *   a fault; loads and stores still see exactly what this contract says (invariant
+   *   page-list-pmap-entered checks the entries, refinement what they show). NO_ZERO_FILL, when
    *   `addr` and `size` are page-aligned, lets the implementation leave never-touched pages
    *   unmaterialized; they still read as zero (the model never exposes stale bytes).
    * - KERN_MEMORY_ERROR (reference §4.11.5, §7) cannot arise in this model, here or anywhere:
@@ -766,7 +773,11 @@ export const VOCABULARY = {
    * submap's page at the same distance from `offset`: it shows whatever the submap maps there,
    * now and later, and has no memory of its own. The pages get prot DEFAULT (RW), maxProt ALL,
    * the inheritance, behavior DEFAULT, alias 0, unwired; `nested` (the submap's pmap nested into
-   * the parent's, `use_pmap`) is recorded when `usePmap` and `offset == 0`.
+   * the parent's, `use_pmap`) is recorded when `usePmap` and `offset == 0`. `nested` is the
+   * request, recorded and never cleared; it changes nothing the spec can see. (In the
+   * implementation the MMU shares the submap's page-table leaves with the parent while the
+   * window can be nested exactly — whole page-table leaves, offset 0, unwired — and un-nests it
+   * before a clip, remove, protect or wire changes it; elsewhere each map has its own PTEs.)
    * - KERN_INVALID_ARGUMENT: NULL map or submap; bad numbers; `addr`, `size` or `offset` not
    *   page-aligned; `size == 0`; `inheritance` not SHARE or NONE (submaps are shared or
    *   omitted, invariant #20); the range wraps or is not inside the map's bounds; the window

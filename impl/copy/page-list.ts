@@ -11,11 +11,13 @@
  * operations that validate arguments are in kernel-page-lists.ts.
  */
 import {
+  VM_PROT_ALL,
   VM_MAP_COPYIN_OPT_PMAP_ENTER,
   VM_MAP_COPYIN_OPT_SRC_DESTROY,
   VM_MAP_COPYIN_OPT_STEAL_PAGES,
 } from "../../spec/constants.ts";
 import { pageListMax } from "../../spec/scope.ts";
+import { currentTranslation, pmapEnterRights } from "../fault/fault.ts";
 import type { Kernel } from "../kernel.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { HeldPage } from "../object/vm-object.ts";
@@ -47,10 +49,7 @@ export interface PageListCopy {
   pages: HeldPage[];
   /** `page_loose`: every page has left its object (stolen or copied). */
   loose: boolean;
-  /**
-   * PMAP_ENTER was asked for: once the simulated MMU exists, each chunk page is also entered in
-   * the source map's physical map. Recorded only, for now.
-   */
+  /** PMAP_ENTER was asked for: with the MMU in play, each chunk page was also entered in the source map's pmap. */
   readonly pmapEnter: boolean;
   cont: PageListContinuation | null;
 }
@@ -77,6 +76,17 @@ export function takeChunk(
 ): PageListCopy {
   const mid = chunkEnd(k, start, end);
   const pages = map.holdChunk(start, mid, options, noZeroFill, isCont);
+  const mmu = k.activeMmu;
+  if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) {
+    const access = options & VM_PROT_ALL;
+    // Ghost: what PMAP_ENTER owes, from the fault path's answer now (invariant page-list-pmap-entered).
+    for (let va = start; va < mid; va += k.scope.pageSize) {
+      const page = currentTranslation(map, va);
+      const rights = page === undefined ? 0 : pmapEnterRights(page, access);
+      if (page !== undefined && rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page, rights } });
+    }
+    mmu.pmapEnterChunk(map, start, mid, access);
+  }
   const [destroyStart, destroyEnd] = destroy;
   const handle = k.maps.indexOf(map);
   const cont = mid < end || destroyStart < destroyEnd ? { map, handle, start: mid, end, options, noZeroFill, destroyStart, destroyEnd } : null;

@@ -20,7 +20,7 @@
  * {@link currentTranslation} is the same answer without any side effect: the MMU uses it to
  * re-derive the PTEs an operation may have made stale.
  */
-import { VM_PROT_WRITE } from "../../spec/constants.ts";
+import { VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { VmMapEntry } from "../map/entry.ts";
 import { zeroPage, type VmObject } from "../object/vm-object.ts";
@@ -93,6 +93,9 @@ export function currentTranslation(top: VmMap, topVa: number): ResolvedPage | un
   if (page === undefined) return undefined;
   return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, held.prot), wired: held.wired };
 }
+
+/** Rights PMAP_ENTER gives `page` for the page-list `access` (at least READ), within what a fault allows. */
+export const pmapEnterRights = (page: ResolvedPage, access: number): number => page.rights & (access | VM_PROT_READ);
 
 /**
  * Resolve a fault at `va` (page-aligned) for `access`; undefined when the access is not allowed

@@ -34,6 +34,12 @@ export interface MapHost {
   readonly lockGuard?: ((map: VmMapCore) => void) | null;
   /** `map` was just swapped out (res_count reached 0): its unwired translations leave the pmap. */
   mapSwappedOut(map: VmMap): void;
+  /**
+   * `pmap_unnest`: the submap window `e` of `map`, which asks for a nested pmap, is about to be
+   * clipped, deleted, protected or wired, so it may stop being an exact window; the MMU un-nests
+   * it first (the next re-derivation nests what is exact again).
+   */
+  unnestWindow(map: VmMap, e: VmMapEntry): void;
 }
 
 /** Result of `vm_map_lookup_entry`: the entry holding the address, or its predecessor. */
@@ -153,6 +159,7 @@ export abstract class VmMapCore {
    */
   clipStart(e: VmMapEntry, a: number): void {
     if (e.start < a) {
+      this.windowChanging(e);
       const lower = this.duplicate(e, e.start, a);
       const prev = e.prev;
       e.offset += a - e.start;
@@ -169,6 +176,7 @@ export abstract class VmMapCore {
    */
   clipEnd(e: VmMapEntry, a: number): void {
     if (a < e.end) {
+      this.windowChanging(e);
       const upper = this.duplicate(e, a, e.end);
       upper.offset = e.offset + (a - e.start);
       this.store.setRange(e, e.start, a);
@@ -208,6 +216,7 @@ export abstract class VmMapCore {
 
   /** `vm_map_entry_delete`: unlink an unwired entry and drop its object reference. */
   entryDelete(e: VmMapEntry): void {
+    this.windowChanging(e);
     // Only an entry below the lowest hole (in the gap-free run from min) moves it.
     const moves = e.start < this.firstHole();
     this.store.unlink(e);
@@ -215,6 +224,11 @@ export abstract class VmMapCore {
     this.disposed(e);
     if (moves) this.updateFirstFree();
     this.releaseObjectOf(e);
+  }
+
+  /** Before a submap window that asks for a nested pmap changes shape, protection or wiring: un-nest it. */
+  windowChanging(e: VmMapEntry): void {
+    if (e.usePmap && e.submap !== null) this.host.unnestWindow(this as unknown as VmMap, e);
   }
 
   /** An entry left the map: neither pointer may dangle (vm_map.c disposal). */
@@ -442,6 +456,7 @@ export abstract class VmMapCore {
    */
   addWiring(e: VmMapEntry, user: boolean): void {
     const wasWired = e.wiredCount > 0;
+    if (e.wiredCount === 0) this.windowChanging(e);
     if (!user) e.wiredCount++;
     else if (e.userWiredCount++ === 0) e.wiredCount++;
     if (!wasWired && e.submap === null) this.faultInAll(e); // a submap entry's count is its own (§4.10)

@@ -180,6 +180,7 @@ export class VmMap extends VmMapSharing {
     });
     if (failure !== undefined) return failure;
     this.forEachClipped(r.entry, start, end, (x) => {
+      if ((setMax ? x.protection & p : p) !== x.protection) this.windowChanging(x);
       if (copy) {
         this.privateCopy(x);
         x.maxProtection |= VM_PROT_WRITE;

@@ -30,6 +30,17 @@ export interface MmuGhost {
   readonly earlyFrees: string[];
   /** TLB fills whose value differed from the page table at fill time. */
   readonly unsoundFills: string[];
+  /** Pages PMAP_ENTER had to enter in this operation (recorded by the page-list code, whatever the MMU then does). */
+  readonly pmapEnterPages: PmapEnterPage[];
+  /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
+  pageouts: number;
+}
+
+/** A page PMAP_ENTER enters: at `va` of `map`, the page a fault resolved there when the chunk was taken, with `rights`. */
+export interface PmapEnterPage {
+  readonly map: VmMap;
+  readonly va: number;
+  readonly page: ResolvedPage;
 }
 
 export abstract class MmuCore implements PmapHost {
@@ -42,7 +53,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [] };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterPages: [], pageouts: 0 };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */
@@ -52,6 +63,9 @@ export abstract class MmuCore implements PmapHost {
   protected readonly vpnBits: number;
   /** log2 of the page size. */
   protected readonly pageShift: number;
+  /** log2 of the pages of a page-table leaf, and the pages themselves (the nesting unit). */
+  protected readonly leafBits: number;
+  readonly leafPages: number;
   /** Pageout's clock hand. */
   protected hand = 0;
 
@@ -60,6 +74,8 @@ export abstract class MmuCore implements PmapHost {
     this.pageSize = scope.pageSize;
     this.pageShift = Math.log2(scope.pageSize);
     this.vpnBits = scope.addressBits - this.pageShift;
+    this.leafBits = g.pageTableLeafBits;
+    this.leafPages = 2 ** g.pageTableLeafBits;
     this.phys = new PhysicalMemory(g.frames);
     this.frameBytes = this.phys.bytes;
     this.cpus = Array.from({ length: g.cpus }, (_, id) => ({
@@ -78,7 +94,7 @@ export abstract class MmuCore implements PmapHost {
   pmapOf(map: VmMap): Pmap {
     let p = this.pmaps.get(map);
     if (p === undefined) {
-      p = new Pmap(this, this.nextAsid++, this.vpnBits);
+      p = new Pmap(this, this.nextAsid++, this.vpnBits, this.leafBits);
       this.pmaps.set(map, p);
       this.byAsid.set(p.asid, p);
       this.mapOfPmap.set(p, map);
@@ -256,6 +272,7 @@ export abstract class MmuCore implements PmapHost {
   /** Page a frame out: unmap (shootdown), write back, free after every acknowledgement. */
   evictFrame(f: number): void {
     this.pagedOut++;
+    this.ghost.pageouts++;
     this.retireFrame(f);
   }
 

@@ -6,19 +6,20 @@
  * on every user access — `load`/`store` on a CPU, `read_user`/`write_user` by the kernel (a walk
  * without a TLB) — goes through it, and after every operation that may change what a page
  * translates to, {@link Mmu.revalidate} re-derives the affected PTEs (pmap_protect/pmap_remove
- * on what changed, page_protect on frames whose page is gone). Before that nothing is mapped and
+ * on what changed, page_protect on frames whose page is gone) and nests the submap windows that
+ * can be nested. Before that nothing is mapped and
  * nothing is paid: map-only campaigns run at full speed.
  *
  * Every mechanism is a method, so a planted bug is a subclass replacing exactly one of them.
  */
-import { currentTranslation, resolveFault } from "../fault/fault.ts";
+import { currentTranslation, pmapEnterRights, resolveFault } from "../fault/fault.ts";
 import type { VmMap } from "../map/vm-map.ts";
-import { MmuAccess } from "./access.ts";
+import { MmuNesting } from "./nesting.ts";
 
 export type { Cpu, MmuGhost } from "./mmu-core.ts";
 
-/** The MMU: the machine (mmu-core.ts), the access path (access.ts), and the coherence with the maps below. */
-export class Mmu extends MmuAccess {
+/** The MMU: the machine (mmu-core.ts), the access path (access.ts), nested pmaps (nesting.ts), and the coherence with the maps below. */
+export class Mmu extends MmuNesting {
   /** `pmap_remove` of a removed range. */
   removeRange(map: VmMap, start: number, end: number): void {
     const p = this.pmaps.get(map);
@@ -36,6 +37,25 @@ export class Mmu extends MmuAccess {
     for (let e = r.found ? r.entry : r.entry.next; e !== map.store.header && e.start < end; e = e.next)
       p.protect(Math.max(e.start, start) / ps, Math.min(e.end, end) / ps, e.protection);
     this.complete();
+  }
+
+  /**
+   * PMAP_ENTER of a page-list chunk (reference §4.11.5): each page of `[start, end)` still
+   * mapped in `map` is entered in its pmap as a fault for `access` (at least READ) would enter
+   * it, with no more rights than that access — so the consumer's device I/O through the source
+   * addresses needs no fault. A PTE that already maps the page with those rights stays.
+   */
+  pmapEnterChunk(map: VmMap, start: number, end: number, access: number): void {
+    const ps = this.pageSize;
+    for (let va = start; va < end; va += ps) {
+      const now = currentTranslation(map, va);
+      const rights = now === undefined ? 0 : pmapEnterRights(now, access);
+      if (now === undefined || rights === 0) continue;
+      const p = this.pmapOf(map), pte = p.pte(va / ps);
+      const holds = pte.frame >= 0 && this.phys.bytes[pte.frame] === now.bytes && this.phys.frameOf(now.object, now.index) === pte.frame;
+      if (holds && (pte.rights & rights) === rights) continue;
+      this.enter(p, va / ps, { ...now, rights });
+    }
   }
 
   /** Wired pages of `[start, end)` faulted in and pinned (`vm_fault_wire`); unwired ones unpinned. */
@@ -97,5 +117,6 @@ export class Mmu extends MmuAccess {
     }
     this.complete();
     for (const [map, va] of rewire) if (map.lookupEntry(va).found && map.lookupEntry(va).entry.wiredCount > 0) this.wirePage(map, va);
+    this.syncNesting();
   }
 }

@@ -1,7 +1,9 @@
 /**
  * A radix page table over the virtual page numbers of an address width: `levels` directory
- * levels of `2^bits` slots each, leaves holding the PTEs of `2^bits` pages in parallel typed
- * arrays (frame, rights, wired), so a walk is `levels` array reads and never allocates.
+ * levels of `2^dirBits` slots each, leaves holding the PTEs of `2^leafBits` pages in parallel
+ * typed arrays (frame, rights, wired), so a walk is `levels` array reads and never allocates.
+ * The leaf width is the nesting granularity (a scope parameter: small in model checks, so that
+ * windows of a few pages can be nested).
  *
  * Nested tables (the mechanism behind nested pmaps of submaps): a directory slot of one table
  * may point at a node owned by another table, so both walk the same PTEs. {@link PageTable.nest}
@@ -9,7 +11,7 @@
  * sees the change at once (its CPUs must then be shot down too: see Pmap.parents).
  */
 
-/** A leaf: the PTEs of 2^bits consecutive pages. frame -1 = not present. */
+/** A leaf: the PTEs of 2^leafBits consecutive pages. frame -1 = not present. */
 export interface Leaf {
   readonly frame: Int32Array;
   readonly rights: Uint8Array;
@@ -26,26 +28,31 @@ export class PageTable {
   /** Directory levels above the leaves. */
   readonly levels: number;
   readonly root: Directory;
-  private readonly mask: number;
-  private readonly fanout: number;
+  /** Pages one leaf maps. */
+  readonly leafPages: number;
+  private readonly leafMask: number;
+  private readonly dirMask: number;
+  private readonly dirFanout: number;
 
-  /** `vpnBits`: bits of a virtual page number; `bits`: bits resolved per level. */
-  constructor(readonly vpnBits: number, readonly bits = 9) {
-    this.fanout = 2 ** bits;
-    this.mask = this.fanout - 1;
-    this.levels = Math.max(0, Math.ceil(vpnBits / bits) - 1);
-    this.root = new Array(this.fanout).fill(null);
+  /** `vpnBits`: bits of a virtual page number; `leafBits`: bits a leaf resolves; `dirBits`: bits per directory level. */
+  constructor(readonly vpnBits: number, readonly leafBits = 9, readonly dirBits = 9) {
+    this.leafPages = 2 ** leafBits;
+    this.leafMask = this.leafPages - 1;
+    this.dirFanout = 2 ** dirBits;
+    this.dirMask = this.dirFanout - 1;
+    this.levels = Math.max(0, Math.ceil((vpnBits - leafBits) / dirBits));
+    this.root = new Array(this.dirFanout).fill(null);
     if (this.levels === 0) this.root[0] = this.newLeaf();
   }
 
   private newLeaf(): Leaf {
-    const frame = new Int32Array(this.fanout).fill(-1);
-    return { frame, rights: new Uint8Array(this.fanout), wired: new Uint8Array(this.fanout), present: 0 };
+    const n = this.leafPages;
+    return { frame: new Int32Array(n).fill(-1), rights: new Uint8Array(n), wired: new Uint8Array(n), present: 0 };
   }
 
   /** Slot of `vpn` at directory `level` (0 = root). */
   private slot(vpn: number, level: number): number {
-    return Math.floor(vpn / 2 ** (this.bits * (this.levels - level))) & this.mask;
+    return Math.floor(vpn / 2 ** (this.leafBits + this.dirBits * (this.levels - 1 - level))) & this.dirMask;
   }
 
   /** The leaf covering `vpn`, or null when the walk meets an empty slot (`create` fills them). */
@@ -57,7 +64,7 @@ export class PageTable {
       let next = dir[s] ?? null;
       if (next === null) {
         if (!create) return null;
-        next = level === this.levels - 1 ? this.newLeaf() : new Array(this.fanout).fill(null);
+        next = level === this.levels - 1 ? this.newLeaf() : new Array(this.dirFanout).fill(null);
         dir[s] = next;
       }
       if (isLeaf(next)) return next;
@@ -67,28 +74,29 @@ export class PageTable {
 
   /** Index of `vpn` within its leaf. */
   leafSlot(vpn: number): number {
-    return vpn & this.mask;
+    return vpn & this.leafMask;
   }
 
   /** The frame `vpn` maps, or -1. */
   frame(vpn: number): number {
     const l = this.leaf(vpn);
-    return l === null ? -1 : l.frame[vpn & this.mask]!;
+    return l === null ? -1 : l.frame[vpn & this.leafMask]!;
   }
 
-  /** Pages one directory slot at `level` spans. */
-  span(level: number): number {
-    return 2 ** (this.bits * (this.levels - level));
+  /** The leaf a nesting table reaches at `vpn` is `nested`'s own (both walk the same PTEs there). */
+  sharesLeaf(vpn: number, nested: PageTable, nestedVpn: number): boolean {
+    const l = this.leaf(vpn);
+    return l !== null && l === nested.leaf(nestedVpn);
   }
 
   /**
    * Share the nodes of `nested` covering `[nestedVpn, nestedVpn + pages)` at
-   * `[vpn, vpn + pages)` of this table. Both starts and `pages` must be multiples of the span of
-   * a last-level directory slot (one leaf), so whole leaves are shared.
+   * `[vpn, vpn + pages)` of this table. Both starts and `pages` must be multiples of
+   * {@link leafPages}, so whole leaves are shared.
    */
   nest(vpn: number, nested: PageTable, nestedVpn: number, pages: number): void {
-    const unit = this.span(this.levels - 1);
-    if (this.levels === 0 || nested.bits !== this.bits || nested.levels !== this.levels)
+    const unit = this.leafPages;
+    if (this.levels === 0 || nested.leafBits !== this.leafBits || nested.dirBits !== this.dirBits || nested.levels !== this.levels)
       throw new Error("nest: the tables must have the same geometry and at least one directory level");
     if (vpn % unit || nestedVpn % unit || pages % unit || pages === 0) throw new Error(`nest: window must be whole leaves of ${unit} pages`);
     for (let i = 0; i < pages; i += unit) {
@@ -105,7 +113,7 @@ export class PageTable {
 
   /** Undo {@link nest}: the window gets empty leaves of its own again. */
   unnest(vpn: number, pages: number): void {
-    const unit = this.span(this.levels - 1);
+    const unit = this.leafPages;
     for (let i = 0; i < pages; i += unit) this.directoryAbove(vpn + i)[this.slot(vpn + i, this.levels - 1)] = null;
   }
 

@@ -10,9 +10,14 @@
  * this pmap and completes it later. Granting more rights needs no invalidation (a stale entry
  * with fewer rights costs one spurious fault, which refills it).
  *
- * Nested pmaps: `nest` shares another pmap's leaves over a window; the nested pmap remembers
- * its parents, so its invalidations reach the CPUs of every map that nests it. This is the
- * generic mechanism; nothing nests yet (submaps will ask for it).
+ * Nested pmaps (`pmap_nest`, reference §4.16): `nest` shares another pmap's leaves over a
+ * window, so a PTE the nested pmap enters is seen at once through every pmap nesting it. The
+ * nested pmap remembers its parents, so its invalidations reach the CPUs of every map that
+ * nests it. The nested pmap owns the PTEs (its `mapped` set and the reverse map name it, never
+ * a parent); a parent never enters, removes or protects inside a nested window. A window
+ * carries the parent entry's protection as a mask that a walk through the parent applies (like
+ * the rights bits of an x86 directory entry): the submap's own PTEs may grant more than the
+ * parent's window allows, and the parent must not see it.
  */
 import { PageTable } from "./page-table.ts";
 import type { PhysicalMemory } from "./physical-memory.ts";
@@ -29,9 +34,12 @@ export interface PmapHost {
 /** A window of a nested pmap seen through a parent. */
 export interface NestedWindow {
   readonly parent: Pmap;
+  readonly nested: Pmap;
   readonly vpn: number;
   readonly nestedVpn: number;
   readonly pages: number;
+  /** Rights a walk through the parent keeps (the parent entry's protection). */
+  readonly mask: number;
 }
 
 export class Pmap {
@@ -40,6 +48,8 @@ export class Pmap {
   readonly mapped = new Set<number>();
   /** Pmaps that nest this one, with the windows they see it through. */
   readonly parents: NestedWindow[] = [];
+  /** The windows this pmap nests (the same records, seen from the parent). */
+  readonly nests: NestedWindow[] = [];
   /** Ghost: generation of each page's PTE, bumped by the MMU whenever it loses rights or its frame. */
   readonly ptGen = new Map<number, number>();
 
@@ -48,16 +58,17 @@ export class Pmap {
     /** Address-space id: the tag of this pmap's TLB entries. Never reused. */
     readonly asid: number,
     vpnBits: number,
+    leafBits = 9,
   ) {
-    this.table = new PageTable(vpnBits);
+    this.table = new PageTable(vpnBits, leafBits);
   }
 
-  /** The PTE of `vpn`: frame (-1 = none), rights, wired. */
+  /** The PTE of `vpn` as a walk of this pmap reads it: frame (-1 = none), rights (masked in a nested window), wired. */
   pte(vpn: number): { frame: number; rights: number; wired: boolean } {
     const l = this.table.leaf(vpn);
     if (l === null) return { frame: -1, rights: 0, wired: false };
     const s = this.table.leafSlot(vpn);
-    return { frame: l.frame[s]!, rights: l.rights[s]!, wired: l.wired[s] === 1 };
+    return { frame: l.frame[s]!, rights: l.rights[s]! & this.maskAt(vpn), wired: l.wired[s] === 1 };
   }
 
   /** The frame `vpn` maps (-1 = none) and its rights, as `rights * 2^32 + frame + 1` (no allocation on the walk path). */
@@ -65,11 +76,23 @@ export class Pmap {
     const l = this.table.leaf(vpn);
     if (l === null) return 0;
     const s = this.table.leafSlot(vpn);
-    return l.rights[s]! * 2 ** 32 + l.frame[s]! + 1;
+    return (l.rights[s]! & this.maskAt(vpn)) * 2 ** 32 + l.frame[s]! + 1;
+  }
+
+  /** The nested window holding `vpn`, or undefined. */
+  nestAt(vpn: number): NestedWindow | undefined {
+    for (const w of this.nests) if (vpn >= w.vpn && vpn < w.vpn + w.pages) return w;
+    return undefined;
+  }
+
+  /** Rights a walk at `vpn` may keep: the window's mask inside a nested window, else all. */
+  private maskAt(vpn: number): number {
+    return this.nests.length === 0 ? 0xff : (this.nestAt(vpn)?.mask ?? 0xff);
   }
 
   /** `pmap_enter`: map `vpn` to `frame` with `rights`, wired or not, replacing what was there. */
   enter(vpn: number, frame: number, rights: number, wired: boolean): void {
+    if (this.nests.length > 0 && this.nestAt(vpn)) throw new Error(`pmap_enter at vpn ${vpn} inside a nested window: the nested pmap owns it`);
     const l = this.table.leaf(vpn, true)!;
     const s = this.table.leafSlot(vpn);
     const old = l.frame[s]!;
@@ -142,18 +165,29 @@ export class Pmap {
     this.host.phys.pins[l.frame[s]!]! += wired ? 1 : -1;
   }
 
-  /** Nest `nested`'s `[nestedVpn, +pages)` at `[vpn, +pages)` of this pmap (whole leaves). */
-  nest(vpn: number, nested: Pmap, nestedVpn: number, pages: number): void {
+  /**
+   * `pmap_nest`: `nested`'s `[nestedVpn, +pages)` at `[vpn, +pages)` of this pmap (whole
+   * leaves), walked through this pmap with rights `mask`. This pmap's own PTEs there go first.
+   */
+  nest(vpn: number, nested: Pmap, nestedVpn: number, pages: number, mask: number): void {
+    this.remove(vpn, vpn + pages);
     this.table.nest(vpn, nested.table, nestedVpn, pages);
-    nested.parents.push({ parent: this, vpn, nestedVpn, pages });
+    const w: NestedWindow = { parent: this, nested, vpn, nestedVpn, pages, mask };
+    nested.parents.push(w);
+    this.nests.push(w);
   }
 
-  /** Undo a {@link nest} at `vpn`: this pmap's CPUs lose the window's translations. */
-  unnest(vpn: number, nested: Pmap): void {
-    const i = nested.parents.findIndex((w) => w.parent === this && w.vpn === vpn);
+  /**
+   * `pmap_unnest` of the window at `vpn`: this pmap stops seeing the nested PTEs there, each
+   * one it saw counts as lost, and this pmap's CPUs are shot down over the window.
+   */
+  unnest(vpn: number): void {
+    const i = this.nests.findIndex((w) => w.vpn === vpn);
     if (i < 0) return;
-    const w = nested.parents[i]!;
-    nested.parents.splice(i, 1);
+    const w = this.nests[i]!;
+    this.nests.splice(i, 1);
+    w.nested.parents.splice(w.nested.parents.indexOf(w), 1);
+    for (const v of w.nested.present(w.nestedVpn, w.nestedVpn + w.pages)) this.host.pteReduced(this, v - w.nestedVpn + w.vpn);
     this.table.unnest(vpn, w.pages);
     this.host.invalidate(this, vpn, vpn + w.pages);
   }

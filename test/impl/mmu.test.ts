@@ -118,13 +118,30 @@ describe("the MMU", () => {
     expect(k.mmu!.phys.count).toBe(scope.frames);
   });
 
+  it("PMAP_ENTER enters each page of a page-list chunk in the source pmap, read-only while the list holds it busy", () => {
+    const k = kernel();
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "store", cpu: 0, addr: 0, data: "0102" });
+    const p = k.mmu!.pmaps.get(k.maps[0]!)!;
+    expect(p.pte(1).frame).toBe(-1);
+    ok(k, { op: "copyin_page_list", map: 0, addr: 0, size: 2 * ps, options: 0x20 | 3 });
+    expect([p.pte(0).rights, p.pte(1).rights]).toEqual([1, 1]);
+    expect(p.pte(1).frame).toBeGreaterThanOrEqual(0);
+    // A store still faults, and the list keeps its snapshot.
+    ok(k, { op: "store", cpu: 0, addr: 0, data: "09" });
+    expect(ok(k, { op: "copyout_page_list", map: 0, copy: 0 }).kr).toBe("KERN_SUCCESS");
+    // Without PMAP_ENTER nothing is entered.
+    ok(k, { op: "copyin_page_list", map: 0, addr: 4 * ps, size: ps, options: 1 });
+    expect(p.pte(4).frame).toBe(-1);
+  });
+
   it("shoots a nested pmap's change down on the CPUs of the map that nests it", () => {
     const k = kernel();
     ok(k, { op: "create", min: 0, max: 4 * ps });
     ok(k, { op: "switch", cpu: 1, map: 0 });
     const mmu = k.mmu!;
     const parent = mmu.pmapOf(k.maps[0]!), nested = mmu.pmapOf(k.maps[1]!);
-    parent.nest(512, nested, 0, 512);
+    parent.nest(512, nested, 0, 512, 7);
     const o = k.maps[0]!.ensureObject(k.maps[0]!.lookupEntry(0).entry);
     const f = mmu.frameFor({ object: o, index: 0, bytes: o.pageForWrite(0), rights: 1, wired: false });
     nested.enter(3, f, 1, false);

@@ -128,12 +128,18 @@ describe("pmap", () => {
   it("a nested pmap's PTEs are visible through the parent, which it remembers", () => {
     const h = host();
     const parent = new Pmap(h, 1, 26), nested = new Pmap(h, 2, 26);
-    parent.nest(512, nested, 0, 512);
-    nested.enter(3, frameFor(h, 0), 1, false);
-    expect(parent.pte(515).frame).toBe(0);
-    expect(nested.parents).toEqual([{ parent, vpn: 512, nestedVpn: 0, pages: 512 }]);
-    parent.unnest(512, nested);
+    parent.nest(512, nested, 0, 512, 5);
+    nested.enter(3, frameFor(h, 0), 3, false);
+    expect(parent.pte(515)).toEqual({ frame: 0, rights: 1, wired: false });
+    expect(nested.pte(3).rights).toBe(3);
+    expect(nested.parents).toEqual([{ parent, nested, vpn: 512, nestedVpn: 0, pages: 512, mask: 5 }]);
+    expect(parent.nests).toEqual(nested.parents);
+    expect(() => parent.enter(515, frameFor(h, 1), 1, false)).toThrow(/nested window/);
+    parent.unnest(512);
     expect(parent.pte(515).frame).toBe(-1);
     expect(nested.parents).toEqual([]);
+    expect(parent.nests).toEqual([]);
+    expect(h.invalidations).toEqual([[1, 512, 1024]]);
+    expect(h.reduced).toEqual(["1:515"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MODEL_CHECK_SCOPE, PROFILES, runCampaign } from "../../model-check/campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { exhaustive } from "../../model-check/concurrency/exhaustive.ts";
 import { scenarios } from "../../model-check/concurrency/scenarios.ts";
 import { replayCommands } from "../../model-check/lockstep.ts";
@@ -46,7 +46,7 @@ describe("bounded exhaustive mode", () => {
   it("the random campaign of the concurrency profile finds the bugs that need no precise race", () => {
     for (const name of ["failed-upgrade-taken-as-success", "remap-locks-source-first"]) {
       const bug = PLANTED_BUGS[name]!;
-      const report = runCampaign({ seed: 1, runs: 2000, maxCommands: 40, ops: PROFILES.concurrency, suspendable: bug.suspendable!, outDir: null });
+      const report = runCampaign({ seed: 1, runs: 2000, maxCommands: 40, ops: PROFILES.concurrency, weights: PROFILE_WEIGHTS.concurrency!, suspendable: bug.suspendable!, outDir: null });
       expect(report.ok, name).toBe(false);
       expect(report.counterexample!.length).toBeLessThanOrEqual(bug.maxLength);
     }

@@ -7,14 +7,15 @@ import { VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
-const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096, cpus: 2, frames: 12, tlbEntries: 8, tlbWays: 2 };
+const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096, cpus: 2, frames: 12, tlbEntries: 8, tlbWays: 2, pageTableLeafBits: 2 };
 const ps = scope.pageSize;
 const anon = (addr: number, pages: number, cur = 3) =>
   ({ op: "enter", map: 0, addr, size: pages * ps, mask: 0, anywhere: false, alias: 0, cur, max: 7, inheritance: 1, source: { kind: "anonymous" } }) as const;
 
 /**
  * A healthy MMU state: two CPUs on a map with written, read-only, wired and copy-on-write
- * pages cached in their TLBs, and a forked child.
+ * pages cached in their TLBs, a forked child, and a submap (map 2) nested into map 0's page
+ * table over a window of one leaf, read through it.
  */
 function healthy(): { k: Kernel; mmu: Mmu } {
   const k = new Kernel(scope);
@@ -33,10 +34,18 @@ function healthy(): { k: Kernel; mmu: Mmu } {
     { op: "load", cpu: 0, addr: 0, size: 2 * ps },
     { op: "evict", frame: 0 },
     { op: "load", cpu: 1, addr: ps, size: 1 },
+    { op: "create", min: 0, max: 8 * ps },
+    { ...anon(0, 4), map: 2 },
+    { op: "write_user", map: 2, addr: ps, data: "0506" },
+    { op: "submap", map: 0, addr: 16 * ps, size: 4 * ps, submap: 2, offset: 0, inheritance: 0, usePmap: true },
+    { op: "load", cpu: 0, addr: 16 * ps, size: 2 * ps },
   ];
   for (const op of ops) expect(k.run(op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
   return { k, mmu: k.mmu! };
 }
+
+/** Map 0's pmap, which nests map 2's. */
+const parentPmap = ({ k, mmu }: { k: Kernel; mmu: Mmu }) => mmu.pmaps.get(k.maps[0]!)!;
 
 /** The first valid TLB entry on `cpu` with some rights. */
 function tlbEntry(mmu: Mmu, cpu = 0): number {
@@ -88,6 +97,26 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
     expect(p.pte(1).frame).toBeGreaterThanOrEqual(0);
     p.remove(1, 2);
   },
+  "page-list-pmap-entered": ({ k, mmu }) => {
+    // A page-list copyin with PMAP_ENTER of a page no CPU touched; then its PTE is dropped.
+    expect(k.run({ op: "copyin_page_list", map: 0, addr: 3 * ps, size: ps, options: 0x21 }).kr).toBe("KERN_SUCCESS");
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    expect(p.pte(3).frame).toBeGreaterThanOrEqual(0);
+    p.remove(3, 4);
+    mmu.complete();
+  },
+  "nest-link-has-window": ({ k }) => {
+    // The window's protection lowered without un-nesting it first.
+    k.maps[0]!.lookupEntry(16 * ps).entry.protection = 1;
+  },
+  "nested-ptes-shared": (h) => {
+    // The parent's directory no longer points at the submap's leaf (the link is still recorded).
+    parentPmap(h).table.unnest(16, 4);
+  },
+  "nesting-complete": (h) => {
+    parentPmap(h).unnest(16);
+    h.mmu.complete();
+  },
 };
 
 describe("MMU invariants", () => {
@@ -97,6 +126,10 @@ describe("MMU invariants", () => {
     expect([...h.mmu.cpus[0]!.tlb.valid()].length).toBeGreaterThan(0);
     expect([...h.mmu.cpus[1]!.tlb.valid()].length).toBeGreaterThan(0);
     expect(h.mmu.pagedOut).toBe(1);
+    const p = parentPmap(h);
+    expect(p.nests.map((w) => [w.vpn, w.pages, w.nestedVpn, w.mask])).toEqual([[16, 4, 0, 3]]);
+    expect(p.pte(17).frame).toBe(p.nests[0]!.nested.pte(1).frame);
+    expect(p.pte(17).frame).toBeGreaterThanOrEqual(0);
   });
 
   it("have a corruption test each", () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_CHECK } from "../../model-check/cli.ts";
-import { PROFILES, runCampaign } from "../../model-check/campaign.ts";
+import { PROFILE_WEIGHTS, PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 
@@ -14,9 +14,10 @@ describe("planted bugs", () => {
 
   const campaignFound = Object.entries(PLANTED_BUGS).filter(([, bug]) => !bug.exhaustive);
   for (const [name, bug] of campaignFound) {
+    const weights = PROFILE_WEIGHTS[bug.profile];
     const plant = { kernel: bug.kernel, ...(bug.suspendable ? { suspendable: bug.suspendable } : {}) };
     it(`finds and minimizes ${name} (${bug.description})`, () => {
-      const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], ...plant, outDir: null });
+      const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], ...(weights ? { weights } : {}), ...plant, outDir: null });
       expect(report.ok, `${name} was not found in ${report.runs} runs`).toBe(false);
       const cx = report.counterexample!;
       expect(cx.length, `${name}: ${cx.commands.length} commands`).toBeLessThanOrEqual(bug.maxLength);

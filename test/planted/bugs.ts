@@ -340,6 +340,26 @@ class TlbFilledFromStaleWalk extends Mmu {
   }
 }
 
+/**
+ * A shootdown of a nested pmap's PTE reaches only the CPUs of the pmap that owns it: the CPUs
+ * running another map that nests the same submap keep their stale entries.
+ */
+class NestedShootdownMissesParents extends Mmu {
+  override invalidate(pmap: Pmap, startVpn: number, endVpn: number): void {
+    this.issue(pmap.asid, startVpn, endVpn);
+  }
+}
+
+/** The map changes a nested submap window (clip, delete, protect, wire) without un-nesting it first. */
+class WindowChangedWithoutUnnest extends VmMap {
+  override windowChanging(): void {}
+}
+
+/** PMAP_ENTER is recorded on the page list and otherwise ignored: the source pmap gets nothing. */
+class PmapEnterIgnored extends Mmu {
+  override pmapEnterChunk(): void {}
+}
+
 // ------------------------------------------------------------------- submaps and shared regions (issue 3)
 
 /** remap reaches through a submap entry and shares the submap's object instead of refusing the submap. */
@@ -455,6 +475,9 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
+  "pmap-enter-ignored": { description: "PMAP_ENTER of a page-list copyin enters nothing in the source pmap", kernel: withMmu(PmapEnterIgnored), maxLength: 8, profile: "all" },
+  "window-changed-without-unnest": { description: "a nested submap window is clipped, removed, protected or wired without un-nesting it", kernel: withMap(WindowChangedWithoutUnnest), maxLength: 8, profile: "mmu" },
+  "nested-shootdown-misses-parents": { description: "a nested pmap's shootdown forgets the CPUs of the maps nesting it", kernel: withMmu(NestedShootdownMissesParents), maxLength: 8, profile: "mmu" },
   // Concurrency (issue 5): the real kernel, with thread bodies that get one re-check wrong.
   "failed-upgrade-taken-as-success": { description: "a failed read-to-write upgrade is taken for success", kernel: realKernel, suspendable: FailedUpgradeTakenAsSuccess, maxLength: 10, profile: "concurrency" },
   "remap-locks-source-first": { description: "remap locks its two maps source first, not in increasing address order", kernel: realKernel, suspendable: RemapLocksSourceFirst, maxLength: 10, profile: "concurrency" },

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MODEL_CHECK_SCOPE, PROFILES, runCampaign } from "../../model-check/campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { exhaustive } from "../../model-check/concurrency/exhaustive.ts";
 import { DEFAULT_CHECK } from "../../model-check/cli.ts";
 import { CURRENT_VERSION, encodeCounterexample, FORMAT, readCounterexample, type Counterexample } from "../../model-check/counterexample.ts";
@@ -38,7 +38,8 @@ for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
     console.log(`${name}: ${found.commands.length} commands, ${found.check} (exhaustive)`);
     continue;
   }
-  const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], kernel: bug.kernel, ...(bug.suspendable ? { suspendable: bug.suspendable } : {}), outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name} (profile ${bug.profile})` });
+  const weights = PROFILE_WEIGHTS[bug.profile];
+  const report = runCampaign({ ...DEFAULT_CHECK, ops: PROFILES[bug.profile], ...(weights ? { weights } : {}), kernel: bug.kernel, ...(bug.suspendable ? { suspendable: bug.suspendable } : {}), outDir: "/tmp/vmcheck-corpus", foundBy: `planted bug ${name} (profile ${bug.profile})` });
   if (report.ok || !report.counterexample?.file) throw new Error(`${name} not found`);
   writeFileSync(join(root, file), encodeCounterexample(readCounterexample(report.counterexample.file)));
   planted.push({ file, expect: "fail", check: report.counterexample.check, plant: name, note: bug.description });
