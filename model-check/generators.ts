@@ -495,8 +495,6 @@ function ranged<K extends OpName, E>(
   build: (map: number, addr: number, size: number, extra: E, ctx: ResolveContext) => OpOf<K>,
   maxPages = 6,
   reusePercent = 30,
-  /** An operation whose last range is reused a third of the time (remove over what wire wired). */
-  prefer?: OpName,
 ): Generator<K, { map: number; addr: AddrSel; size: SizeSel; extra: E; reuse: number }> {
   return gen({
     weight,
@@ -505,8 +503,7 @@ function ranged<K extends OpName, E>(
       // Sometimes work on a range a recent command used: mostly the last one of the same
       // operation (so repeated wirings reach MAX_WIRE_COUNT), else the last one of any.
       const sameOp = ctx.recent.find((r) => r.op === op);
-      const preferred = prefer === undefined ? undefined : ctx.recent.find((r) => r.op === prefer);
-      const again = s.reuse < reusePercent ? (s.reuse % 3 === 0 && preferred ? preferred : s.reuse % 3 !== 0 && sameOp ? sameOp : ctx.recent[0]) : undefined;
+      const again = s.reuse < reusePercent ? (s.reuse % 3 !== 0 && sameOp ? sameOp : ctx.recent[0]) : undefined;
       if (again && ctx.view.maps[again.map]) return build(again.map, again.addr, again.size, s.extra, ctx);
       const map = pickMap(s.map, ctx.view);
       const m = mapOf(ctx, map);
@@ -641,9 +638,6 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       ),
       5,
       (map, addr, size, flags) => ({ op: "remove", map, addr, size, flags }),
-      6,
-      45,
-      "wire",
     ),
     protect: ranged(
       "protect",

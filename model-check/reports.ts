@@ -7,6 +7,7 @@
 import { Schema } from "effect";
 import { INVARIANT_NAMES } from "./invariants.ts";
 import { CONCURRENCY_CHECKS } from "./concurrency/session.ts";
+import { LockValidator, type LockdepSummary } from "../impl/locks/lockdep.ts";
 import type { CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError } from "./counterexample.ts";
 
@@ -109,21 +110,21 @@ export function mergeReports(reports: readonly JsonReport[]): JsonReport {
   };
 }
 
-/** Interleaving counts add up; lock-order edges and findings are joined (first occurrence kept). */
+/**
+ * Interleaving counts add up; the lock-order graphs are folded into one (LockValidator.absorb),
+ * so a cycle whose two edges were seen by two different workers or shards is found here.
+ */
 function mergeConcurrency(reports: readonly JsonReport[]): Pick<JsonReport, "concurrency"> {
   const parts = reports.flatMap((r) => (r.concurrency ? [r.concurrency] : []));
   if (parts.length === 0) return {};
   const sum = (k: "resumptions" | "windows" | "ordersTried" | "undecided") => parts.reduce((a, c) => a + c[k], 0);
-  const edges = new Map<string, (typeof parts)[number]["lockOrder"]["edges"][number]>();
-  const findings = new Map<string, (typeof parts)[number]["lockOrder"]["findings"][number]>();
-  for (const c of parts) {
-    for (const e of c.lockOrder.edges) if (!edges.has(`${e.from}>${e.to}`)) edges.set(`${e.from}>${e.to}`, e);
-    for (const f of c.lockOrder.findings) if (!findings.has(f.key)) findings.set(f.key, f);
-  }
+  const graph = new LockValidator();
+  for (const c of parts) graph.absorb({ runs: 0, classes: [], ...c.lockOrder } as LockdepSummary);
+  const { acquisitions, edges, findings } = graph.summary();
   return {
     concurrency: {
       resumptions: sum("resumptions"), windows: sum("windows"), ordersTried: sum("ordersTried"), undecided: sum("undecided"),
-      lockOrder: { acquisitions: parts.reduce((a, c) => a + c.lockOrder.acquisitions, 0), edges: [...edges.values()], findings: [...findings.values()] },
+      lockOrder: { acquisitions, edges, findings },
     },
   };
 }

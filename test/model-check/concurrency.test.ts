@@ -6,6 +6,7 @@ import { replayCommands } from "../../model-check/lockstep.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 import { RemapLocksSourceFirst } from "../planted/concurrency-bugs.ts";
+import { mergeReports } from "../../model-check/reports.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
 const scope = MODEL_CHECK_SCOPE;
@@ -94,5 +95,20 @@ describe("concurrency checks that only a schedule can break", () => {
       const r = replayCommands([...s.prelude, ...s.threads.flat()], { scope });
       expect(r.ok, `${s.name}: ${r.ok ? "" : r.message}`).toBe(true);
     }
+  });
+});
+
+describe("reports", () => {
+  it("merging shard reports folds their lock-order graphs: a cycle split across two shards is found", () => {
+    const at = (thread: number) => ({ run: 0, thread, command: 1, step: 0, lock: "x", held: "y" });
+    const shard = (from: "pmap" | "named_entry", to: "pmap" | "named_entry") => ({
+      ok: true, seed: 1, runs: 1, commandsExecuted: 1, commandsSkipped: 0, durationMs: 1,
+      coverage: { ops: {}, results: {}, invariants: {} }, resultsByOp: {},
+      concurrency: { resumptions: 2, windows: 1, ordersTried: 1, undecided: 0, lockOrder: { acquisitions: 2, edges: [{ from, to, first: at(0) }], findings: [] } },
+    });
+    const merged = mergeReports([shard("pmap", "named_entry"), shard("named_entry", "pmap")]);
+    expect(merged.concurrency?.resumptions).toBe(4);
+    expect(merged.concurrency?.lockOrder.edges).toHaveLength(2);
+    expect(merged.concurrency?.lockOrder.findings.map((f) => f.kind)).toEqual(["cycle"]);
   });
 });
