@@ -4,5 +4,6 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import("../model-check/cli.ts");
+const { main, quietOnClosedPipe } = await import("../model-check/cli.ts");
+quietOnClosedPipe();
 process.exitCode = await main(process.argv.slice(2));

@@ -456,6 +456,15 @@ export async function main(
 }
 
 // Run when executed directly (npm start, tsx model-check/cli.ts).
+/** Output piped into a reader that stopped early (`vmcheck … | head`): end quietly, as Unix tools do. */
+export function quietOnClosedPipe(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"))) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

@@ -17,7 +17,7 @@ import type { Kernel } from "../kernel.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { VmMapCore } from "../map/map-core.ts";
 import { LockValidator, type Finding, type Site, type ThreadId } from "../locks/lockdep.ts";
-import type { LockInstance } from "../locks/lock-classes.ts";
+import { lockKey, type LockInstance } from "../locks/lock-classes.ts";
 import { MapLock } from "./map-locks.ts";
 
 /** What a suspended thread waits for. */
@@ -34,6 +34,8 @@ export type Request =
   | { readonly kind: "upgrade"; readonly map: VmMap }
   /** `vm_map_entry_wait`: the thread released the map's lock and sleeps until a wakeup of the map. */
   | { readonly kind: "sleep"; readonly map: VmMap; readonly why: string; readonly reason: () => boolean }
+  /** A simple lock (a map's s_lock): the generator is resumed once it holds it. */
+  | { readonly kind: "mutex"; readonly lock: LockInstance }
   /** A phase the real kernel runs without the map lock: other threads may run here. */
   | { readonly kind: "point"; readonly why: string };
 
@@ -88,6 +90,8 @@ export class LockDisciplineError extends Error {
 export class Scheduler {
   private readonly threads = new Map<ThreadId, KernelThread>();
   private readonly locks = new Map<VmMap, MapLock>();
+  /** Holders of simple locks, by lockKey. */
+  private readonly mutexes = new Map<string, ThreadId>();
   /** Threads sleeping on each map's event (vm_map_entry_wait / vm_map_entry_wakeup). */
   private readonly sleepers = new Map<VmMap, Set<ThreadId>>();
   readonly transitions: Transition[] = [];
@@ -178,8 +182,9 @@ export class Scheduler {
   deadlocked(): Map<ThreadId, LockInstance | null> | null {
     const flying = [...this.threads.values()].filter((t) => t.state !== "idle");
     if (flying.length === 0 || flying.some((t) => this.canRun(t))) return null;
-    const waitsForLock = (p: Request | null): p is Extract<Request, { map: VmMap }> => p !== null && (p.kind === "write" || p.kind === "read" || p.kind === "upgrade");
-    return new Map(flying.map((t) => [t.id, waitsForLock(t.pending) ? this.instance(t.pending.map) : null]));
+    const waitsFor = (p: Request | null): LockInstance | null =>
+      p === null ? null : p.kind === "mutex" ? p.lock : p.kind === "write" || p.kind === "read" || p.kind === "upgrade" ? this.instance(p.map) : null;
+    return new Map(flying.map((t) => [t.id, waitsFor(t.pending)]));
   }
 
   // ---- what thread bodies call ----
@@ -196,6 +201,14 @@ export class Scheduler {
     if (!lock.readers.has(thread)) throw new LockDisciplineError(`thread ${thread} read-unlocks map ${this.kernel.handleOf(map)}, which it does not read-hold`);
     lock.unlockRead(thread);
     this.released(thread, map);
+  }
+
+  unlockMutex(thread: ThreadId, lock: LockInstance): void {
+    const key = lockKey(lock);
+    if (this.mutexes.get(key) !== thread) throw new LockDisciplineError(`thread ${thread} releases ${lock.cls} ${lock.id}, which it does not hold`);
+    this.mutexes.delete(key);
+    const f = this.validator.release(thread, lock, this.site);
+    if (f !== null) this.findings.push(f);
   }
 
   /** `vm_map_entry_wakeup`: every thread sleeping on the map may run again. */
@@ -297,6 +310,7 @@ export class Scheduler {
     const p = t.pending;
     if (p === null || p.kind === "point") return true;
     if (p.kind === "sleep") return t.woken;
+    if (p.kind === "mutex") return !this.mutexes.has(lockKey(p.lock));
     const lock = this.lockOf(p.map);
     if (p.kind === "upgrade") return !t.upgrading || (lock.upgrader === t.id && lock.readers.size === 1);
     return p.kind === "write" ? lock.writer === null && lock.readers.size === 0 && lock.upgrader === null : lock.writer === null && lock.upgrader === null;
@@ -327,7 +341,7 @@ export class Scheduler {
         const r = next.value;
         t.pending = r;
         // A free lock is taken without giving up the CPU; everything else is a suspension point.
-        if ((r.kind === "write" || r.kind === "read") && this.canRun(t)) {
+        if ((r.kind === "write" || r.kind === "read" || r.kind === "mutex") && this.canRun(t)) {
           answer = this.grant(t) === true;
           continue;
         }
@@ -354,6 +368,11 @@ export class Scheduler {
     if (p === null || p.kind === "point") return true;
     if (p.kind === "sleep") {
       t.woken = false;
+      return true;
+    }
+    if (p.kind === "mutex") {
+      this.mutexes.set(lockKey(p.lock), t.id);
+      this.findings.push(...this.validator.acquire(t.id, p.lock, this.site));
       return true;
     }
     const lock = this.lockOf(p.map);

@@ -28,7 +28,8 @@ import { overwritePlan, type OverwritePlan } from "../kernel-transfers.ts";
 import type { VmMapEntry } from "../map/entry.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import type { ThreadId } from "../locks/lockdep.ts";
-import type { Scheduler, ThreadBody } from "./scheduler.ts";
+import type { Request, Scheduler, ThreadBody } from "./scheduler.ts";
+import type { LockInstance } from "../locks/lock-classes.ts";
 
 type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
 
@@ -62,6 +63,9 @@ export class SuspendableOps {
         return this.readLocked(s, t, op);
       case "copyin":
         return this.copyin(s, t, op);
+      case "swapin":
+      case "swapout":
+        return this.residence(s, t, op);
       default:
         return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
     }
@@ -141,6 +145,37 @@ export class SuspendableOps {
     return range === undefined ? null : this.removeBlocker(map, range, VM_MAP_REMOVE_WAIT_FOR_KWIRE, false);
   }
 
+  // ---- residence (§2.2, §4.2) ----
+
+  /**
+   * `vm_map_res_reference` / `_res_deallocate`: the counts are changed under the map's s_lock, a
+   * leaf lock. When the count crosses zero the map must be swapped in or out under its write
+   * lock, so the s_lock is dropped first, then the map locked (the count is looked at again in
+   * the commit: another thread may have crossed zero meanwhile).
+   */
+  *residence(s: Scheduler, t: ThreadId, op: OpOf<"swapin" | "swapout">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    if (map === null) return s.commit(op);
+    const sLock: LockInstance = { cls: "s_lock", id: this.kernel.handleOf(map) };
+    yield { kind: "mutex", lock: sLock };
+    const crosses = op.op === "swapin" ? map.resCount === 0 : map.resCount === 1;
+    if (!crosses) {
+      const result = s.commit(op);
+      s.unlockMutex(t, sLock);
+      return result;
+    }
+    yield* this.fromSLockToMapLock(s, t, sLock, map);
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /** The s_lock is a leaf: it is released before the map lock is taken (§2.2). */
+  *fromSLockToMapLock(s: Scheduler, t: ThreadId, sLock: LockInstance, map: VmMap): Generator<Request, void, boolean> {
+    s.unlockMutex(t, sLock);
+    yield { kind: "write", map };
+  }
+
   // ---- waiting for entries in transition (§2.3) ----
 
   /** The operation's page range clamped to the map, or undefined (bad arguments, empty). */
@@ -163,7 +198,7 @@ export class SuspendableOps {
    * Take the write lock with no entry of `range` in transition: while one is, ask for a
    * wakeup on it, release the lock and sleep; after the wakeup, take the lock and look again.
    */
-  *lockOutOfTransition(s: Scheduler, t: ThreadId, map: VmMap, range: Range, why: string): Generator<import("./scheduler.ts").Request, void, boolean> {
+  *lockOutOfTransition(s: Scheduler, t: ThreadId, map: VmMap, range: Range, why: string): Generator<Request, void, boolean> {
     for (;;) {
       yield { kind: "write", map };
       const busy = this.inTransitionIn(map, range);

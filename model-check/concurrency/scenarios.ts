@@ -82,6 +82,12 @@ export function scenarios(scope: Scope): Scenario[] {
       ],
     },
     {
+      name: "swapout-vs-swapin",
+      about: "residence counts change under the s_lock, a leaf; crossing zero swaps the map under its write lock, taken after the s_lock is dropped (§2.2, §4.2, #37)",
+      prelude: [create(), enter(0, 0, 1), { op: "reference", map: 0 }, { op: "swapout", map: 0 }],
+      threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
+    },
+    {
       name: "remove-waits-for-kernel-unwire",
       about: "remove with WAIT_FOR_KWIRE sleeps until the kernel wiring is dropped; the unwire must wake it (§4.6, #30)",
       prelude: [create(), enter(0, 0, 1), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],

@@ -24,7 +24,7 @@ import type { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import { realKernel } from "../../model-check/lockstep.ts";
 import {
   FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
-  RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy,
+  RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock,
 } from "./concurrency-bugs.ts";
 
 export interface PlantedBug {
@@ -485,5 +485,6 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "remove-skips-recheck-after-wakeup": { description: "after relocking, remove does not re-check in_transition", kernel: realKernel, suspendable: RemoveSkipsRecheckAfterWakeup, maxLength: 10, profile: "concurrency", exhaustive: true },
   "overwrite-skips-protection-recheck": { description: "after relocking, copy_overwrite does not re-check the destination's protection", kernel: realKernel, suspendable: OverwriteSkipsProtectionRecheck, maxLength: 10, profile: "concurrency", exhaustive: true },
   "overwrite-trusts-stale-timestamp": { description: "copy_overwrite trusts a timestamp read after relocking, so it never re-validates", kernel: realKernel, suspendable: OverwriteTrustsStaleTimestamp, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "map-locked-under-s-lock": { description: "swapping a map in or out takes the map lock while holding its s_lock", kernel: realKernel, suspendable: MapLockedUnderSLock, maxLength: 10, profile: "concurrency", exhaustive: true },
   "write-ignores-new-needs-copy": { description: "after its unlocked page-in, a write fault does not re-check needs_copy", kernel: realKernel, suspendable: WriteIgnoresNewNeedsCopy, maxLength: 10, profile: "concurrency", exhaustive: true },
 };

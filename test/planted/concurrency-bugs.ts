@@ -4,7 +4,9 @@
  * behind most famous Mach VM races. They run in the `concurrency` profile.
  */
 import { SuspendableOps, type Range } from "../../impl/sched/suspendable.ts";
-import type { Scheduler } from "../../impl/sched/scheduler.ts";
+import type { Request, Scheduler } from "../../impl/sched/scheduler.ts";
+import type { ThreadId } from "../../impl/locks/lockdep.ts";
+import type { LockInstance } from "../../impl/locks/lock-classes.ts";
 import type { OverwritePlan } from "../../impl/kernel-transfers.ts";
 import type { VmMap } from "../../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
@@ -78,5 +80,13 @@ export class WakeupForgotten extends SuspendableOps {
 export class FailedUpgradeTakenAsSuccess extends SuspendableOps {
   override retryAfterFailedUpgrade(): boolean {
     return false;
+  }
+}
+
+/** Swapping a map in or out, the thread takes the map lock while still holding the map's s_lock (a leaf). */
+export class MapLockedUnderSLock extends SuspendableOps {
+  override *fromSLockToMapLock(s: Scheduler, t: ThreadId, sLock: LockInstance, map: VmMap): Generator<Request, void, boolean> {
+    yield { kind: "write", map };
+    s.unlockMutex(t, sLock);
   }
 }
