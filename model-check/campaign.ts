@@ -17,6 +17,7 @@ import type { Invariant } from "./invariants.ts";
 import { minimizeCommands } from "./minimize.ts";
 import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactory } from "./lockstep.ts";
 import { LockValidator, type LockdepSummary } from "../impl/locks/lockdep.ts";
+import { KernelTopology } from "../impl/sched/topology.ts";
 import { newStats, type ConcurrencyStats } from "./concurrency/session.ts";
 import type { SuspendableOps } from "../impl/sched/suspendable.ts";
 
@@ -226,7 +227,7 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
 export function runCampaign(options: CampaignOptions): CampaignReport {
   const scope = options.scope ?? MODEL_CHECK_SCOPE;
   const coverage = new Coverage();
-  const lockValidator = new LockValidator();
+  const lockValidator = new LockValidator(new KernelTopology());
   const concurrencyStats = newStats();
   const lockstepOptions = {
     scope,

@@ -90,7 +90,8 @@ const where = (a: Acquisition): string => `thread ${a.thread} at run ${a.run}, c
 const letter = (i: number): string => String.fromCharCode(65 + (i % 26));
 
 export class LockValidator {
-  private readonly topology: LockTopology;
+  /** The kernel's shape, asked at acquisition time (a live view; a scheduler may point it at its kernel). */
+  readonly topology: LockTopology;
   private readonly held = new Map<ThreadId, Held[]>();
   /** Class-order graph: successors of each class id. */
   private readonly successors: Set<number>[] = CLASS_NAMES.map(() => new Set<number>());

@@ -33,6 +33,12 @@ export interface ObjectStats {
   readonly longestChain: number;
 }
 
+/** Where the object layer reports the object locks it takes (see {@link ObjectLayer.lockHooks}). */
+export interface ObjectLockHooks {
+  lock(o: VmObject, tryLock?: boolean): void;
+  unlock(o: VmObject): void;
+}
+
 export class ObjectLayer implements ObjectOwner {
   /** Every object that has not been terminated. */
   readonly live = new Set<VmObject>();
@@ -45,6 +51,12 @@ export class ObjectLayer implements ObjectOwner {
    * length the top object takes a physical copy of what it sees and leaves the chain.
    */
   maxChainLength = 8;
+  /**
+   * Told of the object locks the 2000 kernel takes on the paths below (set by a scheduler while
+   * kernel threads run, for the lock-order validator; null otherwise). Our objects need no
+   * locking — a thread's commit runs without interruption — so this only reports the order.
+   */
+  lockHooks: ObjectLockHooks | null = null;
 
   constructor(readonly pageSize: number) {}
 
@@ -139,15 +151,46 @@ export class ObjectLayer implements ObjectOwner {
    * (COW copy-up, vm_fault.c:1479ff) and the chain is shortened if it can be.
    */
   pageForWrite(o: VmObject, index: number): Uint8Array {
-    this.unbusy(o, index);
-    this.push(o, index);
-    const own = o.pages.get(index);
-    if (own !== undefined) return o.pageForWrite(index);
-    const below = o.shadow === null ? undefined : this.lookupPage(o.shadow, index + o.shadowOffset / this.pageSize);
-    const p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
-    o.pages.set(index, p);
-    if (o.shadow !== null) this.collapse(o);
-    return p;
+    const hooks = this.lockHooks;
+    hooks?.lock(o);
+    try {
+      this.unbusy(o, index);
+      this.push(o, index);
+      const own = o.pages.get(index);
+      if (own !== undefined) return o.pageForWrite(index);
+      const below = o.shadow === null ? undefined : this.lockedLookup(o.shadow, index + o.shadowOffset / this.pageSize);
+      const p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
+      o.pages.set(index, p);
+      if (o.shadow !== null) this.collapse(o);
+      return p;
+    } finally {
+      hooks?.unlock(o);
+    }
+  }
+
+  /**
+   * {@link lookupPage} the way vm_fault_page walks a chain: each object locked before its shadow
+   * and released once the shadow is held (top-down, hand over hand).
+   */
+  lockedLookup(o: VmObject, index: number): Uint8Array | undefined {
+    const hooks = this.lockHooks;
+    if (hooks === null) return this.lookupPage(o, index);
+    const ps = this.pageSize;
+    let x: VmObject = o;
+    let i = index;
+    hooks.lock(x);
+    for (;;) {
+      const p = x.pages.get(i);
+      const next: VmObject | null = x.shadow;
+      if (p !== undefined || next === null) {
+        hooks.unlock(x);
+        return p;
+      }
+      i += x.shadowOffset / ps;
+      hooks.lock(next);
+      hooks.unlock(x);
+      x = next;
+    }
   }
 
   /**
@@ -156,9 +199,21 @@ export class ObjectLayer implements ObjectOwner {
    */
   push(o: VmObject, index: number): void {
     const c = o.copy;
-    if (c === null || index >= c.size / this.pageSize || c.pages.has(index)) return;
-    const old = this.lookupPage(o, index);
-    c.pages.set(index, old === undefined ? zeroPage(this.pageSize) : clonePage(old, this.pageSize));
+    if (c === null || index >= c.size / this.pageSize) return;
+    // The copy object sits above `o` on the chain: with `o` locked it can only be try-locked (§2.4).
+    this.lockCopyObject(c);
+    try {
+      if (c.pages.has(index)) return;
+      const old = this.lookupPage(o, index);
+      c.pages.set(index, old === undefined ? zeroPage(this.pageSize) : clonePage(old, this.pageSize));
+    } finally {
+      this.lockHooks?.unlock(c);
+    }
+  }
+
+  /** Take the lock of a copy object while its original is held: a try-lock (a blocking one would invert the chain order). */
+  lockCopyObject(c: VmObject): void {
+    this.lockHooks?.lock(c, true);
   }
 
   /** Make page `index` resident in `o` itself (as a wiring fault does), copying it up from the chain; no content changes. */

@@ -19,6 +19,7 @@ import type { VmMapCore } from "../map/map-core.ts";
 import { LockValidator, type Finding, type Site, type ThreadId } from "../locks/lockdep.ts";
 import { lockKey, type LockInstance } from "../locks/lock-classes.ts";
 import { MapLock } from "./map-locks.ts";
+import { KernelTopology } from "./topology.ts";
 
 /** What a suspended thread waits for. */
 export type Request =
@@ -112,14 +113,27 @@ export class Scheduler {
   constructor(
     readonly kernel: Kernel,
     readonly body: (s: Scheduler, thread: ThreadId, op: Op) => ThreadBody,
-    readonly validator: LockValidator = new LockValidator(),
+    readonly validator: LockValidator = new LockValidator(new KernelTopology()),
   ) {
     kernel.lockGuard = (map) => this.guard(map);
+    if (validator.topology instanceof KernelTopology) validator.topology.kernel = kernel;
+    // Object locks are reported, not enforced: a commit runs without interruption.
+    kernel.objectLayer.lockHooks = {
+      lock: (o, tryLock) => {
+        if (this.current !== null) this.findings.push(...this.validator.acquire(this.current, { cls: "object", id: o.id }, this.site, { try: tryLock === true }));
+      },
+      unlock: (o) => {
+        if (this.current === null) return;
+        const f = this.validator.release(this.current, { cls: "object", id: o.id }, this.site);
+        if (f !== null) this.findings.push(f);
+      },
+    };
   }
 
-  /** Stop checking the kernel's write-lock discipline (the sequential world takes over again). */
+  /** Stop checking the kernel's write-lock discipline and reporting object locks (the sequential world takes over again). */
   detach(): void {
     this.kernel.lockGuard = null;
+    this.kernel.objectLayer.lockHooks = null;
   }
 
   lockOf(map: VmMap): MapLock {

@@ -67,6 +67,17 @@ export function scenarios(scope: Scope): Scenario[] {
       ],
     },
     {
+      name: "write-vs-copy-object",
+      about: "a write into a shared memory object pushes the old page into its delayed copy object, which sits above it on the chain: a try-lock only (§2.4, §5.4, #35)",
+      prelude: [
+        create(), { op: "object_create", size: 2 * P },
+        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
+        // Two pages: past the kernel-buffer threshold, so the copy is a delayed copy object.
+        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
+      ],
+      threads: [[write(0, 0, 0x55)], [read(0, 0)]],
+    },
+    {
       name: "two-upgrades",
       about: "two faults upgrade the same read lock: the second upgrade fails and leaves its thread holding nothing (§2.1)",
       prelude: [create(), enter(0, 0, 1)],

@@ -27,7 +27,7 @@ describe("bounded exhaustive mode", () => {
 
   for (const [name, bug] of concurrencyPlants) {
     it(`finds ${name} with a shortest schedule (${bug.description})`, () => {
-      const found = exhaustive({ scope, suspendable: bug.suspendable! }).scenarios.find((s) => s.failure)?.failure;
+      const found = exhaustive({ scope, kernel: bug.kernel, suspendable: bug.suspendable! }).scenarios.find((s) => s.failure)?.failure;
       expect(found, `${name} not found`).toBeDefined();
       expect(found!.commands.length).toBeLessThanOrEqual(bug.maxLength);
       // Breadth first, the schedule is a shortest one of its scenario: with the setup kept, no
@@ -35,11 +35,11 @@ describe("bounded exhaustive mode", () => {
       const cmds = found!.commands;
       const first = cmds.findIndex((c) => c.op === "spawn");
       for (let i = first; i < cmds.length; i++) {
-        const r = replayCommands([...cmds.slice(0, i), ...cmds.slice(i + 1)], { scope, suspendable: bug.suspendable! });
+        const r = replayCommands([...cmds.slice(0, i), ...cmds.slice(i + 1)], { scope, kernel: bug.kernel, suspendable: bug.suspendable! });
         expect(!r.ok && r.check === found!.check, `still fails without command ${i}`).toBe(false);
       }
       // And the minimizer, free to change the setup too, never needs more commands.
-      const min = minimizeCommands(cmds, { scope, suspendable: bug.suspendable! }, found!.check);
+      const min = minimizeCommands(cmds, { scope, kernel: bug.kernel, suspendable: bug.suspendable! }, found!.check);
       expect(min.commands.length).toBeLessThanOrEqual(cmds.length);
     });
   }

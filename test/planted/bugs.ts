@@ -20,11 +20,11 @@ import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
 import type { ResolvedPage } from "../../impl/fault/fault.ts";
 import { zeroPage } from "../../impl/object/vm-object.ts";
-import type { SuspendableOps } from "../../impl/sched/suspendable.ts";
+import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import { realKernel } from "../../model-check/lockstep.ts";
 import {
   FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
-  RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock,
+  RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock, CopyObjectLockedBlocking,
 } from "./concurrency-bugs.ts";
 
 export interface PlantedBug {
@@ -486,5 +486,6 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "overwrite-skips-protection-recheck": { description: "after relocking, copy_overwrite does not re-check the destination's protection", kernel: realKernel, suspendable: OverwriteSkipsProtectionRecheck, maxLength: 10, profile: "concurrency", exhaustive: true },
   "overwrite-trusts-stale-timestamp": { description: "copy_overwrite trusts a timestamp read after relocking, so it never re-validates", kernel: realKernel, suspendable: OverwriteTrustsStaleTimestamp, maxLength: 10, profile: "concurrency", exhaustive: true },
   "map-locked-under-s-lock": { description: "swapping a map in or out takes the map lock while holding its s_lock", kernel: realKernel, suspendable: MapLockedUnderSLock, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "copy-object-locked-blocking": { description: "a push locks the delayed copy object (above the held original) with a blocking lock, not a try-lock", kernel: withLayer(CopyObjectLockedBlocking), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency", exhaustive: true },
   "write-ignores-new-needs-copy": { description: "after its unlocked page-in, a write fault does not re-check needs_copy", kernel: realKernel, suspendable: WriteIgnoresNewNeedsCopy, maxLength: 10, profile: "concurrency", exhaustive: true },
 };

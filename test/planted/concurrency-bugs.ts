@@ -11,6 +11,8 @@ import type { OverwritePlan } from "../../impl/kernel-transfers.ts";
 import type { VmMap } from "../../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
 import { fromHex } from "../../impl/args.ts";
+import { ObjectLayer } from "../../impl/object/object-layer.ts";
+import type { VmObject } from "../../impl/object/vm-object.ts";
 import type { OpOf, OpResult } from "../../spec/vocabulary.ts";
 
 /** After waking up, remove deletes at once: it does not look again for an entry in transition. */
@@ -88,5 +90,12 @@ export class MapLockedUnderSLock extends SuspendableOps {
   override *fromSLockToMapLock(s: Scheduler, t: ThreadId, sLock: LockInstance, map: VmMap): Generator<Request, void, boolean> {
     yield { kind: "write", map };
     s.unlockMutex(t, sLock);
+  }
+}
+
+/** A write's push into the delayed copy object takes that object's lock blocking, though it sits above the held original. */
+export class CopyObjectLockedBlocking extends ObjectLayer {
+  override lockCopyObject(c: VmObject): void {
+    this.lockHooks?.lock(c, false);
   }
 }

@@ -27,7 +27,7 @@ for (const [name, bug] of Object.entries(PLANTED_BUGS)) {
   const file = join("planted", `${name}.json`);
   if (bug.exhaustive) {
     // Found by the exhaustive mode: its shortest failing schedule is the counterexample.
-    const found = exhaustive({ scope: MODEL_CHECK_SCOPE, suspendable: bug.suspendable! }).scenarios.find((r) => r.failure)?.failure;
+    const found = exhaustive({ scope: MODEL_CHECK_SCOPE, kernel: bug.kernel, suspendable: bug.suspendable! }).scenarios.find((r) => r.failure)?.failure;
     if (!found) throw new Error(`${name} not found by the exhaustive mode`);
     const cx: Counterexample = {
       format: FORMAT, version: CURRENT_VERSION, scope: MODEL_CHECK_SCOPE, seed: 0, commands: found.commands,
