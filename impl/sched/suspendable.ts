@@ -106,8 +106,13 @@ export class SuspendableOps {
     return result;
   }
 
-  /** Unrelated maps are locked in increasing handle order (vm_map.h's rule; handles stand for addresses). */
+  /**
+   * A parent map before its submap (§2.4); unrelated maps in increasing handle order (vm_map.h's
+   * rule; handles stand for addresses).
+   */
   lockOrder(src: VmMap, dst: VmMap): VmMap[] {
+    if (src.reaches(dst)) return [src, dst];
+    if (dst.reaches(src)) return [dst, src];
     return this.kernel.handleOf(src) < this.kernel.handleOf(dst) ? [src, dst] : [dst, src];
   }
 
