@@ -146,6 +146,9 @@ function nestingComplete(mmu: Mmu, k: Kernel): string | undefined {
 function pmapEntered(mmu: Mmu, k: Kernel): string | undefined {
   const ps = k.scope.pageSize;
   for (const { map, va, page } of mmu.ghost.pmapEnterPages) {
+    // Swapped out since (the copy's map reference was its last resident one): a swapped-out map
+    // keeps no unwired translation (§4.2), PMAP_ENTER's included.
+    if (map.swState === "out") continue;
     const now = currentTranslation(map, va);
     if (now === undefined || now.object !== page.object || now.index !== page.index || now.bytes !== page.bytes) continue;
     const want = page.rights & now.rights;
@@ -282,7 +285,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "page-list-pmap-entered",
     ref: "§4.11.5 (PMAP_ENTER)",
-    description: "After a page-list copyin or continuation with PMAP_ENTER, every page of the chunk still mapped in the source is mapped in the source pmap to its frame with the access asked, as far as a fault allows it.",
+    description: "After a page-list copyin or continuation with PMAP_ENTER, every page of the chunk still mapped in the source is mapped in the source pmap to its frame with the access asked, as far as a fault allows it (unless the source was swapped out since).",
     check: withMmu(pmapEntered),
   },
   {
