@@ -32,6 +32,7 @@ import { TRACE_SCOPE } from "./trace/importer.ts";
 import { formatTraceReport, replayTrace } from "./trace/replay.ts";
 import { writeCounterexample } from "./counterexample.ts";
 import { exhaustive } from "./concurrency/exhaustive.ts";
+import { CONCURRENCY_CHECKS } from "./concurrency/session.ts";
 
 export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
@@ -125,7 +126,9 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
     out(`    ${name.padEnd(18)} ${String(r.coverage.ops[name] ?? 0).padStart(7)}  ${codes}`);
   }
   const invariantsChecked = Object.keys(r.coverage.invariants).length;
-  out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
+  const threadChecks = CONCURRENCY_CHECKS.filter((c) => r.coverage.invariants[c]);
+  const concurrencyKinds = threadChecks.length ? `, concurrency: ${threadChecks.join(", ")}` : "";
+  out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone${concurrencyKinds}), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
   const c = r.concurrency;
   if (c) {
     out(`  concurrency: ${c.resumptions} thread steps (suspension points passed), ${c.windows} quiescent windows linearized (${c.ordersTried} orders tried${c.undecided ? `, ${c.undecided} undecided` : ""})`);
