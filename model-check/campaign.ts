@@ -217,7 +217,7 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
     // Swarm testing: a run exercises only its own subset of the operations.
     if (enabled && !enabled.includes(c.name)) continue;
     const gen = gens[c.name] as Generator<OpName, unknown>;
-    const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges() });
+    const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges(), busy: ls.concurrency?.sched.inFlight() ?? [] });
     if (ls.blocks(op)) ls.skip();
     else ls.step(op);
   }

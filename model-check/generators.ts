@@ -36,6 +36,8 @@ export interface ResolveContext {
   readonly scope: Scope;
   /** The (map, addr, size) of the last few range commands, newest first: wiring the same range four times reaches MAX_WIRE_COUNT. */
   readonly recent: readonly RecentRange[];
+  /** Threads with an operation in flight (spawn prefers an idle thread, step a busy one). */
+  readonly busy?: readonly number[];
 }
 export interface RecentRange {
   readonly op: OpName;
@@ -539,7 +541,7 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
     spawn: gen({
       weight: 2,
       arb: fc.record({ thread, body }),
-      resolve: (s, ctx) => ({ op: "spawn", thread: s.thread, body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
+      resolve: (s, ctx) => ({ op: "spawn", thread: idleThread(s.thread, ctx.busy ?? []), body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
     }),
     step: gen({
       weight: 2,
@@ -547,9 +549,22 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
         thread,
         count: fc.oneof({ weight: 12, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.integer({ min: 2, max: 4 }) }, { weight: 2, arbitrary: fc.constant(MAX_STEP_COUNT) }, { weight: 1, arbitrary: fc.constantFrom(0, MAX_STEP_COUNT + 1, 1.5) }),
       }),
-      resolve: (s) => ({ op: "step", thread: s.thread, count: s.count }),
+      resolve: (s, ctx) => ({ op: "step", thread: busyThread(s.thread, ctx.busy ?? []), count: s.count }),
     }),
   };
+}
+
+/** A busy thread number stands for the next idle one (a spawn on a busy thread would be refused); others stay. */
+function idleThread(t: number, busy: readonly number[]): number {
+  if (!busy.includes(t)) return t;
+  for (let i = 1; i < MAX_THREADS; i++) if (!busy.includes((t + i) % MAX_THREADS)) return (t + i) % MAX_THREADS;
+  return t;
+}
+
+/** An idle thread number stands for a busy one when there is one (a step of an idle thread does nothing). */
+function busyThread(t: number, busy: readonly number[]): number {
+  if (busy.length === 0 || busy.includes(t) || !Number.isInteger(t) || t < 0 || t >= MAX_THREADS) return t;
+  return busy[t % busy.length]!;
 }
 
 function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> {

@@ -26,7 +26,8 @@ export class RemoveSkipsRecheckAfterWakeup extends SuspendableOps {
 export class OverwriteSkipsProtectionRecheck extends SuspendableOps {
   override recheckOverwrite(s: Scheduler, op: OpOf<"copy_overwrite">, first: OverwritePlan): OverwritePlan {
     const map = this.kernel.mapOf(op.map)!;
-    return map.lookupEntry(op.addr).found ? first : super.recheckOverwrite(s, op, first);
+    const copyUsable = op.copy === null || this.kernel.usableCopyOf(op.copy) !== undefined;
+    return copyUsable && map.lookupEntry(op.addr).found ? first : super.recheckOverwrite(s, op, first);
   }
 }
 
