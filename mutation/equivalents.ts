@@ -6,6 +6,7 @@
  * missing is an error: "hard to kill" is not equivalence.
  */
 import { existsSync, readFileSync } from "node:fs";
+import type { MutantStatus } from "@stryker-mutator/api/core";
 
 export interface EquivalentMutant {
   readonly file: string;
@@ -32,4 +33,23 @@ export function loadEquivalents(path: string): EquivalentMutant[] {
     }
     return r as unknown as EquivalentMutant;
   });
+}
+
+/** A mutant as the mutation-testing report stores it (1-based lines and columns, end exclusive). */
+export interface ReportedMutant {
+  readonly mutatorName: string;
+  readonly replacement?: string;
+  readonly status: MutantStatus;
+  readonly location: { readonly start: { readonly line: number; readonly column: number }; readonly end: { readonly line: number; readonly column: number } };
+}
+export interface Report {
+  readonly files: Record<string, { readonly source: string; readonly mutants: readonly ReportedMutant[] }>;
+}
+
+/** The source text a mutant replaces, from the source the report was made from. */
+export function originalText(m: ReportedMutant, lines: readonly string[]): string {
+  const { start, end } = m.location;
+  if (start.line === end.line) return lines[start.line - 1]!.slice(start.column - 1, end.column - 1);
+  const parts = [lines[start.line - 1]!.slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column - 1)];
+  return parts.join("\n");
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { equivalenceKey, loadEquivalents } from "../../mutation/equivalents.ts";
+import { equivalenceKey, loadEquivalents, originalText } from "../../mutation/equivalents.ts";
 import { scoreOf } from "../../mutation/score.ts";
 
 describe("mutation score", () => {
@@ -47,5 +47,19 @@ describe("equivalent mutants file", () => {
 
   it("a missing file means no equivalents", () => {
     expect(loadEquivalents(join(tmpdir(), "vmcheck-no-such-file.json"))).toEqual([]);
+  });
+});
+
+describe("the source text a reported mutant replaces", () => {
+  const lines = ['  return { kr: "KERN_FAILURE" };', "  if (a &&", "      b) f();"];
+  const at = (sl: number, sc: number, el: number, ec: number) =>
+    ({ mutatorName: "X", status: "Survived" as const, location: { start: { line: sl, column: sc }, end: { line: el, column: ec } } });
+
+  it("reads 1-based columns with an exclusive end, as the report schema stores them", () => {
+    expect(originalText(at(1, 16, 1, 30), lines)).toBe('"KERN_FAILURE"');
+  });
+
+  it("joins a mutant spanning several lines", () => {
+    expect(originalText(at(2, 7, 3, 8), lines)).toBe("a &&\n      b");
   });
 });
