@@ -76,6 +76,9 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   if (options.rescore) return scoreReport(name, equivalents);
   const subsystem: Subsystem = SUBSYSTEMS[name];
   if (subsystem.files.length === 0) throw new Error(`subsystem ${name}: ${subsystem.note}`);
+  // Read by the kill campaigns in the test runner processes Stryker forks (they inherit it).
+  if (subsystem.campaigns) process.env["VMCHECK_KILL_PROFILES"] = subsystem.campaigns.join(",");
+  else delete process.env["VMCHECK_KILL_PROFILES"];
   const stryker = new Stryker({
     testRunner: "vitest",
     plugins: ["@stryker-mutator/vitest-runner"],
