@@ -28,7 +28,7 @@ function main(argv: readonly string[]): void {
     if (mutant.status !== "Survived" && mutant.status !== "NoCoverage") continue;
     if (mutant.location.start.line < Number(first) || mutant.location.start.line > Number(last)) continue;
     if (mutators.size > 0 && !mutators.has(mutant.mutatorName)) continue;
-    const record: EquivalentMutant = { file: file!, mutator: mutant.mutatorName, original: originalText(mutant, lines), replacement: mutant.replacement ?? "", reason };
+    const record: EquivalentMutant = { file: file!, mutator: mutant.mutatorName, line: lines[mutant.location.start.line - 1]!.trim(), original: originalText(mutant, lines), replacement: mutant.replacement ?? "", reason };
     if (known.has(equivalenceKey(record))) continue;
     known.add(equivalenceKey(record));
     records.push(record);

@@ -57,7 +57,8 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
     return mutants.map((mutant) => {
       const original = originalText(mutant, lines);
       const replacement = mutant.replacement ?? "";
-      const equivalent = keys.has(equivalenceKey({ file, mutator: mutant.mutatorName, original, replacement }));
+      const line = lines[mutant.location.start.line - 1]!.trim();
+      const equivalent = keys.has(equivalenceKey({ file, mutator: mutant.mutatorName, line, original, replacement }));
       return { file, mutant, original, replacement, equivalent };
     });
   });
@@ -93,6 +94,8 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
     // One sandbox folder per subsystem, so that two subsystems can run side by side.
     tempDirName: `.stryker-tmp/${name}`,
+    // Not copied into a sandbox: the other runs' sandboxes, reports, campaign output.
+    ignorePatterns: [".stryker-tmp", "reports", "out", ".vmcheck"],
     // Stryker rewrites tsconfig.json in its sandbox through the TypeScript JS API, which
     // TypeScript 7 (the native compiler this project uses) no longer has. Our tsconfig has no
     // `extends` or project references for it to rewrite, so it is pointed at nothing.

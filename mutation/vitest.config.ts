@@ -12,7 +12,7 @@ const campaigns = process.env["VMCHECK_KILL_PROFILES"] === "" ? [] : ["mutation/
 
 export default defineConfig({
   test: {
-    include: [...campaigns, "test/impl/lockdep.test.ts"],
+    include: [...campaigns, "test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts"],
     testTimeout: 600_000,
   },
 });
