@@ -31,17 +31,19 @@ describe("equivalent mutants file", () => {
     writeFileSync(path, JSON.stringify(content));
     return path;
   };
-  const record = { file: "impl/a.ts", mutator: "EqualityOperator", original: "a < b", replacement: "a <= b", reason: "a and b are never equal here: distinct page numbers" };
+  const record = { file: "impl/a.ts", mutator: "EqualityOperator", line: "if (a < b) return;", original: "a < b", replacement: "a <= b", reason: "a and b are never equal here: distinct page numbers" };
 
-  it("loads records and keys them by file, mutator, source text and replacement (not by line)", () => {
+  it("loads records and keys them by file, mutator, source line, source text and replacement (not by line number)", () => {
     const [r] = loadEquivalents(file([record]));
     expect(equivalenceKey(r!)).toBe(equivalenceKey({ ...record }));
     expect(equivalenceKey(r!)).not.toBe(equivalenceKey({ ...record, replacement: "a > b" }));
+    expect(equivalenceKey(r!)).not.toBe(equivalenceKey({ ...record, line: "while (a < b) a++;" }));
   });
 
   it("refuses a record without a reason, or with a non-string field, naming it", () => {
     expect(() => loadEquivalents(file([{ ...record, reason: "" }]))).toThrow(/\[0\]\.reason/);
     expect(() => loadEquivalents(file([{ ...record, file: 3 }]))).toThrow(/\[0\]\.file/);
+    expect(() => loadEquivalents(file([{ ...record, line: undefined }]))).toThrow(/\[0\]\.line/);
     expect(() => loadEquivalents(file({}))).toThrow(/array/);
   });
 
