@@ -16,6 +16,7 @@
  * copy shows the wrong bytes, i.e. if it did not measure what it says).
  */
 import { Kernel } from "../impl/kernel.ts";
+import { objectStats } from "../impl/object/object-check.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_READ } from "../spec/constants.ts";
 import { pageListMax, type Scope } from "../spec/scope.ts";
@@ -235,7 +236,7 @@ function lineage(release: boolean, rand: () => number): Lineage {
     write(k, cur, randomInt(rand, REGION_PAGES) * P, 1 + ((g + 128) % 255));
     if (release) deallocate(k, cur);
     cur = child;
-    if (g % 10 === 0) chains.push(k.objectLayer.stats().longestChain);
+    if (g % 10 === 0) chains.push(objectStats(k.objectLayer).longestChain);
   }
   return { k, chains };
 }
@@ -249,7 +250,7 @@ function summarize(lineages: readonly Lineage[]): { maps: number; objects: numbe
   let objects = 0;
   let residentPages = 0;
   for (const { k } of lineages) {
-    const st = k.objectLayer.stats();
+    const st = objectStats(k.objectLayer);
     maps += k.maps.filter((m) => m !== null).length;
     objects += st.objects;
     residentPages += st.residentPages;
@@ -261,7 +262,7 @@ function summarize(lineages: readonly Lineage[]): { maps: number; objects: numbe
 interface GenerationsResult {
   /** Longest shadow chain after generations 10, 20, …, over every lineage. */
   readonly chains: number[];
-  /** ms per lineage (building its first map, all its generations, and the 10 stats() samples). */
+  /** ms per lineage (building its first map, all its generations, and the 10 objectStats samples). */
   readonly msPerLineage: number;
   /** Per lineage at the end. */
   readonly maps: number;

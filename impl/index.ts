@@ -11,9 +11,9 @@ export { VmMapCopyOps } from "./copy/copy-ops.ts";
 export { VmMapSharing, type Extracted, type RemapResult } from "./map/sharing.ts";
 export { BTreeEntryStore } from "./map/btree-store.ts";
 export { newEntry, newHeader, type EntryAttributes, type VmMapEntry } from "./map/entry.ts";
-export { VmObject, copyPages, clonePage, zeroPage, type HeldPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
-export { ObjectLayer, type CopiedWindow, type ObjectStats } from "./object/object-layer.ts";
-export { checkObjects, objectHolders, type ObjectWorld } from "./object/object-check.ts";
+export { VmObject, clonePage, zeroPage, type HeldPage, type ObjectKind, type CopyStrategy, type ObjectOwner } from "./object/vm-object.ts";
+export { ObjectLayer, type CopiedWindow } from "./object/object-layer.ts";
+export { checkObjects, objectHolders, objectStats, type ObjectStats, type ObjectWorld } from "./object/object-check.ts";
 export {
   releaseCopy,
   copyEntryAt,

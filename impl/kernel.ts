@@ -11,7 +11,7 @@
  * every map is created through `new this.mapClass(...)`, every object by `this.objectLayer`.
  *
  * Live objects and pages: `objectLayer.live` is the set of objects not yet terminated and
- * `objectLayer.stats()` counts them, their resident pages and the longest shadow chain; after
+ * `objectStats(objectLayer)` (object-check.ts) counts them, their resident pages and the longest shadow chain; after
  * every map, copy and named entry is released only the shared memory objects remain.
  */
 import {

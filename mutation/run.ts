@@ -1,5 +1,5 @@
 /**
- * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force]`: mutation testing of
+ * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore]`: mutation testing of
  * impl/ with StrykerJS, one subsystem at a time, the bounded model-check campaigns of
  * mutation/kill/ as the only tests that kill mutants.
  *
@@ -12,52 +12,74 @@
  * reason it cannot change any observable behaviour.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { relative } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
-import type { MutantResult } from "@stryker-mutator/api/core";
-import { equivalenceKey, loadEquivalents, type EquivalentMutant } from "./equivalents.ts";
-import { SUBSYSTEMS, type SubsystemName } from "./subsystems.ts";
+import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
 
 interface RunOptions {
   readonly subsystems: readonly SubsystemName[];
   readonly concurrency: number;
   readonly force: boolean;
+  /** Only re-score the last run's report (after recording equivalents); run no mutant. */
+  readonly rescore: boolean;
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
   const names: SubsystemName[] = [];
   let concurrency = 2;
   let force = false;
+  let rescore = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--concurrency") concurrency = Number(argv[++i]);
     else if (a === "--force") force = true;
+    else if (a === "--rescore") rescore = true;
     else if (a === "--all") names.push(...(Object.keys(SUBSYSTEMS) as SubsystemName[]).filter((n) => SUBSYSTEMS[n].files.length > 0));
     else if (a in SUBSYSTEMS) names.push(a as SubsystemName);
     else throw new Error(`unknown subsystem or flag ${JSON.stringify(a)}; subsystems: ${Object.keys(SUBSYSTEMS).join(", ")}`);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
   if (names.length === 0) throw new Error(`name a subsystem (${Object.keys(SUBSYSTEMS).join(", ")}) or --all`);
-  return { subsystems: names, concurrency, force };
+  return { subsystems: names, concurrency, force, rescore };
 }
 
-/** The source text a mutant replaces, read from its file (Stryker reports 1-based lines, 0-based columns). */
-function originalText(m: MutantResult, sources: Map<string, string[]>): string {
-  let lines = sources.get(m.fileName);
-  if (!lines) {
-    lines = readFileSync(m.fileName, "utf8").split("\n");
-    sources.set(m.fileName, lines);
-  }
-  const { start, end } = m.location;
-  if (start.line === end.line) return lines[start.line - 1]!.slice(start.column, end.column);
-  const parts = [lines[start.line - 1]!.slice(start.column), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column)];
-  return parts.join("\n");
+/**
+ * Score a subsystem from the report of its last run (the incremental file, which holds every
+ * mutant with the source it was made from), with the equivalents taken out, and write the
+ * summary and the survivors. `--rescore` does only this: after recording equivalents, no rerun.
+ */
+function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant[]): SubsystemScore {
+  const report = JSON.parse(readFileSync(`mutation/incremental/${name}.json`, "utf8")) as Report;
+  const keys = new Set(equivalents.map(equivalenceKey));
+  const described = Object.entries(report.files).flatMap(([file, { source, mutants }]) => {
+    const lines = source.split("\n");
+    return mutants.map((mutant) => {
+      const original = originalText(mutant, lines);
+      const replacement = mutant.replacement ?? "";
+      const line = lines[mutant.location.start.line - 1]!.trim();
+      const equivalent = keys.has(equivalenceKey({ file, mutator: mutant.mutatorName, line, original, replacement }));
+      return { file, mutant, original, replacement, equivalent };
+    });
+  });
+  const score = scoreOf(name, described.map(({ mutant, equivalent }) => ({ status: mutant.status, equivalent })));
+  mkdirSync("mutation/results", { recursive: true });
+  writeFileSync(`mutation/results/${name}.json`, `${JSON.stringify(score, null, 2)}\n`);
+  const survivors = described
+    .filter(({ mutant, equivalent }) => (mutant.status === "Survived" || mutant.status === "NoCoverage") && !equivalent)
+    .map(({ file, mutant, original, replacement }) =>
+      `${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${replacement.replaceAll("\n", "\n    ")}`);
+  writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
+  return score;
 }
 
 async function runSubsystem(name: SubsystemName, options: RunOptions, equivalents: readonly EquivalentMutant[]): Promise<SubsystemScore> {
-  const subsystem = SUBSYSTEMS[name];
+  if (options.rescore) return scoreReport(name, equivalents);
+  const subsystem: Subsystem = SUBSYSTEMS[name];
   if (subsystem.files.length === 0) throw new Error(`subsystem ${name}: ${subsystem.note}`);
+  // Read by the kill campaigns in the test runner processes Stryker forks (they inherit it).
+  if (subsystem.campaigns) process.env["VMCHECK_KILL_PROFILES"] = subsystem.campaigns.join(",");
+  else delete process.env["VMCHECK_KILL_PROFILES"];
   const stryker = new Stryker({
     testRunner: "vitest",
     plugins: ["@stryker-mutator/vitest-runner"],
@@ -70,7 +92,10 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
     concurrency: options.concurrency,
     reporters: ["json", "progress"],
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
-    tempDirName: ".stryker-tmp",
+    // One sandbox folder per subsystem, so that two subsystems can run side by side.
+    tempDirName: `.stryker-tmp/${name}`,
+    // Not copied into a sandbox: the other runs' sandboxes, reports, campaign output.
+    ignorePatterns: [".stryker-tmp", "reports", "out", ".vmcheck"],
     // Stryker rewrites tsconfig.json in its sandbox through the TypeScript JS API, which
     // TypeScript 7 (the native compiler this project uses) no longer has. Our tsconfig has no
     // `extends` or project references for it to rewrite, so it is pointed at nothing.
@@ -80,23 +105,8 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
     timeoutMS: 20_000,
     timeoutFactor: 2,
   });
-  const results = await stryker.runMutationTest();
-  const sources = new Map<string, string[]>();
-  const described = results.map((m) => ({ mutant: m, original: originalText(m, sources) }));
-  const keys = new Set(equivalents.map(equivalenceKey));
-  const score = scoreOf(name, described.map(({ mutant, original }) => ({
-    status: mutant.status,
-    equivalent: keys.has(equivalenceKey({ file: relative(process.cwd(), mutant.fileName), mutator: mutant.mutatorName, original, replacement: mutant.replacement })),
-  })));
-  mkdirSync("mutation/results", { recursive: true });
-  writeFileSync(`mutation/results/${name}.json`, `${JSON.stringify(score, null, 2)}\n`);
-  const survivors = described
-    .filter(({ mutant }) => mutant.status === "Survived" || mutant.status === "NoCoverage")
-    .filter(({ mutant, original }) => !keys.has(equivalenceKey({ file: relative(process.cwd(), mutant.fileName), mutator: mutant.mutatorName, original, replacement: mutant.replacement })))
-    .map(({ mutant, original }) =>
-      `${relative(process.cwd(), mutant.fileName)}:${mutant.location.start.line}:${mutant.location.start.column + 1} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${mutant.replacement.replaceAll("\n", "\n    ")}`);
-  writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
-  return score;
+  await stryker.runMutationTest();
+  return scoreReport(name, equivalents);
 }
 
 function formatTable(scores: readonly SubsystemScore[]): string {

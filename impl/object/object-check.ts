@@ -114,3 +114,22 @@ export function checkObjects(w: ObjectWorld): string | undefined {
   }
   return undefined;
 }
+
+/** Counts for tests and benchmarks (a measurement, like the checks above; no operation reads it). */
+export interface ObjectStats {
+  readonly objects: number;
+  readonly residentPages: number;
+  /** Objects in the longest shadow chain (1 = no shadow). */
+  readonly longestChain: number;
+}
+
+/** The live objects of `layer`, their resident pages and the longest shadow chain. */
+export function objectStats(layer: ObjectLayer): ObjectStats {
+  let residentPages = 0;
+  let longestChain = 0;
+  for (const o of layer.live) {
+    residentPages += o.pages.size;
+    longestChain = Math.max(longestChain, layer.chainLength(o));
+  }
+  return { objects: layer.live.size, residentPages, longestChain };
+}

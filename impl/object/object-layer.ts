@@ -25,14 +25,6 @@ export interface CopiedWindow {
   readonly needsCopy: boolean;
 }
 
-/** Counts for invariants and benchmarks. */
-export interface ObjectStats {
-  readonly objects: number;
-  readonly residentPages: number;
-  /** Objects in the longest shadow chain (1 = no shadow). */
-  readonly longestChain: number;
-}
-
 /** Where the object layer reports the object locks it takes (see {@link ObjectLayer.lockHooks}). */
 export interface ObjectLockHooks {
   lock(o: VmObject, tryLock?: boolean): void;
@@ -468,16 +460,5 @@ export class ObjectLayer implements ObjectOwner {
     let n = 0;
     for (let x: VmObject | null = o; x !== null; x = x.shadow) n++;
     return n;
-  }
-
-  stats(): ObjectStats {
-    let residentPages = 0;
-    let longestChain = 0;
-    for (const o of this.live) {
-      residentPages += o.pages.size;
-      const n = this.chainLength(o);
-      if (n > longestChain) longestChain = n;
-    }
-    return { objects: this.live.size, residentPages, longestChain };
   }
 }

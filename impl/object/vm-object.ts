@@ -130,16 +130,6 @@ export class VmObject {
     return this.pages.has(index);
   }
 
-  /** The bytes of page `index` of this object alone (undefined = not resident here). */
-  pageForRead(index: number): Uint8Array | undefined {
-    return this.pages.get(index);
-  }
-
-  /** Make page `index` resident as zeros if it is absent (no shadow to copy from). */
-  makeResident(index: number): void {
-    if (!this.pages.has(index)) this.pages.set(index, zeroPage(this.pageSize));
-  }
-
   /** The bytes of page `index` of this object for writing: resident and private to it. */
   pageForWrite(index: number): Uint8Array {
     let p = this.pages.get(index);
@@ -166,22 +156,4 @@ export class VmObject {
 /** A private copy of a page for another object (the zero page stays shared). */
 export function clonePage(bytes: Uint8Array, pageSize: number): Uint8Array {
   return bytes === zeroPage(pageSize) ? bytes : bytes.slice();
-}
-
-/**
- * Copy the resident pages of `src` alone (not its shadows) with index in
- * `[srcIndex, srcIndex + count)` into `dst` at `dstIndex`, byte for byte.
- */
-export function copyPages(src: VmObject, srcIndex: number, count: number, dst: VmObject, dstIndex: number): void {
-  const visit = (i: number, bytes: Uint8Array): void => {
-    dst.pages.set(dstIndex + (i - srcIndex), clonePage(bytes, src.pageSize));
-  };
-  if (count <= src.pages.size) {
-    for (let i = srcIndex; i < srcIndex + count; i++) {
-      const p = src.pages.get(i);
-      if (p !== undefined) visit(i, p);
-    }
-  } else {
-    for (const [i, p] of src.pages) if (i >= srcIndex && i < srcIndex + count) visit(i, p);
-  }
 }

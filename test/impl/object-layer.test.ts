@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkKernel, ObjectLayer, objectHolders, type VmObject } from "../../impl/index.ts";
+import { checkKernel, ObjectLayer, objectHolders, objectStats, type VmObject } from "../../impl/index.ts";
 import { anonymousLive, bytes, chain, entryAt, healthy, kernel, ok, P, read, releaseEverything, run, window, write } from "./helpers.ts";
 
 /** A map with 4 anonymous pages holding 11.., 22.., 33.., 44.. at their starts. */
@@ -190,7 +190,7 @@ describe("collapse and bypass keep contents and shorten chains", () => {
       if (release) ok(k, "deallocate", { map: cur });
       cur = child;
     }
-    const { longestChain } = k.objectLayer.stats();
+    const { longestChain } = objectStats(k.objectLayer);
     expect(longestChain).toBeLessThanOrEqual(k.objectLayer.maxChainLength + 1);
     if (release || samePage) expect(longestChain).toBeLessThanOrEqual(3);
     // Every surviving generation still sees its own bytes.
@@ -238,7 +238,7 @@ describe("reference counts and leaks", () => {
     expect(anonymousLive(k)).toEqual([]);
     expect([...k.objectLayer.live]).toEqual(k.objects);
     expect(k.objects.map((o) => [o.refCount, o.copy])).toEqual([[1, null]]);
-    expect(k.objectLayer.stats().residentPages).toBe(k.objects[0]!.pages.size);
+    expect(objectStats(k.objectLayer).residentPages).toBe(k.objects[0]!.pages.size);
   });
 
   it("keeps what named entries hold alive, and only that", () => {
@@ -266,7 +266,7 @@ describe("reference counts and leaks", () => {
       write(k, g * P, "01", child);
       cur = child;
     }
-    expect(k.objectLayer.stats().longestChain).toBeGreaterThan(1000);
+    expect(objectStats(k.objectLayer).longestChain).toBeGreaterThan(1000);
     releaseEverything(k);
     expect(k.objectLayer.live.size).toBe(0);
   });

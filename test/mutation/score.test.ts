@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { equivalenceKey, loadEquivalents } from "../../mutation/equivalents.ts";
+import { equivalenceKey, loadEquivalents, originalText } from "../../mutation/equivalents.ts";
 import { scoreOf } from "../../mutation/score.ts";
 
 describe("mutation score", () => {
@@ -31,21 +31,37 @@ describe("equivalent mutants file", () => {
     writeFileSync(path, JSON.stringify(content));
     return path;
   };
-  const record = { file: "impl/a.ts", mutator: "EqualityOperator", original: "a < b", replacement: "a <= b", reason: "a and b are never equal here: distinct page numbers" };
+  const record = { file: "impl/a.ts", mutator: "EqualityOperator", line: "if (a < b) return;", original: "a < b", replacement: "a <= b", reason: "a and b are never equal here: distinct page numbers" };
 
-  it("loads records and keys them by file, mutator, source text and replacement (not by line)", () => {
+  it("loads records and keys them by file, mutator, source line, source text and replacement (not by line number)", () => {
     const [r] = loadEquivalents(file([record]));
     expect(equivalenceKey(r!)).toBe(equivalenceKey({ ...record }));
     expect(equivalenceKey(r!)).not.toBe(equivalenceKey({ ...record, replacement: "a > b" }));
+    expect(equivalenceKey(r!)).not.toBe(equivalenceKey({ ...record, line: "while (a < b) a++;" }));
   });
 
   it("refuses a record without a reason, or with a non-string field, naming it", () => {
     expect(() => loadEquivalents(file([{ ...record, reason: "" }]))).toThrow(/\[0\]\.reason/);
     expect(() => loadEquivalents(file([{ ...record, file: 3 }]))).toThrow(/\[0\]\.file/);
+    expect(() => loadEquivalents(file([{ ...record, line: undefined }]))).toThrow(/\[0\]\.line/);
     expect(() => loadEquivalents(file({}))).toThrow(/array/);
   });
 
   it("a missing file means no equivalents", () => {
     expect(loadEquivalents(join(tmpdir(), "vmcheck-no-such-file.json"))).toEqual([]);
+  });
+});
+
+describe("the source text a reported mutant replaces", () => {
+  const lines = ['  return { kr: "KERN_FAILURE" };', "  if (a &&", "      b) f();"];
+  const at = (sl: number, sc: number, el: number, ec: number) =>
+    ({ mutatorName: "X", status: "Survived" as const, location: { start: { line: sl, column: sc }, end: { line: el, column: ec } } });
+
+  it("reads 1-based columns with an exclusive end, as the report schema stores them", () => {
+    expect(originalText(at(1, 16, 1, 30), lines)).toBe('"KERN_FAILURE"');
+  });
+
+  it("joins a mutant spanning several lines", () => {
+    expect(originalText(at(2, 7, 3, 8), lines)).toBe("a &&\n      b");
   });
 });
