@@ -127,15 +127,8 @@ export class SuspendableOps {
     yield { kind: "read", map };
     s.unlockRead(t, map);
     yield { kind: "point", why: "copyin: copying the source's pages, map unlocked" };
-    for (;;) {
-      yield { kind: "write", map };
-      // A kernel-buffer copy that destroys its source removes it as remove with WAIT_FOR_KWIRE does.
-      const blocker = this.copyinBlocker(map, op);
-      if (blocker === null) break;
-      blocker.needsWakeup = true;
-      s.unlockWrite(t, map);
-      yield { kind: "sleep", map, why: "copyin: destroying a source with a kernel wiring or in transition", reason: () => this.copyinBlocker(map, op) !== null };
-    }
+    // A kernel-buffer copy that destroys its source removes it as remove with WAIT_FOR_KWIRE does.
+    yield* this.lockWhenClear(s, t, map, () => this.copyinBlocker(map, op), "copyin: destroying a source with a kernel wiring or in transition");
     const result = s.commit(op);
     s.unlockWrite(t, map);
     return result;
@@ -204,15 +197,28 @@ export class SuspendableOps {
    * wakeup on it, release the lock and sleep; after the wakeup, take the lock and look again.
    */
   *lockOutOfTransition(s: Scheduler, t: ThreadId, map: VmMap, range: Range, why: string): Generator<Request, void, boolean> {
+    yield* this.lockWhenClear(s, t, map, () => this.inTransitionIn(map, range), why);
+  }
+
+  /**
+   * Take the write lock at a moment `blocker` finds nothing to wait for. While it finds an
+   * entry: ask for a wakeup on it, release the lock, sleep (the reason holds while `blocker`
+   * still finds one), take the lock again and ask again — `blocker` is told it runs after a
+   * wakeup, since the entry may have been put back in transition meanwhile.
+   */
+  *lockWhenClear(s: Scheduler, t: ThreadId, map: VmMap, blocker: (afterWakeup: boolean) => VmMapEntry | null, why: string): Generator<Request, void, boolean> {
+    let woken = false;
     for (;;) {
       yield { kind: "write", map };
-      const busy = this.inTransitionIn(map, range);
+      const busy = blocker(woken);
       if (busy === null) return;
       busy.needsWakeup = true;
       s.unlockWrite(t, map);
-      yield { kind: "sleep", map, why, reason: () => this.inTransitionIn(map, range) !== null };
+      yield { kind: "sleep", map, why, reason: () => blocker(false) !== null };
+      woken = true;
     }
   }
+
 
   // ---- wire and unwire (§4.10) ----
 
@@ -249,16 +255,7 @@ export class SuspendableOps {
     if (map === null) return s.commit(op);
     const range = op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
     if (range === undefined) return yield* this.writeLocked(s, t, op, map);
-    let woken = false;
-    for (;;) {
-      yield { kind: "write", map };
-      const blocker = this.removeBlocker(map, range, op.flags, woken);
-      if (blocker === null) break;
-      blocker.needsWakeup = true;
-      s.unlockWrite(t, map);
-      yield { kind: "sleep", map, why: "remove: waiting for an entry in transition or a kernel wiring", reason: () => this.removeBlocker(map, range, op.flags, false) !== null };
-      woken = true;
-    }
+    yield* this.lockWhenClear(s, t, map, (afterWakeup) => this.removeBlocker(map, range, op.flags, afterWakeup), "remove: waiting for an entry in transition or a kernel wiring");
     const result = s.commit(op);
     s.unlockWrite(t, map);
     return result;
