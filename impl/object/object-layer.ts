@@ -291,6 +291,21 @@ export class ObjectLayer implements ObjectOwner {
    * otherwise a new one is put between `src` and the old one, which then receives no more pushes.
    */
   copyDelayed(src: VmObject, offset: number, size: number): VmObject {
+    // vm_object_copy_delayed locks the source, and its current copy object only with a try-lock
+    // (that object sits above the source on the chain).
+    const hooks = this.lockHooks;
+    hooks?.lock(src);
+    if (src.copy !== null) this.lockCopyObject(src.copy);
+    const held = src.copy;
+    try {
+      return this.copyDelayedLocked(src, offset, size);
+    } finally {
+      if (held !== null) hooks?.unlock(held);
+      hooks?.unlock(src);
+    }
+  }
+
+  private copyDelayedLocked(src: VmObject, offset: number, size: number): VmObject {
     const old = src.copy;
     const need = offset + size;
     if (old !== null && old.pages.size === 0) {
@@ -360,17 +375,29 @@ export class ObjectLayer implements ObjectOwner {
     for (;;) {
       const b = o.shadow;
       if (b === null) return;
-      if (b.copy !== o && this.complete(o)) {
-        o.shadow = null;
-        o.shadowOffset = 0;
-        b.release();
-        return;
+      // The backing object is locked below `o` (top-down, as vm_object_collapse does).
+      this.lockHooks?.lock(b);
+      try {
+        if (!this.collapseStep(o, b)) return;
+      } finally {
+        this.lockHooks?.unlock(b);
       }
-      if (this.receivesPushes(b)) return;
-      if (b.refCount === 1 && b.internal) this.absorb(o, b);
-      else if (b.copy !== o && this.covers(o, b)) this.bypass(o, b);
-      else return;
     }
+  }
+
+  /** One step of {@link collapse} with `b` = `o.shadow`: true when `b` went and the next backing object may go too. */
+  collapseStep(o: VmObject, b: VmObject): boolean {
+    if (b.copy !== o && this.complete(o)) {
+      o.shadow = null;
+      o.shadowOffset = 0;
+      b.release();
+      return false;
+    }
+    if (this.receivesPushes(b)) return false;
+    if (b.refCount === 1 && b.internal) this.absorb(o, b);
+    else if (b.copy !== o && this.covers(o, b)) this.bypass(o, b);
+    else return false;
+    return true;
   }
 
   /**
