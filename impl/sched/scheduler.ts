@@ -130,11 +130,6 @@ export class Scheduler {
     };
   }
 
-  /** Stop checking the kernel's write-lock discipline and reporting object locks (the sequential world takes over again). */
-  detach(): void {
-    this.kernel.lockGuard = null;
-    this.kernel.objectLayer.lockHooks = null;
-  }
 
   lockOf(map: VmMap): MapLock {
     let l = this.locks.get(map);
