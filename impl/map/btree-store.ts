@@ -421,6 +421,17 @@ export class BTreeEntryStore {
 
   /** The entry with the greatest start <= addr, or the header when there is none. */
   floor(addr: number): VmMapEntry {
+    const f = this.finger;
+    if (f !== NONE) {
+      // A lookup near the last one (the next entry, a page further on) stays in the finger
+      // leaf, whose keys are still cached: one leaf search, no descent.
+      const leaves = this.leaves;
+      const b = f * leaves.order;
+      const n = leaves.counts[f] as number;
+      if (n > 0 && (leaves.keys[b] as number) <= addr && addr <= (leaves.keys[b + n - 1] as number)) {
+        return leaves.refs[b + upperBound(leaves.keys, b, leaves.order, addr) - 1] as VmMapEntry;
+      }
+    }
     let x = this.rootId;
     if (this.height > 0) {
       const inner = this.inner;

@@ -114,22 +114,17 @@ export abstract class VmMapCore {
   // ---- lookup (§3.1) ----
 
   /**
-   * `vm_map_lookup_entry`: the hint answers when `addr` is in it or in the gap right after it (or
-   * in its successor); otherwise the tree does. The result becomes the new hint.
+   * `vm_map_lookup_entry`: the hint answers when `addr` is in it; otherwise the tree does (first
+   * in the leaf of its last search, which usually holds the hint's neighbours). The result
+   * becomes the new hint.
    */
   lookupEntry(addr: number): LookupResult {
     const header = this.store.header;
     const h = this.hint;
-    let e: VmMapEntry;
-    if (h !== header && h.start <= addr) {
-      if (addr < h.end) return { found: true, entry: h };
-      const n = h.next;
-      if (n === header || addr < n.start) e = h;
-      else if (addr < n.end) e = n;
-      else e = this.store.floor(addr);
-    } else {
-      e = this.store.floor(addr);
-    }
+    if (h !== header && h.start <= addr && addr < h.end) return { found: true, entry: h };
+    // Not h.next: on a random lookup in a large map that is a cache miss, and the tree answers
+    // a lookup near the last one from a cached leaf anyway.
+    const e = this.store.floor(addr);
     this.hint = e;
     return { found: e !== header && addr < e.end, entry: e };
   }
