@@ -72,7 +72,7 @@ export abstract class MmuCore implements PmapHost {
   constructor(scope: Scope) {
     const g = mmuGeometry(scope);
     this.pageSize = scope.pageSize;
-    this.pageShift = Math.log2(scope.pageSize);
+    this.pageShift = Math.log2(scope.pageSize) | 0; // a small integer field, not a boxed double: the hit path shifts by it
     this.vpnBits = scope.addressBits - this.pageShift;
     this.leafBits = g.pageTableLeafBits;
     this.leafPages = 2 ** g.pageTableLeafBits;

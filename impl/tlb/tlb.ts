@@ -13,6 +13,8 @@ export type Replacement = "lru" | "random";
 
 export class Tlb {
   readonly sets: number;
+  /** sets - 1 (sets is a power of two). */
+  private readonly setMask: number;
   /** ASID of each entry; -1 = empty. */
   readonly asid: Int32Array;
   readonly vpn: Float64Array;
@@ -32,6 +34,7 @@ export class Tlb {
     seed = 1,
   ) {
     this.sets = entries / ways;
+    this.setMask = this.sets - 1;
     this.asid = new Int32Array(entries).fill(-1);
     this.vpn = new Float64Array(entries);
     this.frame = new Int32Array(entries);
@@ -44,7 +47,7 @@ export class Tlb {
   /** Entry index caching (asid, vpn), or -1. A hit refreshes its LRU stamp. */
   lookup(asid: number, vpn: number): number {
     const ways = this.ways;
-    const base = this.setOf(vpn) * ways;
+    const base = (vpn <= 0x7fffffff ? vpn & this.setMask : vpn % this.sets) * ways;
     const tags = this.vpn, asids = this.asid;
     for (let i = base, end = base + ways; i < end; i++) {
       if (tags[i] === vpn && asids[i] === asid) {
@@ -53,6 +56,15 @@ export class Tlb {
       }
     }
     return -1;
+  }
+
+  /**
+   * The frame a hit on (asid, vpn) grants `access` to, or -1 (a miss, or an entry without the
+   * rights). A hit refreshes its LRU stamp.
+   */
+  hitFrame(asid: number, vpn: number, access: number): number {
+    const i = this.lookup(asid, vpn);
+    return i >= 0 && (this.rights[i]! & access) === access ? this.frame[i]! : -1;
   }
 
   /** Cache (asid, vpn) → (frame, rights), replacing the entry for the same page or a victim of its set. */
@@ -79,7 +91,7 @@ export class Tlb {
 
   /** The set of a page: its low bits (sets is a power of two); integer arithmetic while it fits 31 bits. */
   private setOf(vpn: number): number {
-    return vpn <= 0x7fffffff ? vpn & (this.sets - 1) : vpn % this.sets;
+    return vpn <= 0x7fffffff ? vpn & this.setMask : vpn % this.sets;
   }
 
   private oldest(base: number): number {

@@ -48,6 +48,20 @@ describe("the MMU", () => {
     expect(k.run({ op: "load", cpu: 1, addr: 0, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "0102" });
   });
 
+  it("the hit path answers only from the TLB of a CPU running the map, with the rights the entry grants", () => {
+    const k = kernel();
+    ok(k, { op: "create", min: 0, max: 64 * ps });
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "load", cpu: 0, addr: 0, size: 1 }); // a read fault maps the zero-fill page read-only
+    const mmu = k.mmu!, cpu = mmu.cpus[0]!;
+    expect(mmu.tlbHit(cpu, k.maps[0]!, 0, 1)).toBe(mmu.translate(cpu, k.maps[0]!, 0, 1));
+    expect(mmu.tlbHit(cpu, k.maps[0]!, 0, 1)).toBeDefined();
+    expect(mmu.tlbHit(cpu, k.maps[0]!, 0, VM_PROT_WRITE)).toBeUndefined(); // needs the fault path
+    expect(mmu.tlbHit(cpu, k.maps[0]!, ps, 1)).toBeUndefined(); // not cached
+    expect(mmu.tlbHit(cpu, k.maps[1]!, 0, 1)).toBeUndefined(); // the CPU runs another map
+    expect(mmu.tlbHit(mmu.cpus[1]!, k.maps[0]!, 0, 1)).toBeUndefined(); // another CPU's TLB
+  });
+
   it("a CPU that moved to another map leaves the target set on the next shootdown", () => {
     const k = kernel();
     ok(k, { op: "create", min: 0, max: 4 * ps });

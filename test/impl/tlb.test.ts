@@ -11,6 +11,16 @@ describe("tlb", () => {
     expect(t.rights[i]).toBe(3);
   });
 
+  it("hitFrame answers a hit with the frame only when the entry grants the access", () => {
+    const t = new Tlb(64, 4);
+    t.fill(1, 100, 7, 1, 0); // read only
+    expect(t.hitFrame(1, 100, 1)).toBe(7);
+    expect(t.hitFrame(1, 100, 2)).toBe(-1); // a write needs the fault path
+    expect(t.hitFrame(1, 100, 3)).toBe(-1);
+    expect(t.hitFrame(2, 100, 1)).toBe(-1); // another address space
+    expect(t.hitFrame(1, 101, 1)).toBe(-1);
+  });
+
   it("is set-associative: a fifth page of one set evicts the least recently used", () => {
     const t = new Tlb(16, 4); // 4 sets
     for (const v of [0, 4, 8, 12]) t.fill(1, v, v, 1, 0);
