@@ -144,6 +144,16 @@ describe("MMU invariants", () => {
     });
   }
 
+  it("reports a wired PTE under an unwired entry (wired-resident-mapped, the converse half)", () => {
+    const h = healthy();
+    const inv = MMU_INVARIANTS.find((i) => i.name === "wired-resident-mapped")!;
+    const p = h.mmu.pmaps.get(h.k.maps[0]!)!;
+    const vpn = [...p.mapped].find((v) => !p.pte(v).wired && !h.k.maps[0]!.lookupEntry(v * ps).entry.wiredCount)!;
+    expect(vpn).toBeDefined();
+    p.changeWiring(vpn, true); // pins the frame too, so only the converse can notice
+    expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
+  });
+
   it("hold trivially before a CPU runs a map", () => {
     const k = new Kernel(scope);
     k.run({ op: "create", min: 0, max: 4 * ps });
