@@ -211,7 +211,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "wired-resident-mapped",
     ref: "§6 #15",
-    description: "Every page of a wired entry is resident and mapped by a wired PTE, and every wired PTE lies under a wired entry; a frame's pins count its wired PTEs.",
+    description: "Every page of a wired entry is resident and mapped by a wired PTE, and a PTE is wired exactly when a wired entry or window covers it; a frame's pins count its wired PTEs.",
     check: withMmu((mmu, k) => {
       const ps = k.scope.pageSize;
       for (let h = 0; h < k.maps.length; h++) {
@@ -235,12 +235,15 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
       }
       const pins = new Map<number, number>();
       for (const t of ptes(mmu)) {
-        if (!t.pmap!.pte(t.vpn).wired) continue;
-        // The converse: a wired PTE only where a wired entry (or window) covers the page, or
-        // unwiring left a frame pinned for good.
+        // A PTE is wired exactly when a wired entry (or window) covers its page: a wired PTE
+        // elsewhere leaves a frame pinned for good; an unwired one under a wired window lets
+        // pageout take a page its wiring promised to keep.
+        const wired = t.pmap!.pte(t.vpn).wired;
         const map = mapOf(mmu, t.pmap);
-        if (!map || !descend(map, t.vpn * ps)?.wired) return `${t.where}: a wired PTE, but no wired entry covers it`;
-        pins.set(t.frame, (pins.get(t.frame) ?? 0) + 1);
+        const covered = map !== undefined && descend(map, t.vpn * ps)?.wired === true;
+        if (wired && !covered) return `${t.where}: a wired PTE, but no wired entry covers it`;
+        if (!wired && covered) return `${t.where}: under a wired entry, but its PTE is not wired`;
+        if (wired) pins.set(t.frame, (pins.get(t.frame) ?? 0) + 1);
       }
       for (const f of mmu.phys.used()) if (mmu.phys.pins[f] !== (pins.get(f) ?? 0)) return `frame ${f}: ${mmu.phys.pins[f]} pins, ${pins.get(f) ?? 0} wired PTEs`;
       return undefined;
