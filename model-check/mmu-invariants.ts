@@ -78,6 +78,7 @@ function writableOk(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
   if (e.needsCopy) return `${t.where}: writable, but its entry needs a copy`;
   if (o !== e.object) return `${t.where}: writable, but frame ${t.frame} holds a page of an object below the entry's`;
   if (o && pushPending(o, mmu.phys.index[t.frame]!)) return `${t.where}: writable, but the copy object has not received the page yet`;
+  if (o && o.busy.has(mmu.phys.index[t.frame]!)) return `${t.where}: writable, but a page list holds the page busy`;
   return undefined;
 }
 
@@ -192,7 +193,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "no-writable-cow",
     ref: "§5, §6 #21",
-    description: "No writable PTE or TLB entry for an entry that needs a copy, a page below the entry's object, or a page its copy object has not received yet.",
+    description: "No writable PTE or TLB entry for an entry that needs a copy, a page below the entry's object, a page its copy object has not received yet, or a page a page list holds busy.",
     check: withMmu((mmu, k) => each(ptes(mmu), (t) => writableOk(mmu, k, t)) ?? each(tlbEntries(mmu), (t) => writableOk(mmu, k, t))),
   },
   {

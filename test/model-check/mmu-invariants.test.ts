@@ -154,6 +154,18 @@ describe("MMU invariants", () => {
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
   });
 
+  it("reports a writable translation of a page a page list holds busy (no-writable-cow)", () => {
+    const k = new Kernel(scope);
+    for (const op of [{ op: "create", min: 0, max: 8 * ps }, anon(0, 1), { op: "switch", cpu: 0, map: 0 }, { op: "store", cpu: 0, addr: 0, data: "01" }] as Op[])
+      expect(k.run(op).kr).toBe("KERN_SUCCESS");
+    const inv = MMU_INVARIANTS.find((i) => i.name === "no-writable-cow")!;
+    expect(inv.check(k)).toBeUndefined();
+    const o = k.maps[0]!.lookupEntry(0).entry.object!;
+    expect(k.mmu!.pmaps.get(k.maps[0]!)!.pte(0).rights & VM_PROT_WRITE).toBe(VM_PROT_WRITE);
+    o.busy.set(0, { object: o, index: 0, bytes: o.pages.get(0)! }); // lent to a page list, still writable
+    expect(inv.check(k)).toMatch(/page list holds the page busy/);
+  });
+
   it("hold trivially before a CPU runs a map", () => {
     const k = new Kernel(scope);
     k.run({ op: "create", min: 0, max: 4 * ps });
