@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
-import { PROFILES, runCampaign, type ProfileName } from "../../model-check/campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type ProfileName } from "../../model-check/campaign.ts";
 
 interface KillCampaign {
   readonly profile: ProfileName;
@@ -22,6 +22,8 @@ interface KillCampaign {
    * checked by refinement like any other.
    */
   readonly maxChainLength?: number;
+  /** The TLBs' replacement policy (default: the scope's, LRU). */
+  readonly tlbReplacement?: "lru" | "random";
 }
 
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
@@ -33,6 +35,8 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   // Its runs are short and cheap (10,000 take about 15 s); states such as a read fault on a
   // page still in the object below a written copy-on-write entry take thousands of runs.
   { profile: "mmu", runs: 10000, seed: 4 },
+  // Random TLB replacement: the hardware may drop any entry at any time.
+  { profile: "mmu", runs: 3000, seed: 10, tlbReplacement: "random" },
   { profile: "pagelist", runs: 500, seed: 5 },
   { profile: "submap", runs: 500, seed: 6 },
   { profile: "cow", runs: 800, seed: 8, maxChainLength: 2 },
@@ -50,15 +54,16 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength } of selected()) {
-    const bound = maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "");
+    const scope = tlbReplacement ? { ...MODEL_CHECK_SCOPE, tlbReplacement } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;
       return k;
     };
     it(`profile ${profile}: ${runs} runs, seed ${seed}${bound}`, () => {
-      const report = runCampaign({ seed, runs, maxCommands: 40, ops: PROFILES[profile], outDir: null, shrink: false, ...(kernel && { kernel }) });
+      const report = runCampaign({ seed, runs, maxCommands: 40, ops: PROFILES[profile], outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }) });
       expect(report.counterexample?.message ?? "", report.counterexample?.check).toBe("");
       expect(report.ok).toBe(true);
     });
