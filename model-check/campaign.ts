@@ -53,7 +53,7 @@ export const PROFILES = {
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
-    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "swapout", "swapin", "spawn", "step",
+    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "evict", "swapout", "swapin", "spawn", "step",
   ],
   all: OP_NAMES,
 } as const satisfies Record<string, readonly OpName[]>;

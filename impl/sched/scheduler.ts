@@ -231,6 +231,22 @@ export class Scheduler {
     return this.inCommit(() => this.kernel.run(op));
   }
 
+  /**
+   * {@link commit}, leaving the TLB shootdowns the operation issues in flight, owned by this
+   * thread: it then waits for their acknowledgements as suspension points of its own
+   * (SuspendableOps.awaitShootdowns), and the frames they protect stay allocated until then.
+   */
+  commitLeavingShootdowns(op: Op): OpResult {
+    const log = this.kernel.mmu?.shootdowns;
+    if (log === undefined) return this.commit(op);
+    log.deferTo = this.current;
+    try {
+      return this.commit(op);
+    } finally {
+      log.deferTo = null;
+    }
+  }
+
   /** Run part of an operation as a commit: translations are re-derived after it, as after `Kernel.run`. */
   inCommit<T>(f: () => T): T {
     this.committing = true;

@@ -28,6 +28,10 @@ export function scenarios(scope: Scope): Scenario[] {
   });
   const write = (map: number, addr: number, byte: number): Op => ({ op: "write_user", map, addr, data: hex(4, byte) });
   const read = (map: number, addr: number): Op => ({ op: "read_user", map, addr, size: 4 });
+  const load = (cpu: number, addr: number): Op => ({ op: "load", cpu, addr, size: 4 });
+  const store = (cpu: number, addr: number, byte: number): Op => ({ op: "store", cpu, addr, data: hex(4, byte) });
+  // CPU 1 runs map 0 and has the page at 0 in its TLB (filled by a store: writable).
+  const cachedOnCpu1: Op[] = [create(), enter(0, 0, 1), { op: "switch", cpu: 1, map: 0 }, store(1, 0, 0x66)];
   return [
     {
       name: "wire-vs-remove",
@@ -97,6 +101,18 @@ export function scenarios(scope: Scope): Scenario[] {
       about: "residence counts change under the s_lock, a leaf; crossing zero swaps the map under its write lock, taken after the s_lock is dropped (§2.2, §4.2, #37)",
       prelude: [create(), enter(0, 0, 1), { op: "reference", map: 0 }, { op: "swapout", map: 0 }],
       threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
+    },
+    {
+      name: "remove-vs-stale-load",
+      about: "remove waits for CPU 1 to acknowledge its shootdown; until then CPU 1 may load through its old TLB entry, so the frame is freed only after the acknowledgement (§4.13, research §1.6)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [load(1, 0)]],
+    },
+    {
+      name: "protect-vs-stale-store",
+      about: "a store on CPU 1 takes no lock on a TLB hit: racing with protect it may still write through the old writable entry, and after protect returns it must fault (§4.13, #21)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "protect", map: 0, addr: 0, size: P, prot: VM_PROT_READ, setMax: false }], [store(1, 0, 0x77)]],
     },
     {
       name: "remove-waits-for-kernel-unwire",

@@ -7,7 +7,10 @@
  * - `lock-discipline`: no thread changed a map without holding a write lock (#35);
  * - `in-transition-held`: every page a thread put in transition is still mapped by an entry in
  *   transition — nobody deleted or replaced it meanwhile (#28, #29);
- * - `lost-wakeup`: no thread sleeps on a map whose reason to sleep is gone (#30).
+ * - `lost-wakeup`: no thread sleeps on a map whose reason to sleep is gone (#30);
+ * - `no-freed-frame-reachable` (the MMU invariant, here at every instant): while a shootdown
+ *   waits for acknowledgements a CPU may still use its stale TLB entry, so the frame behind it
+ *   must not be free.
  * Whenever no operation is in flight (quiescence) it checks `linearizability`: the operations
  * completed since the last quiescence have a real-time-respecting order in which the spec gives
  * each its result and ends in the implementation's state; the spec then continues from that
@@ -29,6 +32,10 @@ import { describe, linearize } from "./linearizability.ts";
 import { isDeepStrictEqual } from "node:util";
 import { dispatch } from "../../spec/vocabulary.ts";
 import { SPEC, wouldBlock } from "../../spec/index.ts";
+import { MMU_INVARIANTS } from "../mmu-invariants.ts";
+
+/** The MMU invariant that holds at every instant, not only at quiescence. */
+const FRAMES_NEVER_FREED_EARLY = MMU_INVARIANTS.find((i) => i.name === "no-freed-frame-reachable")!;
 
 /** The checks of this module, as reports and coverage name them. */
 export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock"] as const;
@@ -137,6 +144,13 @@ export class ConcurrentSession {
     host.recordCheck("lost-wakeup");
     const lost = sched.lostWakeups()[0];
     if (lost) host.fail("lost-wakeup", stepIndex, `after ${formatOp(op)}: thread ${lost.thread} sleeps (${lost.why}) but nothing it waits for remains and nobody woke it`);
+    // While shootdowns wait for acknowledgements, stale TLB entries are allowed; a free frame
+    // reachable from one (or from a PTE) is not, at any instant: it may be reused at once.
+    if (host.impl.activeMmu !== null) {
+      host.recordCheck(FRAMES_NEVER_FREED_EARLY.name);
+      const early = FRAMES_NEVER_FREED_EARLY.check(host.impl);
+      if (early !== undefined) host.fail(FRAMES_NEVER_FREED_EARLY.name, stepIndex, `after ${formatOp(op)}: ${early}`);
+    }
     if (sched.quiescent) this.checkWindow(stepIndex, op);
     else host.recordInFlight();
   }

@@ -14,12 +14,12 @@ export const MAX_STEP_COUNT = 16;
 /**
  * The operations a spawned thread may run: those whose interaction with concurrent ones the
  * reference describes (wiring, delete, protection, overwrite, faults, fork, remap, copyin,
- * residence) and the queries and accesses that observe them. Map creation and destruction, handles and the
- * page-list, submap and shared-region operations stay sequential.
+ * residence, pageout) and the queries and accesses that observe them. Map creation and
+ * destruction, handles and the page-list, submap and shared-region operations stay sequential.
  */
 export const SPAWNABLE: ReadonlySet<OpName> = new Set<OpName>([
   "enter", "remove", "protect", "inherit", "wire", "unwire", "lookup", "read_user", "write_user",
-  "load", "store", "copyin", "copy_overwrite", "fork", "remap", "swapout", "swapin",
+  "load", "store", "copyin", "copy_overwrite", "fork", "remap", "swapout", "swapin", "evict",
 ]);
 
 const decodeOp = Schema.decodeUnknownOption(OpSchema);
