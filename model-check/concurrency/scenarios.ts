@@ -82,6 +82,14 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[write(0, 0, 0x55)], [read(0, 0)]],
     },
     {
+      name: "child-remove-vs-parent-write",
+      about: "removing the child's copy terminates its shadow object, locking it before the original below it, while the parent's write walks the same chain top-down (§2.4, §5.7, #35)",
+      // Two pages, both written by the parent, one by the child: the child's shadow stays on the
+      // chain (it neither holds its whole window nor covers every page of the original).
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11), write(0, P, 0x12), { op: "fork", map: 0 }, write(1, 0, 0x22)],
+      threads: [[{ op: "remove", map: 1, addr: 0, size: 2 * P, flags: 0 }], [write(0, 0, 0x33)]],
+    },
+    {
       name: "two-upgrades",
       about: "two faults upgrade the same read lock: the second upgrade fails and leaves its thread holding nothing (§2.1)",
       prelude: [create(), enter(0, 0, 1)],

@@ -45,7 +45,7 @@ describe("bounded exhaustive mode", () => {
   }
 
   it("the random campaign of the concurrency profile finds the bugs that need no precise race", () => {
-    for (const name of ["failed-upgrade-taken-as-success", "remap-locks-source-first", "wakeup-forgotten", "map-locked-under-s-lock"]) {
+    for (const name of ["failed-upgrade-taken-as-success", "remap-locks-source-first", "wakeup-forgotten", "map-locked-under-s-lock", "frames-freed-before-acks", "ack-without-invalidation"]) {
       const bug = PLANTED_BUGS[name]!;
       const report = runCampaign({ seed: 1, runs: 2000, maxCommands: 40, ops: PROFILES.concurrency, weights: PROFILE_WEIGHTS.concurrency!, suspendable: bug.suspendable!, outDir: null });
       expect(report.ok, name).toBe(false);

@@ -121,3 +121,10 @@ export class AckWithoutInvalidation extends SuspendableOps {
     mmu.shootdowns.completed++;
   }
 }
+
+/** Terminating an object, the layer locks its shadow (below it) before the object itself: bottom-up along the chain. */
+export class TerminateLocksShadowFirst extends ObjectLayer {
+  override terminateLocks(x: VmObject, shadow: VmObject | null): VmObject[] {
+    return shadow === null ? [x] : [shadow, x];
+  }
+}
