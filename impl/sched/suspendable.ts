@@ -37,6 +37,7 @@ import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
 import { areWords, fromHex, isWord, pageRange, toHex, wraps } from "../args.ts";
 import type { Mmu } from "../mmu/mmu.ts";
 import type { Shootdown } from "../mmu/shootdown.ts";
+import { sourceLive, type PageListContinuation } from "../copy/page-list.ts";
 import type { Kernel } from "../kernel.ts";
 import { overwritePlan, type OverwritePlan } from "../kernel-transfers.ts";
 import type { VmMapEntry } from "../map/entry.ts";
@@ -89,6 +90,13 @@ export class SuspendableOps {
         return this.residence(s, t, op);
       case "evict":
         return this.pageout(s, t, op);
+      case "copyin_page_list":
+        return this.pageListCopyin(s, t, op);
+      case "copy_continue":
+      case "copy_abort":
+        return this.continuation(s, t, op);
+      case "copyout_page_list":
+        return this.pageListCopyout(s, t, op);
       default:
         return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
     }
@@ -154,7 +162,11 @@ export class SuspendableOps {
 
   /** Two maps: both locks, taken in {@link lockOrder}, then one commit. */
   *twoMaps(s: Scheduler, t: ThreadId, op: Op, src: number, dst: number): ThreadBody {
-    const a = this.kernel.mapOf(src), b = this.kernel.mapOf(dst);
+    return yield* this.bothLocked(s, t, op, this.kernel.mapOf(src), this.kernel.mapOf(dst));
+  }
+
+  /** {@link twoMaps} for maps given directly (one may have no handle left: a continuation's source). */
+  *bothLocked(s: Scheduler, t: ThreadId, op: Op, a: VmMap | null, b: VmMap | null): ThreadBody {
     if (a === null || b === null) return s.commit(op);
     const order = a === b ? [a] : this.lockOrder(a, b);
     yield { kind: "write", map: order[0]! };
@@ -203,6 +215,77 @@ export class SuspendableOps {
     if (!op.srcDestroy || op.useMaxprot || !small || !Number.isInteger(op.addr) || !map.accessible(op.addr, op.size, VM_PROT_READ)) return null;
     const range = this.rangeOf(map, op.addr, op.size);
     return range === undefined ? null : this.removeBlocker(map, range, VM_MAP_REMOVE_WAIT_FOR_KWIRE, false);
+  }
+
+  // ---- page-list copies (§4.11.5, §4.11.7) ----
+
+  /**
+   * copyin_page_list: the source is walked under its write lock, which is dropped around the
+   * page faults and taken back; the commit then does every check again (the 2000 code re-looks
+   * the range up after relocking: KERN_INVALID_ADDRESS if it vanished). The walk steals, unwires
+   * and (SRC_DESTROY) deletes source entries, so like remove it first waits until no entry of
+   * the range is in transition.
+   */
+  *pageListCopyin(s: Scheduler, t: ThreadId, op: OpOf<"copyin_page_list">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    const range = map === null ? undefined : this.rangeOf(map, op.addr, op.size);
+    if (map === null || range === undefined) return yield* this.writeLocked(s, t, op, map);
+    const why = "copyin_page_list: an entry of the source is in transition";
+    const blocker = () => this.pageListBlocker(map, range);
+    yield* this.lockWhenClear(s, t, map, blocker, why);
+    s.unlockWrite(t, map);
+    yield { kind: "point", why: "copyin_page_list: faulting the source pages in, map unlocked" };
+    yield* this.lockWhenClear(s, t, map, blocker, why);
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /**
+   * What a page-list copyin waits for before its walk: an entry of the source in transition
+   * (another thread is wiring or unwiring it; stealing would unwire it and SRC_DESTROY delete
+   * it, #28). Asked again after relocking: a wiring may have started while the map was unlocked.
+   */
+  pageListBlocker(map: VmMap, range: Range): VmMapEntry | null {
+    return this.inTransitionIn(map, range);
+  }
+
+  /**
+   * copy_continue and copy_abort run the page list's continuation
+   * (`vm_map_copyin_page_list_cont`): it takes the continuation's source map like
+   * copyin_page_list (the next chunk, or the pending SRC_DESTROY removal), waiting for entries
+   * in transition in both ranges. One commit; the copy is looked at again in it.
+   */
+  *continuation(s: Scheduler, t: ThreadId, op: OpOf<"copy_continue" | "copy_abort">): ThreadBody {
+    const cont = this.continuationOf(op.copy);
+    if (cont === null) return s.commit(op); // no continuation: the commit returns the code, changing nothing
+    const { map } = cont;
+    const busy = (): VmMapEntry | null =>
+      this.inTransitionIn(map, { start: cont.start, end: cont.end }) ?? this.inTransitionIn(map, { start: cont.destroyStart, end: cont.destroyEnd });
+    yield* this.lockWhenClear(s, t, map, busy, `${op.op}: an entry of the continuation's source is in transition`);
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /** The continuation of page list `copy`, if it is one with a live source map. */
+  continuationOf(copy: number): PageListContinuation | null {
+    const c = this.kernel.copyOf(copy);
+    const cont = c?.kind === "page_list" ? c.cont : null;
+    return cont !== null && sourceLive(this.kernel, cont) ? cont : null;
+  }
+
+  /**
+   * copyout_page_list: the destination under its write lock; a chain with a continuation also
+   * takes the continuation's source map (the 2000 code unlocks the destination, its new entry
+   * protected by in_transition, while the continuation runs; here both are held, in
+   * {@link lockOrder}, through one commit).
+   */
+  *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): ThreadBody {
+    const dst = this.kernel.mapOf(op.map);
+    const cont = this.continuationOf(op.copy);
+    if (cont === null) return yield* this.writeLocked(s, t, op, dst);
+    return yield* this.bothLocked(s, t, op, cont.map, dst);
   }
 
   // ---- residence (§2.2, §4.2) ----

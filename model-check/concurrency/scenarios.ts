@@ -4,7 +4,7 @@
  * race the reference describes (§2, §4.6, §4.10, §4.11.8, §4.13); every schedule of its threads
  * within the preemption bound is run.
  */
-import { VM_INHERIT_COPY, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -121,6 +121,25 @@ export function scenarios(scope: Scope): Scenario[] {
       about: "a store on CPU 1 takes no lock on a TLB hit: racing with protect it may still write through the old writable entry, and after protect returns it must fault (§4.13, #21)",
       prelude: cachedOnCpu1,
       threads: [[{ op: "protect", map: 0, addr: 0, size: P, prot: VM_PROT_READ, setMax: false }], [store(1, 0, 0x77)]],
+    },
+    {
+      name: "page-list-vs-remove",
+      about: "a page-list copy drops its source's lock around the page faults and its continuation takes it again later: a remove of the pending source in between must make the continuation fail, not copy freed pages (§4.11.5)",
+      // Four pages: a chunk of three (the scope's page-list size) and a continuation for the fourth.
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44)],
+      threads: [
+        [{ op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }, { op: "copy_continue", copy: 0 }],
+        [{ op: "remove", map: 0, addr: 3 * P, size: P, flags: 0 }],
+      ],
+    },
+    {
+      name: "wire-vs-page-list-steal",
+      about: "a page-list copy that steals and destroys its source must wait while a wiring holds the source in transition, and look again after relocking (§2.3, §4.11.5, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11)],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: 2 * P, access: VM_PROT_READ, user: true }],
+        [{ op: "copyin_page_list", map: 0, addr: 0, size: 2 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY | VM_MAP_COPYIN_OPT_STEAL_PAGES }],
+      ],
     },
     {
       name: "remove-waits-for-kernel-unwire",

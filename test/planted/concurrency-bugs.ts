@@ -128,3 +128,10 @@ export class TerminateLocksShadowFirst extends ObjectLayer {
     return shadow === null ? [x] : [shadow, x];
   }
 }
+
+/** A page-list copyin walks (steals, destroys) its source without waiting for entries another thread holds in transition. */
+export class PageListIgnoresTransition extends SuspendableOps {
+  override pageListBlocker(): VmMapEntry | null {
+    return null;
+  }
+}
