@@ -131,10 +131,11 @@ export class SuspendableOps {
    * Wait for every CPU the thread's shootdowns target: one acknowledgement per step (the CPU
    * invalidates, then acknowledges); then the frames they protect may be freed.
    */
-  *awaitShootdowns(_s: Scheduler, t: ThreadId): Generator<Request, void, boolean> {
+  *awaitShootdowns(s: Scheduler, t: ThreadId): Generator<Request, void, boolean> {
     const mmu = this.kernel.mmu;
     if (mmu === null) return;
     for (let next = mmu.shootdowns.nextAck(t); next !== undefined; next = mmu.shootdowns.nextAck(t)) {
+      s.acksAwaited++;
       yield { kind: "point", why: `shootdown: waiting for cpu ${next.cpu} to acknowledge` };
       this.acknowledge(mmu, next.sd, next.i);
     }
@@ -463,7 +464,11 @@ export class SuspendableOps {
     const map = op.op === "store" || op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
     const hit = this.tlbHit(map, op);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      s.lockFreeHits++;
+      if (op.op === "load" || op.op === "store") if (this.kernel.mmu!.shootdowns.pendingOn(op.cpu)) s.racingHits++;
+      return hit;
+    }
     for (;;) {
       yield { kind: "read", map };
       if (!this.needsUpgrade(map, op)) {

@@ -66,9 +66,14 @@ export interface ConcurrencyStats {
   ordersTried: number;
   /** Windows whose search ran out of budget (neither passed nor failed). */
   undecided: number;
+  /** Shootdown acknowledgements waited for as suspension points. */
+  acksAwaited: number;
+  /** User loads and stores done on TLB hits without a lock; of them, those racing an unacknowledged shootdown of their CPU. */
+  lockFreeHits: number;
+  racingHits: number;
 }
 
-export const newStats = (): ConcurrencyStats => ({ resumptions: 0, windows: 0, ordersTried: 0, undecided: 0 });
+export const newStats = (): ConcurrencyStats => ({ resumptions: 0, windows: 0, ordersTried: 0, undecided: 0, acksAwaited: 0, lockFreeHits: 0, racingHits: 0 });
 
 export class ConcurrentSession {
   readonly sched: Scheduler;
@@ -94,7 +99,7 @@ export class ConcurrentSession {
   /** Run one spawn or step command; returns its result (the body's result comes at completion). */
   command(op: OpOf<"spawn" | "step">, stepIndex: number): OpResult {
     this.sched.site = { command: stepIndex, step: this.sched.resumptions };
-    const before = this.sched.resumptions;
+    const before = this.counters();
     let result: OpResult;
     try {
       result = op.op === "spawn" ? this.spawn(op) : this.step(op);
@@ -105,7 +110,7 @@ export class ConcurrentSession {
       }
       this.host.fail("exception", stepIndex, `${formatOp(op)} threw in the implementation: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     } finally {
-      this.stats.resumptions += this.sched.resumptions - before;
+      this.addCounters(before);
     }
     this.host.recordOp(op, result);
     this.checkInstant(stepIndex, op);
@@ -195,14 +200,14 @@ export class ConcurrentSession {
     for (let guard = 0; !sched.quiescent && guard < 10_000; guard++) {
       const runnable = sched.inFlight().filter((t) => sched.runnable(t));
       if (runnable.length === 0) break;
-      const before = sched.resumptions;
+      const before = this.counters();
       try {
         for (const t of runnable) sched.step(t, 1);
       } catch (e) {
         if (e instanceof LockDisciplineError) host.fail("lock-discipline", stepIndex, `draining the threads at the end: ${e.message}`);
         host.fail("exception", stepIndex, `draining the threads at the end, the implementation threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       } finally {
-        this.stats.resumptions += sched.resumptions - before;
+        this.addCounters(before);
       }
       this.checkInstantNoWindow(stepIndex);
     }
@@ -221,6 +226,17 @@ export class ConcurrentSession {
       sched.abandonSleepers();
     }
     this.checkInstant(stepIndex, op);
+  }
+
+  /** The scheduler's running counts the campaign's statistics follow. */
+  private counters(): Pick<ConcurrencyStats, "resumptions" | "acksAwaited" | "lockFreeHits" | "racingHits"> {
+    const { resumptions, acksAwaited, lockFreeHits, racingHits } = this.sched;
+    return { resumptions, acksAwaited, lockFreeHits, racingHits };
+  }
+
+  private addCounters(before: ReturnType<ConcurrentSession["counters"]>): void {
+    const now = this.counters();
+    for (const k of ["resumptions", "acksAwaited", "lockFreeHits", "racingHits"] as const) this.stats[k] += now[k] - before[k];
   }
 
   private checkInstantNoWindow(stepIndex: number): void {

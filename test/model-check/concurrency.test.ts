@@ -158,10 +158,11 @@ describe("reports", () => {
     const shard = (from: "pmap" | "named_entry", to: "pmap" | "named_entry") => ({
       ok: true, seed: 1, runs: 1, commandsExecuted: 1, commandsSkipped: 0, durationMs: 1,
       coverage: { ops: {}, results: {}, invariants: {} }, resultsByOp: {},
-      concurrency: { resumptions: 2, windows: 1, ordersTried: 1, undecided: 0, lockOrder: { acquisitions: 2, edges: [{ from, to, first: at(0) }], findings: [] } },
+      concurrency: { resumptions: 2, windows: 1, ordersTried: 1, undecided: 0, acksAwaited: 1, lockFreeHits: 3, racingHits: 1, lockOrder: { acquisitions: 2, edges: [{ from, to, first: at(0) }], findings: [] } },
     });
     const merged = mergeReports([shard("pmap", "named_entry"), shard("named_entry", "pmap")]);
     expect(merged.concurrency?.resumptions).toBe(4);
+    expect([merged.concurrency?.acksAwaited, merged.concurrency?.lockFreeHits, merged.concurrency?.racingHits]).toEqual([2, 6, 2]);
     expect(merged.concurrency?.lockOrder.edges).toHaveLength(2);
     expect(merged.concurrency?.lockOrder.findings.map((f) => f.kind)).toEqual(["cycle"]);
   });
