@@ -177,6 +177,11 @@ export abstract class MmuCore implements PmapHost {
     while (log.inFlight.length > 0) {
       const sd = log.inFlight[0]!;
       sd.targets.forEach((_, i) => this.ack(sd, i));
+      if (log.inFlight[0] === sd) {
+        // No target (nobody could cache it): complete at once.
+        log.inFlight.shift();
+        log.completed++;
+      }
     }
     this.freeDeferred();
   }
