@@ -93,10 +93,9 @@ export abstract class MmuAccess extends MmuCore {
    * whose invalidation the CPU has not yet acknowledged is still used (the old translation).
    */
   translateIfHit(cpu: Cpu, map: VmMap, va: number, access: number): Uint8Array | undefined {
-    const asid = cpu.currentMap === map ? cpu.currentAsid : this.pmaps.get(map)?.asid;
-    if (asid === undefined) return undefined;
+    if (cpu.currentMap !== map) return undefined; // a user access runs on the CPU's current map
     const t = cpu.tlb;
-    const i = t.lookup(asid, Math.floor(va / this.pageSize));
+    const i = t.lookup(cpu.currentAsid, Math.floor(va / this.pageSize));
     return i >= 0 && (t.rights[i]! & access) === access ? this.frameBytes[t.frame[i]!]! : undefined;
   }
 
