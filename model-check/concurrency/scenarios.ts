@@ -111,10 +111,10 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
     },
     {
-      name: "remove-vs-stale-load",
-      about: "remove waits for CPU 1 to acknowledge its shootdown; until then CPU 1 may load through its old TLB entry, so the frame is freed only after the acknowledgement (§4.13, research §1.6)",
-      prelude: cachedOnCpu1,
-      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [load(1, 0)]],
+      name: "remove-vs-stale-loads",
+      about: "remove waits for CPUs 1 and 2 to acknowledge its shootdown, one at a time; a CPU that has not acknowledged may load through its old TLB entry, one that has faults and waits for the map, and the frame is freed only after the last acknowledgement (§4.13, research §1.6)",
+      prelude: [...cachedOnCpu1, { op: "switch", cpu: 2, map: 0 }, load(2, 0)],
+      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [load(1, 0)], [load(2, 0)]],
     },
     {
       name: "protect-vs-stale-store",

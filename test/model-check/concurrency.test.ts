@@ -122,6 +122,17 @@ describe("shootdown waits and the lock-free TLB hit path", () => {
     expect(completed([...cached, spawnRemove, { op: "step", thread: 0, count: 1 }, spawnLoad])).toEqual([`remove {"kr":"KERN_SUCCESS"}`, `load {"kr":"KERN_INVALID_ADDRESS"}`]);
   });
 
+  it("acknowledgements come one CPU at a time: after CPU 1's, CPU 1 faults and waits for the map while CPU 2 still loads the old bytes", () => {
+    const both: Op[] = [...cached, { op: "switch", cpu: 2, map: 0 }, { op: "load", cpu: 2, addr: 0, size: 4 }];
+    expect(completed([
+      ...both,
+      { op: "spawn", thread: 0, body: { ...remove } },
+      { op: "step", thread: 0, count: 1 }, // CPU 1 acknowledges
+      { op: "spawn", thread: 1, body: { ...load } },
+      { op: "spawn", thread: 2, body: { op: "load", cpu: 2, addr: 0, size: 4 } },
+    ])).toEqual([`load {"kr":"KERN_SUCCESS","data":"66666666"}`, `remove {"kr":"KERN_SUCCESS"}`, `load {"kr":"KERN_INVALID_ADDRESS"}`]);
+  });
+
   it("the remove is still in flight after its commit: the wait for the acknowledgement is a suspension point", () => {
     const r = replayCommands([...cached, { op: "spawn", thread: 0, body: { ...remove } }], { scope });
     expect(r.ok).toBe(true);
