@@ -37,8 +37,8 @@ const COW_OPS = [
  * page-list copies and their continuations to `cow`; `submap` adds submaps and shared regions
  * to `cow`; `mmu` drives the simulated MMU (CPUs switching between maps, loads and stores
  * through the TLBs, pageout) over the operations that change translations; `concurrency` runs
- * those operations on kernel threads (spawn, step) against each other and the CPUs' loads and
- * stores; `all` is everything (the default), threads included.
+ * those operations and the page-list copies on kernel threads (spawn, step) against each other
+ * and the CPUs' loads and stores; `all` is everything (the default), threads included.
  */
 export const PROFILES = {
   map: MAP_OPS,
@@ -53,7 +53,8 @@ export const PROFILES = {
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
-    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "swapout", "swapin", "spawn", "step",
+    "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "evict", "swapout", "swapin",
+    "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard", "spawn", "step",
   ],
   all: OP_NAMES,
 } as const satisfies Record<string, readonly OpName[]>;

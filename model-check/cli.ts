@@ -132,6 +132,7 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
   const c = r.concurrency;
   if (c) {
     out(`  concurrency: ${c.resumptions} thread steps (suspension points passed), ${c.windows} quiescent windows linearized (${c.ordersTried} orders tried${c.undecided ? `, ${c.undecided} undecided` : ""})`);
+    out(`  shootdowns: ${c.acksAwaited} acknowledgements awaited as suspension points; ${c.lockFreeHits} lock-free TLB hits (${c.racingHits} racing an unacknowledged shootdown)`);
     out(`  lock order: ${c.lockOrder.acquisitions} acquisitions, ${c.lockOrder.edges.length} class-order edges, ${c.lockOrder.findings.length} findings`);
   }
   const missing = unreachedResults(r, ops);

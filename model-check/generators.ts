@@ -523,12 +523,14 @@ export function makeGenerators(scope: Scope): Generators {
 /**
  * What spawned threads run, with weights: the operations whose races the reference describes
  * (wiring against delete, overwrite against protect, user writes against fork and each other,
- * two maps locked together) and the reads that observe them.
+ * two maps locked together, shootdowns against the CPUs' loads and stores, page-list copies
+ * and their continuations against the changes of their source) and the reads that observe them.
  */
 const SPAWN_BODIES = [
   ["wire", 5], ["unwire", 3], ["remove", 4], ["protect", 3], ["write_user", 4], ["store", 3], ["copy_overwrite", 3],
   ["fork", 2], ["read_user", 3], ["load", 2], ["lookup", 2], ["enter", 1], ["inherit", 1], ["remap", 2], ["copyin", 2],
-  ["swapout", 1], ["swapin", 1],
+  ["swapout", 1], ["swapin", 1], ["evict", 1],
+  ["copyin_page_list", 2], ["copy_continue", 1], ["copy_abort", 1], ["copyout_page_list", 1], ["steal_pages", 1], ["page_discard", 1],
 ] as const satisfies readonly (readonly [OpName, number])[];
 
 /** spawn and step: a thread (mostly 0–2) and a body drawn from the other generators. */

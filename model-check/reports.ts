@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect";
 import { INVARIANT_NAMES } from "./invariants.ts";
-import { CONCURRENCY_CHECKS } from "./concurrency/session.ts";
+import { CONCURRENCY_CHECKS, type ConcurrencyStats } from "./concurrency/session.ts";
 import { LockValidator, type LockdepSummary } from "../impl/locks/lockdep.ts";
 import type { CampaignReport } from "./campaign.ts";
 import { CounterexampleFormatError } from "./counterexample.ts";
@@ -39,6 +39,7 @@ export const JsonReportSchema = Schema.Struct({
   concurrency: Schema.optional(
     Schema.Struct({
       resumptions: Schema.Number, windows: Schema.Number, ordersTried: Schema.Number, undecided: Schema.Number,
+      acksAwaited: Schema.Number, lockFreeHits: Schema.Number, racingHits: Schema.Number,
       lockOrder: Schema.Struct({ acquisitions: Schema.Number, edges: Schema.Array(Schema.Unknown), findings: Schema.Array(Schema.Unknown) }),
     }),
   ),
@@ -117,13 +118,14 @@ export function mergeReports(reports: readonly JsonReport[]): JsonReport {
 function mergeConcurrency(reports: readonly JsonReport[]): Pick<JsonReport, "concurrency"> {
   const parts = reports.flatMap((r) => (r.concurrency ? [r.concurrency] : []));
   if (parts.length === 0) return {};
-  const sum = (k: "resumptions" | "windows" | "ordersTried" | "undecided") => parts.reduce((a, c) => a + c[k], 0);
+  const sum = (k: keyof ConcurrencyStats) => parts.reduce((a, c) => a + c[k], 0);
   const graph = new LockValidator();
   for (const c of parts) graph.absorb({ runs: 0, classes: [], ...c.lockOrder } as LockdepSummary);
   const { acquisitions, edges, findings } = graph.summary();
   return {
     concurrency: {
       resumptions: sum("resumptions"), windows: sum("windows"), ordersTried: sum("ordersTried"), undecided: sum("undecided"),
+      acksAwaited: sum("acksAwaited"), lockFreeHits: sum("lockFreeHits"), racingHits: sum("racingHits"),
       lockOrder: { acquisitions, edges, findings },
     },
   };

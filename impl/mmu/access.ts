@@ -86,29 +86,45 @@ export abstract class MmuAccess extends MmuCore {
     this.complete();
   }
 
-  /** The bytes `[addr, addr + size)` read through the MMU, or undefined when a page faults for good (nothing read). */
-  read(cpu: Cpu | null, map: VmMap, addr: number, size: number): Uint8Array | undefined {
-    const pages = this.pagesFor(cpu, map, addr, size, VM_PROT_READ);
+  /**
+   * The bytes `[addr, addr + size)` read through the MMU, or undefined when a page faults for
+   * good (nothing read). With `hitsOnly`, through `cpu`'s TLB hits alone: undefined on a miss.
+   */
+  read(cpu: Cpu | null, map: VmMap, addr: number, size: number, hitsOnly = false): Uint8Array | undefined {
+    const pages = this.pagesFor(cpu, map, addr, size, VM_PROT_READ, hitsOnly);
     if (pages === undefined) return undefined;
     const out = new Uint8Array(size);
     this.eachPiece(addr, size, (p, off, n, at) => out.set(pages[p]!.subarray(off, off + n), at));
     return out;
   }
 
-  /** Write `bytes` at `addr` through the MMU; false (nothing written) when a page faults for good. */
-  write(cpu: Cpu | null, map: VmMap, addr: number, bytes: Uint8Array): boolean {
-    const pages = this.pagesFor(cpu, map, addr, bytes.length, VM_PROT_WRITE);
+  /** Write `bytes` at `addr` through the MMU; false (nothing written) when a page faults for good (`hitsOnly`: or misses). */
+  write(cpu: Cpu | null, map: VmMap, addr: number, bytes: Uint8Array, hitsOnly = false): boolean {
+    const pages = this.pagesFor(cpu, map, addr, bytes.length, VM_PROT_WRITE, hitsOnly);
     if (pages === undefined) return false;
     this.eachPiece(addr, bytes.length, (p, off, n, at) => pages[p]!.set(bytes.subarray(at, at + n), off));
     return true;
   }
 
+  /**
+   * The TLB hit path alone: the page at `va` if `cpu`'s TLB holds it with the rights `access`
+   * needs, else undefined — nothing walked, filled, dropped or faulted. This is what a user load
+   * or store does while kernel operations are in flight: no map lock, no page table; an entry
+   * whose invalidation the CPU has not yet acknowledged is still used (the old translation).
+   */
+  translateIfHit(cpu: Cpu, map: VmMap, va: number, access: number): Uint8Array | undefined {
+    if (cpu.currentMap !== map) return undefined; // a user access runs on the CPU's current map
+    const t = cpu.tlb;
+    const i = t.lookup(cpu.currentAsid, Math.floor(va / this.pageSize));
+    return i >= 0 && (t.rights[i]! & access) === access ? this.frameBytes[t.frame[i]!]! : undefined;
+  }
+
   /** Translate every page touched by the range first, so a fault on a later page moves no byte. */
-  private pagesFor(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number): Uint8Array[] | undefined {
+  private pagesFor(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number, hitsOnly = false): Uint8Array[] | undefined {
     const ps = this.pageSize;
     const pages: Uint8Array[] = [];
     for (let va = addr - (addr % ps); va < addr + size; va += ps) {
-      const bytes = this.translate(cpu, map, va, access);
+      const bytes = hitsOnly ? this.translateIfHit(cpu!, map, va, access) : this.translate(cpu, map, va, access);
       if (bytes === undefined) return undefined;
       pages.push(bytes);
     }

@@ -9,7 +9,7 @@ import type { VmMap } from "../map/vm-map.ts";
 import { PhysicalMemory } from "../pmap/physical-memory.ts";
 import { Pmap, type PmapHost } from "../pmap/pmap.ts";
 import { Tlb } from "../tlb/tlb.ts";
-import { ghostKey, ShootdownLog } from "./shootdown.ts";
+import { ghostKey, ShootdownLog, type Shootdown } from "./shootdown.ts";
 
 export interface Cpu {
   readonly id: number;
@@ -121,7 +121,7 @@ export abstract class MmuCore implements PmapHost {
     const p = this.pmaps.get(map);
     if (p === undefined) return;
     p.remove(0, 2 ** this.vpnBits);
-    this.complete();
+    this.completeAll(); // its ASID goes: nothing of it may stay in flight
     this.pmaps.delete(map);
     this.byAsid.delete(p.asid);
     this.mapOfPmap.delete(p);
@@ -162,18 +162,58 @@ export abstract class MmuCore implements PmapHost {
       if (vpn >= w.nestedVpn && vpn < w.nestedVpn + w.pages) this.pteReduced(w.parent, vpn - w.nestedVpn + w.vpn);
   }
 
-  /** Deliver every in-flight request to its CPUs, collect the acknowledgements, then free the deferred frames. */
+  /**
+   * The end of a batch of pmap changes: deliver every in-flight request to its CPUs, collect the
+   * acknowledgements, then free the deferred frames — unless a kernel thread's commit is running
+   * that waits for its acknowledgements itself, step by step ({@link ack}).
+   */
   complete(): void {
+    if (this.shootdowns.deferTo === null) this.completeAll();
+  }
+
+  /** Deliver every in-flight request (whoever waits for it), then free the deferred frames. */
+  completeAll(): void {
     const log = this.shootdowns;
     while (log.inFlight.length > 0) {
-      const sd = log.inFlight.shift()!;
-      sd.targets.forEach((cpu, i) => {
-        this.processInvalidation(this.cpus[cpu]!, sd.asid, sd.startVpn, sd.endVpn);
-        sd.acked[i] = true;
-      });
-      if (sd.acked.every(Boolean)) log.completed++;
+      const sd = log.inFlight[0]!;
+      sd.targets.forEach((_, i) => this.ack(sd, i));
+      if (log.inFlight[0] === sd) {
+        // No target (nobody could cache it): complete at once.
+        log.inFlight.shift();
+        log.completed++;
+      }
     }
+    this.freeDeferred();
+  }
+
+  /** Target `i` of `sd` processes the invalidation and acknowledges; the last acknowledgement completes `sd`. */
+  ack(sd: Shootdown, i: number): void {
+    const log = this.shootdowns;
+    if (sd.acked[i]) return;
+    this.processInvalidation(this.cpus[sd.targets[i]!]!, sd.asid, sd.startVpn, sd.endVpn);
+    sd.acked[i] = true;
+    if (!sd.acked.every(Boolean)) return;
+    log.inFlight.splice(log.inFlight.indexOf(sd), 1);
+    log.completed++;
+  }
+
+  /** Free the deferred frames once no shootdown is in flight (no TLB can still hold them). */
+  freeDeferred(): void {
+    const log = this.shootdowns;
+    if (log.inFlight.length > 0) return;
     for (const f of log.deferredFrees.splice(0)) this.freeFrame(f);
+  }
+
+  /**
+   * A frame is needed and none is free while frames wait for acknowledgements: the allocating
+   * thread waits for every shootdown in flight (a blocking allocation; no other thread runs in
+   * the model meanwhile). True if that freed something.
+   */
+  private settleDeferred(): boolean {
+    const log = this.shootdowns;
+    if (log.deferredFrees.length === 0) return false;
+    this.completeAll();
+    return true;
   }
 
   /**
@@ -219,7 +259,12 @@ export abstract class MmuCore implements PmapHost {
   /** The frame holding the resolved page: the one it already has, or a new one (reclaiming one if none is free). */
   frameFor(page: ResolvedPage): number {
     let f = this.phys.frameOf(page.object, page.index);
-    if (f >= 0 && this.phys.bytes[f] === page.bytes) return f;
+    if (f >= 0 && this.phys.bytes[f] === page.bytes) {
+      // Still holding its page while a shootdown's acknowledgements are awaited (pageout took
+      // it): faulted back in, the page keeps its frame, which is no longer to be freed.
+      this.shootdowns.keep(f);
+      return f;
+    }
     if (f >= 0) {
       // Its page was replaced: the old frame goes, and its wired translations follow the page.
       for (const m of this.phys.mappings[f]!) {
@@ -229,7 +274,11 @@ export abstract class MmuCore implements PmapHost {
       this.retireFrame(f);
     }
     f = this.phys.allocate(page.object, page.index, page.bytes);
-    if (f < 0 && this.pageoutStep(this.hand) >= 0) f = this.phys.allocate(page.object, page.index, page.bytes);
+    if (f < 0 && this.settleDeferred()) f = this.phys.allocate(page.object, page.index, page.bytes);
+    if (f < 0 && this.pageoutStep(this.hand) >= 0) {
+      this.settleDeferred();
+      f = this.phys.allocate(page.object, page.index, page.bytes);
+    }
     return f >= 0 ? f : this.phys.allocateReserve(page.object, page.index, page.bytes);
   }
 
@@ -243,13 +292,13 @@ export abstract class MmuCore implements PmapHost {
   /** Unmap a frame everywhere and free it once the shootdown completed. */
   retireFrame(f: number): void {
     this.pageProtect(f, 0);
-    this.shootdowns.deferredFrees.push(f);
+    this.shootdowns.deferFree(f);
     this.complete();
   }
 
-  /** A frame pageout may take: in use and not pinned by a wiring. */
+  /** A frame pageout may take: in use, not pinned by a wiring, and not already waiting to be freed. */
   evictable(f: number): boolean {
-    return this.phys.free[f] === 0 && this.phys.pins[f] === 0;
+    return this.phys.free[f] === 0 && this.phys.pins[f] === 0 && !this.shootdowns.deferredFrees.includes(f);
   }
 
   /**

@@ -91,14 +91,16 @@ export class Mmu extends MmuNesting {
     const ps = this.pageSize;
     const phys = this.phys;
     const rewire: [VmMap, number][] = this.pendingRewire.splice(0);
+    const retiring = new Set(this.shootdowns.deferredFrees);
     for (const f of [...phys.used()]) {
+      if (retiring.has(f)) continue; // unmapped already, freed once its shootdowns are acknowledged
       if (!phys.holdsLivePage(f)) {
         for (const m of phys.mappings[f]!) {
           const map = this.mapOfPmap.get(m.pmap);
           if (map && m.pmap.pte(m.vpn).wired) rewire.push([map, m.vpn * ps]);
         }
         this.pageProtect(f, 0);
-        this.shootdowns.deferredFrees.push(f);
+        this.shootdowns.deferFree(f);
         continue;
       }
       for (const m of [...phys.mappings[f]!]) {

@@ -9,6 +9,12 @@
  * `deferredFrees` until then. A sequential run completes at the end of each pmap operation
  * batch; the ghost bookkeeping (`uncovered`) remembers every (CPU, ASID, page) whose PTE lost
  * rights and is not yet covered by an acknowledged invalidation on that CPU.
+ *
+ * Under the scheduler (impl/sched/) the wait for the acknowledgements is a suspension point of
+ * the operation that shot down: while its commit runs, `deferTo` names its thread, the requests
+ * it issues stay in flight as that thread's, and the thread then collects one CPU's
+ * acknowledgement per step (`MmuCore.ack`), letting other threads — and other CPUs' loads and
+ * stores through the TLB entries not yet invalidated — run in between.
  */
 export interface Shootdown {
   readonly asid: number;
@@ -16,6 +22,8 @@ export interface Shootdown {
   readonly endVpn: number;
   readonly targets: readonly number[];
   readonly acked: boolean[];
+  /** The kernel thread waiting for the acknowledgements, or null (completed at once). */
+  readonly owner: number | null;
 }
 
 /** Ghost key of (cpu, asid, vpn). */
@@ -30,11 +38,42 @@ export class ShootdownLog {
   readonly uncovered = new Set<string>();
   /** Shootdowns completed since the world began (for reports). */
   completed = 0;
+  /**
+   * The thread whose commit is running and will wait for its shootdowns' acknowledgements
+   * itself (a suspension point); null: every shootdown completes before its operation returns.
+   */
+  deferTo: number | null = null;
 
   issue(asid: number, startVpn: number, endVpn: number, targets: readonly number[]): Shootdown {
-    const sd: Shootdown = { asid, startVpn, endVpn, targets, acked: targets.map(() => false) };
+    const sd: Shootdown = { asid, startVpn, endVpn, targets, acked: targets.map(() => false), owner: this.deferTo };
     this.inFlight.push(sd);
     return sd;
+  }
+
+  /** Free frame `f` once no shootdown is in flight (a frame retired twice is queued once). */
+  deferFree(f: number): void {
+    if (!this.deferredFrees.includes(f)) this.deferredFrees.push(f);
+  }
+
+  /** Some shootdown in flight still waits for `cpu`'s acknowledgement. */
+  pendingOn(cpu: number): boolean {
+    return this.inFlight.some((sd) => sd.targets.some((c, i) => c === cpu && !sd.acked[i]));
+  }
+
+  /** Frame `f` is in use again: not to be freed after all. */
+  keep(f: number): void {
+    const i = this.deferredFrees.indexOf(f);
+    if (i >= 0) this.deferredFrees.splice(i, 1);
+  }
+
+  /** The next acknowledgement `owner` waits for: a shootdown it issued and a target CPU that has not acknowledged. */
+  nextAck(owner: number): { readonly sd: Shootdown; readonly i: number; readonly cpu: number } | undefined {
+    for (const sd of this.inFlight) {
+      if (sd.owner !== owner) continue;
+      const i = sd.acked.indexOf(false);
+      if (i >= 0) return { sd, i, cpu: sd.targets[i]! };
+    }
+    return undefined;
   }
 
   /** A CPU processed an invalidation of [startVpn, endVpn) of `asid` (all pages when endVpn is Infinity). */

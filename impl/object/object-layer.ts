@@ -68,15 +68,24 @@ export class ObjectLayer implements ObjectOwner {
   terminate(o: VmObject): void {
     let x = o;
     for (;;) {
-      this.retire(x);
       const s = x.shadow;
+      // vm_object_terminate: the dying object is locked, then its shadow — below it, so top-down
+      // (§2.4) — while the copy link and the reference on the shadow are dropped.
+      const held = this.terminateLocks(x, s);
+      for (const l of held) this.lockHooks?.lock(l);
+      if (s !== null && s.copy === x) s.copy = null;
       x.shadow = null;
-      if (s === null) return;
-      if (s.copy === x) s.copy = null;
-      s.refCount--;
-      if (s.refCount > 0) return;
+      if (s !== null) s.refCount--;
+      this.retire(x);
+      for (const l of held.reverse()) this.lockHooks?.unlock(l);
+      if (s === null || s.refCount > 0) return;
       x = s;
     }
+  }
+
+  /** The locks {@link terminate} takes on a dying object and its shadow, in order: the object first. */
+  terminateLocks(x: VmObject, shadow: VmObject | null): VmObject[] {
+    return shadow === null ? [x] : [x, shadow];
   }
 
   /** Forget an object whose references are all gone (or were handed on). */
@@ -145,19 +154,21 @@ export class ObjectLayer implements ObjectOwner {
   pageForWrite(o: VmObject, index: number): Uint8Array {
     const hooks = this.lockHooks;
     hooks?.lock(o);
+    let p: Uint8Array;
     try {
       this.unbusy(o, index);
       this.push(o, index);
       const own = o.pages.get(index);
       if (own !== undefined) return o.pageForWrite(index);
       const below = o.shadow === null ? undefined : this.lockedLookup(o.shadow, index + o.shadowOffset / this.pageSize);
-      const p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
+      p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
       o.pages.set(index, p);
-      if (o.shadow !== null) this.collapse(o);
-      return p;
     } finally {
       hooks?.unlock(o);
     }
+    // Collapse takes (and may drop and retake) `o`'s lock itself.
+    if (o.shadow !== null) this.collapse(o);
+    return p;
   }
 
   /**
@@ -267,6 +278,9 @@ export class ObjectLayer implements ObjectOwner {
    * caller's reference on `o` moves to the new object; the caller holds the new one.
    */
   shadow(o: VmObject, offset: number, size: number): VmObject {
+    // No object lock here, in the 2000 kernel either: vm_object_shadow only allocates the new
+    // object and links it; the caller's write lock on the map keeps the entry, and the entry's
+    // reference on `o` simply moves to the new object (no count changes).
     const n = this.allocate("anonymous", size);
     n.shadow = o;
     n.shadowOffset = offset;
@@ -279,8 +293,11 @@ export class ObjectLayer implements ObjectOwner {
    */
   copyQuickly(o: VmObject): boolean {
     if (o.strategy !== "symmetric") return false;
+    // The reference and `shadowed` change under the object's lock (taken below the map's).
+    this.lockHooks?.lock(o);
     o.reference();
     o.shadowed = true;
+    this.lockHooks?.unlock(o);
     return true;
   }
 
@@ -333,8 +350,18 @@ export class ObjectLayer implements ObjectOwner {
   /** `vm_object_copy_slowly`: a new object holding a physical copy of the bytes visible in the window, at offset 0. */
   copySlowly(src: VmObject, offset: number, size: number): VmObject {
     const ps = this.pageSize;
+    const hooks = this.lockHooks;
+    // vm_object_copy_slowly locks the source only to start paging on it; each page is then
+    // faulted from the source and put in the new object under the new object's lock — the two
+    // are never held together, so neither order between unrelated objects is taken.
+    hooks?.lock(src);
+    hooks?.unlock(src);
     const n = this.allocate("anonymous", size);
-    this.forEachVisiblePage(src, offset / ps, size / ps, (i, bytes) => n.pages.set(i, clonePage(bytes, ps)));
+    this.forEachVisiblePage(src, offset / ps, size / ps, (i, bytes) => {
+      hooks?.lock(n);
+      n.pages.set(i, clonePage(bytes, ps));
+      hooks?.unlock(n);
+    });
     return n;
   }
 
@@ -372,17 +399,45 @@ export class ObjectLayer implements ObjectOwner {
    * changes.
    */
   collapse(o: VmObject): void {
-    for (;;) {
-      const b = o.shadow;
-      if (b === null) return;
-      // The backing object is locked below `o` (top-down, as vm_object_collapse does).
-      this.lockHooks?.lock(b);
-      try {
-        if (!this.collapseStep(o, b)) return;
-      } finally {
-        this.lockHooks?.unlock(b);
+    const hooks = this.lockHooks;
+    if (o.shadow === null) return;
+    hooks?.lock(o);
+    try {
+      for (;;) {
+        const b = o.shadow;
+        if (b === null) return;
+        // The backing object is locked below `o` (top-down, as vm_object_collapse does).
+        hooks?.lock(b);
+        const drops: VmObject[] = [];
+        let more = false;
+        try {
+          this.dropping = drops;
+          more = this.collapseStep(o, b);
+        } finally {
+          this.dropping = null;
+          hooks?.unlock(b);
+        }
+        if (drops.length > 0) {
+          // vm_object_do_bypass drops both locks before deallocating the backing object (which
+          // may terminate it: its lock and its shadow's are taken then), and relocks `o`.
+          hooks?.unlock(o);
+          for (const x of drops) x.release();
+          hooks?.lock(o);
+        }
+        if (!more) return;
       }
+    } finally {
+      hooks?.unlock(o);
     }
+  }
+
+  /** Inside a step of {@link collapse}: the backing objects to deallocate once its locks are dropped. */
+  private dropping: VmObject[] | null = null;
+
+  /** `vm_object_deallocate` of a backing object: after collapse's locks are dropped when inside one. */
+  deallocateBacking(b: VmObject): void {
+    if (this.dropping !== null) this.dropping.push(b);
+    else b.release();
   }
 
   /** One step of {@link collapse} with `b` = `o.shadow`: true when `b` went and the next backing object may go too. */
@@ -390,7 +445,7 @@ export class ObjectLayer implements ObjectOwner {
     if (b.copy !== o && this.complete(o)) {
       o.shadow = null;
       o.shadowOffset = 0;
-      b.release();
+      this.deallocateBacking(b);
       return false;
     }
     if (this.receivesPushes(b)) return false;
@@ -477,7 +532,7 @@ export class ObjectLayer implements ObjectOwner {
     o.shadow = b.shadow;
     o.shadowOffset += b.shadowOffset;
     o.shadow?.reference();
-    b.release();
+    this.deallocateBacking(b);
   }
 
   // ---- statistics ----

@@ -94,7 +94,9 @@ export class PhysicalMemory {
     const object = this.object[f];
     if (object) {
       const pages = this.byPage.get(object);
-      pages?.delete(this.index[f]!);
+      // A frame retired while its page got a new frame (its free deferred until a shootdown
+      // completed) no longer owns the page's slot: leave the new frame's.
+      if (pages?.get(this.index[f]!) === f) pages.delete(this.index[f]!);
       if (pages?.size === 0) this.byPage.delete(object);
     }
     this.object[f] = null;

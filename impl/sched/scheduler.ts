@@ -109,6 +109,11 @@ export class Scheduler {
   site: Site = { command: 0, step: 0 };
   /** Interleavings explored: suspension points passed (a measure the report prints). */
   resumptions = 0;
+  /** Shootdown acknowledgements threads waited for as suspension points. */
+  acksAwaited = 0;
+  /** User loads and stores done on TLB hits without a lock, and how many of them while a shootdown targeting their CPU was unacknowledged. */
+  lockFreeHits = 0;
+  racingHits = 0;
 
   constructor(
     readonly kernel: Kernel,
@@ -229,6 +234,22 @@ export class Scheduler {
   /** Run one whole operation of the kernel as this thread's commit (a change needs a write lock held). */
   commit(op: Op): OpResult {
     return this.inCommit(() => this.kernel.run(op));
+  }
+
+  /**
+   * {@link commit}, leaving the TLB shootdowns the operation issues in flight, owned by this
+   * thread: it then waits for their acknowledgements as suspension points of its own
+   * (SuspendableOps.awaitShootdowns), and the frames they protect stay allocated until then.
+   */
+  commitLeavingShootdowns(op: Op): OpResult {
+    const log = this.kernel.mmu?.shootdowns;
+    if (log === undefined) return this.commit(op);
+    log.deferTo = this.current;
+    try {
+      return this.commit(op);
+    } finally {
+      log.deferTo = null;
+    }
   }
 
   /** Run part of an operation as a commit: translations are re-derived after it, as after `Kernel.run`. */

@@ -16,13 +16,28 @@
  *   lookup one under a read hold; copyin looks under a read hold, drops it for the copy, and
  *   commits under the write lock.
  * - two maps (remap) are locked together in increasing handle order (the header's rule, #35).
+ * - TLB shootdowns (§4.13, research notes §1.6): an operation of {@link SHOOTDOWN_WAITS} issues
+ *   its invalidations in its commit and then, still holding its locks, waits for each target
+ *   CPU's acknowledgement as a suspension point; the frames it unmapped are freed only after
+ *   the last one. Meanwhile other threads run, and a CPU that has not acknowledged yet may
+ *   still load and store through its old TLB entry (the old state: the operation has not
+ *   returned). The other operations complete their shootdowns inside the commit: they write
+ *   bytes in place (a write fault, copy_overwrite), which the kernel does only after the
+ *   shootdown of the old translations completed, or they hand out something new (fork's child,
+ *   copyin's copy) that no thread can reach before they return.
+ * - A user load or store on a CPU first tries its TLB alone, taking no lock: on a hit it is
+ *   done (loads and stores racing with an in-flight change see the old or the new state); on a
+ *   miss it takes the fault path below.
  *
  * Every decision a planted bug might get wrong is a method of its own, so a test can subclass
  * {@link SuspendableOps} and replace exactly one of them.
  */
 import { VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
-import { pageRange } from "../args.ts";
+import { areWords, fromHex, isWord, pageRange, toHex, wraps } from "../args.ts";
+import type { Mmu } from "../mmu/mmu.ts";
+import type { Shootdown } from "../mmu/shootdown.ts";
+import { sourceLive, type PageListContinuation } from "../copy/page-list.ts";
 import type { Kernel } from "../kernel.ts";
 import { overwritePlan, type OverwritePlan } from "../kernel-transfers.ts";
 import type { VmMapEntry } from "../map/entry.ts";
@@ -32,6 +47,13 @@ import type { Request, Scheduler, ThreadBody } from "./scheduler.ts";
 import type { LockInstance } from "../locks/lock-classes.ts";
 
 type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
+
+/**
+ * Operations whose wait for shootdown acknowledgements is a suspension point: they only take
+ * translations away (or move them under both maps' locks), so their commit changes no byte a
+ * stale TLB entry could show and creates nothing another thread could reach early.
+ */
+export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "unwire", "remap", "swapout", "swapin", "evict"]);
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -66,6 +88,15 @@ export class SuspendableOps {
       case "swapin":
       case "swapout":
         return this.residence(s, t, op);
+      case "evict":
+        return this.pageout(s, t, op);
+      case "copyin_page_list":
+        return this.pageListCopyin(s, t, op);
+      case "copy_continue":
+      case "copy_abort":
+        return this.continuation(s, t, op);
+      case "copyout_page_list":
+        return this.pageListCopyout(s, t, op);
       default:
         return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
     }
@@ -76,9 +107,49 @@ export class SuspendableOps {
   *writeLocked(s: Scheduler, t: ThreadId, op: Op, map: VmMap | null): ThreadBody {
     if (map === null) return s.commit(op); // bad arguments: the commit returns their code, changing nothing
     yield { kind: "write", map };
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     s.unlockWrite(t, map);
     return result;
+  }
+
+  /** Pageout (`evict`) takes no map lock: it unmaps the frame everywhere and waits for the acknowledgements. */
+  *pageout(s: Scheduler, t: ThreadId, op: OpOf<"evict">): ThreadBody {
+    return yield* this.commitAndAwait(s, t, op);
+  }
+
+  // ---- TLB shootdown waits (§4.13) ----
+
+  /** Commit `op`; for {@link SHOOTDOWN_WAITS}, then wait (holding whatever the caller holds) for its shootdowns. */
+  *commitAndAwait(s: Scheduler, t: ThreadId, op: Op): Generator<Request, OpResult, boolean> {
+    if (!SHOOTDOWN_WAITS.has(op.op)) return s.commit(op);
+    const result = s.commitLeavingShootdowns(op);
+    yield* this.awaitShootdowns(s, t);
+    return result;
+  }
+
+  /**
+   * Wait for every CPU the thread's shootdowns target: one acknowledgement per step (the CPU
+   * invalidates, then acknowledges); then the frames they protect may be freed.
+   */
+  *awaitShootdowns(s: Scheduler, t: ThreadId): Generator<Request, void, boolean> {
+    const mmu = this.kernel.mmu;
+    if (mmu === null) return;
+    for (let next = mmu.shootdowns.nextAck(t); next !== undefined; next = mmu.shootdowns.nextAck(t)) {
+      s.acksAwaited++;
+      yield { kind: "point", why: `shootdown: waiting for cpu ${next.cpu} to acknowledge` };
+      this.acknowledge(mmu, next.sd, next.i);
+    }
+    this.freeAfterAcks(mmu);
+  }
+
+  /** Target `i` of the shootdown invalidates its TLB and acknowledges. */
+  acknowledge(mmu: Mmu, sd: Shootdown, i: number): void {
+    mmu.ack(sd, i);
+  }
+
+  /** Every acknowledgement is in: the frames the shootdowns protected are freed (once nobody else's is in flight). */
+  freeAfterAcks(mmu: Mmu): void {
+    mmu.freeDeferred();
   }
 
   *readLocked(s: Scheduler, t: ThreadId, op: OpOf<"lookup">): ThreadBody {
@@ -92,7 +163,11 @@ export class SuspendableOps {
 
   /** Two maps: both locks, taken in {@link lockOrder}, then one commit. */
   *twoMaps(s: Scheduler, t: ThreadId, op: Op, src: number, dst: number): ThreadBody {
-    const a = this.kernel.mapOf(src), b = this.kernel.mapOf(dst);
+    return yield* this.bothLocked(s, t, op, this.kernel.mapOf(src), this.kernel.mapOf(dst));
+  }
+
+  /** {@link twoMaps} for maps given directly (one may have no handle left: a continuation's source). */
+  *bothLocked(s: Scheduler, t: ThreadId, op: Op, a: VmMap | null, b: VmMap | null): ThreadBody {
     if (a === null || b === null) return s.commit(op);
     const order = a === b ? [a] : this.lockOrder(a, b);
     yield { kind: "write", map: order[0]! };
@@ -101,7 +176,7 @@ export class SuspendableOps {
       yield { kind: "point", why: `${op.op}: holding map ${this.kernel.handleOf(order[0]!)}, about to lock map ${this.kernel.handleOf(order[1]!)}` };
       yield { kind: "write", map: order[1]! };
     }
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     for (const m of [...order].reverse()) s.unlockWrite(t, m);
     return result;
   }
@@ -143,6 +218,77 @@ export class SuspendableOps {
     return range === undefined ? null : this.removeBlocker(map, range, VM_MAP_REMOVE_WAIT_FOR_KWIRE, false);
   }
 
+  // ---- page-list copies (§4.11.5, §4.11.7) ----
+
+  /**
+   * copyin_page_list: the source is walked under its write lock, which is dropped around the
+   * page faults and taken back; the commit then does every check again (the 2000 code re-looks
+   * the range up after relocking: KERN_INVALID_ADDRESS if it vanished). The walk steals, unwires
+   * and (SRC_DESTROY) deletes source entries, so like remove it first waits until no entry of
+   * the range is in transition.
+   */
+  *pageListCopyin(s: Scheduler, t: ThreadId, op: OpOf<"copyin_page_list">): ThreadBody {
+    const map = this.kernel.mapOf(op.map);
+    const range = map === null ? undefined : this.rangeOf(map, op.addr, op.size);
+    if (map === null || range === undefined) return yield* this.writeLocked(s, t, op, map);
+    const why = "copyin_page_list: an entry of the source is in transition";
+    const blocker = () => this.pageListBlocker(map, range);
+    yield* this.lockWhenClear(s, t, map, blocker, why);
+    s.unlockWrite(t, map);
+    yield { kind: "point", why: "copyin_page_list: faulting the source pages in, map unlocked" };
+    yield* this.lockWhenClear(s, t, map, blocker, why);
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /**
+   * What a page-list copyin waits for before its walk: an entry of the source in transition
+   * (another thread is wiring or unwiring it; stealing would unwire it and SRC_DESTROY delete
+   * it, #28). Asked again after relocking: a wiring may have started while the map was unlocked.
+   */
+  pageListBlocker(map: VmMap, range: Range): VmMapEntry | null {
+    return this.inTransitionIn(map, range);
+  }
+
+  /**
+   * copy_continue and copy_abort run the page list's continuation
+   * (`vm_map_copyin_page_list_cont`): it takes the continuation's source map like
+   * copyin_page_list (the next chunk, or the pending SRC_DESTROY removal), waiting for entries
+   * in transition in both ranges. One commit; the copy is looked at again in it.
+   */
+  *continuation(s: Scheduler, t: ThreadId, op: OpOf<"copy_continue" | "copy_abort">): ThreadBody {
+    const cont = this.continuationOf(op.copy);
+    if (cont === null) return s.commit(op); // no continuation: the commit returns the code, changing nothing
+    const { map } = cont;
+    const busy = (): VmMapEntry | null =>
+      this.inTransitionIn(map, { start: cont.start, end: cont.end }) ?? this.inTransitionIn(map, { start: cont.destroyStart, end: cont.destroyEnd });
+    yield* this.lockWhenClear(s, t, map, busy, `${op.op}: an entry of the continuation's source is in transition`);
+    const result = s.commit(op);
+    s.unlockWrite(t, map);
+    return result;
+  }
+
+  /** The continuation of page list `copy`, if it is one with a live source map. */
+  continuationOf(copy: number): PageListContinuation | null {
+    const c = this.kernel.copyOf(copy);
+    const cont = c?.kind === "page_list" ? c.cont : null;
+    return cont !== null && sourceLive(this.kernel, cont) ? cont : null;
+  }
+
+  /**
+   * copyout_page_list: the destination under its write lock; a chain with a continuation also
+   * takes the continuation's source map (the 2000 code unlocks the destination, its new entry
+   * protected by in_transition, while the continuation runs; here both are held, in
+   * {@link lockOrder}, through one commit).
+   */
+  *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): ThreadBody {
+    const dst = this.kernel.mapOf(op.map);
+    const cont = this.continuationOf(op.copy);
+    if (cont === null) return yield* this.writeLocked(s, t, op, dst);
+    return yield* this.bothLocked(s, t, op, cont.map, dst);
+  }
+
   // ---- residence (§2.2, §4.2) ----
 
   /**
@@ -163,7 +309,7 @@ export class SuspendableOps {
       return result;
     }
     yield* this.fromSLockToMapLock(s, t, sLock, map);
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     s.unlockWrite(t, map);
     return result;
   }
@@ -228,7 +374,7 @@ export class SuspendableOps {
     const range = this.rangeOf(map, op.addr, op.size);
     if (range === undefined) return yield* this.writeLocked(s, t, op, map); // bad or empty range: checked under the lock
     yield* this.lockOutOfTransition(s, t, map, range, `${op.op}: an entry of the range is in transition`);
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     if (result.kr !== "KERN_SUCCESS") {
       s.unlockWrite(t, map);
       return result;
@@ -256,7 +402,7 @@ export class SuspendableOps {
     const range = op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
     if (range === undefined) return yield* this.writeLocked(s, t, op, map);
     yield* this.lockWhenClear(s, t, map, (afterWakeup) => this.removeBlocker(map, range, op.flags, afterWakeup), "remove: waiting for an entry in transition or a kernel wiring");
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     s.unlockWrite(t, map);
     return result;
   }
@@ -317,6 +463,12 @@ export class SuspendableOps {
   *access(s: Scheduler, t: ThreadId, op: UserAccess): ThreadBody {
     const map = op.op === "store" || op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
+    const hit = this.tlbHit(map, op);
+    if (hit !== undefined) {
+      s.lockFreeHits++;
+      if (op.op === "load" || op.op === "store") if (this.kernel.mmu!.shootdowns.pendingOn(op.cpu)) s.racingHits++;
+      return hit;
+    }
     for (;;) {
       yield { kind: "read", map };
       if (!this.needsUpgrade(map, op)) {
@@ -342,6 +494,25 @@ export class SuspendableOps {
       s.unlockWrite(t, map);
       return result;
     }
+  }
+
+  /**
+   * A CPU's load or store that hits its TLB on every page: done without any lock (the MMU does
+   * not ask the map). Undefined for anything else — a miss, a kernel access, bad arguments.
+   */
+  tlbHit(map: VmMap, op: UserAccess): OpResult | undefined {
+    const mmu = this.kernel.activeMmu;
+    if (mmu === null || (op.op !== "load" && op.op !== "store")) return undefined;
+    const { scope } = this.kernel;
+    const cpu = mmu.cpus[op.cpu]!;
+    if (op.op === "load") {
+      if (!areWords(scope, op.addr, op.size) || op.size === 0 || wraps(scope, op.addr, op.size)) return undefined;
+      const bytes = mmu.read(cpu, map, op.addr, op.size, true);
+      return bytes === undefined ? undefined : { kr: "KERN_SUCCESS", data: toHex(bytes) };
+    }
+    const bytes = fromHex(op.data);
+    if (bytes === undefined || bytes.length === 0 || !isWord(scope, op.addr) || wraps(scope, op.addr, bytes.length)) return undefined;
+    return mmu.write(cpu, map, op.addr, bytes, true) ? { kr: "KERN_SUCCESS" } : undefined;
   }
 
   /**

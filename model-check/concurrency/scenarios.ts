@@ -4,7 +4,7 @@
  * race the reference describes (§2, §4.6, §4.10, §4.11.8, §4.13); every schedule of its threads
  * within the preemption bound is run.
  */
-import { VM_INHERIT_COPY, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -28,6 +28,10 @@ export function scenarios(scope: Scope): Scenario[] {
   });
   const write = (map: number, addr: number, byte: number): Op => ({ op: "write_user", map, addr, data: hex(4, byte) });
   const read = (map: number, addr: number): Op => ({ op: "read_user", map, addr, size: 4 });
+  const load = (cpu: number, addr: number): Op => ({ op: "load", cpu, addr, size: 4 });
+  const store = (cpu: number, addr: number, byte: number): Op => ({ op: "store", cpu, addr, data: hex(4, byte) });
+  // CPU 1 runs map 0 and has the page at 0 in its TLB (filled by a store: writable).
+  const cachedOnCpu1: Op[] = [create(), enter(0, 0, 1), { op: "switch", cpu: 1, map: 0 }, store(1, 0, 0x66)];
   return [
     {
       name: "wire-vs-remove",
@@ -78,6 +82,14 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[write(0, 0, 0x55)], [read(0, 0)]],
     },
     {
+      name: "child-remove-vs-parent-write",
+      about: "removing the child's copy terminates its shadow object, locking it before the original below it, while the parent's write walks the same chain top-down (§2.4, §5.7, #35)",
+      // Two pages, both written by the parent, one by the child: the child's shadow stays on the
+      // chain (it neither holds its whole window nor covers every page of the original).
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11), write(0, P, 0x12), { op: "fork", map: 0 }, write(1, 0, 0x22)],
+      threads: [[{ op: "remove", map: 1, addr: 0, size: 2 * P, flags: 0 }], [write(0, 0, 0x33)]],
+    },
+    {
       name: "two-upgrades",
       about: "two faults upgrade the same read lock: the second upgrade fails and leaves its thread holding nothing (§2.1)",
       prelude: [create(), enter(0, 0, 1)],
@@ -97,6 +109,37 @@ export function scenarios(scope: Scope): Scenario[] {
       about: "residence counts change under the s_lock, a leaf; crossing zero swaps the map under its write lock, taken after the s_lock is dropped (§2.2, §4.2, #37)",
       prelude: [create(), enter(0, 0, 1), { op: "reference", map: 0 }, { op: "swapout", map: 0 }],
       threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
+    },
+    {
+      name: "remove-vs-stale-loads",
+      about: "remove waits for CPUs 1 and 2 to acknowledge its shootdown, one at a time; a CPU that has not acknowledged may load through its old TLB entry, one that has faults and waits for the map, and the frame is freed only after the last acknowledgement (§4.13, research §1.6)",
+      prelude: [...cachedOnCpu1, { op: "switch", cpu: 2, map: 0 }, load(2, 0)],
+      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [load(1, 0)], [load(2, 0)]],
+    },
+    {
+      name: "protect-vs-stale-store",
+      about: "a store on CPU 1 takes no lock on a TLB hit: racing with protect it may still write through the old writable entry, and after protect returns it must fault (§4.13, #21)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "protect", map: 0, addr: 0, size: P, prot: VM_PROT_READ, setMax: false }], [store(1, 0, 0x77)]],
+    },
+    {
+      name: "page-list-vs-remove",
+      about: "a page-list copy drops its source's lock around the page faults and its continuation takes it again later: a remove of the pending source in between must make the continuation fail, not copy freed pages (§4.11.5)",
+      // Four pages: a chunk of three (the scope's page-list size) and a continuation for the fourth.
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44)],
+      threads: [
+        [{ op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }, { op: "copy_continue", copy: 0 }],
+        [{ op: "remove", map: 0, addr: 3 * P, size: P, flags: 0 }],
+      ],
+    },
+    {
+      name: "wire-vs-page-list-steal",
+      about: "a page-list copy that steals and destroys its source must wait while a wiring holds the source in transition, and look again after relocking (§2.3, §4.11.5, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11)],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: 2 * P, access: VM_PROT_READ, user: true }],
+        [{ op: "copyin_page_list", map: 0, addr: 0, size: 2 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY | VM_MAP_COPYIN_OPT_STEAL_PAGES }],
+      ],
     },
     {
       name: "remove-waits-for-kernel-unwire",

@@ -7,7 +7,10 @@
  * - `lock-discipline`: no thread changed a map without holding a write lock (#35);
  * - `in-transition-held`: every page a thread put in transition is still mapped by an entry in
  *   transition — nobody deleted or replaced it meanwhile (#28, #29);
- * - `lost-wakeup`: no thread sleeps on a map whose reason to sleep is gone (#30).
+ * - `lost-wakeup`: no thread sleeps on a map whose reason to sleep is gone (#30);
+ * - `no-freed-frame-reachable` (the MMU invariant, here at every instant): while a shootdown
+ *   waits for acknowledgements a CPU may still use its stale TLB entry, so the frame behind it
+ *   must not be free.
  * Whenever no operation is in flight (quiescence) it checks `linearizability`: the operations
  * completed since the last quiescence have a real-time-respecting order in which the spec gives
  * each its result and ends in the implementation's state; the spec then continues from that
@@ -29,6 +32,10 @@ import { describe, linearize } from "./linearizability.ts";
 import { isDeepStrictEqual } from "node:util";
 import { dispatch } from "../../spec/vocabulary.ts";
 import { SPEC, wouldBlock } from "../../spec/index.ts";
+import { MMU_INVARIANTS } from "../mmu-invariants.ts";
+
+/** The MMU invariant that holds at every instant, not only at quiescence. */
+const FRAMES_NEVER_FREED_EARLY = MMU_INVARIANTS.find((i) => i.name === "no-freed-frame-reachable")!;
 
 /** The checks of this module, as reports and coverage name them. */
 export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock"] as const;
@@ -59,9 +66,14 @@ export interface ConcurrencyStats {
   ordersTried: number;
   /** Windows whose search ran out of budget (neither passed nor failed). */
   undecided: number;
+  /** Shootdown acknowledgements waited for as suspension points. */
+  acksAwaited: number;
+  /** User loads and stores done on TLB hits without a lock; of them, those racing an unacknowledged shootdown of their CPU. */
+  lockFreeHits: number;
+  racingHits: number;
 }
 
-export const newStats = (): ConcurrencyStats => ({ resumptions: 0, windows: 0, ordersTried: 0, undecided: 0 });
+export const newStats = (): ConcurrencyStats => ({ resumptions: 0, windows: 0, ordersTried: 0, undecided: 0, acksAwaited: 0, lockFreeHits: 0, racingHits: 0 });
 
 export class ConcurrentSession {
   readonly sched: Scheduler;
@@ -87,7 +99,7 @@ export class ConcurrentSession {
   /** Run one spawn or step command; returns its result (the body's result comes at completion). */
   command(op: OpOf<"spawn" | "step">, stepIndex: number): OpResult {
     this.sched.site = { command: stepIndex, step: this.sched.resumptions };
-    const before = this.sched.resumptions;
+    const before = this.counters();
     let result: OpResult;
     try {
       result = op.op === "spawn" ? this.spawn(op) : this.step(op);
@@ -98,7 +110,7 @@ export class ConcurrentSession {
       }
       this.host.fail("exception", stepIndex, `${formatOp(op)} threw in the implementation: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     } finally {
-      this.stats.resumptions += this.sched.resumptions - before;
+      this.addCounters(before);
     }
     this.host.recordOp(op, result);
     this.checkInstant(stepIndex, op);
@@ -137,6 +149,13 @@ export class ConcurrentSession {
     host.recordCheck("lost-wakeup");
     const lost = sched.lostWakeups()[0];
     if (lost) host.fail("lost-wakeup", stepIndex, `after ${formatOp(op)}: thread ${lost.thread} sleeps (${lost.why}) but nothing it waits for remains and nobody woke it`);
+    // While shootdowns wait for acknowledgements, stale TLB entries are allowed; a free frame
+    // reachable from one (or from a PTE) is not, at any instant: it may be reused at once.
+    if (host.impl.activeMmu !== null) {
+      host.recordCheck(FRAMES_NEVER_FREED_EARLY.name);
+      const early = FRAMES_NEVER_FREED_EARLY.check(host.impl);
+      if (early !== undefined) host.fail(FRAMES_NEVER_FREED_EARLY.name, stepIndex, `after ${formatOp(op)}: ${early}`);
+    }
     if (sched.quiescent) this.checkWindow(stepIndex, op);
     else host.recordInFlight();
   }
@@ -181,14 +200,14 @@ export class ConcurrentSession {
     for (let guard = 0; !sched.quiescent && guard < 10_000; guard++) {
       const runnable = sched.inFlight().filter((t) => sched.runnable(t));
       if (runnable.length === 0) break;
-      const before = sched.resumptions;
+      const before = this.counters();
       try {
         for (const t of runnable) sched.step(t, 1);
       } catch (e) {
         if (e instanceof LockDisciplineError) host.fail("lock-discipline", stepIndex, `draining the threads at the end: ${e.message}`);
         host.fail("exception", stepIndex, `draining the threads at the end, the implementation threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       } finally {
-        this.stats.resumptions += sched.resumptions - before;
+        this.addCounters(before);
       }
       this.checkInstantNoWindow(stepIndex);
     }
@@ -207,6 +226,17 @@ export class ConcurrentSession {
       sched.abandonSleepers();
     }
     this.checkInstant(stepIndex, op);
+  }
+
+  /** The scheduler's running counts the campaign's statistics follow. */
+  private counters(): Pick<ConcurrencyStats, "resumptions" | "acksAwaited" | "lockFreeHits" | "racingHits"> {
+    const { resumptions, acksAwaited, lockFreeHits, racingHits } = this.sched;
+    return { resumptions, acksAwaited, lockFreeHits, racingHits };
+  }
+
+  private addCounters(before: ReturnType<ConcurrentSession["counters"]>): void {
+    const now = this.counters();
+    for (const k of ["resumptions", "acksAwaited", "lockFreeHits", "racingHits"] as const) this.stats[k] += now[k] - before[k];
   }
 
   private checkInstantNoWindow(stepIndex: number): void {

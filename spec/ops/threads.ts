@@ -13,13 +13,15 @@ export const MAX_STEP_COUNT = 16;
 
 /**
  * The operations a spawned thread may run: those whose interaction with concurrent ones the
- * reference describes (wiring, delete, protection, overwrite, faults, fork, remap, copyin,
- * residence) and the queries and accesses that observe them. Map creation and destruction, handles and the
- * page-list, submap and shared-region operations stay sequential.
+ * reference describes (wiring, delete, protection, overwrite, faults, fork, remap, copyin, the
+ * page-list copies and their continuations, residence, pageout) and the queries and accesses
+ * that observe them. Map creation and destruction, handles, submap and shared-region
+ * operations stay sequential.
  */
 export const SPAWNABLE: ReadonlySet<OpName> = new Set<OpName>([
   "enter", "remove", "protect", "inherit", "wire", "unwire", "lookup", "read_user", "write_user",
-  "load", "store", "copyin", "copy_overwrite", "fork", "remap", "swapout", "swapin",
+  "load", "store", "copyin", "copy_overwrite", "fork", "remap", "swapout", "swapin", "evict",
+  "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard",
 ]);
 
 const decodeOp = Schema.decodeUnknownOption(OpSchema);

@@ -166,3 +166,71 @@ describe("the MMU", () => {
     expect(mmu.shootdowns.uncovered.size).toBe(0);
   });
 });
+
+describe("shootdown acknowledgements awaited by a kernel thread", () => {
+  /** Map 0 run by CPUs 0 and 1, both caching page 0 (written through CPU 0, read through CPU 1). */
+  function twoCpusCaching(): Kernel {
+    const k = kernel();
+    ok(k, { op: "switch", cpu: 0, map: 0 });
+    ok(k, { op: "switch", cpu: 1, map: 0 });
+    ok(k, { op: "store", cpu: 0, addr: 0, data: "0102" });
+    ok(k, { op: "load", cpu: 1, addr: 0, size: 2 });
+    return k;
+  }
+
+  it("leaves the requests in flight as the thread's, frees the frame only after the last acknowledgement", () => {
+    const k = twoCpusCaching();
+    const mmu = k.mmu!, log = mmu.shootdowns;
+    const frame = mmu.pmaps.get(k.maps[0]!)!.pte(0).frame;
+    log.deferTo = 7;
+    // The whole entry: its object dies, and the frame of page 0 with it.
+    k.change(() => k.run({ op: "remove", map: 0, addr: 0, size: 8 * ps, flags: 0 }));
+    log.deferTo = null;
+    // The PTE is gone, the TLBs still hold the page, and the frame is not free.
+    expect(mmu.pmaps.get(k.maps[0]!)!.pte(0).frame).toBe(-1);
+    expect([cached(k, 0, 0), cached(k, 1, 0)]).toEqual([true, true]);
+    expect(mmu.phys.free[frame]).toBe(0);
+    expect(log.deferredFrees).toContain(frame);
+    // Through CPU 1's stale entry the old bytes are still there (a lock-free hit), nothing faulted.
+    expect(mmu.read(mmu.cpus[1]!, k.maps[0]!, 0, 2, true)).toEqual(Uint8Array.of(1, 2));
+    const first = log.nextAck(7)!;
+    mmu.ack(first.sd, first.i);
+    mmu.freeDeferred();
+    expect(mmu.phys.free[frame]).toBe(0); // one CPU still to acknowledge
+    const second = log.nextAck(7)!;
+    expect(second.cpu).not.toBe(first.cpu);
+    mmu.ack(second.sd, second.i);
+    expect(log.nextAck(7)).toBeUndefined();
+    expect([cached(k, 0, 0), cached(k, 1, 0)]).toEqual([false, false]);
+    mmu.freeDeferred();
+    expect(mmu.phys.free[frame]).toBe(1);
+    expect(mmu.ghost.earlyFrees).toEqual([]);
+  });
+
+  it("a hit-only access misses (and changes nothing) where the TLB has no entry with the rights asked", () => {
+    const k = twoCpusCaching();
+    const mmu = k.mmu!;
+    // Page 1 was never touched; CPU 2 never ran the map; a range over pages 0 and 1 misses as a whole.
+    expect(mmu.read(mmu.cpus[1]!, k.maps[0]!, ps, 1, true)).toBeUndefined();
+    expect(mmu.write(mmu.cpus[2]!, k.maps[0]!, 0, Uint8Array.of(9), true)).toBe(false);
+    expect(mmu.write(mmu.cpus[0]!, k.maps[0]!, ps - 1, Uint8Array.of(9, 9), true)).toBe(false);
+    expect(k.maps[0]!.readUser(0, 2)).toEqual(Uint8Array.of(1, 2));
+    expect(k.maps[0]!.readUser(ps - 1, 2)).toEqual(Uint8Array.of(0, 0));
+    expect(cached(k, 0, 1)).toBe(false); // nothing was walked or filled
+  });
+
+  it("a page faulted back in while its frame waits for acknowledgements keeps the frame", () => {
+    const k = twoCpusCaching();
+    const mmu = k.mmu!, log = mmu.shootdowns;
+    const frame = mmu.pmaps.get(k.maps[0]!)!.pte(0).frame;
+    log.deferTo = 3;
+    k.change(() => mmu.evictFrame(frame));
+    log.deferTo = null;
+    expect(log.deferredFrees).toEqual([frame]);
+    ok(k, { op: "switch", cpu: 2, map: 0 });
+    ok(k, { op: "load", cpu: 2, addr: 0, size: 2 }); // a synchronous fault: every shootdown completes
+    expect(log.deferredFrees).toEqual([]);
+    expect(mmu.phys.free[frame]).toBe(0);
+    expect(mmu.pmaps.get(k.maps[0]!)!.pte(0).frame).toBe(frame);
+  });
+});

@@ -381,3 +381,43 @@ describe("wiring and VM_PROT_COPY", () => {
     expect(entryAt(k, 0).needsCopy).toBe(false);
   });
 });
+
+describe("object locks reported to the lock-order validator", () => {
+  /** A layer whose lock reports are recorded as "+id" (lock), "?id" (try-lock), "-id" (unlock). */
+  function recording(): { layer: ObjectLayer; log: string[] } {
+    const layer = new ObjectLayer(P);
+    const log: string[] = [];
+    layer.lockHooks = { lock: (o, tryLock) => log.push(`${tryLock ? "?" : "+"}${o.id}`), unlock: (o) => log.push(`-${o.id}`) };
+    return { layer, log };
+  }
+
+  it("terminate locks each dying object before its shadow (top-down) and goes down the chain while references run out", () => {
+    const { layer, log } = recording();
+    const bottom = layer.allocate("anonymous", P);
+    const top = layer.shadow(bottom, 0, P);
+    expect(log).toEqual([]); // shadow creation takes no object lock (vm_object_shadow only links)
+    top.release();
+    expect(log).toEqual(["+1", "+0", "-0", "-1", "+0", "-0"]);
+    expect(layer.live.size).toBe(0);
+  });
+
+  it("terminate stops at a shadow someone else still holds, after locking it below the dying object", () => {
+    const { layer, log } = recording();
+    const bottom = layer.allocate("anonymous", P);
+    bottom.reference();
+    layer.shadow(bottom, 0, P).release();
+    expect(log).toEqual(["+1", "+0", "-0", "-1"]);
+    expect(bottom.refCount).toBe(1);
+  });
+
+  it("a quick (symmetric) copy takes the reference under the object's lock; a slow copy never holds the source and the new object together", () => {
+    const { layer, log } = recording();
+    const src = layer.allocate("anonymous", 2 * P);
+    src.pages.set(0, new Uint8Array(P).fill(7));
+    src.pages.set(1, new Uint8Array(P).fill(8));
+    expect(layer.copyQuickly(src)).toBe(true);
+    expect(log.splice(0)).toEqual(["+0", "-0"]);
+    const n = layer.copySlowly(src, 0, 2 * P);
+    expect(log).toEqual(["+0", "-0", `+${n.id}`, `-${n.id}`, `+${n.id}`, `-${n.id}`]);
+  });
+});

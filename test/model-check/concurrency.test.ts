@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign } from "../../model-check/campaign.ts";
 import { exhaustive } from "../../model-check/concurrency/exhaustive.ts";
 import { scenarios } from "../../model-check/concurrency/scenarios.ts";
-import { replayCommands } from "../../model-check/lockstep.ts";
+import { Lockstep, replayCommands } from "../../model-check/lockstep.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
-import { RemapLocksSourceFirst } from "../planted/concurrency-bugs.ts";
+import { AckWithoutInvalidation, RemapLocksSourceFirst } from "../planted/concurrency-bugs.ts";
 import { mergeReports } from "../../model-check/reports.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -45,7 +45,7 @@ describe("bounded exhaustive mode", () => {
   }
 
   it("the random campaign of the concurrency profile finds the bugs that need no precise race", () => {
-    for (const name of ["failed-upgrade-taken-as-success", "remap-locks-source-first", "wakeup-forgotten", "map-locked-under-s-lock"]) {
+    for (const name of ["failed-upgrade-taken-as-success", "remap-locks-source-first", "wakeup-forgotten", "map-locked-under-s-lock", "frames-freed-before-acks", "ack-without-invalidation"]) {
       const bug = PLANTED_BUGS[name]!;
       const report = runCampaign({ seed: 1, runs: 2000, maxCommands: 40, ops: PROFILES.concurrency, weights: PROFILE_WEIGHTS.concurrency!, suspendable: bug.suspendable!, outDir: null });
       expect(report.ok, name).toBe(false);
@@ -98,16 +98,82 @@ describe("concurrency checks that only a schedule can break", () => {
   });
 });
 
+describe("shootdown waits and the lock-free TLB hit path", () => {
+  const enter = (addr: number): Op => ({ op: "enter", map: 0, addr, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } });
+  // CPU 1 runs map 0 and holds a writable TLB entry for its page at 0.
+  const cached: Op[] = [{ op: "create", min: 0, max: 16 * P }, enter(0), enter(4 * P), { op: "switch", cpu: 1, map: 0 }, { op: "store", cpu: 1, addr: 0, data: "66666666" }];
+  const remove: Op = { op: "remove", map: 0, addr: 0, size: P, flags: 0 };
+  const load: Op = { op: "load", cpu: 1, addr: 0, size: 4 };
+
+  /** Run the commands in lockstep (every check) and return each completed thread operation's result, in completion order. */
+  const completed = (commands: readonly Op[]): string[] => {
+    const ls = new Lockstep({ scope });
+    for (const op of commands) ls.step(op);
+    ls.finish();
+    return ls.concurrency!.sched.completions.map((c) => `${c.op.op} ${JSON.stringify(c.result)}`);
+  };
+
+  it("while remove waits for CPU 1's acknowledgement, CPU 1 still loads the old bytes through its TLB; after it, the load faults", () => {
+    const spawnRemove: Op = { op: "spawn", thread: 0, body: { ...remove } };
+    const spawnLoad: Op = { op: "spawn", thread: 1, body: { ...load } };
+    // The remove is in flight after its spawn (waiting for the acknowledgement): the load completes first, with the old bytes.
+    expect(completed([...cached, spawnRemove, spawnLoad])).toEqual([`load {"kr":"KERN_SUCCESS","data":"66666666"}`, `remove {"kr":"KERN_SUCCESS"}`]);
+    // One step delivers the acknowledgement and the remove returns: now the load misses and faults.
+    expect(completed([...cached, spawnRemove, { op: "step", thread: 0, count: 1 }, spawnLoad])).toEqual([`remove {"kr":"KERN_SUCCESS"}`, `load {"kr":"KERN_INVALID_ADDRESS"}`]);
+  });
+
+  it("acknowledgements come one CPU at a time: after CPU 1's, CPU 1 faults and waits for the map while CPU 2 still loads the old bytes", () => {
+    const both: Op[] = [...cached, { op: "switch", cpu: 2, map: 0 }, { op: "load", cpu: 2, addr: 0, size: 4 }];
+    expect(completed([
+      ...both,
+      { op: "spawn", thread: 0, body: { ...remove } },
+      { op: "step", thread: 0, count: 1 }, // CPU 1 acknowledges
+      { op: "spawn", thread: 1, body: { ...load } },
+      { op: "spawn", thread: 2, body: { op: "load", cpu: 2, addr: 0, size: 4 } },
+    ])).toEqual([`load {"kr":"KERN_SUCCESS","data":"66666666"}`, `remove {"kr":"KERN_SUCCESS"}`, `load {"kr":"KERN_INVALID_ADDRESS"}`]);
+  });
+
+  it("the remove is still in flight after its commit: the wait for the acknowledgement is a suspension point", () => {
+    const r = replayCommands([...cached, { op: "spawn", thread: 0, body: { ...remove } }], { scope });
+    expect(r.ok).toBe(true);
+    const ls = replayCommands([...cached, { op: "spawn", thread: 0, body: { ...remove } }, { op: "spawn", thread: 0, body: { ...load } }], { scope });
+    // Thread 0 is busy (waiting for CPU 1): a second spawn on it is refused.
+    expect(ls.history.at(-1)?.impl).toEqual({ kr: "KERN_INVALID_ARGUMENT" });
+  });
+
+  // A wiring elsewhere in the map keeps a thread in flight, so the window of linearization spans
+  // the protect, its completion, and a store spawned afterwards.
+  const window: Op[] = [
+    ...cached,
+    { op: "spawn", thread: 2, body: { op: "wire", map: 0, addr: 4 * P, size: P, access: 1, user: true } },
+    { op: "spawn", thread: 0, body: { op: "protect", map: 0, addr: 0, size: P, prot: 1, setMax: false } },
+    { op: "step", thread: 0, count: 1 },
+    { op: "spawn", thread: 1, body: { op: "store", cpu: 1, addr: 0, data: "77777777" } },
+    { op: "step", thread: 2, count: 2 },
+  ];
+
+  it("after the change completed only the new state: a store through a TLB entry the shootdown skipped is not linearizable", () => {
+    const r = replayCommands(window, { scope, suspendable: AckWithoutInvalidation });
+    expect(r).toMatchObject({ ok: false, check: "linearizability" });
+  });
+
+  it("the same schedule passes when every target invalidates before acknowledging (the store faults)", () => {
+    const r = replayCommands(window, { scope });
+    expect(r.ok, r.ok ? "" : r.message).toBe(true);
+  });
+});
+
 describe("reports", () => {
   it("merging shard reports folds their lock-order graphs: a cycle split across two shards is found", () => {
     const at = (thread: number) => ({ run: 0, thread, command: 1, step: 0, lock: "x", held: "y" });
     const shard = (from: "pmap" | "named_entry", to: "pmap" | "named_entry") => ({
       ok: true, seed: 1, runs: 1, commandsExecuted: 1, commandsSkipped: 0, durationMs: 1,
       coverage: { ops: {}, results: {}, invariants: {} }, resultsByOp: {},
-      concurrency: { resumptions: 2, windows: 1, ordersTried: 1, undecided: 0, lockOrder: { acquisitions: 2, edges: [{ from, to, first: at(0) }], findings: [] } },
+      concurrency: { resumptions: 2, windows: 1, ordersTried: 1, undecided: 0, acksAwaited: 1, lockFreeHits: 3, racingHits: 1, lockOrder: { acquisitions: 2, edges: [{ from, to, first: at(0) }], findings: [] } },
     });
     const merged = mergeReports([shard("pmap", "named_entry"), shard("named_entry", "pmap")]);
     expect(merged.concurrency?.resumptions).toBe(4);
+    expect([merged.concurrency?.acksAwaited, merged.concurrency?.lockFreeHits, merged.concurrency?.racingHits]).toEqual([2, 6, 2]);
     expect(merged.concurrency?.lockOrder.edges).toHaveLength(2);
     expect(merged.concurrency?.lockOrder.findings.map((f) => f.kind)).toEqual(["cycle"]);
   });

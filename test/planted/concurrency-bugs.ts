@@ -14,6 +14,8 @@ import { fromHex } from "../../impl/args.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { VmObject } from "../../impl/object/vm-object.ts";
 import type { OpOf, OpResult } from "../../spec/vocabulary.ts";
+import type { Mmu } from "../../impl/mmu/mmu.ts";
+import type { Shootdown } from "../../impl/mmu/shootdown.ts";
 
 /** After waking up, remove deletes at once: it does not look again for an entry in transition. */
 export class RemoveSkipsRecheckAfterWakeup extends SuspendableOps {
@@ -98,5 +100,38 @@ export class MapLockedUnderSLock extends SuspendableOps {
 export class CopyObjectLockedBlocking extends ObjectLayer {
   override lockCopyObject(c: VmObject): void {
     this.lockHooks?.lock(c, false);
+  }
+}
+
+/** Waiting for the shootdown's acknowledgements, the thread frees the frames it unmapped before the first one arrives. */
+export class FramesFreedBeforeAcks extends SuspendableOps {
+  override *awaitShootdowns(s: Scheduler, t: ThreadId): Generator<Request, void, boolean> {
+    const mmu = this.kernel.mmu;
+    if (mmu !== null) for (const f of mmu.shootdowns.deferredFrees.splice(0)) mmu.freeFrame(f);
+    yield* super.awaitShootdowns(s, t);
+  }
+}
+
+/** A target CPU is counted as acknowledged without having invalidated its TLB (its interrupt was never sent). */
+export class AckWithoutInvalidation extends SuspendableOps {
+  override acknowledge(mmu: Mmu, sd: Shootdown, i: number): void {
+    sd.acked[i] = true;
+    if (!sd.acked.every(Boolean)) return;
+    mmu.shootdowns.inFlight.splice(mmu.shootdowns.inFlight.indexOf(sd), 1);
+    mmu.shootdowns.completed++;
+  }
+}
+
+/** Terminating an object, the layer locks its shadow (below it) before the object itself: bottom-up along the chain. */
+export class TerminateLocksShadowFirst extends ObjectLayer {
+  override terminateLocks(x: VmObject, shadow: VmObject | null): VmObject[] {
+    return shadow === null ? [x] : [shadow, x];
+  }
+}
+
+/** A page-list copyin walks (steals, destroys) its source without waiting for entries another thread holds in transition. */
+export class PageListIgnoresTransition extends SuspendableOps {
+  override pageListBlocker(): VmMapEntry | null {
+    return null;
   }
 }
