@@ -39,9 +39,12 @@ export abstract class MmuAccess extends MmuCore {
 
   /**
    * The hit path of a translation: the page's bytes when `cpu` runs `map` and its TLB holds a
-   * translation of `va` granting `access`, else undefined. It calls nothing that can fault, so it
-   * stays small enough for V8 to inline into its callers; `translate` tries it first, and
-   * bench/mmu.ts measures it.
+   * translation of `va` granting `access`, else undefined — nothing walked, filled, dropped or
+   * faulted. It calls nothing that can fault, so it stays small enough for V8 to inline into its
+   * callers; `translate` tries it first, and bench/mmu.ts measures it. It is also what a user
+   * load or store does while kernel operations are in flight: no map lock, no page table; an
+   * entry whose invalidation the CPU has not yet acknowledged is still used (the old
+   * translation).
    */
   tlbHit(cpu: Cpu, map: VmMap, va: number, access: number): Uint8Array | undefined {
     if (cpu.currentMap !== map) return undefined;
@@ -106,25 +109,12 @@ export abstract class MmuAccess extends MmuCore {
     return true;
   }
 
-  /**
-   * The TLB hit path alone: the page at `va` if `cpu`'s TLB holds it with the rights `access`
-   * needs, else undefined — nothing walked, filled, dropped or faulted. This is what a user load
-   * or store does while kernel operations are in flight: no map lock, no page table; an entry
-   * whose invalidation the CPU has not yet acknowledged is still used (the old translation).
-   */
-  translateIfHit(cpu: Cpu, map: VmMap, va: number, access: number): Uint8Array | undefined {
-    if (cpu.currentMap !== map) return undefined; // a user access runs on the CPU's current map
-    const t = cpu.tlb;
-    const i = t.lookup(cpu.currentAsid, Math.floor(va / this.pageSize));
-    return i >= 0 && (t.rights[i]! & access) === access ? this.frameBytes[t.frame[i]!]! : undefined;
-  }
-
   /** Translate every page touched by the range first, so a fault on a later page moves no byte. */
   private pagesFor(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number, hitsOnly = false): Uint8Array[] | undefined {
     const ps = this.pageSize;
     const pages: Uint8Array[] = [];
     for (let va = addr - (addr % ps); va < addr + size; va += ps) {
-      const bytes = hitsOnly ? this.translateIfHit(cpu!, map, va, access) : this.translate(cpu, map, va, access);
+      const bytes = hitsOnly ? this.tlbHit(cpu!, map, va, access) : this.translate(cpu, map, va, access);
       if (bytes === undefined) return undefined;
       pages.push(bytes);
     }
