@@ -21,10 +21,11 @@
  *   CPU's acknowledgement as a suspension point; the frames it unmapped are freed only after
  *   the last one. Meanwhile other threads run, and a CPU that has not acknowledged yet may
  *   still load and store through its old TLB entry (the old state: the operation has not
- *   returned). The other operations complete their shootdowns inside the commit: they write
- *   bytes in place (a write fault, copy_overwrite), which the kernel does only after the
- *   shootdown of the old translations completed, or they hand out something new (fork's child,
- *   copyin's copy) that no thread can reach before they return.
+ *   returned). fork and copyin wait the same way for the write-protection of their source (the
+ *   child map or the copy they create is reachable by no other thread until they return). The
+ *   two that write bytes in place (a write fault, copy_overwrite) complete their shootdowns
+ *   inside the commit: the kernel writes only after the old translations are gone everywhere,
+ *   so their wait would have to split the commit between the unmapping and the write.
  * - A user load or store on a CPU first tries its TLB alone, taking no lock: on a hit it is
  *   done (loads and stores racing with an in-flight change see the old or the new state); on a
  *   miss it takes the fault path below.
@@ -50,10 +51,11 @@ type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
 
 /**
  * Operations whose wait for shootdown acknowledgements is a suspension point: they only take
- * translations away (or move them under both maps' locks), so their commit changes no byte a
- * stale TLB entry could show and creates nothing another thread could reach early.
+ * translations away or reduce their rights (or move them under both maps' locks), so their
+ * commit changes no byte a stale TLB entry could show, and what they create (fork's child,
+ * copyin's copy) no other thread can reach before they return.
  */
-export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "unwire", "remap", "swapout", "swapin", "evict"]);
+export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "unwire", "remap", "swapout", "swapin", "evict", "fork", "copyin"]);
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -204,7 +206,7 @@ export class SuspendableOps {
     yield { kind: "point", why: "copyin: copying the source's pages, map unlocked" };
     // A kernel-buffer copy that destroys its source removes it as remove with WAIT_FOR_KWIRE does.
     yield* this.lockWhenClear(s, t, map, () => this.copyinBlocker(map, op), "copyin: destroying a source with a kernel wiring or in transition");
-    const result = s.commit(op);
+    const result = yield* this.commitAndAwait(s, t, op);
     s.unlockWrite(t, map);
     return result;
   }
