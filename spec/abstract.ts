@@ -24,6 +24,8 @@ export interface AbstractPage extends PageAttributes {
   readonly submap: number;
   /** A submap mapping whose pmap is nested (`use_pmap`). */
   readonly nested: boolean;
+  /** A copy-on-write submap mapping (`needs_copy`): the submap's page until the first write through it. */
+  readonly cow: boolean;
 }
 
 /** The cell of a submap mapping's page that the submap does not map. */
@@ -164,7 +166,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
   return s;
 }
 
-const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cell"] as const;
+const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cow", "cell"] as const;
 const COPY_PAGE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias"] as const;
 
 /**

@@ -55,13 +55,15 @@ export interface PageAttributes {
 
 /**
  * What `lookup` finds when the page is a submap mapping: the submap, the address there, whether
- * the submap's physical map is nested (`use_pmap`), and the page the submap has there (null
- * when the submap does not map it), descending further when that page is a submap mapping too.
+ * the submap's physical map is nested (`use_pmap`), whether the mapping is copy-on-write
+ * (`needs_copy` on the submap entry), and the page the submap has there (null when the submap
+ * does not map it), descending further when that page is a submap mapping too.
  */
 export interface SubmapView {
   readonly map: number;
   readonly addr: number;
   readonly nested: boolean;
+  readonly cow: boolean;
   readonly page: PageAttributes | null;
   readonly submap?: SubmapView;
 }

@@ -89,7 +89,7 @@ describe("abstractImpl", () => {
       max: 16 * P,
       refCount: 2,
       swappedOut: 0,
-      pages: [{ page: 8, cell: 0, prot: 1, maxProt: 5, inheritance: 2, behavior: 0, alias: 3, wiredCount: 1, userWiredCount: 1, submap: -1, nested: false }],
+      pages: [{ page: 8, cell: 0, prot: 1, maxProt: 5, inheritance: 2, behavior: 0, alias: 3, wiredCount: 1, userWiredCount: 1, submap: -1, nested: false, cow: false }],
     });
     expect(w.cells).toEqual([""]);
   });

@@ -412,13 +412,12 @@ class SubmapClipWithoutReference extends VmMap {
   }
 }
 
-/** The loader maps the shared region's data submap shared (a second submap) instead of copying it. */
+/** The loader maps the shared region's data submap shared (a plain submap) instead of copy-on-write. */
 class SharedDataNotCopied extends VmMap {
-  override sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
-    data.reference();
-    const e = this.entryCopy(anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0), 0, size, { object: null, offset: 0, needsCopy: false });
-    e.submap = data;
-    return [e];
+  override mapSharedData(data: VmMap, start: number, end: number): void {
+    this.holdSubmap(data);
+    const attrs = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
+    this.entryInsert(this.lookupEntry(start).entry, start, end, { ...attrs, submap: data });
   }
 }
 
