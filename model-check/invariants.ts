@@ -509,6 +509,12 @@ export const INVARIANTS: readonly Invariant[] = [
     description: "Submap entries are shared or omitted by fork, never copied: their inheritance is SHARE or NONE (inherit refuses COPY on them).",
     check: (k) => eachEntry(k, (e, _m, h) => (e.submap && e.inheritance === VM_INHERIT_COPY ? `${where(h, e)}: submap entry with inheritance COPY` : undefined)),
   },
+  {
+    name: "cow-promoted-detached",
+    ref: "§4.13 step 2 (COW submap promotion), §6.9 #38",
+    description: "A submap entry holds no object: its memory is the submap's, and a copy-on-write submap's promotion replaces its submap reference by the copied object, never keeps both (the promoted entry no longer references the submap).",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.submap !== null && e.object !== null ? `${where(h, e)}: maps submap and object ${e.object.id} at once` : undefined)),
+  },
   ...MMU_INVARIANTS,
 ];
 
