@@ -230,7 +230,7 @@ class ImplAbstraction {
     const copies: (AbstractCopy | null)[] = [];
     for (const c of kernel.copies) copies.push(this.copy(c));
     const namedEntries = [];
-    for (const n of kernel.namedEntries) namedEntries.push({ protection: n.protection, size: n.size, cells: this.namedCells(n) });
+    for (const n of kernel.namedEntries) namedEntries.push({ protection: n.protection, size: n.size, cells: this.namedCells(n), submap: n.submap ? kernel.handleOf(n.submap) : -1 });
     return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: this.numbering.cells, regions: this.regions() };
   }
 
@@ -347,7 +347,7 @@ class ImplAbstraction {
     if (kernel.namedEntries.length !== v.namedEntries.length) return false;
     for (let h = 0; h < kernel.namedEntries.length; h++) {
       const n = kernel.namedEntries[h]!, want = v.namedEntries[h]!;
-      if (n.protection !== want.protection || n.size !== want.size) return false;
+      if (n.protection !== want.protection || n.size !== want.size || (n.submap ? kernel.handleOf(n.submap) : -1) !== want.submap) return false;
       const cells = this.namedCells(n);
       if (cells.length !== want.cells.length) return false;
       for (let j = 0; j < cells.length; j++) if (!this.sameCell(cells[j]!, want.cells[j]!, v)) return false;
@@ -369,7 +369,7 @@ const MAP_KEYS = new Set(["min", "max", "refCount", "swappedOut", "pages"]);
 const PAGE_KEYS = new Set(["page", "cell", "submap", "nested", "cow", "prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"]);
 const COPY_KEYS = new Set(["kind", "offset", "size", "pages", "data", "cont"]);
 const COPY_PAGE_KEYS = new Set(["cell", "prot", "maxProt", "inheritance", "behavior", "alias"]);
-const NAMED_KEYS = new Set(["protection", "size", "cells"]);
+const NAMED_KEYS = new Set(["protection", "size", "cells", "submap"]);
 
 /** Every own enumerable key of `x` is in `known`. */
 function onlyKeys(x: object, known: ReadonlySet<string>): boolean {

@@ -42,7 +42,8 @@ const COW_OPS = [
  */
 export const PROFILES = {
   map: MAP_OPS,
-  cow: COW_OPS,
+  // Named entries backed by submaps too: mapped with copy they are copy-on-write submaps.
+  cow: [...COW_OPS, "region_object_create"],
   pagelist: [...COW_OPS, "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard"],
   submap: [...COW_OPS, "swapout", "swapin", "submap", "region_object_create", "shared_region_create", "shared_region_map", "shared_region_attach", "shared_region_alternate", "shared_region_deallocate"],
   mmu: [
@@ -203,6 +204,10 @@ function commandArbitrary(scope: Scope, ops?: readonly OpName[], weights: Partia
  */
 export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName, number>>>> = {
   concurrency: { spawn: 14, step: 12 },
+  // Copy-on-write submaps (named entries of region_object_create mapped with copy) need a named
+  // entry first: more of both, and more writes, so a run often writes through such a window
+  // and behind it.
+  submap: { region_object_create: 3, map_memory_entry: 6, write_user: 10 },
 };
 
 /** Execute one scenario; throws CheckFailure on the first failed check. */

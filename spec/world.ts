@@ -320,7 +320,7 @@ export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): 
     return held === undefined ? NO_CELL : number(held.cell);
   });
   const namedEntries = world.namedEntries.map((e) => ({
-    protection: e.protection, size: e.size,
+    protection: e.protection, size: e.size, submap: e.submap ?? -1,
     cells: e.submap === undefined ? e.cells.map(number) : submapCells(world.maps[e.submap]!, e.size / world.scope.pageSize),
   }));
   return { maps, objects, copies, namedEntries, cpus: [...world.cpus], cells: numbering.cells, regions: world.regions.map((r) => ({ ...r })) };
