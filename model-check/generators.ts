@@ -951,9 +951,14 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
     make_memory_entry: ranged(
       "make_memory_entry",
       scope,
-      fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 1, 0) }, { weight: 4, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(0x13) }),
+      fc.tuple(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 1, 0) }, { weight: 4, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(0x13) }), fc.nat(999)),
       6,
-      (map, addr, size, permission) => ({ op: "make_memory_entry", map, addr, size, permission }),
+      (map, addr, size, [permission, pick], ctx) => {
+        // Asking for WRITE over a copy-on-write window now and then: the pages go private first.
+        const cow = (permission & 2) !== 0 && pick % 3 === 0 ? cowTarget(ctx.view, ctx.scope, pick, false) : undefined;
+        const at = cow ? { map: cow.map, addr: cow.addr - (cow.addr % ctx.scope.pageSize), size: ctx.scope.pageSize } : { map, addr, size };
+        return { op: "make_memory_entry", ...at, permission };
+      },
       4,
     ),
     map_memory_entry: gen({

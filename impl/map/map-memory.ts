@@ -163,6 +163,7 @@ export abstract class VmMapMemory extends VmMapCore {
     const held = this.reachPage(x, a)!;
     const owner = held.owner, inner = held.entry;
     owner.lockWrite();
+    owner.ensureObject(inner); // the 2000 promotion gives the submap entry an object first
     const w = owner.copyWindow(inner, inner.offset + (held.addr - inner.start), this.pageSize);
     this.lockWrite();
     this.clipStart(x, a);
