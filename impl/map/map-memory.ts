@@ -7,6 +7,9 @@
  * - Reads fall through the shadow chain ({@link readPage}); writes go through
  *   {@link writablePage}, which resolves copy-on-write and pushes old contents into a delayed
  *   copy object — the one and only way bytes change.
+ * - A copy-on-write submap entry (`needsCopy` on a submap entry) reads through to the submap;
+ *   a write promotes the page first ({@link promoteCowPage}): clipped off, it maps a copy of the
+ *   submap's memory there, so the write lands in a private page.
  * - {@link copyWindow} decides how a window of an entry is copied: symmetric quick copy (both
  *   sides `needsCopy`), delayed copy object (shared objects), or a physical copy (wired sources,
  *   NONE objects). {@link sharePrepare} readies an entry to be shared (fork SHARE, remap).

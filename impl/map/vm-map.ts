@@ -18,7 +18,8 @@
  *   objectCanGrow, coalesce, mergeable, merge, simplifyAt, kernelWirings, wireWouldOverflow,
  *   addWiring, dropWiring, wiringsLeftByRemove, unwireForRemove;
  * - map-memory.ts (VmMapMemory): clamp, firstFailure, forEachClipped, accessible, forEachPiece,
- *   placement, linkEntries, removeRange, removable, deleteRange, pageIndex, ensureObject,
+ *   placement, linkEntries, removeRange, removable, deleteRange, promoteCowPage, promoteOnTheWay,
+ *   privatizeForWrite, pageIndex, ensureObject,
  *   shadowEntry, resolveCow, readPage, writablePage, writeNeedsUpgrade, faultInAll, privateCopy,
  *   delayedWindow, copyWindow, sharePrepare, entryCopy, mapsSharedMemory, writableInPlaceOnly,
  *   writeBytes;
