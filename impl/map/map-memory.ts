@@ -198,6 +198,16 @@ export abstract class VmMapMemory extends VmMapCore {
     if (r.found) x.submap.promoteOnTheWay(r.entry, at);
   }
 
+  /** A write to `[addr, addr + size)` would promote a page out of a copy-on-write submap: a map change (the fault upgrades to the write lock, §4.13 step 2). */
+  writePromotes(addr: number, size: number): boolean {
+    const ps = this.pageSize;
+    for (let a = addr - (addr % ps); a < addr + size; a += ps) {
+      const r = this.lookupEntry(a);
+      if (r.found && r.entry.submap !== null && this.reachPage(r.entry, a)?.cow) return true;
+    }
+    return false;
+  }
+
   /** Before a write to the page-aligned `[start, end)`: every page reached through a copy-on-write submap entry is promoted. */
   privatizeForWrite(start: number, end: number): void {
     for (let a = start; a < end; a += this.pageSize) {
