@@ -375,9 +375,9 @@ export const HANDLE_KIND_OPS = {
   cow: ["region_object_create", "enter", "map_memory_entry"],
 } as const satisfies Record<HandleSym["kind"], readonly OpName[]>;
 
-export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][]): fc.Arbitrary<HandleSym> {
-  // A copy-on-write submap takes three steps, so that kind is drawn as often as all the others.
-  const kind = fc.oneof(...kinds.map((k) => ({ weight: k === "cow" ? kinds.length - 1 : 1, arbitrary: fc.constant(k) })));
+/** Start-of-run handles of `kinds` (at least one), each drawn with weight 1 unless `weights` says otherwise. */
+export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][], weights: Partial<Record<HandleSym["kind"], number>> = {}): fc.Arbitrary<HandleSym> {
+  const kind = fc.oneof(...kinds.map((k) => ({ weight: weights[k] ?? 1, arbitrary: fc.constant(k) })));
   return fc.record({ kind, which: fc.nat(7), small: fc.boolean() });
 }
 
@@ -870,10 +870,12 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         if (s.reuse === 2) {
           // Over a page of a shared memory object (permanent memory: interruptible fails).
           const objectCells = new Set(ctx.view.objects.flat());
-          const target = ctx.view.maps.flatMap((m, h) => (m ? m.pages.filter((p) => objectCells.has(p.cell) && p.prot & 2).map((p) => ({ h, p })) : []))[0];
-          const list = ctx.view.copies.findIndex((c) => c?.kind === "entry_list");
+          const target = ctx.view.maps.flatMap((m, h) => (m ? m.pages.filter((p) => objectCells.has(p.cell) && p.prot & 2 && !p.cow).map((p) => ({ h, p })) : []))[0];
+          // The smallest entry list, placed as its offset says, so it fits the object's window.
+          const lists = ctx.view.copies.flatMap((c, i) => (c?.kind === "entry_list" ? [{ i, c }] : [])).sort((x, y) => x.c.size - y.c.size);
+          const list = lists[0];
           if (target)
-            return { op: "copy_overwrite", map: target.h, addr: target.p.page * ps, copy: list >= 0 ? list : pickCopy(s.copy, ctx.view), interruptible: s.interruptible !== 0 };
+            return { op: "copy_overwrite", map: target.h, addr: target.p.page * ps + (list ? list.c.offset % ps : 0), copy: list ? list.i : pickCopy(s.copy, ctx.view), interruptible: s.interruptible !== 0 };
         }
         if (s.reuse < 2 && from && ctx.view.maps[from.map])
           return { op: "copy_overwrite", map: from.map, addr: from.addr, copy: pickCopy(s.copy, ctx.view), interruptible: s.interruptible === 1 };

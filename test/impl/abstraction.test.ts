@@ -121,7 +121,7 @@ describe("abstractImpl", () => {
     const w = abstractImpl(k);
     expect(cellsOf(k, 0)).toEqual([0, 1]);
     expect(cellsOf(k, 1)).toEqual([0, 1]);
-    expect(w.namedEntries).toEqual([{ protection: 1, size: P, cells: [1] }]);
+    expect(w.namedEntries).toEqual([{ protection: 1, size: P, cells: [1], submap: -1 }]);
   });
 
   it("reports copies: entry lists page by page, kernel buffers by their bytes, object windows, emptied and consumed ones", () => {
