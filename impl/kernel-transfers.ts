@@ -143,7 +143,7 @@ export const TRANSFER_HANDLERS: Handlers = {
       return { kr: "KERN_INVALID_ARGUMENT" };
     if (offset % scope.pageSize !== 0 || badPlacement(k, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
     const sub = named.submap; // a submap is shared or omitted (#20), and must not reach its parent
-    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || (!copy && sub.reaches(map)))) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || sub.reaches(map))) return { kr: "KERN_INVALID_ARGUMENT" };
     if (!bitsWithin(cur, named.protection) || !bitsWithin(max, named.protection)) return { kr: "KERN_INVALID_RIGHT" };
     const bytes = round(scope, size);
     if (offset + bytes > named.size) return { kr: "KERN_INVALID_ARGUMENT" };

@@ -42,7 +42,7 @@ export const SHARED_REGION_HANDLERS: Handlers = {
 
   shared_region_map(k, { map: handle, region: r }) {
     const map = k.mapOf(handle), region = k.regionOf(r);
-    if (map === null || region === undefined || region.text.reaches(map)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (map === null || region === undefined || region.text.reaches(map) || region.data.reaches(map)) return { kr: "KERN_INVALID_ARGUMENT" };
     return { kr: map.mapSharedRegion(region) };
   },
 

@@ -14,7 +14,9 @@
  * Copy entries and named-entry windows follow the same rule; an object copy's pages are the
  * object's own; a kernel buffer reports its bytes in `data`.
  *
- * A submap entry's page is the submap's page at the translated address (its cell, or none).
+ * A submap entry's page is the submap's page at the translated address (its cell, or none);
+ * a copy-on-write submap entry's too (`cow`): until a write promotes it, it shows the submap's
+ * memory live, as a plain window does.
  *
  * Cells are numbered in the canonical visiting order: shared memory objects in handle order page
  * by page, then maps in handle order (entries ascending, page by page), then copies in handle
@@ -160,6 +162,7 @@ class ImplAbstraction {
           cell: this.mappedCell(e, a),
           submap: e.submap === null ? -1 : this.kernel.handleOf(e.submap),
           nested: e.usePmap,
+          cow: e.submap !== null && e.needsCopy,
           prot: e.protection,
           maxProt: e.maxProtection,
           inheritance: e.inheritance,
@@ -227,7 +230,7 @@ class ImplAbstraction {
     const copies: (AbstractCopy | null)[] = [];
     for (const c of kernel.copies) copies.push(this.copy(c));
     const namedEntries = [];
-    for (const n of kernel.namedEntries) namedEntries.push({ protection: n.protection, size: n.size, cells: this.namedCells(n) });
+    for (const n of kernel.namedEntries) namedEntries.push({ protection: n.protection, size: n.size, cells: this.namedCells(n), submap: n.submap ? kernel.handleOf(n.submap) : -1 });
     return { maps, objects, copies, namedEntries, cpus: [...kernel.cpuMap], cells: this.numbering.cells, regions: this.regions() };
   }
 
@@ -281,6 +284,7 @@ class ImplAbstraction {
           if (p.prot !== e.protection || p.maxProt !== e.maxProtection || p.inheritance !== e.inheritance || p.behavior !== e.behavior) return false;
           if (p.alias !== e.alias || p.wiredCount !== e.wiredCount || p.userWiredCount !== e.userWiredCount) return false;
           if (p.submap !== (e.submap === null ? -1 : kernel.handleOf(e.submap)) || p.nested !== e.usePmap) return false;
+          if (p.cow !== (e.submap !== null && e.needsCopy)) return false;
           if (!this.sameCell(this.mappedCell(e, a), p.cell, v)) return false;
         }
       }
@@ -343,7 +347,7 @@ class ImplAbstraction {
     if (kernel.namedEntries.length !== v.namedEntries.length) return false;
     for (let h = 0; h < kernel.namedEntries.length; h++) {
       const n = kernel.namedEntries[h]!, want = v.namedEntries[h]!;
-      if (n.protection !== want.protection || n.size !== want.size) return false;
+      if (n.protection !== want.protection || n.size !== want.size || (n.submap ? kernel.handleOf(n.submap) : -1) !== want.submap) return false;
       const cells = this.namedCells(n);
       if (cells.length !== want.cells.length) return false;
       for (let j = 0; j < cells.length; j++) if (!this.sameCell(cells[j]!, want.cells[j]!, v)) return false;
@@ -362,10 +366,10 @@ class ImplAbstraction {
 /** The fields of each part of the abstract world that {@link ImplAbstraction.matches} compares. */
 const WORLD_KEYS = new Set(["maps", "objects", "copies", "namedEntries", "cpus", "cells", "regions"]);
 const MAP_KEYS = new Set(["min", "max", "refCount", "swappedOut", "pages"]);
-const PAGE_KEYS = new Set(["page", "cell", "submap", "nested", "prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"]);
+const PAGE_KEYS = new Set(["page", "cell", "submap", "nested", "cow", "prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"]);
 const COPY_KEYS = new Set(["kind", "offset", "size", "pages", "data", "cont"]);
 const COPY_PAGE_KEYS = new Set(["cell", "prot", "maxProt", "inheritance", "behavior", "alias"]);
-const NAMED_KEYS = new Set(["protection", "size", "cells"]);
+const NAMED_KEYS = new Set(["protection", "size", "cells", "submap"]);
 
 /** Every own enumerable key of `x` is in `known`. */
 function onlyKeys(x: object, known: ReadonlySet<string>): boolean {

@@ -48,8 +48,9 @@ export const PROFILES = {
   mmu: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
     "copyin", "copyout", "copy_overwrite", "fork", "remap", "switch", "load", "store", "evict", "swapout", "swapin",
-    // Submap windows and shared-region text: nested pmaps.
-    "submap", "shared_region_create", "shared_region_map",
+    // Submap windows and shared-region text: nested pmaps; copy-on-write submaps (named entries of
+    // a map, mapped with copy): translations through them must stay read-only.
+    "submap", "shared_region_create", "shared_region_map", "region_object_create", "map_memory_entry",
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
@@ -204,6 +205,12 @@ function commandArbitrary(scope: Scope, ops?: readonly OpName[], weights: Partia
  */
 export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName, number>>>> = {
   concurrency: { spawn: 14, step: 12 },
+  // Copy-on-write submaps (named entries of region_object_create mapped with copy) need a named
+  // entry first: more of both, and more writes, so a run often writes through such a window
+  // and behind it.
+  submap: { region_object_create: 5, map_memory_entry: 6, write_user: 10 },
+  // Runs often start with a copy-on-write submap to load and store through (its translations).
+  mmu: { region_object_create: 5 },
 };
 
 /** Execute one scenario; throws CheckFailure on the first failed check. */
@@ -245,13 +252,17 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
   let originalLength = -1;
   const gens = makeGenerators(scope);
   // Start-of-run handles of the kinds the operations can make (all of them without a subset).
+  // The copy-on-write start (its first step is region_object_create) only where a profile weights
+  // that operation, and as much: elsewhere the starts stay as they were.
+  const handleWeights = { cow: options.weights?.region_object_create ?? 0 };
   const handleKinds = (Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][])
-    .filter((kind) => !options.ops || HANDLE_KIND_OPS[kind].every((op) => options.ops!.includes(op)));
+    .filter((kind) => !options.ops || HANDLE_KIND_OPS[kind].every((op) => options.ops!.includes(op)))
+    .filter((kind) => (handleWeights[kind as "cow"] ?? 1) > 0);
   const scenarioArb = fc.tuple(
     fc.array(createSym(scope, true), { minLength: 1, maxLength: 2 }),
     // A subset of operations gets only the preludes it can run (create is always needed).
     options.ops && !options.ops.includes("enter") ? fc.constant([]) : fc.array(populateSym(), { maxLength: 5 }),
-    handleKinds.length === 0 ? fc.constant([]) : fc.array(handleSym(handleKinds), { maxLength: 4 }),
+    handleKinds.length === 0 ? fc.constant([]) : fc.array(handleSym(handleKinds, handleWeights), { maxLength: 4 }),
     fc.array(commandArbitrary(scope, options.ops, options.weights), { maxLength: options.maxCommands, size: "max" }),
     options.swarm ? fc.subarray([...(options.ops ?? OP_NAMES)], { minLength: 2 }) : fc.constant(null),
     (options.ops ?? OP_NAMES).includes("switch") ? fc.array(commandArbitrary(scope, ["switch"]), { minLength: 1, maxLength: 2 }) : fc.constant([]),

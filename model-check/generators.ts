@@ -78,7 +78,7 @@ export function pointsOfInterest(map: AbstractMap | null | undefined, scope: Sco
   let prevPage = -2;
   let prevKey = "";
   for (const p of map.pages) {
-    const key = `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}/${p.submap}`;
+    const key = `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}/${p.submap}/${p.cow}`;
     if (p.page !== prevPage + 1) {
       if (prevPage >= 0) points.push((prevPage + 1) * ps);
       points.push(p.page * ps);
@@ -137,6 +137,36 @@ function writableRun(view: AbstractWorld, pages: number, pick: number, avoidPage
     });
   });
   return runs.length === 0 ? undefined : runs[pick % runs.length];
+}
+
+/**
+ * The `pick`-th (cyclically) copy-on-write window page of the view (only of map `only` when
+ * given) as an address to write: through the window (promoting it), or with `behind` the
+ * submap's own page it shows (a write there must stay visible through the window until it is
+ * promoted, and invisible after). Undefined when there is none.
+ */
+function cowTarget(view: AbstractWorld, scope: Scope, pick: number, behind: boolean, only?: number): { map: number; addr: number } | undefined {
+  const found: { map: number; addr: number }[] = [];
+  view.maps.forEach((m, map) => {
+    if (!m || (only !== undefined && map !== only)) return;
+    for (const p of m.pages) {
+      if (!p.cow || p.cell < 0) continue;
+      if (!behind) found.push({ map, addr: p.page * scope.pageSize });
+      else {
+        const shown = view.maps[p.submap]?.pages.find((q) => q.cell === p.cell);
+        if (shown) found.push({ map: p.submap, addr: shown.page * scope.pageSize });
+      }
+    }
+  });
+  const t = found[pick % Math.max(1, found.length)];
+  return t && { map: t.map, addr: t.addr + (pick >> 3) % scope.pageSize };
+}
+
+/** The `pick`-th (cyclically) page of a plain submap window that shows memory, if any. */
+function windowPage(view: AbstractWorld, pick: number): { map: number; page: number } | undefined {
+  const found: { map: number; page: number }[] = [];
+  view.maps.forEach((m, map) => m?.pages.forEach((p) => p.submap >= 0 && !p.cow && p.cell >= 0 && found.push({ map, page: p.page })));
+  return found[pick % Math.max(1, found.length)];
 }
 
 /** Copy handles: mostly live copies; 1 in 25 the NULL copy, 1 in 25 a consumed or unknown one. */
@@ -326,10 +356,11 @@ export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"ente
 /**
  * Handles at the start of a run, so that commands taking a copy, a named entry or a memory
  * object find one: a memory object, a writable window of one, a copy of a populated range
- * (entry list, kernel buffer or page list), or a named entry for a populated range.
+ * (entry list, kernel buffer or page list), a named entry for a populated range, or a step
+ * towards a copy-on-write submap ({@link resolveCowHandle}).
  */
 export interface HandleSym {
-  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist" | "region";
+  readonly kind: "object" | "window" | "copy" | "entry" | "pagelist" | "region" | "cow";
   readonly which: number;
   readonly small: boolean;
 }
@@ -341,15 +372,37 @@ export const HANDLE_KIND_OPS = {
   entry: ["make_memory_entry"],
   pagelist: ["copyin_page_list"],
   region: ["shared_region_create"],
+  cow: ["region_object_create", "enter", "map_memory_entry"],
 } as const satisfies Record<HandleSym["kind"], readonly OpName[]>;
 
-export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][]): fc.Arbitrary<HandleSym> {
-  return fc.record({ kind: fc.constantFrom(...kinds), which: fc.nat(7), small: fc.boolean() });
+/** Start-of-run handles of `kinds` (at least one), each drawn with weight 1 unless `weights` says otherwise. */
+export function handleSym(kinds: readonly HandleSym["kind"][] = Object.keys(HANDLE_KIND_OPS) as HandleSym["kind"][], weights: Partial<Record<HandleSym["kind"], number>> = {}): fc.Arbitrary<HandleSym> {
+  const kind = fc.oneof(...kinds.map((k) => ({ weight: weights[k] ?? 1, arbitrary: fc.constant(k) })));
+  return fc.record({ kind, which: fc.nat(7), small: fc.boolean() });
+}
+
+/**
+ * One step towards a copy-on-write submap, as far as the run has got: a submap-backed named
+ * entry (region_object_create), then memory in its map, then the entry mapped with copy into
+ * another live map (its pages are copy-on-write windows until written).
+ */
+function resolveCowHandle(s: HandleSym, ctx: ResolveContext): Op {
+  const ps = ctx.scope.pageSize;
+  const entry = ctx.view.namedEntries.findLastIndex((n) => n.submap >= 0);
+  const named = ctx.view.namedEntries[entry];
+  const sub = named ? ctx.view.maps[named.submap] : undefined;
+  if (!named || !sub) return { op: "region_object_create", size: (2 + (s.which % 3)) * ps };
+  if (sub.pages.length === 0)
+    return { op: "enter", map: named.submap, addr: sub.min, size: named.size, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } };
+  const others = ctx.view.maps.flatMap((m, h) => (m && h !== named.submap ? [h] : []));
+  const map = others.length ? others[s.which % others.length]! : 0;
+  return { op: "map_memory_entry", map, addr: 0, size: named.size, mask: 0, anywhere: true, entry, offset: 0, copy: true, cur: 3, max: 7, inheritance: s.small ? 2 : 0 };
 }
 export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
   const ps = ctx.scope.pageSize;
   const objects = ctx.view.objects.length;
   if (s.kind === "object" || (s.kind === "window" && objects === 0)) return { op: "object_create", size: (1 + (s.which % 4)) * ps };
+  if (s.kind === "cow") return resolveCowHandle(s, ctx);
   // A shared region placed at a free run of a live map (so region operations find one to use).
   if (s.kind === "region") return resolveRegion({ map: s.which, text: 1 + (s.which % 2), data: 1 + (s.which >> 2), at: s.which * 3, odd: 0 }, ctx);
   if (s.kind === "window") {
@@ -659,9 +712,14 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
     protect: ranged(
       "protect",
       scope,
-      fc.record({ prot: protArb, copy: fc.nat(6), setMax: fc.boolean() }),
+      fc.record({ prot: protArb, copy: fc.nat(6), setMax: fc.boolean(), pick: fc.nat(999) }),
       6,
-      (map, addr, size, x) => ({ op: "protect", map, addr, size, prot: x.copy === 3 ? x.prot | VM_PROT_COPY : x.prot, setMax: x.setMax }),
+      (map, addr, size, x, ctx) => {
+        // VM_PROT_COPY mostly over a submap window that shows memory: it becomes copy-on-write.
+        const w = x.copy === 3 && x.pick % 4 !== 0 ? windowPage(ctx.view, x.pick) : undefined;
+        const at = w ? { map: w.map, addr: w.page * ctx.scope.pageSize, size: ctx.scope.pageSize * (1 + (x.pick % 3)) } : { map, addr, size };
+        return { op: "protect", ...at, prot: x.copy === 3 ? x.prot | VM_PROT_COPY : x.prot, setMax: x.setMax };
+      },
     ),
     inherit: ranged(
       "inherit",
@@ -720,6 +778,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         // after a deferred copy is how copy-on-write goes wrong.
         const source = s.bad % 4 === 1 ? ctx.recent.find((r) => r.op === "copyin" || r.op === "remap") : undefined;
         if (source && ctx.view.maps[source.map]) return { op: "write_user", map: source.map, addr: source.addr + (s.seed % Math.max(1, source.size)), data };
+        // Often, where copy-on-write windows are: through one (it goes private), or behind one
+        // in its submap (seen through the window until then, never after).
+        const cow = s.bad % 4 !== 1 ? cowTarget(ctx.view, ctx.scope, s.seed, s.bad % 4 === 3) : undefined;
+        if (cow) return { op: "write_user", ...cow, data };
         const map = pickMap(s.map, ctx.view);
         return { op: "write_user", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), data };
       },
@@ -751,7 +813,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       arb: fc.record({ cpu: fc.nat(1000), addr: addrSel(scope), length: fc.integer({ min: 0, max: 2 * ps }), seed: fc.nat(255), bad: fc.nat(40), pick: fc.nat(1000) }),
       resolve: (s, ctx) => {
         const cpu = pickCpu(s.cpu, ctx.view);
-        const addr = accessAddr(s.addr, s.pick, cpuMap(ctx, cpu), 2, ctx.scope);
+        // Now and then through a copy-on-write window of the CPU's map: the store faults and promotes.
+        const h = ctx.view.cpus?.[cpu];
+        const cow = s.bad % 4 === 2 && h !== undefined && h !== null ? cowTarget(ctx.view, ctx.scope, s.pick, false, h) : undefined;
+        const addr = cow?.addr ?? accessAddr(s.addr, s.pick, cpuMap(ctx, cpu), 2, ctx.scope);
         const length = s.pick % 8 < 6 ? Math.min(s.length, ps - (addr % ps)) : s.length;
         const data = s.bad === 17 ? "xyz" : patternHex(s.seed, length);
         return { op: "store", cpu, addr, data };
@@ -807,10 +872,12 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         if (s.reuse === 2) {
           // Over a page of a shared memory object (permanent memory: interruptible fails).
           const objectCells = new Set(ctx.view.objects.flat());
-          const target = ctx.view.maps.flatMap((m, h) => (m ? m.pages.filter((p) => objectCells.has(p.cell) && p.prot & 2).map((p) => ({ h, p })) : []))[0];
-          const list = ctx.view.copies.findIndex((c) => c?.kind === "entry_list");
+          const target = ctx.view.maps.flatMap((m, h) => (m ? m.pages.filter((p) => objectCells.has(p.cell) && p.prot & 2 && !p.cow).map((p) => ({ h, p })) : []))[0];
+          // The smallest entry list, placed as its offset says, so it fits the object's window.
+          const lists = ctx.view.copies.flatMap((c, i) => (c?.kind === "entry_list" ? [{ i, c }] : [])).sort((x, y) => x.c.size - y.c.size);
+          const list = lists[0];
           if (target)
-            return { op: "copy_overwrite", map: target.h, addr: target.p.page * ps, copy: list >= 0 ? list : pickCopy(s.copy, ctx.view), interruptible: s.interruptible !== 0 };
+            return { op: "copy_overwrite", map: target.h, addr: target.p.page * ps + (list ? list.c.offset % ps : 0), copy: list ? list.i : pickCopy(s.copy, ctx.view), interruptible: s.interruptible !== 0 };
         }
         if (s.reuse < 2 && from && ctx.view.maps[from.map])
           return { op: "copy_overwrite", map: from.map, addr: from.addr, copy: pickCopy(s.copy, ctx.view), interruptible: s.interruptible === 1 };
@@ -888,9 +955,14 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
     make_memory_entry: ranged(
       "make_memory_entry",
       scope,
-      fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 1, 0) }, { weight: 4, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(0x13) }),
+      fc.tuple(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(1, 3, 1, 0) }, { weight: 4, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constant(0x13) }), fc.nat(999)),
       6,
-      (map, addr, size, permission) => ({ op: "make_memory_entry", map, addr, size, permission }),
+      (map, addr, size, [permission, pick], ctx) => {
+        // Asking for WRITE over a copy-on-write window now and then: the pages go private first.
+        const cow = (permission & 2) !== 0 && pick % 3 === 0 ? cowTarget(ctx.view, ctx.scope, pick, false) : undefined;
+        const at = cow ? { map: cow.map, addr: cow.addr - (cow.addr % ctx.scope.pageSize), size: ctx.scope.pageSize } : { map, addr, size };
+        return { op: "make_memory_entry", ...at, permission };
+      },
       4,
     ),
     map_memory_entry: gen({
@@ -911,9 +983,13 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         const pages = fits ? Math.max(1, Math.min(s.pages, entryPages - offsetPages)) : s.pages;
         const max = fits && named ? s.max & named.protection : s.max;
         const anywhere = s.anywhere !== 0;
+        // A submap-backed entry: mostly into a map its submap is not, with SHARE or NONE (submaps are never copied).
+        const sub = named?.submap ?? -1;
+        const into = fits && sub >= 0 && map === sub ? ctx.view.maps.findIndex((m, h) => m !== null && h !== sub) : map;
+        const inheritance = fits && sub >= 0 && s.inheritance === 1 ? 2 * (s.offsetPages % 2) : s.inheritance;
         return {
-          op: "map_memory_entry", map, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: pages * ps, mask: anywhere ? s.mask : 0,
-          anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance: s.inheritance,
+          op: "map_memory_entry", map: into < 0 ? map : into, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: pages * ps, mask: anywhere ? s.mask : 0,
+          anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance,
         };
       },
     }),

@@ -292,8 +292,8 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "wired-no-needs-copy",
     ref: "§6.4 #16",
-    description: "Wired ranges never hold needs_copy entries: wiring resolves a pending copy first.",
-    check: (k) => eachEntry(k, (e, _m, h) => (e.wiredCount > 0 && e.needsCopy ? `${where(h, e)}: wired with needs_copy` : undefined)),
+    description: "Wired ranges never hold needs_copy entries: wiring resolves a pending copy first. (A copy-on-write submap entry's wiring is its own count, as every submap entry's: it is promoted, wired, by its first write; reference §6.4 #15 allows the exemption.)",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.wiredCount > 0 && e.needsCopy && e.submap === null ? `${where(h, e)}: wired with needs_copy` : undefined)),
   },
   {
     name: "prot-within-max",
@@ -508,6 +508,12 @@ export const INVARIANTS: readonly Invariant[] = [
     ref: "§6.5 #20",
     description: "Submap entries are shared or omitted by fork, never copied: their inheritance is SHARE or NONE (inherit refuses COPY on them).",
     check: (k) => eachEntry(k, (e, _m, h) => (e.submap && e.inheritance === VM_INHERIT_COPY ? `${where(h, e)}: submap entry with inheritance COPY` : undefined)),
+  },
+  {
+    name: "cow-promoted-detached",
+    ref: "§4.13 step 2 (COW submap promotion), §6.9 #38",
+    description: "A submap entry holds no object: its memory is the submap's, and a copy-on-write submap's promotion replaces its submap reference by the copied object, never keeps both (the promoted entry no longer references the submap).",
+    check: (k) => eachEntry(k, (e, _m, h) => (e.submap !== null && e.object !== null ? `${where(h, e)}: maps submap and object ${e.object.id} at once` : undefined)),
   },
   ...MMU_INVARIANTS,
 ];

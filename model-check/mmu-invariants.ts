@@ -82,6 +82,27 @@ function writableOk(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
   return undefined;
 }
 
+/**
+ * The page at `va` of `map` is reached through a copy-on-write submap entry, at any level. Walked
+ * here with its own few lines, not through the map's descent, so a planted bug there cannot hide.
+ */
+function throughCowSubmap(map: VmMap, va: number): boolean {
+  for (let m = map, a = va; ; ) {
+    const r = m.lookupEntry(a);
+    if (!r.found || r.entry.submap === null) return false;
+    if (r.entry.needsCopy) return true;
+    a = a - r.entry.start + r.entry.offset;
+    m = r.entry.submap;
+  }
+}
+
+/** A writable translation never reaches memory through a copy-on-write submap: a write there must fault and promote. */
+function cowWindowReadOnly(mmu: Mmu, k: Kernel, t: Translation): string | undefined {
+  if ((t.rights & VM_PROT_WRITE) === 0) return undefined;
+  const map = mapOf(mmu, t.pmap);
+  return map && throughCowSubmap(map, t.vpn * k.scope.pageSize) ? `${t.where}: writable through a copy-on-write submap` : undefined;
+}
+
 /** Every nesting link: the parent's map, the window's first page and the link. */
 function* nestLinks(mmu: Mmu): Generator<{ map: VmMap | undefined; p: Pmap; w: Pmap["nests"][number] }> {
   for (const p of mmu.pmaps.values()) for (const w of p.nests) yield { map: mapOf(mmu, p), p, w };
@@ -195,6 +216,12 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     ref: "§5, §6 #21",
     description: "No writable PTE or TLB entry for an entry that needs a copy, a page below the entry's object, a page its copy object has not received yet, or a page a page list holds busy.",
     check: withMmu((mmu, k) => each(ptes(mmu), (t) => writableOk(mmu, k, t)) ?? each(tlbEntries(mmu), (t) => writableOk(mmu, k, t))),
+  },
+  {
+    name: "cow-window-read-only",
+    ref: "§4.13 step 2 (COW submap), §6 #21",
+    description: "No writable PTE or TLB entry reaches memory through a copy-on-write submap entry (at any level): a write there must fault, so the fault path promotes the page to a private copy instead of writing the submap's memory in place.",
+    check: withMmu((mmu, k) => each(ptes(mmu), (t) => cowWindowReadOnly(mmu, k, t)) ?? each(tlbEntries(mmu), (t) => cowWindowReadOnly(mmu, k, t))),
   },
   {
     name: "no-freed-frame-reachable",

@@ -24,6 +24,8 @@ export interface AbstractPage extends PageAttributes {
   readonly submap: number;
   /** A submap mapping whose pmap is nested (`use_pmap`). */
   readonly nested: boolean;
+  /** A copy-on-write submap mapping (`needs_copy`): the submap's page until the first write through it. */
+  readonly cow: boolean;
 }
 
 /** The cell of a submap mapping's page that the submap does not map. */
@@ -86,6 +88,8 @@ export interface AbstractNamedEntry {
   readonly size: number;
   /** Canonical cell of each page of the window. */
   readonly cells: readonly number[];
+  /** The handle of the map backing it (region_object_create: mapped as a submap), else -1. */
+  readonly submap: number;
 }
 
 /** A shared region (shared_region_mapping): its submaps by handle and its descriptor fields. */
@@ -164,7 +168,7 @@ export function hexTrimmed(bytes: Uint8Array | undefined): string {
   return s;
 }
 
-const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cell"] as const;
+const ATTRIBUTE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount", "submap", "nested", "cow", "cell"] as const;
 const COPY_PAGE_KEYS = ["prot", "maxProt", "inheritance", "behavior", "alias"] as const;
 
 /**
@@ -232,8 +236,8 @@ export function diffAbstract(a: AbstractWorld, b: AbstractWorld, pageSize: numbe
     return `named entry count: spec ${a.namedEntries.length}, impl ${b.namedEntries.length}`;
   for (let n = 0; n < a.namedEntries.length; n++) {
     const x = a.namedEntries[n]!, y = b.namedEntries[n]!;
-    if (x.protection !== y.protection || x.size !== y.size || x.cells.length !== y.cells.length)
-      return `named entry ${n}: spec protection ${x.protection} size ${hexAddr(x.size)}, impl protection ${y.protection} size ${hexAddr(y.size)}`;
+    if (x.protection !== y.protection || x.size !== y.size || x.cells.length !== y.cells.length || x.submap !== y.submap)
+      return `named entry ${n}: spec protection ${x.protection} size ${hexAddr(x.size)} submap ${x.submap}, impl protection ${y.protection} size ${hexAddr(y.size)} submap ${y.submap}`;
     for (let i = 0; i < x.cells.length; i++)
       if (!sameCell(a, b, x.cells[i]!, y.cells[i]!)) return diffCell(a, b, x.cells[i]!, y.cells[i]!, `named entry ${n} page ${i}`);
   }

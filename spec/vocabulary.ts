@@ -55,13 +55,15 @@ export interface PageAttributes {
 
 /**
  * What `lookup` finds when the page is a submap mapping: the submap, the address there, whether
- * the submap's physical map is nested (`use_pmap`), and the page the submap has there (null
- * when the submap does not map it), descending further when that page is a submap mapping too.
+ * the submap's physical map is nested (`use_pmap`), whether the mapping is copy-on-write
+ * (`needs_copy` on the submap entry), and the page the submap has there (null when the submap
+ * does not map it), descending further when that page is a submap mapping too.
  */
 export interface SubmapView {
   readonly map: number;
   readonly addr: number;
   readonly nested: boolean;
+  readonly cow: boolean;
   readonly page: PageAttributes | null;
   readonly submap?: SubmapView;
 }
@@ -246,12 +248,14 @@ export const VOCABULARY = {
    * reference §4.7). No clamping. Let `p = prot & ~VM_PROT_COPY`.
    * - KERN_INVALID_ARGUMENT: NULL map, bad numbers, bits outside ALL|COPY, range wraps.
    * - Walk the pages in address order; the first failing page decides: unmapped →
-   *   KERN_INVALID_ADDRESS; a submap mapping with COPY → KERN_INVALID_ARGUMENT (copy-on-write
-   *   submaps are not modelled); `p ⊄ maxProt (+ WRITE when COPY)` → KERN_PROTECTION_FAILURE.
+   *   KERN_INVALID_ADDRESS; `p ⊄ maxProt (+ WRITE when COPY)` → KERN_PROTECTION_FAILURE.
    *   Size 0: KERN_INVALID_ADDRESS unless `trunc(addr)` is mapped. Nothing changes on failure.
    * - KERN_SUCCESS: per page, with COPY: the page gets a private snapshot of its bytes (a fresh
-   *   cell, reference §10.10) and `maxProt |= WRITE`; then with `setMax`:
-   *   `maxProt = p`, `prot = p & old prot`; without: `prot = p`.
+   *   cell, reference §10.10) — a submap window instead becomes a copy-on-write window (the
+   *   2000 code sets `needs_copy` on every entry, and on a submap entry that makes a
+   *   copy-on-write submap, reference §4.7, §4.22), which goes private page by page as writes
+   *   reach it — and `maxProt |= WRITE`; then with `setMax`: `maxProt = p`,
+   *   `prot = p & old prot`; without: `prot = p`.
    */
   protect: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
@@ -310,7 +314,10 @@ export const VOCABULARY = {
    *   submap page's) → KERN_PROTECTION_FAILURE; a counter that would pass `maxWireCount` →
    *   KERN_FAILURE (user overflow is KERN_FAILURE in the reference; kernel overflow was a
    *   panic, which the model reports as KERN_FAILURE too). All or nothing.
-   * - KERN_SUCCESS: every page wired once more.
+   * - KERN_SUCCESS: every page wired once more. A window's wiring is its own count (the
+   *   submap's pages are not wired by it); a copy-on-write window stays one until a write
+   *   reaches it (decision: reference §6.4 #15 allows a wired copy-on-write submap; a write
+   *   makes the page private, still wired).
    */
   wire: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_TASK", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE", "KERN_FAILURE"],
@@ -378,7 +385,8 @@ export const VOCABULARY = {
    *   case),
    *   `addr + length` wraps.
    * - KERN_INVALID_ADDRESS: some byte's page is unmapped or lacks WRITE (nothing written).
-   * - KERN_SUCCESS: the bytes are written; every alias of a written cell sees them.
+   * - KERN_SUCCESS: the bytes are written; every alias of a written cell sees them. A page
+   *   reached through a copy-on-write window is made private first (see `submap`).
    */
   write_user: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS"],
@@ -572,8 +580,13 @@ export const VOCABULARY = {
    *    are all page-aligned, else `round(addr + size)`; it must not wrap (KERN_INVALID_ARGUMENT).
    *    Walking its pages in order, the first failing page decides: unmapped →
    *    KERN_INVALID_ADDRESS; lacking WRITE → KERN_PROTECTION_FAILURE. With `interruptible`,
-   *    a destination page of a shared memory object → KERN_FAILURE. Then the copy's bytes
-   *    `[offset, offset + size)` are written at `[addr, addr + size)`.
+   *    a destination page of a shared memory object → KERN_FAILURE (not one reached through a
+   *    copy-on-write window: the bytes land in a private page). Then the copy's bytes
+   *    `[offset, offset + size)` are written at `[addr, addr + size)`, as `write_user` writes
+   *    them (a copy-on-write window's page is made private first). Decision: a copy-on-write
+   *    window is checked and written like any write through it; the 2000 code skipped the
+   *    checks and replaced it by an anonymous entry with prot and maxProt ALL (reference
+   *    §4.11.8 step 5), which would grant WRITE the window never had (§8 #19).
    * Nothing changes and the copy stays with the caller on any failure.
    */
   copy_overwrite: op({
@@ -792,10 +805,36 @@ export const VOCABULARY = {
    * pages' attributes; make_memory_entry names the submap's cells (reference §10.9). fork
    * shares a SHARE window and leaves out any other (reference §4.12); remap of a range holding
    * a window is KERN_INVALID_ADDRESS (reference §4.17); inherit COPY over a window is
-   * KERN_INVALID_ARGUMENT (reference §4.8); protect with VM_PROT_COPY over a window is
-   * KERN_INVALID_ARGUMENT (copy-on-write submaps are not modelled). protect, behavior_set,
-   * wire and unwire change the window's own attributes; remove drops the window, never the
-   * submap's pages.
+   * KERN_INVALID_ARGUMENT (reference §4.8); protect with VM_PROT_COPY makes a window a
+   * copy-on-write window (below). protect, behavior_set, wire and unwire change the window's
+   * own attributes; remove drops the window, never the submap's pages.
+   *
+   * Copy-on-write windows (a copy-on-write submap: `needs_copy` on the submap entry, reference
+   * §4.13 step 2, §4.21, §4.22). `map_memory_entry` with copy of a submap-backed entry,
+   * `shared_region_map`'s data and protect with VM_PROT_COPY over a window make them; `lookup`
+   * reports them (`cow` in {@link SubmapView}). Such a window reads through to the submap's
+   * page like any window — later changes in the submap show through it — until a write reaches
+   * the page through it. That write (write_user, store, copy_overwrite, make_memory_entry asking
+   * for WRITE) first makes the page private: the page stops being a window and gets a snapshot
+   * of the bytes it showed at that moment (its prot, maxProt, behavior, alias and wiring stay;
+   * SHARE inheritance becomes COPY, as in the 2000 promotion), then the write lands there;
+   * neither side sees the other's later writes. Where a write passes several windows, the
+   * first copy-on-write one on the way goes private. Decisions:
+   * - per page: the 2000 kernel promoted the whole parent entry clipped to the submap entry
+   *   behind it, modern XNU a small chunk around the fault (reference §4.13); entries are not
+   *   visible here, so the spec promotes exactly the pages written;
+   * - protection: a write through a copy-on-write window needs WRITE in the window's prot
+   *   (hence in its maxProt) and in the submap page's prot, as through any window. The 2000
+   *   promotion added WRITE to the parent's prot and maxProt, so a read-only mapping (the
+   *   shared data region, READ of READ) could be written (reference §4.13 "Protection through
+   *   submaps", §8 #19); the spec follows the reference's recommended rule, not that quirk;
+   *   protect(VM_PROT_COPY | WRITE) is how a library makes such pages writable;
+   * - a wired window keeps its count and stays copy-on-write (its wiring is its own, as for
+   *   every window; reference §6.4 #15 allows it); the first write promotes it, wired;
+   * - fork shares a SHARE copy-on-write window as a copy-on-write window: parent and child
+   *   each go private on their own first write; copyin, read_user and make_memory_entry for
+   *   READ only read through it; remove, inherit, protect, behavior_set, unwire change or drop
+   *   the window as for any window.
    */
   submap: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT"],
@@ -854,11 +893,12 @@ export const VOCABULARY = {
   /**
    * Map a shared region into a task's map as the loader does at exec (mach_loader.c): the text
    * submap at `clientBase`, shared (a window onto it, `nested`), prot and maxProt READ,
-   * inheritance SHARE; the data at `clientBase + textSize` as a private copy (a snapshot of the
-   * pages the data submap maps, each with prot and maxProt READ, inheritance SHARE, behavior
-   * DEFAULT, alias 0; pages it does not map stay unmapped). A library makes its data writable
-   * with protect(VM_PROT_COPY | …), as in the 2000 system.
-   * - KERN_INVALID_ARGUMENT: NULL map, unknown region; the text submap would reach `map`.
+   * inheritance SHARE; the data at `clientBase + textSize` mapped with copy, as a copy-on-write
+   * window onto the data submap (reference §4.22; see `submap`), not nested, prot and maxProt
+   * READ, inheritance SHARE. A library makes its data writable with protect(VM_PROT_COPY |
+   * …), as in the 2000 system; its first write to a page makes that page private.
+   * - KERN_INVALID_ARGUMENT: NULL map, unknown region; the text or the data submap would reach
+   *   `map`.
    * - KERN_INVALID_ADDRESS: `[clientBase, clientBase + textSize + dataSize)` not inside the map.
    * - KERN_NO_SPACE: some page of it is mapped.
    * - KERN_SUCCESS otherwise.
@@ -929,8 +969,9 @@ export const VOCABULARY = {
    * has the parent's bounds and reference count 1; per mapped page of the parent:
    * SHARE → the child's page aliases the parent's cell; COPY → the child's page is a snapshot
    * (reference §8 #9 intended: a page whose maxProt lacks READ cannot be copied and is left
-   * out of the child); NONE → nothing. Child pages keep prot, maxProt, inheritance, behavior
-   * and alias, unwired.
+   * out of the child); NONE → nothing. A submap window is shared (SHARE) or left out; a SHARE
+   * copy-on-write window stays one in the child (see `submap`). Child pages keep prot,
+   * maxProt, inheritance, behavior and alias, unwired.
    * - KERN_INVALID_ARGUMENT: NULL map.  - KERN_SUCCESS: result `map` is the child's handle.
    */
   fork: op({
@@ -975,6 +1016,9 @@ export const VOCABULARY = {
    * - Walking the pages in order, the first failing page decides: unmapped →
    *   KERN_INVALID_ADDRESS; `prot` lacks `permission` → KERN_PROTECTION_FAILURE.
    * - KERN_SUCCESS: result `entry` (its handle) and `size` (the granted, page-rounded size).
+   *   A `permission` with WRITE is a write fault (reference §4.21: vm_map_lookup_locked with
+   *   that fault type): pages reached through a copy-on-write window are made private first,
+   *   and the entry names the private pages; without WRITE it names the submap's.
    */
   make_memory_entry: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_ADDRESS", "KERN_PROTECTION_FAILURE"],
@@ -990,15 +1034,18 @@ export const VOCABULARY = {
    *    `cur`/`max` bits outside ALL, `cur ⊄ max`, `inheritance > VM_INHERIT_NONE`, `offset`
    *    not page-aligned, fixed mode and `trunc(addr) + round(size)` wraps; for an entry backed
    *    by a submap (`region_object_create`): inheritance COPY (submaps are shared or omitted,
-   *    invariant #20), or a shared mapping into a map the submap reaches.
+   *    invariant #20), or a mapping (shared or a copy: both are windows) into a map the
+   *    submap reaches.
    * 2. KERN_INVALID_RIGHT: `cur` or `max` not within the entry's protection.
    * 3. KERN_INVALID_ARGUMENT: the window passes the entry's size.
    * 4. Space as `enter`: KERN_NO_SPACE / KERN_INVALID_ADDRESS.
    * 5. KERN_SUCCESS: pages with prot `cur`, maxProt `max`, the inheritance, behavior DEFAULT,
    *    alias 0, unwired; result `addr`. An entry backed by a submap is mapped as a submap
    *    (vm_map_enter of the placeholder + vm_map_submap, not nested): shared, each page is a
-   *    window onto the submap's page; as a copy (decision: copy-on-write submaps are not
-   *    modelled), a snapshot of the pages the submap maps, the others left unmapped.
+   *    window onto the submap's page; as a copy, a copy-on-write window (reference §4.21: the
+   *    submap entry gets `needs_copy`; see `submap`), which shows the submap live until the
+   *    first write through it makes the page private. Every page is mapped, also those the
+   *    submap does not map (an access there is KERN_INVALID_ADDRESS until it does).
    */
   map_memory_entry: op({
     codes: ["KERN_SUCCESS", "KERN_INVALID_ARGUMENT", "KERN_INVALID_RIGHT", "KERN_NO_SPACE", "KERN_INVALID_ADDRESS"],

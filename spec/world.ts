@@ -13,6 +13,7 @@
  *   are immutable: operations replace them, never change them.
  */
 import { CellNumbering, NO_CELL, describeContinuation, type AbstractCopy, type AbstractRegion, type AbstractWorld } from "./abstract.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE } from "./constants.ts";
 import { mmuGeometry, type Scope } from "./scope.ts";
 
 /** The name of a cell. */
@@ -22,12 +23,15 @@ export type PageNumber = number;
 
 /**
  * A submap mapping's page (reference §4.16): a window onto page `page` of map `map`, showing
- * whatever that map has there; `nested` records `use_pmap`.
+ * whatever that map has there; `nested` records `use_pmap`. A `cow` window (a copy-on-write
+ * submap, `needs_copy` on the submap entry, reference §4.13) shows the submap's page live too,
+ * until the first write through it makes the page private ({@link privatize}).
  */
 export interface SubmapWindow {
   readonly map: number;
   readonly page: PageNumber;
   readonly nested: boolean;
+  readonly cow: boolean;
 }
 
 /** Everything the spec knows about one mapped page. */
@@ -160,6 +164,32 @@ export function reach(world: SpecWorld, state: PageState): Reach | undefined {
   return { cell: s.cell, page: s, prot, maxProt };
 }
 
+/**
+ * The first copy-on-write window on the way from `state` to its memory (`state` itself, or a
+ * page of a submap it looks through), or undefined when a write through `state` lands in the
+ * memory it shows.
+ */
+export function cowOnTheWay(world: SpecWorld, state: PageState): PageState | undefined {
+  for (let s: PageState | undefined = state; s?.submap !== undefined; s = world.maps[s.submap.map]!.pages.get(s.submap.page))
+    if (s.submap.cow) return s;
+  return undefined;
+}
+
+/**
+ * Before a write through `state` (reference §4.13, write fault through a copy-on-write submap):
+ * the first copy-on-write window on the way becomes a private page holding a snapshot of the
+ * bytes it shows now; it stops being a window, and SHARE inheritance becomes COPY (as the 2000
+ * promotion does). Its protections stay: no WRITE is added (decision, reference §8 #19).
+ */
+export function privatize(world: SpecWorld, state: PageState): void {
+  const s = cowOnTheWay(world, state);
+  const held = s === undefined ? undefined : reach(world, s);
+  if (s === undefined || held === undefined) return;
+  s.cell = snapshotCell(world, held.cell);
+  delete s.submap;
+  if (s.inheritance === VM_INHERIT_SHARE) s.inheritance = VM_INHERIT_COPY;
+}
+
 /** True when map `from` is `target` or maps it, directly or through other submaps. */
 export function reaches(world: SpecWorld, from: number, target: number): boolean {
   if (from === target) return true;
@@ -290,7 +320,7 @@ export function abstractSpec(world: SpecWorld, onlyMaps?: ReadonlySet<number>): 
     return held === undefined ? NO_CELL : number(held.cell);
   });
   const namedEntries = world.namedEntries.map((e) => ({
-    protection: e.protection, size: e.size,
+    protection: e.protection, size: e.size, submap: e.submap ?? -1,
     cells: e.submap === undefined ? e.cells.map(number) : submapCells(world.maps[e.submap]!, e.size / world.scope.pageSize),
   }));
   return { maps, objects, copies, namedEntries, cpus: [...world.cpus], cells: numbering.cells, regions: world.regions.map((r) => ({ ...r })) };
@@ -315,7 +345,7 @@ function abstractMaps(world: SpecWorld, number: (cell: CellId) => number, only?:
         const held = reach(world, state);
         return {
           page, cell: held === undefined ? NO_CELL : number(held.cell), prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount,
-          submap: submap?.map ?? -1, nested: submap?.nested ?? false,
+          submap: submap?.map ?? -1, nested: submap?.nested ?? false, cow: submap?.cow ?? false,
         };
       }),
     },

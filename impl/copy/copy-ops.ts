@@ -189,7 +189,8 @@ export abstract class VmMapCopyOps extends VmMapMemory {
       within(VM_PROT_WRITE, held.prot) ? undefined : "KERN_PROTECTION_FAILURE",
     ));
     if (failure !== undefined) return failure;
-    const permanent = this.throughSubmaps(start, end, (held) => (held.owner.mapsSharedMemory(held.entry) ? "KERN_FAILURE" : undefined));
+    // Through a copy-on-write submap the bytes land in a private copy, never in that memory.
+    const permanent = this.throughSubmaps(start, end, (held) => (!held.cow && held.owner.mapsSharedMemory(held.entry) ? "KERN_FAILURE" : undefined));
     if (interruptible && this.firstFailure(r.entry, start, end, "KERN_FAILURE", permanent) !== undefined) return "KERN_FAILURE";
     return undefined;
   }
@@ -197,6 +198,7 @@ export abstract class VmMapCopyOps extends VmMapMemory {
   /** The change of an overwrite whose checks passed. */
   overwriteApply(addr: number, copy: EntryListCopy): void {
     const { start, end, aligned } = this.overwriteRange(addr, copy);
+    this.privatizeForWrite(start, end); // copy-on-write submap pages become private entries first
     if (aligned) this.overwriteAligned(start, end, copy);
     else this.writeBytes(addr, this.copyBytes(copy));
   }

@@ -56,8 +56,9 @@ export function pushPending(o: VmObject, index: number): boolean {
 /**
  * Where page `va` of `map` holds its memory: the entry covering it, or for a submap window the
  * submap's entry at the translated address, level by level (reference §4.13's descent), with the
- * protection met on the way (the AND of every level's, §8 #19 intended) and whether any level
- * is wired. Undefined when nothing maps it.
+ * protection met on the way (the AND of every level's, §8 #19 intended), whether any level
+ * is wired, and whether a copy-on-write submap entry lies on the way (`cow`: the memory may be
+ * read through it, never written). Undefined when nothing maps it.
  */
 export interface Held {
   readonly map: VmMap;
@@ -65,22 +66,26 @@ export interface Held {
   readonly va: number;
   readonly prot: number;
   readonly wired: boolean;
+  readonly cow: boolean;
 }
 export function descend(map: VmMap, va: number): Held | undefined {
   const r = map.lookupEntry(va);
   if (!r.found) return undefined;
   const top = r.entry;
-  if (top.submap === null) return { map, entry: top, va, prot: top.protection, wired: top.wiredCount > 0 };
+  if (top.submap === null) return { map, entry: top, va, prot: top.protection, wired: top.wiredCount > 0, cow: false };
   const held = map.reachPage(top, va);
   if (held === undefined) return undefined;
-  return { map: held.owner as VmMap, entry: held.entry, va: held.addr, prot: held.prot, wired: top.wiredCount > 0 || held.entry.wiredCount > 0 };
+  return { map: held.owner as VmMap, entry: held.entry, va: held.addr, prot: held.prot, wired: top.wiredCount > 0 || held.entry.wiredCount > 0, cow: held.cow };
 }
 
-/** Rights a translation of entry `e` (reached with protection `prot`) to `page` (page `index` of `object`) may carry. */
-export function allowedRights(e: VmMapEntry, object: VmObject, index: number, bytes: Uint8Array, prot = e.protection): number {
+/**
+ * Rights a translation of entry `e` (reached with protection `prot`, through a copy-on-write
+ * submap entry when `cow`) to `page` (page `index` of `object`) may carry.
+ */
+export function allowedRights(e: VmMapEntry, object: VmObject, index: number, bytes: Uint8Array, prot = e.protection, cow = false): number {
   const r = prot;
   if ((r & VM_PROT_WRITE) === 0) return r;
-  const inPlace = !e.needsCopy && object === e.object && bytes !== zeroPage(object.pageSize) && !pushPending(object, index) && !object.busy.has(index);
+  const inPlace = !cow && !e.needsCopy && object === e.object && bytes !== zeroPage(object.pageSize) && !pushPending(object, index) && !object.busy.has(index);
   return inPlace ? r : r & ~VM_PROT_WRITE;
 }
 
@@ -91,7 +96,7 @@ export function currentTranslation(top: VmMap, topVa: number): ResolvedPage | un
   const { map, entry: e, va } = held;
   const page = locatePage(e.object!, map.pageIndex(e, va));
   if (page === undefined) return undefined;
-  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, held.prot), wired: held.wired };
+  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, held.prot, held.cow), wired: held.wired };
 }
 
 /** Rights PMAP_ENTER gives `page` for the page-list `access` (at least READ), within what a fault allows. */
@@ -103,12 +108,17 @@ export const pmapEnterRights = (page: ResolvedPage, access: number): number => p
  * see: objects created, copy-on-write resolved, pages made resident.
  */
 export function resolveFault(outer: VmMap, outerVa: number, access: number): ResolvedPage | undefined {
-  const held = descend(outer, outerVa);
-  if (held === undefined) return undefined;
-  const { map, entry: e, va, prot, wired } = held;
-  if ((access & ~prot) !== 0) return undefined;
+  let held = descend(outer, outerVa);
+  if (held === undefined || (access & ~held.prot) !== 0) return undefined;
+  if ((access & VM_PROT_WRITE) !== 0 && held.cow) {
+    // A write through a copy-on-write submap: the page is promoted to a private copy first (§4.13 step 2).
+    outer.promoteOnTheWay(outer.lookupEntry(outerVa).entry, outerVa);
+    held = descend(outer, outerVa)!;
+  }
+  const { map, entry: e, va, prot, wired, cow } = held;
   const index = () => map.pageIndex(e, va);
-  if ((access & VM_PROT_WRITE) !== 0 || (wired && (prot & VM_PROT_WRITE) !== 0)) {
+  // A wired window's read through a copy-on-write submap stays a read: only a write promotes.
+  if ((access & VM_PROT_WRITE) !== 0 || (wired && !cow && (prot & VM_PROT_WRITE) !== 0)) {
     // The lock upgrade of lookup_locked: creating or shadowing the object is a map change.
     if (map.writeNeedsUpgrade(e)) map.lockWrite();
     const bytes = map.writablePage(e, va);
@@ -123,5 +133,5 @@ export function resolveFault(outer: VmMap, outerVa: number, access: number): Res
     map.layer.makeResident(top, index());
     page = locatePage(top, index())!;
   }
-  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, prot), wired };
+  return { ...page, rights: allowedRights(e, page.object, page.index, page.bytes, prot, cow), wired };
 }

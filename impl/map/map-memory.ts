@@ -7,6 +7,9 @@
  * - Reads fall through the shadow chain ({@link readPage}); writes go through
  *   {@link writablePage}, which resolves copy-on-write and pushes old contents into a delayed
  *   copy object — the one and only way bytes change.
+ * - A copy-on-write submap entry (`needsCopy` on a submap entry) reads through to the submap;
+ *   a write promotes the page first ({@link promoteCowPage}): clipped off, it maps a copy of the
+ *   submap's memory there, so the write lands in a private page.
  * - {@link copyWindow} decides how a window of an entry is copied: symmetric quick copy (both
  *   sides `needsCopy`), delayed copy object (shared objects), or a physical copy (wired sources,
  *   NONE objects). {@link sharePrepare} readies an entry to be shared (fork SHARE, remap).
@@ -14,7 +17,7 @@
  * Every mechanism is a method called through `this`, so a test can replace one by subclassing
  * {@link VmMap}.
  */
-import { VM_BEHAVIOR_DEFAULT, VM_MAP_REMOVE_KUNWIRE, type KernReturn } from "../../spec/constants.ts";
+import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_MAP_REMOVE_KUNWIRE, type KernReturn } from "../../spec/constants.ts";
 import type { CopiedWindow, ObjectLayer } from "../object/object-layer.ts";
 import type { VmObject } from "../object/vm-object.ts";
 import { newEntry, type EntryAttributes, type VmMapEntry } from "./entry.ts";
@@ -23,13 +26,18 @@ import { VmMapCore } from "./map-core.ts";
 /** The attributes {@link VmMapMemory.entryCopy} copies. */
 export type EntryLook = Pick<EntryAttributes, "protection" | "maxProtection" | "inheritance" | "behavior" | "alias">;
 
-/** Where a page's memory is (through submaps): the map owning the entry, the entry, the address there, and the ANDed protections. */
+/**
+ * Where a page's memory is (through submaps): the map owning the entry, the entry, the address
+ * there, the ANDed protections, and whether a copy-on-write submap entry lies on the way (a
+ * write then lands in a private copy, never in that memory).
+ */
 export interface Reached {
   readonly owner: VmMapMemory;
   readonly entry: VmMapEntry;
   readonly addr: number;
   readonly prot: number;
   readonly maxProt: number;
+  readonly cow: boolean;
 }
 
 /** `p ⊆ allowed` for small bit sets. */
@@ -126,8 +134,9 @@ export abstract class VmMapMemory extends VmMapCore {
    * #19 intended); undefined when a submap does not map it.
    */
   reachPage(x: VmMapEntry, a: number): Reached | undefined {
-    let owner: VmMapMemory = this, e = x, at = a, prot = x.protection, maxProt = x.maxProtection;
+    let owner: VmMapMemory = this, e = x, at = a, prot = x.protection, maxProt = x.maxProtection, cow = false;
     while (e.submap !== null) {
+      cow ||= e.needsCopy;
       at = at - e.start + e.offset;
       owner = e.submap;
       const r = owner.lookupEntry(at);
@@ -136,7 +145,77 @@ export abstract class VmMapMemory extends VmMapCore {
       prot &= e.protection;
       maxProt &= e.maxProtection;
     }
-    return { owner, entry: e, addr: at, prot, maxProt };
+    return { owner, entry: e, addr: at, prot, maxProt, cow };
+  }
+
+  // ---- copy-on-write submaps (§4.13 step 2, §4.21, §4.22) ----
+
+  /**
+   * The write fault through copy-on-write submap entry `x` at its page `a` (page-aligned; the
+   * submap maps it), one page at a time (decision: modern XNU clips only a small chunk around
+   * the fault, reference §4.13; a page is the chunk the spec can state). The memory the submap
+   * holds there is copied as copyin copies an entry ({@link copyWindow}: a private symmetric
+   * object is shared and its submap entry becomes `needsCopy` — the 2000 promotion's "mark
+   * shadowed, set needs_copy" —, a shared one gets a delayed copy object, a wired one is copied
+   * physically); then `x` is clipped to the page and becomes an ordinary entry mapping that
+   * copy (its submap reference goes; no WRITE is added, §8 #19; SHARE becomes COPY). A wired
+   * page resolves its copy at once (#15). Writable translations of the submap's page go when the
+   * operation ends (the MMU re-derives them: `needsCopy` keeps WRITE off).
+   */
+  promoteCowPage(x: VmMapEntry, a: number): VmMapEntry {
+    const held = this.reachPage(x, a)!;
+    const owner = held.owner, inner = held.entry;
+    owner.lockWrite();
+    owner.ensureObject(inner); // the 2000 promotion gives the submap entry an object first
+    const w = owner.copyWindow(inner, inner.offset + (held.addr - inner.start), this.pageSize);
+    this.lockWrite();
+    this.clipStart(x, a);
+    this.clipEnd(x, a + this.pageSize);
+    this.releaseObjectOf(x);
+    x.object = w.object;
+    x.offset = w.offset;
+    x.needsCopy = w.needsCopy;
+    x.usePmap = false;
+    x.isShared = false;
+    if (x.inheritance === VM_INHERIT_SHARE) x.inheritance = VM_INHERIT_COPY;
+    if (x.wiredCount > 0) this.faultInAll(x);
+    return x;
+  }
+
+  /**
+   * Before a write to page `a` through entry `x` of this map: the first copy-on-write submap
+   * entry on the way (`x`, or one inside the submaps `x` looks through) is promoted there
+   * ({@link promoteCowPage}). Nothing for memory the write lands in directly.
+   */
+  promoteOnTheWay(x: VmMapEntry, a: number): void {
+    if (x.submap === null) return;
+    if (x.needsCopy) {
+      if (this.reachPage(x, a) !== undefined) this.promoteCowPage(x, a);
+      return;
+    }
+    const at = a - x.start + x.offset;
+    const r = x.submap.lookupEntry(at);
+    if (r.found) x.submap.promoteOnTheWay(r.entry, at);
+  }
+
+  /** A write to `[addr, addr + size)` would promote a page out of a copy-on-write submap: a map change (the fault upgrades to the write lock, §4.13 step 2). */
+  writePromotes(addr: number, size: number): boolean {
+    const ps = this.pageSize;
+    for (let a = addr - (addr % ps); a < addr + size; a += ps) {
+      const r = this.lookupEntry(a);
+      if (r.found && r.entry.submap !== null && this.reachPage(r.entry, a)?.cow) return true;
+    }
+    return false;
+  }
+
+  /** Before a write to the page-aligned `[start, end)`: every page reached through a copy-on-write submap entry is promoted. */
+  privatizeForWrite(start: number, end: number): void {
+    for (let a = start; a < end; a += this.pageSize) {
+      const r = this.lookupEntry(a);
+      if (!r.found) continue;
+      if (r.entry.submap !== null) this.promoteOnTheWay(r.entry, a);
+      else a = r.entry.end - this.pageSize; // an ordinary entry: on to the next one
+    }
   }
 
   /**
@@ -147,7 +226,7 @@ export abstract class VmMapMemory extends VmMapCore {
   throughSubmaps(start: number, end: number, check: (r: Reached) => KernReturn | undefined): (x: VmMapEntry) => KernReturn | undefined {
     return (x) => {
       const from = Math.max(x.start, start);
-      if (x.submap === null) return check({ owner: this, entry: x, addr: from, prot: x.protection, maxProt: x.maxProtection });
+      if (x.submap === null) return check({ owner: this, entry: x, addr: from, prot: x.protection, maxProt: x.maxProtection, cow: false });
       for (let a = from; a < Math.min(x.end, end); a += this.pageSize) {
         const r = this.reachPage(x, a);
         const verdict = r === undefined ? "KERN_INVALID_ADDRESS" : check(r);
@@ -412,6 +491,7 @@ export abstract class VmMapMemory extends VmMapCore {
   /** Write `bytes` at `addr` (every page mapped) through copy-on-write; the caller holds the write lock. */
   writeBytes(addr: number, bytes: Uint8Array): void {
     const ps = this.pageSize;
+    this.privatizeForWrite(addr - (addr % ps), Math.ceil((addr + bytes.length) / ps) * ps);
     this.forEachPiece(addr, bytes.length, (e, a, n, at, owner) => {
       const off = a % ps;
       owner.writablePage(e, a - off).set(bytes.subarray(at, at + n), off);

@@ -11,13 +11,14 @@
  *   (the object just became DELAY), or a physical copy of a wired source.
  * - A named entry resolves pending copy-on-write first, so it names the writable top object,
  *   which becomes truly shared; mapping it shares that object or takes a delayed copy of it.
+ *   A submap-backed named entry is mapped as a submap entry, copy-on-write when copied.
  */
 import {
-  VM_BEHAVIOR_DEFAULT,
   VM_INHERIT_COPY,
   VM_INHERIT_SHARE,
   VM_PROT_ALL,
   VM_PROT_READ,
+  VM_PROT_WRITE,
   type KernReturn,
 } from "../../spec/constants.ts";
 import type { NamedEntry, ObjectWindow } from "../copy/map-copy.ts";
@@ -182,6 +183,8 @@ export abstract class VmMapSharing extends VmMapPageLists {
       within(permission, held.prot) ? undefined : "KERN_PROTECTION_FAILURE",
     ));
     if (failure !== undefined) return failure;
+    // Asking for WRITE is a write fault (§4.21): pages behind copy-on-write submaps are promoted first.
+    if (within(VM_PROT_WRITE, permission)) this.privatizeForWrite(start, end);
     return { protection: permission, size: end - start, windows: this.namedWindows(start, end) };
   }
 
@@ -255,24 +258,13 @@ export abstract class VmMapSharing extends VmMapPageLists {
   }
 
   /**
-   * The entries, at addresses relative to 0, that map `size` bytes of `submap` from `offset`
-   * (relative to its min): one submap entry (not nested; +1 map reference), or with `copy` copy
-   * entries of what the submap maps there (decision: no copy-on-write submaps).
+   * The entry, at addresses relative to 0, that maps `size` bytes of `submap` from `offset`
+   * (relative to its min): one submap entry (not nested; +1 map reference); with `copy` a
+   * copy-on-write submap (`needs_copy`, §4.21), promoted page by page as writes reach it.
    */
   submapWindow(submap: VmMap, offset: number, size: number, copy: boolean, cur: number, max: number, inheritance: number): VmMapEntry[] {
-    const look = anonymousAttributes(cur, max, inheritance, 0);
-    if (!copy) {
-      this.holdSubmap(submap);
-      return [newEntry(0, size, { ...look, submap, offset: submap.min + offset })];
-    }
-    const shift = submap.min + offset;
-    submap.lockWrite();
-    return submap.copyEntriesOf(shift, shift + size, false).map((e) => {
-      Object.assign(e, { protection: cur, maxProtection: max, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0 });
-      e.start -= shift;
-      e.end -= shift;
-      return e;
-    });
+    this.holdSubmap(submap);
+    return [newEntry(0, size, { ...anonymousAttributes(cur, max, inheritance, 0), submap, offset: submap.min + offset, needsCopy: copy })];
   }
 
   /** A shared mapping of a named entry's window: the object itself. */

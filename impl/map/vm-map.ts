@@ -18,7 +18,8 @@
  *   objectCanGrow, coalesce, mergeable, merge, simplifyAt, kernelWirings, wireWouldOverflow,
  *   addWiring, dropWiring, wiringsLeftByRemove, unwireForRemove;
  * - map-memory.ts (VmMapMemory): clamp, firstFailure, forEachClipped, accessible, forEachPiece,
- *   placement, linkEntries, removeRange, removable, deleteRange, pageIndex, ensureObject,
+ *   placement, linkEntries, removeRange, removable, deleteRange, promoteCowPage, promoteOnTheWay,
+ *   privatizeForWrite, pageIndex, ensureObject,
  *   shadowEntry, resolveCow, readPage, writablePage, writeNeedsUpgrade, faultInAll, privateCopy,
  *   delayedWindow, copyWindow, sharePrepare, entryCopy, mapsSharedMemory, writableInPlaceOnly,
  *   writeBytes;
@@ -31,7 +32,6 @@
  * kernel's ObjectLayer (impl/object/object-layer.ts), replaceable through the Kernel options.
  */
 import {
-  VM_BEHAVIOR_DEFAULT,
   VM_INHERIT_COPY,
   VM_INHERIT_DEFAULT,
   VM_INHERIT_SHARE,
@@ -94,9 +94,9 @@ export class VmMap extends VmMapSharing {
 
   /**
    * The loader's mapping of a shared region (§4.22) at its client base: the text submap as one
-   * nested submap entry, the data as a copy of what the data submap maps (copy entries, as
-   * copyin makes them), all READ of READ, inheritance SHARE. The whole range must be inside the
-   * map (KERN_INVALID_ADDRESS) and unmapped (KERN_NO_SPACE).
+   * nested submap entry, the data submap as one copy-on-write submap entry (mapped with copy),
+   * both READ of READ, inheritance SHARE. The whole range must be inside the map
+   * (KERN_INVALID_ADDRESS) and unmapped (KERN_NO_SPACE).
    */
   mapSharedRegion(region: SharedRegion): KernReturn {
     this.lockWrite();
@@ -106,27 +106,15 @@ export class VmMap extends VmMapSharing {
     const text = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
     this.holdSubmap(region.text);
     this.entryInsert(this.lookupEntry(start).entry, start, dataStart, { ...text, submap: region.text, usePmap: true });
-    region.data.lockWrite();
-    const data = this.sharedDataCopy(region.data, region.dataSize);
-    for (const e of data) {
-      e.start += dataStart;
-      e.end += dataStart;
-    }
-    this.linkEntries(this.lookupEntry(dataStart).entry, data);
+    this.mapSharedData(region.data, dataStart, end);
     return "KERN_SUCCESS";
   }
 
-  /** The data region's copy for a task: copy entries of everything `data` maps in `[0, size)`, READ of READ, SHARE. */
-  sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
-    const entries = data.copyEntriesOf(0, size, false);
-    for (const e of entries) {
-      e.protection = VM_PROT_READ;
-      e.maxProtection = VM_PROT_READ;
-      e.inheritance = VM_INHERIT_SHARE;
-      e.behavior = VM_BEHAVIOR_DEFAULT;
-      e.alias = 0;
-    }
-    return entries;
+  /** The data submap over the free `[start, end)`: a copy-on-write submap entry (mapped with copy, §4.22), READ of READ, SHARE. */
+  mapSharedData(data: VmMap, start: number, end: number): void {
+    this.holdSubmap(data);
+    const attrs = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
+    this.entryInsert(this.lookupEntry(start).entry, start, end, { ...attrs, submap: data, needsCopy: true });
   }
 
   /** True when this map is `target` or maps it as a submap, directly or through other submaps. */
@@ -166,7 +154,9 @@ export class VmMap extends VmMapSharing {
 
   /**
    * `vm_map_protect`: every page of `[start, end)` must be mapped and allow `p` within its max
-   * (plus WRITE with COPY); the first failing page decides. Size 0 needs `start` mapped.
+   * (plus WRITE with COPY); the first failing page decides. Size 0 needs `start` mapped. COPY
+   * gives an ordinary entry a private copy ({@link privateCopy}) and makes a submap entry a
+   * copy-on-write submap (`needs_copy`, §4.7).
    */
   protect(start: number, end: number, prot: number, setMax: boolean): KernReturn {
     this.lockWrite();
@@ -175,14 +165,14 @@ export class VmMap extends VmMapSharing {
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
     const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => {
-      if (copy && x.submap !== null) return "KERN_INVALID_ARGUMENT"; // no copy-on-write submaps
       return within(p, copy ? x.maxProtection | VM_PROT_WRITE : x.maxProtection) ? undefined : "KERN_PROTECTION_FAILURE";
     });
     if (failure !== undefined) return failure;
     this.forEachClipped(r.entry, start, end, (x) => {
       if ((setMax ? x.protection & p : p) !== x.protection) this.windowChanging(x);
       if (copy) {
-        this.privateCopy(x);
+        if (x.submap === null) this.privateCopy(x);
+        else this.makeCowWindow(x);
         x.maxProtection |= VM_PROT_WRITE;
       }
       if (setMax) {
@@ -193,6 +183,12 @@ export class VmMap extends VmMapSharing {
       }
     });
     return "KERN_SUCCESS";
+  }
+
+  /** VM_PROT_COPY on submap entry `x`: it becomes a copy-on-write submap, never nested (its pages may not be written through). */
+  makeCowWindow(x: VmMapEntry): void {
+    this.windowChanging(x);
+    x.needsCopy = true;
   }
 
   /** `vm_map_inherit` over the mapped parts of `[start, end)` clamped to the map. */
@@ -307,7 +303,7 @@ export class VmMap extends VmMapSharing {
     if (!r.found || e.submap === null) return { page };
     const at = addr - e.start + e.offset;
     const inner = e.submap.lookupView(at);
-    const view = { map: this.host.handleOf(e.submap), addr: at, nested: e.usePmap, page: inner.page };
+    const view = { map: this.host.handleOf(e.submap), addr: at, nested: e.usePmap, cow: e.needsCopy, page: inner.page };
     return { page, submap: inner.submap === undefined ? view : { ...view, submap: inner.submap } };
   }
 

@@ -103,6 +103,12 @@ export abstract class MmuAccess extends MmuCore {
 
   /** Write `bytes` at `addr` through the MMU; false (nothing written) when a page faults for good (`hitsOnly`: or misses). */
   write(cpu: Cpu | null, map: VmMap, addr: number, bytes: Uint8Array, hitsOnly = false): boolean {
+    // A write over several pages that faults for good on a later one must not have promoted an
+    // earlier one out of a copy-on-write submap (that is visible): every page is checked first.
+    // Not needed on the lock-free path: a TLB hit never promotes (no translation through a
+    // copy-on-write window is writable), and it reads no map.
+    const ps = this.pageSize;
+    if (!hitsOnly && (addr % ps) + bytes.length > ps && !map.accessible(addr, bytes.length, VM_PROT_WRITE)) return false;
     const pages = this.pagesFor(cpu, map, addr, bytes.length, VM_PROT_WRITE, hitsOnly);
     if (pages === undefined) return false;
     this.eachPiece(addr, bytes.length, (p, off, n, at) => pages[p]!.set(bytes.subarray(at, at + n), off));

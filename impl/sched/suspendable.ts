@@ -527,6 +527,8 @@ export class SuspendableOps {
     if (!Number.isInteger(size) || size <= 0 || !Number.isInteger(op.addr)) return false;
     // A failing access may still have faulted in its first pages (objects created): take the write lock.
     if (!map.accessible(op.addr, size, write ? VM_PROT_WRITE : VM_PROT_READ)) return true;
+    // A write through a copy-on-write submap promotes the page: the parent is changed (§4.13 step 2).
+    if (write && map.writePromotes(op.addr, size)) return true;
     const throughMmu = this.kernel.activeMmu !== null;
     let upgrade = false;
     map.forEachPiece(op.addr, size, (e, _a, _n, _at, owner) => {

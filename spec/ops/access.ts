@@ -6,13 +6,15 @@
  * byte moves. A byte lives in the cell of its page, so a write is seen through every page that
  * aliases that cell (other windows of the same memory object, in any map). Data travels as hex:
  * read returns lower case; write accepts either case, an even number of digits. A submap
- * window's byte is the submap's (spec/world.ts {@link reach}); the access needs both prots.
+ * window's byte is the submap's (spec/world.ts {@link reach}); the access needs both prots. A
+ * write through a copy-on-write window first makes that window's page private (a snapshot of
+ * the submap's page as it is then), and lands there.
  */
 import { VM_PROT_READ, VM_PROT_WRITE, type KernReturn } from "../constants.ts";
 import { addressLimit } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, widen } from "../args.ts";
-import { mapOf, reach, readByte, toHex, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { mapOf, privatize, reach, readByte, toHex, writeByte, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "read_user" | "write_user">;
 
@@ -35,8 +37,13 @@ export function readBytes(world: SpecWorld, map: SpecMap, addr: number, n: numbe
   return Uint8Array.from({ length: n }, (_, i) => readByte(world, ...locate(world, map, addr + i)));
 }
 
-/** Writes `bytes` at `addr`, whose pages are known to be mapped, into their cells (aliases see them). */
+/**
+ * Writes `bytes` at `addr`, whose pages are known to be mapped, into their cells (aliases see
+ * them); a page reached through a copy-on-write window is made private first ({@link privatize}).
+ */
 export function writeBytes(world: SpecWorld, map: SpecMap, addr: number, bytes: Uint8Array): void {
+  const { pageSize } = world.scope;
+  for (let p = Math.floor(addr / pageSize); p * pageSize < addr + bytes.length; p++) privatize(world, map.pages.get(p)!);
   bytes.forEach((b, i) => writeByte(world, ...locate(world, map, addr + i), b));
 }
 

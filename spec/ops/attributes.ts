@@ -5,15 +5,16 @@
  * - protect needs every page of the range mapped and allowing the new protection `p` (the
  *   prot argument without VM_PROT_COPY) within its maxProt, plus WRITE when COPY is asked;
  *   the first page in address order that fails decides the code, and nothing changes. COPY
- *   gives each page a private snapshot of its bytes (reference §10.10) and maxProt |= WRITE;
- *   then setMax sets `maxProt = p` and keeps `prot & p`, otherwise `prot = p`.
+ *   gives each page a private snapshot of its bytes (reference §10.10) — a window becomes a
+ *   copy-on-write window instead — and maxProt |= WRITE; then setMax sets `maxProt = p` and
+ *   keeps `prot & p`, otherwise `prot = p`.
  * - inherit sets the inheritance of whatever is mapped in the range clamped to the map.
  * - behavior_set needs the range inside the map and fully mapped, from its first page.
  * - machine_attribute only checks its arguments and the unrounded range against the bounds.
  * - simplify merges entries, which the spec does not have: it only checks its arguments.
  * - lookup reports the attributes of the page holding `addr`, or null; for a submap window it
  *   also descends into the submap.
- * - Over submap windows: inherit COPY and protect with VM_PROT_COPY are KERN_INVALID_ARGUMENT.
+ * - Over submap windows: inherit COPY is KERN_INVALID_ARGUMENT.
  */
 import {
   MATTR_ATTRIBUTES,
@@ -45,7 +46,7 @@ function attributesOf(s: PageState): PageAttributes {
 /** What a submap window shows at `within` bytes into its page (vm_map_lookup_locked's descent). */
 function descend(world: SpecWorld, w: SubmapWindow, within: number): SubmapView {
   const s = world.maps[w.map]!.pages.get(w.page);
-  const view = { map: w.map, addr: w.page * world.scope.pageSize + within, nested: w.nested, page: s === undefined ? null : attributesOf(s) };
+  const view = { map: w.map, addr: w.page * world.scope.pageSize + within, nested: w.nested, cow: w.cow, page: s === undefined ? null : attributesOf(s) };
   return s?.submap === undefined ? view : { ...view, submap: descend(world, s.submap, within) };
 }
 
@@ -62,14 +63,15 @@ export const ATTRIBUTE_HANDLERS: Handlers = {
     // An empty range still needs its start mapped (vm_map_protect looks the start up first).
     if (pageCount(range) === 0) return { kr: map.pages.has(range.lo) ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
     const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", (s) => {
-      if (copy && s.submap !== undefined) return "KERN_INVALID_ARGUMENT"; // copy-on-write submaps are not modelled
       const allowed = s.maxProt | (copy ? VM_PROT_WRITE : 0);
       return (p & ~allowed) === 0 ? undefined : "KERN_PROTECTION_FAILURE";
     });
     if (failure !== undefined) return { kr: failure };
     for (const s of pagesOf(map, range)) {
       if (copy) {
-        s.cell = snapshotCell(world, s.cell);
+        // A window becomes a copy-on-write window (needs_copy on the submap entry, reference §4.7).
+        if (s.submap !== undefined) s.submap = { ...s.submap, cow: true };
+        else s.cell = snapshotCell(world, s.cell);
         s.maxProt |= VM_PROT_WRITE;
       }
       if (setMax) {

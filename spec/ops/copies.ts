@@ -17,7 +17,7 @@ import type { KernReturn } from "../constants.ts";
 import { roundPage } from "../scope.ts";
 import type { OpHandlers, OpOf } from "../vocabulary.ts";
 import { areNumbers, firstFailure, firstFit, pagesOf, widen } from "../args.ts";
-import { copyOf, freshCell, mapOf, objectOf, objectWindow, reach, readByte, snapshotCell } from "../world.ts";
+import { copyOf, cowOnTheWay, freshCell, mapOf, objectOf, objectWindow, reach, readByte, snapshotCell } from "../world.ts";
 import type { PageState, SpecCopy, SpecWorld } from "../world.ts";
 import { accessFailure, readBytes, writeBytes } from "./access.ts";
 import { DEFAULT_PAGE, mapPages, MAPPING_HANDLERS, removeWouldBlock } from "./mapping.ts";
@@ -133,7 +133,8 @@ export const COPY_HANDLERS: Handlers = {
       });
       if (failure === undefined && interruptible && copy.kind === "entry_list") {
         const shared = new Set(world.objects.flat());
-        if (pagesOf(map, range).some((s) => shared.has(reach(world, s)!.cell))) failure = "KERN_FAILURE";
+        // A page written through a copy-on-write window lands in a private page, not in the object.
+        if (pagesOf(map, range).some((s) => cowOnTheWay(world, s) === undefined && shared.has(reach(world, s)!.cell))) failure = "KERN_FAILURE";
       }
       if (failure !== undefined) return { kr: failure };
       writeBytes(world, map, addr, bytes);

@@ -5,8 +5,8 @@
  * - shared_region_create makes two empty maps, the text and data submaps, and a region naming
  *   them with its client base and alternate load area (right after the data).
  * - shared_region_map puts the region into a map at the client base: the text as a nested
- *   submap window (READ/READ, SHARE), the data as a snapshot of what the data submap maps
- *   (READ/READ, SHARE).
+ *   submap window (READ/READ, SHARE), the data as a copy-on-write window onto the data submap
+ *   (READ/READ, SHARE; mapped with copy, reference §4.22).
  * - shared_region_attach chains a region to an older one (once: KERN_FAILURE after that).
  * - shared_region_alternate bumps the alternate load area; running out flags the region FULL.
  * - shared_region_deallocate drops the creator's reference; the last reference destroys the
@@ -16,8 +16,9 @@ import { SHARED_REGION_FULL, VM_BEHAVIOR_DEFAULT, VM_INHERIT_SHARE, VM_PROT_READ
 import { addressLimit, isPageAligned, roundPage } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, boundsOf, mappedIn } from "../args.ts";
-import { mapOf, reach, reaches, snapshotCell, type SharedRegion, type SpecWorld } from "../world.ts";
+import { mapOf, reaches, type SharedRegion, type SpecWorld } from "../world.ts";
 import { mapPages } from "./mapping.ts";
+import { mapSubmapWindow } from "./sharing.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "shared_region_create" | "shared_region_map" | "shared_region_attach" | "shared_region_alternate" | "shared_region_deallocate">;
 
@@ -46,17 +47,14 @@ export const SHARED_REGION_HANDLERS: Handlers = {
   shared_region_map(world, { map: handle, region: r }) {
     const { scope } = world;
     const map = mapOf(world, handle), region = regionOf(world, r);
-    if (map === null || region === undefined || reaches(world, region.text, handle)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (map === null || region === undefined || reaches(world, region.text, handle) || reaches(world, region.data, handle)) return { kr: "KERN_INVALID_ARGUMENT" };
     const lo = region.clientBase / scope.pageSize;
     const textPages = region.textSize / scope.pageSize, dataPages = region.dataSize / scope.pageSize;
     const bounds = boundsOf(scope, map);
     if (lo < bounds.lo || lo + textPages + dataPages > bounds.hi) return { kr: "KERN_INVALID_ADDRESS" };
     if (mappedIn(map, { lo, hi: lo + textPages + dataPages }).length > 0) return { kr: "KERN_NO_SPACE" };
-    mapPages(map, lo, textPages, (i) => ({ ...LIBRARY_PAGE, cell: -1, submap: { map: region.text, page: i, nested: true } }));
-    for (const [page, s] of [...world.maps[region.data]!.pages]) {
-      const held = reach(world, s);
-      if (held !== undefined) mapPages(map, lo + textPages + page, 1, () => ({ ...LIBRARY_PAGE, cell: snapshotCell(world, held.cell) }));
-    }
+    mapPages(map, lo, textPages, (i) => ({ ...LIBRARY_PAGE, cell: -1, submap: { map: region.text, page: i, nested: true, cow: false } }));
+    mapSubmapWindow(world, map, lo + textPages, dataPages, region.data, 0, true, LIBRARY_PAGE);
     return { kr: "KERN_SUCCESS" };
   },
 

@@ -10,37 +10,28 @@
  *   pages keep their attributes but get the given inheritance; cur/max AND their protections.
  * - region_object_create makes a named entry backed by a new empty map, mapped as a submap.
  * - make_memory_entry grants the right to map the cells of a fully mapped range whose pages all
- *   allow `permission`; map_memory_entry maps a window of them (shared or a snapshot) with
- *   cur/max within that permission.
+ *   allow `permission` (asking for WRITE makes copy-on-write windows private first);
+ *   map_memory_entry maps a window of them (shared or a snapshot) with cur/max within that
+ *   permission; a submap-backed entry is mapped as windows, copy-on-write ones with `copy`.
  */
-import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_READ } from "../constants.ts";
+import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_READ, VM_PROT_WRITE } from "../constants.ts";
 import { addressLimit, isPageAligned, roundPage, truncPage } from "../scope.ts";
 import type { OpHandlers } from "../vocabulary.ts";
 import { areNumbers, firstFailure, onlyBits, pageCount, pagesOf, widen } from "../args.ts";
-import { mapOf, reach, reaches, snapshotCell, type PageNumber, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
+import { mapOf, privatize, reach, reaches, snapshotCell, type PageNumber, type PageState, type SpecMap, type SpecWorld } from "../world.ts";
 import { badPlacement, mapPages, placement, type NewPage } from "./mapping.ts";
 
 type Handlers = Pick<OpHandlers<SpecWorld>, "fork" | "remap" | "region_object_create" | "make_memory_entry" | "map_memory_entry">;
 
 /**
  * Map `count` pages of map `sub` from its page `skip` (relative to its min) at `first`: windows
- * onto them, or with `copy` snapshots of the ones it maps (the others left unmapped).
+ * onto them, copy-on-write windows with `cow`.
  */
 export function mapSubmapWindow(
-  world: SpecWorld, map: SpecMap, first: PageNumber, count: number, sub: number, skip: number, copy: boolean, attributes: Omit<NewPage, "cell" | "submap">,
+  world: SpecWorld, map: SpecMap, first: PageNumber, count: number, sub: number, skip: number, cow: boolean, attributes: Omit<NewPage, "cell" | "submap">,
 ): void {
-  const source = world.maps[sub]!, lo = source.min / world.scope.pageSize + skip;
-  if (!copy) {
-    mapPages(map, first, count, (i) => ({ ...attributes, cell: -1, submap: { map: sub, page: lo + i, nested: false } }));
-    return;
-  }
-  // Snapshot first, then map: the map may be `sub` itself, and the snapshot is of it before.
-  const cells = Array.from({ length: count }, (_, i) => {
-    const s = source.pages.get(lo + i);
-    const held = s === undefined ? undefined : reach(world, s);
-    return held === undefined ? undefined : snapshotCell(world, held.cell);
-  });
-  cells.forEach((cell, i) => cell !== undefined && mapPages(map, first + i, 1, () => ({ ...attributes, cell })));
+  const lo = world.maps[sub]!.min / world.scope.pageSize + skip;
+  mapPages(map, first, count, (i) => ({ ...attributes, cell: -1, submap: { map: sub, page: lo + i, nested: false, cow } }));
 }
 
 export const SHARING_HANDLERS: Handlers = {
@@ -103,6 +94,8 @@ export const SHARING_HANDLERS: Handlers = {
     };
     const failure = firstFailure(map, range, "KERN_INVALID_ADDRESS", lacking);
     if (failure !== undefined) return { kr: failure };
+    // Asking for WRITE is a write fault (vm_map_lookup_locked): copy-on-write windows go private first.
+    if ((wanted & VM_PROT_WRITE) !== 0) pagesOf(map, range).forEach((s) => privatize(world, s));
     const granted = pageCount(range) * world.scope.pageSize;
     world.namedEntries.push({ protection: wanted, size: granted, cells: pagesOf(map, range).map((s) => reach(world, s)!.cell) });
     return { kr: "KERN_SUCCESS", entry: world.namedEntries.length - 1, size: granted };
@@ -118,7 +111,7 @@ export const SHARING_HANDLERS: Handlers = {
       return { kr: "KERN_INVALID_ARGUMENT" };
     if (!isPageAligned(scope, offset) || badPlacement(scope, addr, size, mask, anywhere)) return { kr: "KERN_INVALID_ARGUMENT" };
     const sub = entry.submap; // a submap is shared or omitted, and must not reach its parent
-    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || (!copy && reaches(world, sub, handle)))) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (sub !== undefined && (inheritance === VM_INHERIT_COPY || reaches(world, sub, handle))) return { kr: "KERN_INVALID_ARGUMENT" };
     if (((cur | max) & ~entry.protection) !== 0) return { kr: "KERN_INVALID_RIGHT" };
     const count = roundPage(scope, size) / scope.pageSize, skip = offset / scope.pageSize;
     if (skip + count > entry.size / scope.pageSize) return { kr: "KERN_INVALID_ARGUMENT" };

@@ -28,7 +28,7 @@ export const SUBMAP_HANDLERS: Handlers = {
     if (reaches(world, sub, handle) || mappedIn(map, range).length > 0) return { kr: "KERN_INVALID_ARGUMENT" };
     const nested = usePmap && offset === 0;
     const attributes = { prot: VM_PROT_DEFAULT, maxProt: VM_PROT_ALL, inheritance, behavior: VM_BEHAVIOR_DEFAULT, alias: 0, cell: -1 };
-    mapPages(map, range.lo, range.hi - range.lo, (i) => ({ ...attributes, submap: { map: sub, page: window.lo + i, nested } }));
+    mapPages(map, range.lo, range.hi - range.lo, (i) => ({ ...attributes, submap: { map: sub, page: window.lo + i, nested, cow: false } }));
     return { kr: "KERN_SUCCESS" };
   },
 };

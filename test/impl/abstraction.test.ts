@@ -89,7 +89,7 @@ describe("abstractImpl", () => {
       max: 16 * P,
       refCount: 2,
       swappedOut: 0,
-      pages: [{ page: 8, cell: 0, prot: 1, maxProt: 5, inheritance: 2, behavior: 0, alias: 3, wiredCount: 1, userWiredCount: 1, submap: -1, nested: false }],
+      pages: [{ page: 8, cell: 0, prot: 1, maxProt: 5, inheritance: 2, behavior: 0, alias: 3, wiredCount: 1, userWiredCount: 1, submap: -1, nested: false, cow: false }],
     });
     expect(w.cells).toEqual([""]);
   });
@@ -121,7 +121,7 @@ describe("abstractImpl", () => {
     const w = abstractImpl(k);
     expect(cellsOf(k, 0)).toEqual([0, 1]);
     expect(cellsOf(k, 1)).toEqual([0, 1]);
-    expect(w.namedEntries).toEqual([{ protection: 1, size: P, cells: [1] }]);
+    expect(w.namedEntries).toEqual([{ protection: 1, size: P, cells: [1], submap: -1 }]);
   });
 
   it("reports copies: entry lists page by page, kernel buffers by their bytes, object windows, emptied and consumed ones", () => {

@@ -98,7 +98,7 @@ describe("submap entries", () => {
 });
 
 describe("shared regions", () => {
-  it("hold their submaps, map text as a nested submap entry and data as copy entries", () => {
+  it("hold their submaps, map text as a nested submap entry and data as a copy-on-write submap entry", () => {
     const k = kernel();
     const { text, data } = ok(k, "shared_region_create", { textSize: 2 * P, dataSize: 2 * P, clientBase: 4 * P });
     ok(k, "enter", { map: data!, addr: 0, size: 2 * P });
@@ -106,10 +106,10 @@ describe("shared regions", () => {
     ok(k, "shared_region_map", { map: 0, region: 0 });
     const t = entryAt(k, 4 * P), d = entryAt(k, 6 * P);
     expect([t.submap, t.usePmap, t.protection, t.maxProtection]).toEqual([k.maps[text!], true, VM_PROT_READ, VM_PROT_READ]);
-    expect([d.submap, d.needsCopy, d.protection]).toEqual([null, true, VM_PROT_READ]);
-    expect(k.maps[text!]!.refCount).toBe(3);
+    expect([d.submap, d.needsCopy, d.usePmap, d.protection]).toEqual([k.maps[data!], true, false, VM_PROT_READ]);
+    expect([k.maps[text!]!.refCount, k.maps[data!]!.refCount]).toEqual([3, 3]);
     write(k, 0, "db", data!);
-    expect(read(k, 6 * P, 1)).toBe("da");
+    expect(read(k, 6 * P, 1)).toBe("db"); // live until a write through it
     invariantsHold(k);
   });
 
@@ -123,17 +123,20 @@ describe("shared regions", () => {
     ok(k, "shared_region_map", { map: 0, region: 0 });
     ok(k, "deallocate", { map: data! });
     ok(k, "shared_region_deallocate", { region: 0 }); // region 1 still holds it
-    expect([k.regions[0]!.refCount, k.maps[data!] === null, k.everyMap[data!]!.refCount]).toEqual([1, true, 1]);
+    expect([k.regions[0]!.refCount, k.maps[data!] === null, k.everyMap[data!]!.refCount]).toEqual([1, true, 2]);
     invariantsHold(k);
     ok(k, "shared_region_deallocate", { region: 1 });
     expect(k.regions.map((r) => r.refCount)).toEqual([0, 0]);
-    expect([k.everyMap[data!]!.refCount, k.everyMap[data!]!.nentries, k.maps[text!]!.refCount]).toEqual([0, 0, 2]);
+    // The task's copy-on-write data mapping still holds the data map; removing it lets it go.
+    expect([k.everyMap[data!]!.refCount, k.maps[text!]!.refCount]).toEqual([1, 2]);
+    ok(k, "remove", { map: 0, addr: 6 * P, size: 2 * P, flags: 0 });
+    expect([k.everyMap[data!]!.refCount, k.everyMap[data!]!.nentries]).toEqual([0, 0]);
     invariantsHold(k);
   });
 });
 
 describe("named entries on submaps", () => {
-  it("hold a map reference; a shared mapping is one submap entry, a copy is copy entries", () => {
+  it("hold a map reference; a shared mapping is one submap entry, a copy one copy-on-write submap entry", () => {
     const k = kernel();
     const { entry, map } = ok(k, "region_object_create", { size: 2 * P });
     ok(k, "enter", { map: map!, addr: 0, size: 2 * P });
@@ -141,12 +144,15 @@ describe("named entries on submaps", () => {
     const args = { map: 0, size: 2 * P, mask: 0, anywhere: false, entry: entry!, offset: 0, cur: 3, max: 3, inheritance: VM_INHERIT_SHARE };
     ok(k, "map_memory_entry", { ...args, addr: 0, copy: false });
     ok(k, "map_memory_entry", { ...args, addr: 8 * P, copy: true });
-    expect([entryAt(k, 0).submap, entryAt(k, 8 * P).submap]).toEqual([k.maps[map!], null]);
-    expect(k.maps[map!]!.refCount).toBe(3);
+    expect([entryAt(k, 0).submap, entryAt(k, 8 * P).submap, entryAt(k, 0).needsCopy, entryAt(k, 8 * P).needsCopy]).toEqual([k.maps[map!], k.maps[map!], false, true]);
+    expect(k.maps[map!]!.refCount).toBe(4);
     write(k, P, "5b", map!);
-    expect([read(k, P, 1), read(k, 9 * P, 1)]).toEqual(["5b", "5a"]);
+    expect([read(k, P, 1), read(k, 9 * P, 1)]).toEqual(["5b", "5b"]);
+    write(k, 9 * P, "5c"); // the copy's first write: its page goes private
+    write(k, P, "5d", map!);
+    expect([read(k, P, 1), read(k, 9 * P, 1)]).toEqual(["5d", "5c"]);
     ok(k, "deallocate", { map: map! });
-    expect(read(k, P, 1)).toBe("5b");
+    expect([read(k, P, 1), read(k, 9 * P, 1)]).toEqual(["5d", "5c"]);
     invariantsHold(k);
   });
 });

@@ -178,7 +178,7 @@ class RegionVm {
       for (const r of m.regions)
         for (let p = r.start; p < r.end; p++) {
           const { prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount } = r;
-          pages.push({ page: p, submap: -1, nested: false, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, cell: cells.number(`${this.maps.indexOf(m)}:${p}`, () => r.bytes.get(p)) });
+          pages.push({ page: p, submap: -1, nested: false, cow: false, prot, maxProt, inheritance, behavior, alias, wiredCount, userWiredCount, cell: cells.number(`${this.maps.indexOf(m)}:${p}`, () => r.bytes.get(p)) });
         }
       return { min: m.min, max: m.max, refCount: 1, pages };
     });

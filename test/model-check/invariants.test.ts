@@ -114,6 +114,14 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },
   "submap-inheritance": ({ k }) => { k.maps[2]!.store.header.next.inheritance = 1; },
   "region-references": ({ k }) => { k.regions[0]!.refCount = 1; },
+  // A promotion of map 2's copy-on-write data window that set the object but kept the submap.
+  "cow-promoted-detached": ({ k }) => {
+    const m = k.maps[2]!;
+    let e = m.store.header.next;
+    while (e !== m.store.header && !(e.submap && e.needsCopy)) e = e.next;
+    expect(e.submap).not.toBeNull();
+    e.object = k.objects[0]!;
+  },
   // Map 1 lives only as map 2's submap: a swapout of map 2 that left it resident.
   "map-residence": ({ k }) => {
     expect(k.run({ op: "swapout", map: 2 }).kr).toBe("KERN_SUCCESS");

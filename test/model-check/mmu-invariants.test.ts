@@ -39,6 +39,12 @@ function healthy(): { k: Kernel; mmu: Mmu } {
     { op: "write_user", map: 2, addr: ps, data: "0506" },
     { op: "submap", map: 0, addr: 16 * ps, size: 4 * ps, submap: 2, offset: 0, inheritance: 0, usePmap: true },
     { op: "load", cpu: 0, addr: 16 * ps, size: 2 * ps },
+    // A copy-on-write submap (map 3 behind named entry 0) over [24, 26) of map 0, read through.
+    { op: "region_object_create", size: 2 * ps },
+    { ...anon(0, 2), map: 3 },
+    { op: "write_user", map: 3, addr: 0, data: "0708" },
+    { op: "map_memory_entry", map: 0, addr: 24 * ps, size: 2 * ps, mask: 0, anywhere: false, entry: 0, offset: 0, copy: true, cur: 3, max: 3, inheritance: 0 },
+    { op: "load", cpu: 0, addr: 24 * ps, size: 2 },
   ];
   for (const op of ops) expect(k.run(op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
   return { k, mmu: k.mmu! };
@@ -76,6 +82,13 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
     const p = mmu.pmaps.get(k.maps[0]!)!;
     expect(k.maps[0]!.lookupEntry(ps).entry.needsCopy).toBe(true);
     p.enter(1, p.pte(1).frame, 3, false);
+  },
+  "cow-window-read-only": ({ k, mmu }) => {
+    // The PTE read through the copy-on-write window made writable: a store would write the submap in place.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    expect(k.maps[0]!.lookupEntry(24 * ps).entry.needsCopy).toBe(true);
+    expect(p.pte(24).frame).toBeGreaterThanOrEqual(0);
+    p.enter(24, p.pte(24).frame, 3, false);
   },
   "no-freed-frame-reachable": ({ mmu }) => {
     const t = mmu.cpus[0]!.tlb;

@@ -18,7 +18,7 @@ import type { ProfileName } from "../../model-check/campaign.ts";
 import { pageListMax } from "../../spec/scope.ts";
 import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
-import type { ResolvedPage } from "../../impl/fault/fault.ts";
+import { descend, type ResolvedPage } from "../../impl/fault/fault.ts";
 import { zeroPage } from "../../impl/object/vm-object.ts";
 import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import { realKernel } from "../../model-check/lockstep.ts";
@@ -413,13 +413,47 @@ class SubmapClipWithoutReference extends VmMap {
   }
 }
 
-/** The loader maps the shared region's data submap shared (a second submap) instead of copying it. */
+/** The loader maps the shared region's data submap shared (a plain submap) instead of copy-on-write. */
 class SharedDataNotCopied extends VmMap {
-  override sharedDataCopy(data: VmMap, size: number): VmMapEntry[] {
-    data.reference();
-    const e = this.entryCopy(anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0), 0, size, { object: null, offset: 0, needsCopy: false });
-    e.submap = data;
-    return [e];
+  override mapSharedData(data: VmMap, start: number, end: number): void {
+    this.holdSubmap(data);
+    const attrs = anonymousAttributes(VM_PROT_READ, VM_PROT_READ, VM_INHERIT_SHARE, 0);
+    this.entryInsert(this.lookupEntry(start).entry, start, end, { ...attrs, submap: data });
+  }
+}
+
+/**
+ * The write fault through a copy-on-write submap promotes the page to a direct mapping of the
+ * submap entry's object, but marks neither the submap entry nor the promoted entry `needs_copy`:
+ * the "private" page still is the submap's memory, so writes through it land in the submap and
+ * the submap's later writes leak into it.
+ */
+class CowPromotionSharesSubmapMemory extends VmMap {
+  override promoteCowPage(x: VmMapEntry, a: number): VmMapEntry {
+    const held = this.reachPage(x, a)!;
+    const inner = held.entry, o = held.owner.ensureObject(inner);
+    o.reference();
+    this.clipStart(x, a);
+    this.clipEnd(x, a + this.pageSize);
+    this.releaseObjectOf(x);
+    Object.assign(x, { object: o, offset: inner.offset + (held.addr - inner.start), needsCopy: false, usePmap: false, isShared: false });
+    if (x.inheritance === VM_INHERIT_SHARE) x.inheritance = VM_INHERIT_COPY;
+    return x;
+  }
+}
+
+/** A write through a copy-on-write submap is not promoted: it writes the submap's page in place. */
+class CowWindowWrittenInPlace extends VmMap {
+  override promoteOnTheWay(): void {}
+}
+
+/** The MMU forgets that a copy-on-write submap withholds WRITE: a read fault through one maps the submap's page writable. */
+class CowWindowMappedWritable extends Mmu {
+  override enter(pmap: Pmap, vpn: number, page: ResolvedPage): void {
+    const map = this.mapOfPmap.get(pmap)!;
+    const held = descend(map, vpn * map.pageSize);
+    const inPlace = held !== undefined && held.cow && !held.entry.needsCopy && held.entry.object === page.object;
+    super.enter(pmap, vpn, inPlace ? { ...page, rights: page.rights | (held.prot & VM_PROT_WRITE) } : page);
   }
 }
 
@@ -463,7 +497,10 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "fork-shares-every-submap": { description: "fork shares a submap entry against its inheritance (NONE)", kernel: withMap(ForkSharesEverySubmap), maxLength: 8, profile: "submap" },
   "inherit-copy-on-submap": { description: "inherit sets COPY on a submap entry", kernel: withMap(InheritCopyOnSubmap), maxLength: 8, profile: "submap" },
   "submap-clip-without-reference": { description: "clipping a submap entry takes no reference on the submap", kernel: withMap(SubmapClipWithoutReference), maxLength: 8, profile: "submap" },
-  "shared-data-not-copied": { description: "the shared region's data is mapped shared (as a submap) instead of copied", kernel: withMap(SharedDataNotCopied), maxLength: 8, profile: "submap" },
+  "shared-data-not-copied": { description: "the shared region's data is mapped as a plain submap instead of copy-on-write", kernel: withMap(SharedDataNotCopied), maxLength: 8, profile: "submap" },
+  "cow-promotion-shares-submap-memory": { description: "a copy-on-write submap's promotion marks neither the submap entry nor the promoted page needs_copy: the page still is the submap's memory", kernel: withMap(CowPromotionSharesSubmapMemory), maxLength: 8, profile: "submap" },
+  "cow-window-written-in-place": { description: "a write through a copy-on-write submap writes the submap's page in place instead of promoting it", kernel: withMap(CowWindowWrittenInPlace), maxLength: 8, profile: "submap" },
+  "cow-window-mapped-writable": { description: "a read fault through a copy-on-write submap maps the submap's page writable", kernel: withMmu(CowWindowMappedWritable), maxLength: 8, profile: "mmu" },
   "swapout-keeps-submaps-resident": { description: "swapping a map out leaves the submaps it maps resident", kernel: withMap(SwapoutKeepsSubmapsResident), maxLength: 8, profile: "submap" },
   "region-destroy-keeps-data-submap": { description: "destroying a shared region leaves its data submap referenced (it leaks)", kernel: (scope) => new RegionDestroyKeepsDataSubmap(scope), maxLength: 8, profile: "submap" },
   "overwrite-ignores-write-permission": { description: "copy_overwrite ignores the destination's missing write permission", kernel: withMap(OverwriteIgnoresWritePermission), maxLength: 8, profile: "cow" },

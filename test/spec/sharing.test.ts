@@ -194,7 +194,7 @@ describe("make_memory_entry", () => {
     const r = run(world, "make_memory_entry", { addr: 2 * P - 1, size: 2, permission: VM_PROT_READ | VM_PROT_COPY });
     expect(r).toEqual({ kr: "KERN_SUCCESS", entry: 0, size: 2 * P });
     const a = abstractSpec(world);
-    expect(a.namedEntries).toEqual([{ protection: VM_PROT_READ, size: 2 * P, cells: [a.maps[0]!.pages[0]!.cell, a.maps[0]!.pages[1]!.cell] }]);
+    expect(a.namedEntries).toEqual([{ protection: VM_PROT_READ, size: 2 * P, cells: [a.maps[0]!.pages[0]!.cell, a.maps[0]!.pages[1]!.cell], submap: -1 }]);
   });
 });
 
@@ -271,7 +271,7 @@ describe("abstraction and cloning of named entries", () => {
     run(world, "enter", { addr: 0, size: 2 * P });
     run(world, "make_memory_entry", { addr: P, size: P });
     run(world, "remove", { addr: P, size: P });
-    expect(abstractSpec(world).namedEntries).toEqual([{ protection: VM_PROT_DEFAULT, size: P, cells: [1] }]);
+    expect(abstractSpec(world).namedEntries).toEqual([{ protection: VM_PROT_DEFAULT, size: P, cells: [1], submap: -1 }]);
   });
 
   it("a clone holds the named entries", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { abstractSpec, SHARED_REGION_FULL, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_COPY, VM_PROT_READ, type SpecWorld } from "../../spec/index.ts";
+import { abstractSpec, SHARED_REGION_FULL, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_COPY, VM_PROT_READ, VM_PROT_WRITE, type SpecWorld } from "../../spec/index.ts";
 import { newSpecWorld } from "../../spec/index.ts";
 import { expectUnchanged, P, pageAt, run, SMALL } from "./helpers.ts";
 
@@ -76,10 +76,12 @@ describe("submap", () => {
     }
   });
 
-  it("inherit COPY and protect with VM_PROT_COPY over a window are KERN_INVALID_ARGUMENT; remap refuses it", () => {
+  it("inherit COPY over a window is KERN_INVALID_ARGUMENT; protect with VM_PROT_COPY makes it copy-on-write; remap refuses it", () => {
     const world = parentWithSubmap();
     expect(expectUnchanged(world, () => run(world, "inherit", { map: 0, addr: 0, size: 16 * P, inheritance: VM_INHERIT_COPY })).kr).toBe("KERN_INVALID_ARGUMENT");
-    expect(expectUnchanged(world, () => run(world, "protect", { map: 0, addr: 8 * P, size: P, prot: VM_PROT_READ | VM_PROT_COPY })).kr).toBe("KERN_INVALID_ARGUMENT");
+    expect(run(world, "protect", { map: 0, addr: 8 * P, size: P, prot: VM_PROT_READ | VM_PROT_COPY }).kr).toBe("KERN_SUCCESS");
+    expect(world.maps[0]!.pages.get(8)).toMatchObject({ prot: VM_PROT_READ, submap: { map: 1, page: 4, cow: true } });
+    expect(world.maps[0]!.pages.get(9)!.submap!.cow).toBe(false);
     expect(run(world, "remap", { map: 1, addr: 8 * P, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: 8 * P, copy: false, inheritance: 0 }).kr).toBe("KERN_INVALID_ADDRESS");
   });
 
@@ -115,14 +117,22 @@ describe("shared regions", () => {
     return world;
   }
 
-  it("maps the text shared (a nested window) and the data as a read-only copy of what the data submap maps", () => {
+  it("maps the text shared (a nested window) and the data as a read-only copy-on-write window onto the data submap", () => {
     const world = withRegion();
     expect(run(world, "shared_region_map", { map: 0, region: 0 }).kr).toBe("KERN_SUCCESS");
-    expect(world.maps[0]!.pages.get(8)).toMatchObject({ prot: VM_PROT_READ, maxProt: VM_PROT_READ, inheritance: VM_INHERIT_SHARE, submap: { map: 1, page: 0, nested: true } });
-    expect(pageAt(world, 10 * P)).toBeNull();
+    expect(world.maps[0]!.pages.get(8)).toMatchObject({ prot: VM_PROT_READ, maxProt: VM_PROT_READ, inheritance: VM_INHERIT_SHARE, submap: { map: 1, page: 0, nested: true, cow: false } });
+    expect(world.maps[0]!.pages.get(10)).toMatchObject({ prot: VM_PROT_READ, maxProt: VM_PROT_READ, inheritance: VM_INHERIT_SHARE, submap: { map: 2, page: 0, nested: false, cow: true } });
+    expect(read(world, 0, 10 * P).kr).toBe("KERN_INVALID_ADDRESS"); // the data submap maps nothing there
     run(world, "write_user", { map: 1, addr: 0, data: "7f" });
     run(world, "write_user", { map: 2, addr: P, data: "db" });
-    expect([read(world, 0, 8 * P).data, read(world, 0, 11 * P).data]).toEqual(["7f", "da"]);
+    expect([read(world, 0, 8 * P).data, read(world, 0, 11 * P).data]).toEqual(["7f", "db"]);
+    // Writable only after protect(VM_PROT_COPY | …); the first write makes the page private.
+    expect(run(world, "write_user", { map: 0, addr: 11 * P, data: "01" }).kr).toBe("KERN_INVALID_ADDRESS");
+    expect(run(world, "protect", { map: 0, addr: 11 * P, size: P, prot: VM_PROT_READ | VM_PROT_WRITE | VM_PROT_COPY }).kr).toBe("KERN_SUCCESS");
+    expect(run(world, "write_user", { map: 0, addr: 11 * P, data: "01" }).kr).toBe("KERN_SUCCESS");
+    run(world, "write_user", { map: 2, addr: P, data: "dc" });
+    expect([read(world, 0, 11 * P).data, read(world, 2, P).data]).toEqual(["01", "dc"]);
+    expect(pageAt(world, 11 * P)).toMatchObject({ inheritance: VM_INHERIT_COPY });
     expect(run(world, "shared_region_map", { map: 0, region: 0 }).kr).toBe("KERN_NO_SPACE");
   });
 
@@ -163,7 +173,7 @@ describe("shared regions", () => {
 });
 
 describe("named entries on submaps (region_object_create)", () => {
-  it("map the backing map as a submap: shared windows, or a snapshot of what it maps", () => {
+  it("map the backing map as a submap: shared windows, or copy-on-write windows", () => {
     const world = newWorld();
     run(world, "create", { min: 0, max: 32 * P });
     const { entry, map } = run(world, "region_object_create", { size: 2 * P + 1 });
@@ -175,8 +185,9 @@ describe("named entries on submaps (region_object_create)", () => {
     expect(run(world, "map_memory_entry", { ...args, addr: 8 * P, copy: true }).kr).toBe("KERN_SUCCESS");
     expect(expectUnchanged(world, () => run(world, "map_memory_entry", { ...args, addr: 16 * P, copy: false, inheritance: VM_INHERIT_COPY })).kr).toBe("KERN_INVALID_ARGUMENT");
     run(world, "write_user", { map: map!, addr: P, data: "5b" });
-    expect([read(world, 0, P).data, read(world, 0, 9 * P).data]).toEqual(["5b", "5a"]);
-    expect([read(world, 0, 0).kr, pageAt(world, 8 * P)]).toEqual(["KERN_INVALID_ADDRESS", null]);
+    expect([read(world, 0, P).data, read(world, 0, 9 * P).data]).toEqual(["5b", "5b"]);
+    expect([read(world, 0, 0).kr, read(world, 0, 8 * P).kr]).toEqual(["KERN_INVALID_ADDRESS", "KERN_INVALID_ADDRESS"]);
+    expect(world.maps[0]!.pages.get(8)).toMatchObject({ submap: { map: map!, page: 0, cow: true } });
     expect(abstractSpec(world).namedEntries[0]!.cells).toEqual([-1, abstractSpec(world).maps[0]!.pages[1]!.cell, -1]);
   });
 });
