@@ -291,6 +291,7 @@ export class Kernel implements MapHost {
     mmu.ghost.unsoundFills.length = 0;
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;
+    mmu.ghost.lastAccess = undefined;
     const result = f();
     if (revalidate) mmu.revalidate();
     return result;

@@ -206,6 +206,37 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     ),
   },
   {
+    name: "tlb-set-placement",
+    ref: "vmcheck (research §1: set-associative TLB)",
+    description: "Every TLB entry sits in the set its page maps to (entry index ÷ ways = page mod sets), and no TLB caches one page of one address space twice.",
+    check: withMmu((mmu) => {
+      for (const c of mmu.cpus) {
+        const t = c.tlb, seen = new Set<string>();
+        for (let i = 0; i < t.entries; i++) {
+          if (t.asid[i] === -1) continue;
+          const vpn = t.vpn[i]!, key = `${t.asid[i]} ${vpn}`;
+          if (Math.floor(i / t.ways) !== vpn % t.sets) return `cpu ${c.id} TLB entry ${i} caches page ${hexAddr(vpn)} of asid ${t.asid[i]}, which belongs in set ${vpn % t.sets}`;
+          if (seen.has(key)) return `cpu ${c.id} TLB caches page ${hexAddr(vpn)} of asid ${t.asid[i]} twice`;
+          seen.add(key);
+        }
+      }
+      return undefined;
+    }),
+  },
+  {
+    name: "tlb-caches-last-access",
+    ref: "vmcheck (research §1: a TLB caches what it translated)",
+    description: "After a load or store through a CPU's TLB, that TLB holds a translation of the last page it touched granting the access: a TLB that silently drops its fills can no longer show a stale translation, so the checker would lose the bugs it exists to find.",
+    check: withMmu((mmu) => {
+      const a = mmu.ghost.lastAccess;
+      if (a === undefined) return undefined;
+      const t = mmu.cpus[a.cpu]!.tlb;
+      for (let i = 0; i < t.entries; i++)
+        if (t.asid[i] === a.asid && t.vpn[i] === a.vpn && (t.rights[i]! & a.access) === a.access) return undefined;
+      return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
+    }),
+  },
+  {
     name: "translation-within-entry",
     ref: "§6 #19",
     description: "No PTE or TLB entry grants more than the map entry at its address, or maps another page than the entry resolves to.",

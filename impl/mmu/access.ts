@@ -96,6 +96,7 @@ export abstract class MmuAccess extends MmuCore {
   read(cpu: Cpu | null, map: VmMap, addr: number, size: number, hitsOnly = false): Uint8Array | undefined {
     const pages = this.pagesFor(cpu, map, addr, size, VM_PROT_READ, hitsOnly);
     if (pages === undefined) return undefined;
+    this.noteAccess(cpu, map, addr, size, VM_PROT_READ);
     const out = new Uint8Array(size);
     this.eachPiece(addr, size, (p, off, n, at) => out.set(pages[p]!.subarray(off, off + n), at));
     return out;
@@ -111,8 +112,15 @@ export abstract class MmuAccess extends MmuCore {
     if (!hitsOnly && (addr % ps) + bytes.length > ps && !map.accessible(addr, bytes.length, VM_PROT_WRITE)) return false;
     const pages = this.pagesFor(cpu, map, addr, bytes.length, VM_PROT_WRITE, hitsOnly);
     if (pages === undefined) return false;
+    this.noteAccess(cpu, map, addr, bytes.length, VM_PROT_WRITE);
     this.eachPiece(addr, bytes.length, (p, off, n, at) => pages[p]!.set(bytes.subarray(at, at + n), off));
     return true;
+  }
+
+  /** Ghost: the last page a successful access translated through `cpu`'s TLB (tlb-caches-last-access checks it is cached). */
+  private noteAccess(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number): void {
+    if (cpu === null || size === 0) return;
+    this.ghost.lastAccess = { cpu: cpu.id, asid: this.pmapOf(map).asid, vpn: Math.floor((addr + size - 1) / this.pageSize), access };
   }
 
   /** Translate every page touched by the range first, so a fault on a later page moves no byte. */

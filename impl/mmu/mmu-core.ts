@@ -34,6 +34,16 @@ export interface MmuGhost {
   readonly pmapEnterPages: PmapEnterPage[];
   /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
   pageouts: number;
+  /** The last page a load or store of the operation translated through a CPU's TLB, and the access. */
+  lastAccess: TlbAccess | undefined;
+}
+
+/** A page translated through `cpu`'s TLB for `access`, in the address space `asid`. */
+export interface TlbAccess {
+  readonly cpu: number;
+  readonly asid: number;
+  readonly vpn: number;
+  readonly access: number;
 }
 
 /** A page PMAP_ENTER enters: at `va` of `map`, the page a fault resolved there when the chunk was taken, with `rights`. */
@@ -53,7 +63,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterPages: [], pageouts: 0 };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */

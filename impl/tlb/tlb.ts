@@ -47,7 +47,7 @@ export class Tlb {
   /** Entry index caching (asid, vpn), or -1. A hit refreshes its LRU stamp. */
   lookup(asid: number, vpn: number): number {
     const ways = this.ways;
-    const base = (vpn <= 0x7fffffff ? vpn & this.setMask : vpn % this.sets) * ways;
+    const base = (vpn & this.setMask) * ways;
     const tags = this.vpn, asids = this.asid;
     for (let i = base, end = base + ways; i < end; i++) {
       if (tags[i] === vpn && asids[i] === asid) {
@@ -89,9 +89,12 @@ export class Tlb {
     return victim;
   }
 
-  /** The set of a page: its low bits (sets is a power of two); integer arithmetic while it fits 31 bits. */
+  /**
+   * The set of a page: its low bits (sets is a power of two). `&` first reduces a page number
+   * modulo 2^32, a multiple of `sets`, so it is exact for every page number below 2^53.
+   */
   private setOf(vpn: number): number {
-    return vpn <= 0x7fffffff ? vpn & this.setMask : vpn % this.sets;
+    return vpn & this.setMask;
   }
 
   private oldest(base: number): number {

@@ -60,6 +60,16 @@ function tlbEntry(mmu: Mmu, cpu = 0): number {
   throw new Error("no TLB entry");
 }
 
+/** Copy CPU 0's TLB entry `i` into slot `j`. */
+function copyTlbEntry(mmu: Mmu, i: number, j: number): void {
+  const t = mmu.cpus[0]!.tlb;
+  t.asid[j] = t.asid[i]!;
+  t.vpn[j] = t.vpn[i]!;
+  t.frame[j] = t.frame[i]!;
+  t.rights[j] = t.rights[i]!;
+  t.fillGen[j] = t.fillGen[i]!;
+}
+
 /** Each MMU invariant broken the way a buggy MMU would break it. */
 const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
   "tlb-fill-sound": ({ mmu }) => {
@@ -70,6 +80,17 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
   "tlb-within-pte": ({ mmu }) => {
     const t = mmu.cpus[0]!.tlb;
     t.rights[tlbEntry(mmu)] = 7;
+  },
+  "tlb-set-placement": ({ mmu }) => {
+    // An entry filled into the next set: a lookup of its page never finds it there.
+    const t = mmu.cpus[0]!.tlb, i = tlbEntry(mmu), j = (i + t.ways) % t.entries;
+    copyTlbEntry(mmu, i, j);
+    t.drop(i);
+  },
+  "tlb-caches-last-access": ({ mmu }) => {
+    // The fill of the last load dropped: a TLB that caches nothing still gives the right bytes.
+    const a = mmu.ghost.lastAccess!, t = mmu.cpus[a.cpu]!.tlb;
+    for (const i of t.valid()) if (t.asid[i] === a.asid && t.vpn[i] === a.vpn) t.drop(i);
   },
   "translation-within-entry": ({ k, mmu }) => {
     // The wired entry became read-only, its PTE still grants write.
@@ -165,6 +186,14 @@ describe("MMU invariants", () => {
     expect(vpn).toBeDefined();
     p.changeWiring(vpn, true); // pins the frame too, so only the converse can notice
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
+  });
+
+  it("reports a page cached twice in one TLB (tlb-set-placement, the uniqueness half)", () => {
+    const h = healthy();
+    const t = h.mmu.cpus[0]!.tlb, i = tlbEntry(h.mmu), set = Math.floor(i / t.ways);
+    const j = set * t.ways + ((i % t.ways) + 1) % t.ways;
+    copyTlbEntry(h.mmu, i, j);
+    expect(MMU_INVARIANTS.find((v) => v.name === "tlb-set-placement")!.check(h.k)).toMatch(/twice/);
   });
 
   it("reports a writable translation of a page a page list holds busy (no-writable-cow)", () => {

@@ -18,6 +18,7 @@ import type { ProfileName } from "../../model-check/campaign.ts";
 import { pageListMax } from "../../spec/scope.ts";
 import { Mmu, type Cpu } from "../../impl/mmu/mmu.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
+import { Tlb, type Replacement } from "../../impl/tlb/tlb.ts";
 import { descend, type ResolvedPage } from "../../impl/fault/fault.ts";
 import { zeroPage } from "../../impl/object/vm-object.ts";
 import { SuspendableOps } from "../../impl/sched/suspendable.ts";
@@ -342,6 +343,38 @@ class TlbFilledFromStaleWalk extends Mmu {
 }
 
 /**
+ * The TLB places a fill in the set of the page's byte address instead of its page number, while
+ * lookups use the page number: most fills land where no lookup looks, and the TLB silently
+ * caches almost nothing — every access still returns the right bytes.
+ */
+class TlbSetFromAddress extends Tlb {
+  constructor(entries: number, ways: number, replacement: Replacement, seed: number, private readonly pageSize: number) {
+    super(entries, ways, replacement, seed);
+  }
+  override fill(asid: number, vpn: number, frame: number, rights: number, gen: number): number {
+    const i = super.fill(asid, vpn, frame, rights, gen);
+    const j = (((vpn * this.pageSize) % 2 ** 32 & (this.sets - 1)) * this.ways) + (i % this.ways);
+    if (j === i) return i;
+    this.asid[j] = asid;
+    this.vpn[j] = vpn;
+    this.frame[j] = frame;
+    this.rights[j] = rights;
+    this.fillGen[j] = gen;
+    this.drop(i);
+    return j;
+  }
+}
+class TlbSetFromAddressMmu extends Mmu {
+  constructor(...args: ConstructorParameters<typeof Mmu>) {
+    super(...args);
+    for (const c of this.cpus) {
+      const t = c.tlb;
+      (c as { tlb: Tlb }).tlb = new TlbSetFromAddress(t.entries, t.ways, t.replacement, c.id + 1, this.pageSize);
+    }
+  }
+}
+
+/**
  * A shootdown of a nested pmap's PTE reaches only the CPUs of the pmap that owns it: the CPUs
  * running another map that nests the same submap keep their stale entries.
  */
@@ -513,6 +546,7 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
   "wired-page-evicted": { description: "pageout takes a wired page", kernel: withMmu(WiredPageEvicted), maxLength: 8, profile: "mmu" },
   "tlb-filled-from-stale-walk": { description: "the TLB is filled from a stale page-table walk", kernel: withMmu(TlbFilledFromStaleWalk), maxLength: 8, profile: "mmu" },
+  "tlb-set-from-address": { description: "the TLB fills the set of a page's byte address, not of its page number, so lookups miss", kernel: withMmu(TlbSetFromAddressMmu), maxLength: 8, profile: "mmu" },
   "pmap-enter-ignored": { description: "PMAP_ENTER of a page-list copyin enters nothing in the source pmap", kernel: withMmu(PmapEnterIgnored), maxLength: 8, profile: "all" },
   "window-changed-without-unnest": { description: "a nested submap window is clipped, removed, protected or wired without un-nesting it", kernel: withMap(WindowChangedWithoutUnnest), maxLength: 8, profile: "mmu" },
   "nested-shootdown-misses-parents": { description: "a nested pmap's shootdown forgets the CPUs of the maps nesting it", kernel: withMmu(NestedShootdownMissesParents), maxLength: 8, profile: "mmu" },
