@@ -13,7 +13,7 @@ import type { Kernel } from "../impl/kernel.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
-import { hexAddr } from "../spec/abstract.ts";
+import { hexAddr, type AbstractWorld } from "../spec/abstract.ts";
 import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
 import { pageListMax } from "../spec/scope.ts";
 import { MMU_INVARIANTS } from "./mmu-invariants.ts";
@@ -24,7 +24,12 @@ export interface Invariant {
   /** Where it comes from: reference §6 item, or "vmcheck" for our own. */
   readonly ref: string;
   readonly description: string;
-  readonly check: (kernel: Kernel) => string | undefined;
+  /**
+   * The message of the first violation, or undefined. `spec` gives the spec's abstract state
+   * after the same commands, for the checks that judge the implementation by the spec alone
+   * (built only when such a check asks for it); a check that needs it holds vacuously without.
+   */
+  readonly check: (kernel: Kernel, spec?: () => AbstractWorld) => string | undefined;
 }
 
 /** Entries of a map in list order, header excluded (stops after nentries + 1 to survive cycles). */

@@ -48,7 +48,7 @@ export interface SystemUnderTest {
    */
   matches?(view: AbstractWorld): boolean;
   /** Named checks of the implementation's own structures, run after every command. */
-  readonly invariants?: readonly { readonly name: string; check(): string | undefined }[];
+  readonly invariants?: readonly { readonly name: string; check(spec: () => AbstractWorld): string | undefined }[];
   /** Each map's version counter (Mach's timestamp), index = map handle; it must never go back. */
   timestamps?(): readonly (number | undefined)[];
 }
@@ -61,7 +61,7 @@ export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = 
     abstract: () => abstractImpl(kernel),
     abstractMaps: (maps) => abstractImpl(kernel, maps),
     matches: (view) => implMatches(kernel, view),
-    invariants: invariants.map((inv) => ({ name: inv.name, check: () => inv.check(kernel) })),
+    invariants: invariants.map((inv) => ({ name: inv.name, check: (spec) => inv.check(kernel, spec) })),
     timestamps: () => kernel.maps.map((m) => m?.timestamp),
   };
 }
@@ -305,9 +305,11 @@ export class Lockstep {
 
   /** Every invariant of the registry, then the step-to-step properties (timestamps taken before the step). */
   private checkInvariants(stepIndex: number, op: Op, timestamps: readonly (number | undefined)[]): void {
+    let specView: AbstractWorld | undefined;
+    const spec = (): AbstractWorld => (specView ??= abstractSpec(this.spec));
     for (const inv of this.sut.invariants ?? []) {
       this.coverage.recordInvariant(inv.name);
-      const msg = inv.check();
+      const msg = inv.check(spec);
       if (msg) throw new CheckFailure(inv.name, stepIndex, `after ${formatOp(op)}: ${msg}`);
     }
 

@@ -14,6 +14,8 @@ import type { Pmap } from "../impl/pmap/pmap.ts";
 import { currentTranslation, descend, pushPending } from "../impl/fault/fault.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Invariant } from "./invariants.ts";
+import { mmuRefinesSpec } from "./mmu-refinement.ts";
+import type { AbstractWorld } from "../spec/abstract.ts";
 
 /** One translation the MMU holds: a PTE (cpu null) or a TLB entry. */
 interface Translation {
@@ -50,7 +52,10 @@ function each(ts: Iterable<Translation>, f: (t: Translation) => string | undefin
 }
 
 /** The check, only once the MMU is in play. */
-const withMmu = (f: (mmu: Mmu, k: Kernel) => string | undefined) => (k: Kernel) => (k.mmu?.engaged ? f(k.mmu, k) : undefined);
+const withMmu =
+  (f: (mmu: Mmu, k: Kernel, spec?: () => AbstractWorld) => string | undefined) =>
+  (k: Kernel, spec?: () => AbstractWorld) =>
+    k.mmu?.engaged ? f(k.mmu, k, spec) : undefined;
 
 const mapOf = (mmu: Mmu, p: Pmap | undefined): VmMap | undefined => (p ? mmu.mapOfPmap.get(p) : undefined);
 
@@ -226,7 +231,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "tlb-caches-last-access",
     ref: "vmcheck (research §1: a TLB caches what it translated)",
-    description: "After a load or store through a CPU's TLB, that TLB holds a translation of the last page it touched granting the access: a TLB that silently drops its fills can no longer show a stale translation, so the checker would lose the bugs it exists to find.",
+    description: "After a load or store through a CPU's TLB (and no invalidation on that CPU since), that TLB holds a translation of the last page it touched granting the access: a TLB that silently drops its fills can no longer show a stale translation, so the checker would lose the bugs it exists to find.",
     check: withMmu((mmu) => {
       const a = mmu.ghost.lastAccess;
       if (a === undefined) return undefined;
@@ -374,5 +379,11 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     ref: "§4.16, §4.22",
     description: "Every submap window (of a map with a pmap) that asks for a nested pmap and can be nested exactly is nested.",
     check: withMmu(nestingComplete),
+  },
+  {
+    name: "mmu-refines-spec",
+    ref: "vmcheck (an oracle independent of impl/fault)",
+    description: "Every PTE maps a page the spec maps there, within the spec's protection (never writable through a copy-on-write window), to a frame holding exactly the spec's bytes, wired exactly when the spec's page is; every page the spec wires has a PTE; no writable PTE shares its frame with a PTE of a page the spec says is distinct. Judged from the spec's abstract state, not the fault path's.",
+    check: withMmu((_mmu, k, spec) => (spec ? mmuRefinesSpec(k, spec()) : undefined)),
   },
 ];

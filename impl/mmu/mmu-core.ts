@@ -232,6 +232,8 @@ export abstract class MmuCore implements PmapHost {
    * address-space tracking).
    */
   processInvalidation(cpu: Cpu, asid: number, startVpn: number, endVpn: number): void {
+    // Ghost: the CPU's last access may lose its entry now, legitimately (tlb-caches-last-access).
+    if (this.ghost.lastAccess?.cpu === cpu.id) this.ghost.lastAccess = undefined;
     if (cpu.current?.asid !== asid) {
       cpu.tlb.invalidateAsid(asid);
       cpu.mayCache.delete(asid);

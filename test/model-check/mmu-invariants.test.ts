@@ -5,19 +5,30 @@ import { INVARIANTS } from "../../model-check/invariants.ts";
 import { MMU_INVARIANTS } from "../../model-check/mmu-invariants.ts";
 import { VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
-import type { Op } from "../../spec/vocabulary.ts";
+import { dispatch, type Op } from "../../spec/vocabulary.ts";
+import { abstractSpec, newSpecWorld, SPEC } from "../../spec/index.ts";
+import type { AbstractWorld } from "../../spec/abstract.ts";
 
 const scope: Scope = { addressBits: 32, pageSize: 64, maxWireCount: 3, maxObjectPages: 16, kernelBufferThreshold: 4096, cpus: 2, frames: 12, tlbEntries: 8, tlbWays: 2, pageTableLeafBits: 2 };
 const ps = scope.pageSize;
 const anon = (addr: number, pages: number, cur = 3) =>
   ({ op: "enter", map: 0, addr, size: pages * ps, mask: 0, anywhere: false, alias: 0, cur, max: 7, inheritance: 1, source: { kind: "anonymous" } }) as const;
 
+interface Healthy {
+  readonly k: Kernel;
+  readonly mmu: Mmu;
+  /** The spec's abstract state after the same commands. */
+  readonly spec: () => AbstractWorld;
+  /** Run one more command on both. */
+  readonly run: (op: Op) => void;
+}
+
 /**
  * A healthy MMU state: two CPUs on a map with written, read-only, wired and copy-on-write
  * pages cached in their TLBs, a forked child, and a submap (map 2) nested into map 0's page
  * table over a window of one leaf, read through it.
  */
-function healthy(): { k: Kernel; mmu: Mmu } {
+function healthy(): Healthy {
   const k = new Kernel(scope);
   const ops: Op[] = [
     { op: "create", min: 0, max: 32 * ps },
@@ -46,8 +57,14 @@ function healthy(): { k: Kernel; mmu: Mmu } {
     { op: "map_memory_entry", map: 0, addr: 24 * ps, size: 2 * ps, mask: 0, anywhere: false, entry: 0, offset: 0, copy: true, cur: 3, max: 3, inheritance: 0 },
     { op: "load", cpu: 0, addr: 24 * ps, size: 2 },
   ];
-  for (const op of ops) expect(k.run(op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
-  return { k, mmu: k.mmu! };
+  // The spec runs the same commands: mmu-refines-spec judges the MMU by the spec's pages.
+  const world = newSpecWorld(scope);
+  const run = (op: Op) => {
+    expect(k.run(op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
+    expect(dispatch(SPEC, world, op).kr, JSON.stringify(op)).toBe("KERN_SUCCESS");
+  };
+  for (const op of ops) run(op);
+  return { k, mmu: k.mmu!, spec: () => abstractSpec(world), run };
 }
 
 /** Map 0's pmap, which nests map 2's. */
@@ -71,7 +88,7 @@ function copyTlbEntry(mmu: Mmu, i: number, j: number): void {
 }
 
 /** Each MMU invariant broken the way a buggy MMU would break it. */
-const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
+const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
   "tlb-fill-sound": ({ mmu }) => {
     // A fill from a stale walk: the value differs from the PTE at fill time.
     const p = [...mmu.pmaps.values()][0]!;
@@ -91,6 +108,12 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
     // The fill of the last load dropped: a TLB that caches nothing still gives the right bytes.
     const a = mmu.ghost.lastAccess!, t = mmu.cpus[a.cpu]!.tlb;
     for (const i of t.valid()) if (t.asid[i] === a.asid && t.vpn[i] === a.vpn) t.drop(i);
+  },
+  "mmu-refines-spec": ({ k, mmu }) => {
+    // The written page's PTE marked wired: the fault path's own view could be wrong the same way; the spec's is not.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    const vpn = [...p.mapped].find((v) => p.pte(v).frame >= 0 && !p.pte(v).wired)!, pte = p.pte(vpn);
+    p.enter(vpn, pte.frame, pte.rights, true);
   },
   "translation-within-entry": ({ k, mmu }) => {
     // The wired entry became read-only, its PTE still grants write.
@@ -156,7 +179,7 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
 describe("MMU invariants", () => {
   it("hold on a healthy state, which has TLB entries on both CPUs, a wired page and a paged-out frame", () => {
     const h = healthy();
-    for (const inv of INVARIANTS) expect(inv.check(h.k), inv.name).toBeUndefined();
+    for (const inv of INVARIANTS) expect(inv.check(h.k, h.spec), inv.name).toBeUndefined();
     expect([...h.mmu.cpus[0]!.tlb.valid()].length).toBeGreaterThan(0);
     expect([...h.mmu.cpus[1]!.tlb.valid()].length).toBeGreaterThan(0);
     expect(h.mmu.pagedOut).toBe(1);
@@ -174,7 +197,7 @@ describe("MMU invariants", () => {
     it(`reports ${inv.name} (${inv.ref}) when it is broken`, () => {
       const h = healthy();
       CORRUPTIONS[inv.name]!(h);
-      expect(inv.check(h.k)).toMatch(/\S/);
+      expect(inv.check(h.k, h.spec)).toMatch(/\S/);
     });
   }
 
@@ -194,6 +217,50 @@ describe("MMU invariants", () => {
     const j = set * t.ways + ((i % t.ways) + 1) % t.ways;
     copyTlbEntry(h.mmu, i, j);
     expect(MMU_INVARIANTS.find((v) => v.name === "tlb-set-placement")!.check(h.k)).toMatch(/twice/);
+  });
+
+  describe("mmu-refines-spec, each half", () => {
+    const refines = MMU_INVARIANTS.find((v) => v.name === "mmu-refines-spec")!;
+    const somePte = (h: Healthy, map = 0) => {
+      const p = h.mmu.pmaps.get(h.k.maps[map]!)!;
+      const vpn = [...p.mapped].find((v) => p.pte(v).frame >= 0)!;
+      return { p, vpn, pte: p.pte(vpn) };
+    };
+    it("holds vacuously without the spec's state, and on the healthy state with it", () => {
+      const h = healthy();
+      somePte(h).p.enter(somePte(h).vpn, somePte(h).pte.frame, 7, somePte(h).pte.wired);
+      expect(refines.check(h.k)).toBeUndefined();
+      expect(refines.check(healthy().k, healthy().spec)).toBeUndefined();
+    });
+    it("reports rights beyond the spec's protection", () => {
+      const h = healthy(), { p, vpn, pte } = somePte(h);
+      p.enter(vpn, pte.frame, 7, pte.wired);
+      expect(refines.check(h.k, h.spec)).toMatch(/beyond the spec's protection 3/);
+    });
+    it("reports a frame whose bytes are not the spec's", () => {
+      const h = healthy(), { pte } = somePte(h);
+      h.mmu.phys.bytes[pte.frame]![5]! ^= 0xff;
+      expect(refines.check(h.k, h.spec)).toMatch(/holds .*the spec's page holds/);
+    });
+    it("reports a PTE where the spec maps nothing, and a wired page without a PTE", () => {
+      const h = healthy(), { p, pte } = somePte(h);
+      p.enter(30, pte.frame, 1, false);
+      expect(refines.check(h.k, h.spec)).toMatch(/spec maps nothing there/);
+      const w = healthy(), wp = w.mmu.pmaps.get(w.k.maps[0]!)!;
+      wp.remove(8, 9);
+      expect(refines.check(w.k, w.spec)).toMatch(/wired in the spec, but no PTE maps it/);
+    });
+    it("reports a writable PTE sharing its frame with a page the spec says is distinct", () => {
+      // The forked child reads page 1 (copy-on-write: the parent's frame), then the parent's PTE is made writable.
+      const h = healthy();
+      h.run({ op: "switch", cpu: 1, map: 1 });
+      h.run({ op: "load", cpu: 1, addr: ps, size: 1 });
+      const parent = h.mmu.pmaps.get(h.k.maps[0]!)!, child = h.mmu.pmaps.get(h.k.maps[1]!)!;
+      expect(child.pte(1).frame).toBe(parent.pte(1).frame);
+      expect(refines.check(h.k, h.spec)).toBeUndefined();
+      parent.enter(1, parent.pte(1).frame, 3, false);
+      expect(refines.check(h.k, h.spec)).toMatch(/may write it, but map 1 PTE 0x40 maps it too/);
+    });
   });
 
   it("reports a writable translation of a page a page list holds busy (no-writable-cow)", () => {
