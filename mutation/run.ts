@@ -70,6 +70,11 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
     .map(({ file, mutant, original, replacement }) =>
       `${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${replacement.replaceAll("\n", "\n    ")}`);
   writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
+  // A record says "nothing can observe this mutant", and a campaign killed it: the record is
+  // wrong (a stronger check has refuted it) and must go. Listed, never silently kept.
+  const refuted = described.filter(({ mutant, equivalent }) => equivalent && mutant.status === "Killed");
+  for (const { file, mutant, original, replacement } of refuted)
+    console.warn(`refuted equivalence record (the mutant was killed; remove it from mutation/equivalent.json): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
   return score;
 }
 
