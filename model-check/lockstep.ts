@@ -166,6 +166,8 @@ export class Lockstep {
   refinementChecks = 0;
   /** Steps whose named maps alone were compared. */
   namedMapChecks = 0;
+  /** The step after which `view` was last built from the spec (-1: none). */
+  private viewStep = -1;
   private readonly coverage: Coverage;
   /** The concurrency checker, from the first spawn or step on (our implementation only). */
   private session: ConcurrentSession | null = null;
@@ -305,7 +307,8 @@ export class Lockstep {
 
   /** Every invariant of the registry, then the step-to-step properties (timestamps taken before the step). */
   private checkInvariants(stepIndex: number, op: Op, timestamps: readonly (number | undefined)[]): void {
-    let specView: AbstractWorld | undefined;
+    // The full refinement check of this step (if it ran) already built the spec's abstraction.
+    let specView: AbstractWorld | undefined = this.viewStep === stepIndex ? this.view : undefined;
     const spec = (): AbstractWorld => (specView ??= abstractSpec(this.spec));
     for (const inv of this.sut.invariants ?? []) {
       this.coverage.recordInvariant(inv.name);
@@ -340,6 +343,7 @@ export class Lockstep {
   /** The refinement check alone: the impl's abstraction must equal the spec's (after `op`, step `stepIndex`). */
   checkRefinement(stepIndex = this.steps - 1, op: Op | undefined = this.history[this.history.length - 1]?.op): void {
     this.view = abstractSpec(this.spec);
+    this.viewStep = stepIndex;
     const diff = this.sut.matches?.(this.view) ? undefined : diffAbstract(this.view, this.sut.abstract(), this.options.scope.pageSize);
     this.coverage.recordInvariant("refinement");
     this.refinementChecks++;
