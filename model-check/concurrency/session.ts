@@ -33,12 +33,13 @@ import { isDeepStrictEqual } from "node:util";
 import { dispatch } from "../../spec/vocabulary.ts";
 import { SPEC, wouldBlock } from "../../spec/index.ts";
 import { MMU_INVARIANTS } from "../mmu-invariants.ts";
+import { servedByTlb, TLB_HIT_LOCK_FREE } from "./lock-free-hits.ts";
 
 /** The MMU invariant that holds at every instant, not only at quiescence. */
 const FRAMES_NEVER_FREED_EARLY = MMU_INVARIANTS.find((i) => i.name === "no-freed-frame-reachable")!;
 
 /** The checks of this module, as reports and coverage name them. */
-export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock"] as const;
+export const CONCURRENCY_CHECKS = ["linearizability", "lock-order", "lock-discipline", "in-transition-held", "lost-wakeup", "deadlock", TLB_HIT_LOCK_FREE] as const;
 
 /** What the session needs from the lockstep executor that owns it. */
 export interface SessionHost {
@@ -113,14 +114,29 @@ export class ConcurrentSession {
       this.addCounters(before);
     }
     this.host.recordOp(op, result);
+    if (this.blockedHit !== undefined) {
+      const message = this.blockedHit;
+      this.blockedHit = undefined;
+      this.host.fail(TLB_HIT_LOCK_FREE, stepIndex, message);
+    }
     this.checkInstant(stepIndex, op);
     return result;
   }
 
+  /** Set by a spawn whose access the TLB could serve but that waited (reported after the command). */
+  private blockedHit: string | undefined;
+
   private spawn(op: OpOf<"spawn">): OpResult {
     const body = spawnBody(op.body);
     if (!isThread(op.thread) || body === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
-    return { kr: this.sched.spawn(op.thread, body) ? "KERN_SUCCESS" : "KERN_INVALID_ARGUMENT" };
+    const hit = servedByTlb(this.host.impl, body);
+    if (!this.sched.spawn(op.thread, body)) return { kr: "KERN_INVALID_ARGUMENT" };
+    if (hit) {
+      this.host.recordCheck(TLB_HIT_LOCK_FREE);
+      if (this.sched.inFlight().includes(op.thread))
+        this.blockedHit = `${formatOp(op)}: cpu ${(body as { cpu: number }).cpu}'s TLB holds every page the ${body.op} touches, with the access, yet the thread did not complete: a TLB hit takes no lock`;
+    }
+    return { kr: "KERN_SUCCESS" };
   }
 
   private step(op: OpOf<"step">): OpResult {

@@ -81,6 +81,17 @@ export class WakeupForgotten extends SuspendableOps {
   override wakeWaiters(): void {}
 }
 
+/**
+ * A user load or store never translates from the TLB alone: it always takes the map's read lock
+ * first, so it waits behind a kernel operation holding the map, and can never see the old
+ * translation while a shootdown is in flight. Every result is still linearizable.
+ */
+export class TlbHitTakesMapLock extends SuspendableOps {
+  override tlbHit(): OpResult | undefined {
+    return undefined;
+  }
+}
+
 /** A failed read-to-write upgrade is taken for success: the thread goes on as if it held the write lock. */
 export class FailedUpgradeTakenAsSuccess extends SuspendableOps {
   override retryAfterFailedUpgrade(): boolean {
