@@ -288,6 +288,7 @@ export class Kernel implements MapHost {
     const mmu = this.activeMmu;
     if (mmu === null) return f();
     mmu.ghost.earlyFrees.length = 0;
+    mmu.ghost.needlessReserves.length = 0;
     mmu.ghost.unsoundFills.length = 0;
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;

@@ -51,6 +51,8 @@ export const PROFILES = {
     // Submap windows and shared-region text: nested pmaps; copy-on-write submaps (named entries of
     // a map, mapped with copy): translations through them must stay read-only.
     "submap", "shared_region_create", "shared_region_map", "region_object_create", "map_memory_entry",
+    // A page-list copyin with PMAP_ENTER enters translations itself (and holds its pages busy).
+    "copyin_page_list",
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",

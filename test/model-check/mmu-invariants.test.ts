@@ -119,6 +119,14 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
   "wired-resident-mapped": ({ k, mmu }) => {
     mmu.pmaps.get(k.maps[0]!)!.changeWiring(8, false);
   },
+  "reserve-only-when-pinned": ({ k, mmu }) => {
+    // A pageout that finds nothing to take: with the free list drained, a fault-in goes to the
+    // reserve although unpinned frames are in use.
+    Object.assign(mmu, { pageoutStep: () => -1 });
+    const o = k.maps[0]!.lookupEntry(0).entry.object!;
+    while (mmu.phys.freeFrames().length > 0) mmu.phys.allocate(o, 100 + mmu.phys.freeFrames().length, new Uint8Array(ps));
+    mmu.frameFor({ object: o, index: 200, bytes: new Uint8Array(ps), rights: 1, wired: false });
+  },
   "frame-accounting": ({ mmu }) => {
     const f = [...mmu.phys.used()][0]!;
     mmu.phys.free[f] = 1;
@@ -146,6 +154,13 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
   "nested-ptes-shared": (h) => {
     // The parent's directory no longer points at the submap's leaf (the link is still recorded).
     parentPmap(h).table.unnest(16, 4);
+  },
+  "ptes-owned": (h) => {
+    // An un-nest that drops the link but leaves the submap's leaf in the parent's directory:
+    // the parent still walks the submap's PTE of page 1 (written) at vpn 17.
+    const p = parentPmap(h), w = p.nests[0]!;
+    p.nests.splice(0, 1);
+    w.nested.parents.splice(w.nested.parents.indexOf(w), 1);
   },
   "nesting-complete": (h) => {
     parentPmap(h).unnest(16);
