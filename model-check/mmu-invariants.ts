@@ -363,6 +363,19 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     check: withMmu((mmu) => mmu.ghost.needlessReserves[0]),
   },
   {
+    name: "swapout-drops-translations",
+    ref: "§4.2 (vm_map_swapout)",
+    description: "A map swapped out by the last operation (and still out) keeps no unwired PTE: its unwired translations left its pmap (a CPU that still runs it faults them back in later operations).",
+    check: withMmu((mmu, k) => {
+      for (const map of mmu.ghost.swappedOut) {
+        const p = mmu.pmaps.get(map);
+        if (map.swState !== "out" || p === undefined) continue;
+        for (const v of p.mapped) if (!p.pte(v).wired) return `map ${k.handleOf(map)} was swapped out, but its pmap still maps vpn ${hexAddr(v)} unwired`;
+      }
+      return undefined;
+    }),
+  },
+  {
     name: "frame-accounting",
     ref: "vmcheck",
     description: "Every frame is either on the free list (once) or holds a live resident page; the reverse map lists exactly the PTEs of each frame.",

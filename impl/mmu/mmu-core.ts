@@ -32,6 +32,8 @@ export interface MmuGhost {
   readonly unsoundFills: string[];
   /** Pages PMAP_ENTER had to enter in this operation (recorded by the page-list code, whatever the MMU then does). */
   readonly pmapEnterPages: PmapEnterPage[];
+  /** Maps swapped out during the operation: their unwired translations must be gone at its end. */
+  readonly swappedOut: VmMap[];
   /** Frames taken beyond the configured count while pageout could still have taken one. */
   readonly needlessReserves: string[];
   /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
@@ -65,7 +67,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */

@@ -127,6 +127,12 @@ const CORRUPTIONS: Record<string, (h: { k: Kernel; mmu: Mmu }) => void> = {
     while (mmu.phys.freeFrames().length > 0) mmu.phys.allocate(o, 100 + mmu.phys.freeFrames().length, new Uint8Array(ps));
     mmu.frameFor({ object: o, index: 200, bytes: new Uint8Array(ps), rights: 1, wired: false });
   },
+  "swapout-drops-translations": ({ k, mmu }) => {
+    // A swapout whose pmap_remove of the unwired translations went missing.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    Object.assign(p, { remove: () => {} });
+    expect(k.run({ op: "swapout", map: 0 }).kr).toBe("KERN_SUCCESS");
+  },
   "frame-accounting": ({ mmu }) => {
     const f = [...mmu.phys.used()][0]!;
     mmu.phys.free[f] = 1;
