@@ -209,6 +209,14 @@ describe("MMU invariants", () => {
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
   });
 
+  it("reports a frame whose page was replaced (frame-accounting), whatever PhysicalMemory.holdsLivePage says", () => {
+    const h = healthy();
+    const f = [...h.mmu.phys.used()][0]!;
+    Object.assign(h.mmu.phys, { holdsLivePage: () => true }); // the MMU's own test, broken
+    h.mmu.phys.object[f]!.pages.set(h.mmu.phys.index[f]!, new Uint8Array(ps)); // a new buffer; the frame holds the old one
+    expect(MMU_INVARIANTS.find((i) => i.name === "frame-accounting")!.check(h.k)).toMatch(/in use but its page is gone/);
+  });
+
   it("reports a page cached twice in one TLB (tlb-set-placement, the uniqueness half)", () => {
     const h = healthy();
     const t = h.mmu.cpus[0]!.tlb, i = tlbEntry(h.mmu), set = Math.floor(i / t.ways);
