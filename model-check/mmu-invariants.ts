@@ -171,7 +171,7 @@ function nestedPtesShared(mmu: Mmu): string | undefined {
 function ptesOwned(mmu: Mmu): string | undefined {
   for (const p of mmu.pmaps.values()) {
     for (const v of p.mapped) if (p.pte(v).frame < 0) return `asid ${p.asid} lists vpn ${hexAddr(v)} as mapped, but its PTE maps no frame`;
-    const t = p.table;
+    const t = p.table, fanout = 2 ** t.dirBits; // the geometry's, not an array's length
     const visit = (node: unknown, level: number, prefix: number): string | undefined => {
       if (level === t.levels) {
         const leaf = node as { frame: Int32Array }, base = prefix * t.leafPages;
@@ -183,7 +183,7 @@ function ptesOwned(mmu: Mmu): string | undefined {
       const dir = node as readonly unknown[];
       for (let s = 0; s < dir.length; s++) {
         if (dir[s] === null || dir[s] === undefined) continue;
-        const m = visit(dir[s], level + 1, prefix * dir.length + s);
+        const m = visit(dir[s], level + 1, prefix * fanout + s);
         if (m) return m;
       }
       return undefined;
