@@ -235,7 +235,9 @@ export class Kernel implements MapHost {
 
   /** A map was swapped out: its unwired translations leave its pmap (MapHost). */
   mapSwappedOut(map: VmMap): void {
-    if (this.mmu !== null) dropUnwiredTranslations(this.mmu, map);
+    if (this.mmu === null) return;
+    this.mmu.ghost.swappedOut.push(map); // ghost: swapout-drops-translations checks the drop
+    dropUnwiredTranslations(this.mmu, map);
   }
 
   /** Index = shared region handle; a destroyed region keeps its descriptor with reference count 0. */
@@ -288,6 +290,8 @@ export class Kernel implements MapHost {
     const mmu = this.activeMmu;
     if (mmu === null) return f();
     mmu.ghost.earlyFrees.length = 0;
+    mmu.ghost.needlessReserves.length = 0;
+    mmu.ghost.swappedOut.length = 0;
     mmu.ghost.unsoundFills.length = 0;
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;

@@ -51,6 +51,8 @@ export const PROFILES = {
     // Submap windows and shared-region text: nested pmaps; copy-on-write submaps (named entries of
     // a map, mapped with copy): translations through them must stay read-only.
     "submap", "shared_region_create", "shared_region_map", "region_object_create", "map_memory_entry",
+    // A page-list copyin with PMAP_ENTER enters translations itself (and holds its pages busy).
+    "copyin_page_list",
   ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
@@ -209,8 +211,9 @@ export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName,
   // entry first: more of both, and more writes, so a run often writes through such a window
   // and behind it.
   submap: { region_object_create: 5, map_memory_entry: 6, write_user: 10 },
-  // Runs often start with a copy-on-write submap to load and store through (its translations).
-  mmu: { region_object_create: 5 },
+  // Runs often start with a copy-on-write submap to load and store through (its translations);
+  // submap windows often enough that a parent nests two and un-nests one of them.
+  mmu: { region_object_create: 5, submap: 8 },
 };
 
 /** Execute one scenario; throws CheckFailure on the first failed check. */

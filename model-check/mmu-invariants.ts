@@ -135,18 +135,66 @@ function linkHasWindow(mmu: Mmu, k: Kernel): string | undefined {
   return undefined;
 }
 
+/** `p` reaches at `vpn` the very leaf `nested` owns at `nestedVpn` (both walk the same PTEs there). */
+function sharesLeaf(p: Pmap, vpn: number, nested: Pmap, nestedVpn: number): boolean {
+  const l = p.table.leaf(vpn);
+  return l !== null && l === nested.table.leaf(nestedVpn);
+}
+
+/**
+ * Frame `f` still holds the page it was given: its object is alive and holds that very buffer at
+ * that index. Written here rather than asking PhysicalMemory.holdsLivePage, which revalidation
+ * uses to decide what to free: a mistake there would otherwise hide itself.
+ */
+function holdsLivePage(mmu: Mmu, f: number): boolean {
+  const o = mmu.phys.object[f], bytes = mmu.phys.bytes[f];
+  return o !== null && o !== undefined && o.alive && bytes !== null && bytes !== undefined && o.pages.get(mmu.phys.index[f]!) === bytes;
+}
+
 /** Through a nested window the parent walks the submap's very leaves: each PTE is the submap's, masked by the window. */
 function nestedPtesShared(mmu: Mmu): string | undefined {
   for (const { p, w } of nestLinks(mmu)) {
     const at = `asid ${p.asid} vpn ${hexAddr(w.vpn)} (nesting asid ${w.nested.asid})`;
     for (let i = 0; i < w.pages; i += mmu.leafPages)
-      if (!p.table.sharesLeaf(w.vpn + i, w.nested.table, w.nestedVpn + i)) return `${at}: leaf ${i / mmu.leafPages} of the window is not the submap's`;
+      if (!sharesLeaf(p, w.vpn + i, w.nested, w.nestedVpn + i)) return `${at}: leaf ${i / mmu.leafPages} of the window is not the submap's`;
     for (let i = 0; i < w.pages; i++) {
       const own = w.nested.pte(w.nestedVpn + i), seen = p.pte(w.vpn + i);
       if (seen.frame !== own.frame || seen.rights !== (own.rights & w.mask) || seen.wired !== own.wired)
         return `${at}: page ${i} reads frame ${seen.frame} rights ${seen.rights}, the submap's PTE is frame ${own.frame} rights ${own.rights} (mask ${w.mask})`;
     }
     for (const v of p.mapped) if (v >= w.vpn && v < w.vpn + w.pages) return `${at}: the parent owns a PTE of its own at vpn ${hexAddr(v)} inside the window`;
+  }
+  return undefined;
+}
+
+/**
+ * Outside its nested windows a pmap's walk reaches only PTEs it owns: every present PTE of a leaf
+ * its table reaches there is a page of its `mapped` set, and every page of that set maps a frame.
+ * The table is walked whole (directories of a few slots in use), not through `mapped`, so a
+ * submap's leaf left behind by an un-nest, or a PTE the bookkeeping lost, is seen.
+ */
+function ptesOwned(mmu: Mmu): string | undefined {
+  for (const p of mmu.pmaps.values()) {
+    for (const v of p.mapped) if (p.pte(v).frame < 0) return `asid ${p.asid} lists vpn ${hexAddr(v)} as mapped, but its PTE maps no frame`;
+    const t = p.table, fanout = 2 ** t.dirBits; // the geometry's, not an array's length
+    const visit = (node: unknown, level: number, prefix: number): string | undefined => {
+      if (level === t.levels) {
+        const leaf = node as { frame: Int32Array }, base = prefix * t.leafPages;
+        if (p.nestAt(base) !== undefined) return undefined; // nested-ptes-shared answers for it
+        for (let i = 0; i < leaf.frame.length; i++)
+          if (leaf.frame[i] !== -1 && !p.mapped.has(base + i)) return `asid ${p.asid} walks vpn ${hexAddr(base + i)} to frame ${leaf.frame[i]}, a PTE it does not own (outside its nested windows)`;
+        return undefined;
+      }
+      const dir = node as readonly unknown[];
+      for (let s = 0; s < dir.length; s++) {
+        if (dir[s] === null || dir[s] === undefined) continue;
+        const m = visit(dir[s], level + 1, prefix * fanout + s);
+        if (m) return m;
+      }
+      return undefined;
+    };
+    const m = t.levels === 0 ? visit(t.root[0], 0, 0) : visit(t.root, 0, 0);
+    if (m) return m;
   }
   return undefined;
 }
@@ -292,7 +340,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
             const pte = mmu.pmaps.get(map)?.pte(va / ps);
             if (!pte || pte.frame < 0 || !pte.wired) return `map ${h} ${hexAddr(va)}: wired but without a wired PTE`;
             const now = currentTranslation(map, va);
-            if (!now || now.object !== mmu.phys.object[pte.frame] || now.index !== mmu.phys.index[pte.frame] || !mmu.phys.holdsLivePage(pte.frame))
+            if (!now || now.object !== mmu.phys.object[pte.frame] || now.index !== mmu.phys.index[pte.frame] || !holdsLivePage(mmu, pte.frame))
               return `map ${h} ${hexAddr(va)}: wired, but its PTE's frame ${pte.frame} does not hold its page`;
           }
         }
@@ -310,6 +358,25 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
         if (wired) pins.set(t.frame, (pins.get(t.frame) ?? 0) + 1);
       }
       for (const f of mmu.phys.used()) if (mmu.phys.pins[f] !== (pins.get(f) ?? 0)) return `frame ${f}: ${mmu.phys.pins[f]} pins, ${pins.get(f) ?? 0} wired PTEs`;
+      return undefined;
+    }),
+  },
+  {
+    name: "reserve-only-when-pinned",
+    ref: "vmcheck (the reserve stands in for waiting for memory)",
+    description: "A frame beyond the configured count is taken only when pageout can take none (every frame in use is pinned or already waiting to be freed), never while a frame could still be paged out.",
+    check: withMmu((mmu) => mmu.ghost.needlessReserves[0]),
+  },
+  {
+    name: "swapout-drops-translations",
+    ref: "§4.2 (vm_map_swapout)",
+    description: "A map swapped out by the last operation (and still out) keeps no unwired PTE: its unwired translations left its pmap (a CPU that still runs it faults them back in later operations).",
+    check: withMmu((mmu, k) => {
+      for (const map of mmu.ghost.swappedOut) {
+        const p = mmu.pmaps.get(map);
+        if (map.swState !== "out" || p === undefined) continue;
+        for (const v of p.mapped) if (!p.pte(v).wired) return `map ${k.handleOf(map)} was swapped out, but its pmap still maps vpn ${hexAddr(v)} unwired`;
+      }
       return undefined;
     }),
   },
@@ -333,7 +400,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
           if (!onList.has(f)) return `frame ${f} is marked free but not on the free list`;
           continue;
         }
-        if (!phys.holdsLivePage(f)) return `frame ${f} is in use but its page is gone`;
+        if (!holdsLivePage(mmu, f)) return `frame ${f} is in use but its page is gone`;
         if (phys.frameOf(phys.object[f]!, phys.index[f]!) !== f) return `frame ${f} is not the frame of the page it holds`;
         if (phys.mappings[f]!.length !== (refs.get(f) ?? 0)) return `frame ${f}: reverse map lists ${phys.mappings[f]!.length} mappings, ${refs.get(f) ?? 0} PTEs map it`;
         for (const m of phys.mappings[f]!) if (m.pmap.pte(m.vpn).frame !== f) return `frame ${f}: reverse map lists asid ${m.pmap.asid} vpn ${hexAddr(m.vpn)}, which maps another frame`;
@@ -373,6 +440,12 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     ref: "§4.16, §4.13 (pmap_map)",
     description: "Through a nested window a parent walks the submap's own page-table leaves: every PTE it reads is the submap's, masked by the window's protection, and it owns none there.",
     check: withMmu(nestedPtesShared),
+  },
+  {
+    name: "ptes-owned",
+    ref: "§4.16 (pmap_unnest), vmcheck",
+    description: "Outside its nested windows every present PTE a pmap's walk reaches is one it owns (in its mapped set), and every page of that set maps a frame: an un-nested window leaves no leaf of the submap behind.",
+    check: withMmu(ptesOwned),
   },
   {
     name: "nesting-complete",

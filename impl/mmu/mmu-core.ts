@@ -32,6 +32,10 @@ export interface MmuGhost {
   readonly unsoundFills: string[];
   /** Pages PMAP_ENTER had to enter in this operation (recorded by the page-list code, whatever the MMU then does). */
   readonly pmapEnterPages: PmapEnterPage[];
+  /** Maps swapped out during the operation: their unwired translations must be gone at its end. */
+  readonly swappedOut: VmMap[];
+  /** Frames taken beyond the configured count while pageout could still have taken one. */
+  readonly needlessReserves: string[];
   /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
   pageouts: number;
   /** The last page a load or store of the operation translated through a CPU's TLB, and the access. */
@@ -63,7 +67,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */
@@ -291,7 +295,11 @@ export abstract class MmuCore implements PmapHost {
       this.settleDeferred();
       f = this.phys.allocate(page.object, page.index, page.bytes);
     }
-    return f >= 0 ? f : this.phys.allocateReserve(page.object, page.index, page.bytes);
+    if (f >= 0) return f;
+    // Ghost: the reserve is for when every frame is pinned; note one taken while pageout could still free a frame.
+    const could = [...this.phys.used()].find((g) => this.evictable(g));
+    if (could !== undefined) this.ghost.needlessReserves.push(`frame ${this.phys.count} taken beyond the ${this.phys.configured} configured while pageout could take frame ${could}`);
+    return this.phys.allocateReserve(page.object, page.index, page.bytes);
   }
 
   /**

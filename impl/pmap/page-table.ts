@@ -16,8 +16,6 @@ export interface Leaf {
   readonly frame: Int32Array;
   readonly rights: Uint8Array;
   readonly wired: Uint8Array;
-  /** Present PTEs in this leaf. */
-  present: number;
 }
 type Directory = (Node | null)[];
 type Node = Directory | Leaf;
@@ -47,7 +45,7 @@ export class PageTable {
 
   private newLeaf(): Leaf {
     const n = this.leafPages;
-    return { frame: new Int32Array(n).fill(-1), rights: new Uint8Array(n), wired: new Uint8Array(n), present: 0 };
+    return { frame: new Int32Array(n).fill(-1), rights: new Uint8Array(n), wired: new Uint8Array(n) };
   }
 
   /** Slot of `vpn` at directory `level` (0 = root). */
@@ -77,22 +75,11 @@ export class PageTable {
     return vpn & this.leafMask;
   }
 
-  /** The frame `vpn` maps, or -1. */
-  frame(vpn: number): number {
-    const l = this.leaf(vpn);
-    return l === null ? -1 : l.frame[vpn & this.leafMask]!;
-  }
-
-  /** The leaf a nesting table reaches at `vpn` is `nested`'s own (both walk the same PTEs there). */
-  sharesLeaf(vpn: number, nested: PageTable, nestedVpn: number): boolean {
-    const l = this.leaf(vpn);
-    return l !== null && l === nested.leaf(nestedVpn);
-  }
-
   /**
    * Share the nodes of `nested` covering `[nestedVpn, nestedVpn + pages)` at
    * `[vpn, vpn + pages)` of this table. Both starts and `pages` must be multiples of
-   * {@link leafPages}, so whole leaves are shared.
+   * {@link leafPages}, so whole leaves are shared. The window's own leaves are dropped: the
+   * caller has removed their PTEs first (Pmap.nest), so nothing they map is lost.
    */
   nest(vpn: number, nested: PageTable, nestedVpn: number, pages: number): void {
     const unit = this.leafPages;
@@ -102,12 +89,7 @@ export class PageTable {
     for (let i = 0; i < pages; i += unit) {
       const leaf = nested.leaf(nestedVpn + i, true)!;
       this.leaf(vpn + i, true); // builds the directories down to the last level
-      const dir = this.directoryAbove(vpn + i);
-      if (dir[this.slot(vpn + i, this.levels - 1)] !== leaf && dir[this.slot(vpn + i, this.levels - 1)] !== null) {
-        const own = dir[this.slot(vpn + i, this.levels - 1)] as Leaf;
-        if (own.present > 0) throw new Error("nest: the window already has mappings");
-      }
-      dir[this.slot(vpn + i, this.levels - 1)] = leaf;
+      this.directoryAbove(vpn + i)[this.slot(vpn + i, this.levels - 1)] = leaf;
     }
   }
 

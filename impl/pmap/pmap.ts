@@ -100,13 +100,11 @@ export class Pmap {
     if (old !== -1 && old !== frame) {
       this.unlink(old, vpn, l.wired[s] === 1);
       l.frame[s] = -1;
-      l.present--;
       this.reduced(vpn, vpn + 1);
     } else if (old === frame && (l.rights[s]! & ~rights) !== 0) {
       this.reduced(vpn, vpn + 1);
     }
     if (old !== frame) {
-      l.present++;
       phys.mappings[frame]!.push({ pmap: this, vpn });
       this.mapped.add(vpn);
     } else if (l.wired[s] === 1) phys.pins[frame]!--;
@@ -126,7 +124,6 @@ export class Pmap {
       l.frame[s] = -1;
       l.rights[s] = 0;
       l.wired[s] = 0;
-      l.present--;
       this.host.pteReduced(this, vpn);
       any = true;
     }
@@ -147,7 +144,6 @@ export class Pmap {
       if (rights === 0 && l.wired[s] === 0) {
         this.unlink(l.frame[s]!, vpn, false);
         l.frame[s] = -1;
-        l.present--;
       }
       l.rights[s] = r & rights;
       this.host.pteReduced(this, vpn);

@@ -142,6 +142,20 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
   "wired-resident-mapped": ({ k, mmu }) => {
     mmu.pmaps.get(k.maps[0]!)!.changeWiring(8, false);
   },
+  "reserve-only-when-pinned": ({ k, mmu }) => {
+    // A pageout that finds nothing to take: with the free list drained, a fault-in goes to the
+    // reserve although unpinned frames are in use.
+    Object.assign(mmu, { pageoutStep: () => -1 });
+    const o = k.maps[0]!.lookupEntry(0).entry.object!;
+    while (mmu.phys.freeFrames().length > 0) mmu.phys.allocate(o, 100 + mmu.phys.freeFrames().length, new Uint8Array(ps));
+    mmu.frameFor({ object: o, index: 200, bytes: new Uint8Array(ps), rights: 1, wired: false });
+  },
+  "swapout-drops-translations": ({ k, mmu }) => {
+    // A swapout whose pmap_remove of the unwired translations went missing.
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    Object.assign(p, { remove: () => {} });
+    expect(k.run({ op: "swapout", map: 0 }).kr).toBe("KERN_SUCCESS");
+  },
   "frame-accounting": ({ mmu }) => {
     const f = [...mmu.phys.used()][0]!;
     mmu.phys.free[f] = 1;
@@ -169,6 +183,13 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
   "nested-ptes-shared": (h) => {
     // The parent's directory no longer points at the submap's leaf (the link is still recorded).
     parentPmap(h).table.unnest(16, 4);
+  },
+  "ptes-owned": (h) => {
+    // An un-nest that drops the link but leaves the submap's leaf in the parent's directory:
+    // the parent still walks the submap's PTE of page 1 (written) at vpn 17.
+    const p = parentPmap(h), w = p.nests[0]!;
+    p.nests.splice(0, 1);
+    w.nested.parents.splice(w.nested.parents.indexOf(w), 1);
   },
   "nesting-complete": (h) => {
     parentPmap(h).unnest(16);
@@ -209,6 +230,14 @@ describe("MMU invariants", () => {
     expect(vpn).toBeDefined();
     p.changeWiring(vpn, true); // pins the frame too, so only the converse can notice
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
+  });
+
+  it("reports a frame whose page was replaced (frame-accounting), whatever PhysicalMemory.holdsLivePage says", () => {
+    const h = healthy();
+    const f = [...h.mmu.phys.used()][0]!;
+    Object.assign(h.mmu.phys, { holdsLivePage: () => true }); // the MMU's own test, broken
+    h.mmu.phys.object[f]!.pages.set(h.mmu.phys.index[f]!, new Uint8Array(ps)); // a new buffer; the frame holds the old one
+    expect(MMU_INVARIANTS.find((i) => i.name === "frame-accounting")!.check(h.k)).toMatch(/in use but its page is gone/);
   });
 
   it("reports a page cached twice in one TLB (tlb-set-placement, the uniqueness half)", () => {
