@@ -11,6 +11,7 @@ import { hexAddr } from "../spec/abstract.ts";
 import type { Kernel } from "../impl/kernel.ts";
 import type { Mmu } from "../impl/mmu/mmu.ts";
 import type { Pmap } from "../impl/pmap/pmap.ts";
+import type { Tlb } from "../impl/tlb/tlb.ts";
 import { currentTranslation, descend, pushPending } from "../impl/fault/fault.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Invariant } from "./invariants.ts";
@@ -40,6 +41,15 @@ function* tlbEntries(mmu: Mmu): Generator<Translation> {
       const asid = c.tlb.asid[i]!, vpn = c.tlb.vpn[i]!;
       yield { where: `cpu ${c.id} TLB asid ${asid} vpn ${hexAddr(vpn)}`, pmap: mmu.byAsid.get(asid), vpn, frame: c.tlb.frame[i]!, rights: c.tlb.rights[i]! };
     }
+}
+
+/**
+ * `t` holds a valid entry for page `vpn` of `asid` granting `access`, read straight from its
+ * arrays (not through Tlb.lookup, so a bug there cannot hide itself; nor any LRU update).
+ */
+export function tlbHolds(t: Tlb, asid: number, vpn: number, access: number): boolean {
+  for (let i = 0; i < t.entries; i++) if (t.asid[i] === asid && t.vpn[i] === vpn && (t.rights[i]! & access) === access) return true;
+  return false;
 }
 
 /** Run `f` on every translation; the first message wins. */
@@ -283,9 +293,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     check: withMmu((mmu) => {
       const a = mmu.ghost.lastAccess;
       if (a === undefined) return undefined;
-      const t = mmu.cpus[a.cpu]!.tlb;
-      for (let i = 0; i < t.entries; i++)
-        if (t.asid[i] === a.asid && t.vpn[i] === a.vpn && (t.rights[i]! & a.access) === a.access) return undefined;
+      if (tlbHolds(mmu.cpus[a.cpu]!.tlb, a.asid, a.vpn, a.access)) return undefined;
       return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
     }),
   },

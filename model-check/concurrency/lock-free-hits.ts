@@ -13,6 +13,7 @@ import type { Kernel } from "../../impl/kernel.ts";
 import { areWords, fromHex, isWord, wraps } from "../../impl/args.ts";
 import { VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Op } from "../../spec/vocabulary.ts";
+import { tlbHolds } from "../mmu-invariants.ts";
 
 export const TLB_HIT_LOCK_FREE = "tlb-hit-lock-free";
 
@@ -35,11 +36,7 @@ export function servedByTlb(k: Kernel, op: Op): boolean {
     size = bytes.length;
     access = VM_PROT_WRITE;
   }
-  const ps = scope.pageSize, asid = cpu.current.asid, t = cpu.tlb;
-  for (let vpn = Math.floor(op.addr / ps); vpn * ps < op.addr + size; vpn++) {
-    let cached = false;
-    for (let i = 0; i < t.entries && !cached; i++) cached = t.asid[i] === asid && t.vpn[i] === vpn && (t.rights[i]! & access) === access;
-    if (!cached) return false;
-  }
+  const ps = scope.pageSize;
+  for (let vpn = Math.floor(op.addr / ps); vpn * ps < op.addr + size; vpn++) if (!tlbHolds(cpu.tlb, cpu.current.asid, vpn, access)) return false;
   return true;
 }
