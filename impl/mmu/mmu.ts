@@ -120,5 +120,9 @@ export class Mmu extends MmuNesting {
     this.complete();
     for (const [map, va] of rewire) if (map.lookupEntry(va).found && map.lookupEntry(va).entry.wiredCount > 0) this.wirePage(map, va);
     this.syncNesting();
+    // A rewiring fault copies up with write intent, and that can collapse a shadow chain: pages
+    // die after the scan above, so their frames are settled by another pass. (The second pass
+    // rewires nothing the first has just made current, so it ends.)
+    if (rewire.length > 0) this.revalidate();
   }
 }
