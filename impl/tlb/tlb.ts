@@ -6,6 +6,9 @@
  * may drop any entry at any time, and random eviction lets a campaign explore that freedom
  * deterministically. Invalidation by page, range, ASID and all.
  *
+ * A hit first tries the entry a way predictor names for the page (as L1 TLBs predict the way),
+ * and probes the whole set only when that entry does not hold the page.
+ *
  * Ghost field: `fillGen` records, per entry, the PTE generation the walk saw when it was
  * filled (model-check/mmu-invariants.ts checks fill soundness with it).
  */
@@ -24,6 +27,14 @@ export class Tlb {
   private readonly stamp: Float64Array;
   /** Ghost: PTE generation seen by the walk that filled the entry. */
   readonly fillGen: Float64Array;
+  /**
+   * Way prediction: for each value of a page number's low bits, the entry that last served or
+   * cached such a page. Only a hint: a hit checks the entry's tag and ASID before trusting it
+   * (a dropped or refilled entry fails that check), so it never changes what a lookup finds —
+   * it lets the common hit read one entry instead of probing its set.
+   */
+  private readonly predicted: Int32Array;
+  private readonly predictMask: number;
   private clock = 0;
   private rng: number;
 
@@ -41,6 +52,8 @@ export class Tlb {
     this.rights = new Uint8Array(entries);
     this.stamp = new Float64Array(entries);
     this.fillGen = new Float64Array(entries);
+    this.predicted = new Int32Array(entries);
+    this.predictMask = entries - 1;
     this.rng = seed >>> 0 || 1;
   }
 
@@ -52,6 +65,7 @@ export class Tlb {
     for (let i = base, end = base + ways; i < end; i++) {
       if (tags[i] === vpn && asids[i] === asid) {
         this.stamp[i] = ++this.clock;
+        this.predicted[vpn & this.predictMask] = i;
         return i;
       }
     }
@@ -63,8 +77,10 @@ export class Tlb {
    * rights). A hit refreshes its LRU stamp.
    */
   hitFrame(asid: number, vpn: number, access: number): number {
-    const i = this.lookup(asid, vpn);
-    return i >= 0 && (this.rights[i]! & access) === access ? this.frame[i]! : -1;
+    let i = this.predicted[vpn & this.predictMask]!;
+    if (this.vpn[i] === vpn && this.asid[i] === asid) this.stamp[i] = ++this.clock;
+    else if ((i = this.lookup(asid, vpn)) < 0) return -1;
+    return (this.rights[i]! & access) === access ? this.frame[i]! : -1;
   }
 
   /** Cache (asid, vpn) → (frame, rights), replacing the entry for the same page or a victim of its set. */
@@ -86,6 +102,7 @@ export class Tlb {
     this.rights[victim] = rights;
     this.fillGen[victim] = gen;
     this.stamp[victim] = ++this.clock;
+    this.predicted[vpn & this.predictMask] = victim;
     return victim;
   }
 

@@ -21,6 +21,27 @@ describe("tlb", () => {
     expect(t.hitFrame(1, 101, 1)).toBe(-1);
   });
 
+  it("hitFrame's way prediction never answers for an entry that no longer holds the page", () => {
+    // 16 entries, 4 sets: pages 1, 17, 33 share a set and a prediction slot (vpn mod 16).
+    const t = new Tlb(16, 4);
+    t.fill(1, 1, 10, 3, 0);
+    expect(t.hitFrame(1, 1, 1)).toBe(10); // predicted
+    t.invalidatePage(1, 1);
+    expect(t.hitFrame(1, 1, 1)).toBe(-1); // the predicted entry was dropped
+    t.fill(1, 17, 11, 3, 0); // reuses the slot page 1 had
+    expect(t.hitFrame(1, 1, 1)).toBe(-1); // the predicted entry now holds another page
+    expect(t.hitFrame(2, 17, 1)).toBe(-1); // … of another address space
+    t.fill(1, 33, 12, 3, 0); // the prediction moves to 33's entry
+    expect(t.hitFrame(1, 17, 1)).toBe(11); // 17 is found by probing its set
+    expect(t.hitFrame(1, 33, 1)).toBe(12);
+    // A hit found by probing refreshes LRU exactly as a predicted one does.
+    for (const v of [49, 65]) t.fill(1, v, v, 3, 0); // the set is full: 17, 33, 49, 65
+    expect(t.hitFrame(1, 17, 1)).toBe(11); // 33 is now the oldest
+    t.fill(1, 81, 81, 3, 0);
+    expect(t.lookup(1, 33)).toBe(-1);
+    expect(t.hitFrame(1, 17, 1)).toBe(11);
+  });
+
   it("is set-associative: a fifth page of one set evicts the least recently used", () => {
     const t = new Tlb(16, 4); // 4 sets
     for (const v of [0, 4, 8, 12]) t.fill(1, v, v, 1, 0);
