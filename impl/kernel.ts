@@ -55,8 +55,10 @@ export interface KernelOptions {
 /**
  * Operations after which no translation can have gone stale: they touch no object page, or (loads,
  * read_user, switch) only resolve read faults, which make pages resident without moving any
- * page another translation reaches (a wired writable entry's fault takes the write path, but its
- * pages are already resident in its own object, so nothing moves). Skipping the re-derivation after them also keeps the fault
+ * page another translation reaches. The exception: a wired writable entry's fault takes the
+ * write path, and a page of it lent to a page list moves (the object continues with a copy);
+ * the wired translations that lose their frame then are re-entered after the operation all the
+ * same (see changeWith; found by the model check, kept in counterexamples/fixed/). Skipping the re-derivation after them also keeps the fault
  * path honest: a translation it entered with too many rights survives to the next command, where
  * the invariants and the next store see it, instead of being quietly repaired.
  */
@@ -297,7 +299,10 @@ export class Kernel implements MapHost {
     mmu.ghost.pageouts = 0;
     mmu.ghost.lastAccess = undefined;
     const result = f();
-    if (revalidate) mmu.revalidate();
+    // A read fault on a wired writable entry takes the write path; when the page is lent to a
+    // page list, that write gives the object a new page and retires the old frame, so the wired
+    // translations of every other map reaching it must be entered again, even after a read.
+    if (revalidate || mmu.pendingRewire.length > 0) mmu.revalidate();
     return result;
   }
 

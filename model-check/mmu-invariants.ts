@@ -464,7 +464,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "mmu-refines-spec",
     ref: "vmcheck (an oracle independent of impl/fault)",
-    description: "Every PTE maps a page the spec maps there, within the spec's protection (never writable through a copy-on-write window), to a frame holding exactly the spec's bytes, wired exactly when the spec's page is; every page the spec wires has a PTE; no writable PTE shares its frame with a PTE of a page the spec says is distinct. Judged from the spec's abstract state, not the fault path's.",
+    description: "Every PTE maps a page the spec maps there, within the spec's protection (never writable through a copy-on-write window), to a frame holding exactly the spec's bytes, wired exactly when the spec's page is (through a submap window that is not nested: when the window or the submap's page is); every page the spec wires has a PTE; no writable PTE shares its frame with a PTE of a page the spec says is distinct. Judged from the spec's abstract state, not the fault path's.",
     check: withMmu((_mmu, k, spec) => (spec ? mmuRefinesSpec(k, spec()) : undefined)),
   },
 ];

@@ -26,10 +26,26 @@ function pageAt(pages: readonly AbstractPage[], page: number): AbstractPage | un
 }
 
 /**
+ * Per cell of submap `handle`'s own pages (not its windows into further submaps): whether the
+ * spec wires that page; null when the cell is ambiguous (two of its pages hold it, wired
+ * differently) or reached only through a further window. Empty when the spec shows no such map
+ * (a map alive only as a submap reads as null): then nothing is judged.
+ */
+function submapWiring(spec: AbstractWorld, handle: number): Map<number, boolean | null> {
+  const out = new Map<number, boolean | null>();
+  for (const p of spec.maps[handle]?.pages ?? []) {
+    const wired = p.submap < 0 ? p.wiredCount > 0 : null;
+    const was = out.get(p.cell);
+    out.set(p.cell, was === undefined || was === wired ? wired : null);
+  }
+  return out;
+}
+
+/**
  * Every PTE of every live map's page table maps a page the spec maps there, with no more rights
  * than the spec's protection (none to write through a copy-on-write window), to a frame holding
- * exactly the bytes of the spec's cell; it is wired exactly when the spec's page is (outside
- * submap windows, whose wiring follows the submap); every page the spec says is wired has a
+ * exactly the bytes of the spec's cell; it is wired exactly when the spec's page is — through a
+ * submap window (not nested), when the window or the submap's page is wired; every page the spec says is wired has a
  * PTE; and a writable PTE's frame is reached by no PTE of another cell (a write through it
  * would change a page the spec says is distinct).
  */
@@ -53,6 +69,12 @@ export function mmuRefinesSpec(k: Kernel, spec: AbstractWorld): string | undefin
       const bytes = hexTrimmed(mmu.phys.bytes[pte.frame] ?? undefined);
       if (bytes !== spec.cells[page.cell]) return `${where}: frame ${pte.frame} holds ${bytes || "zeros"}, the spec's page holds ${spec.cells[page.cell] || "zeros"}`;
       if (page.submap < 0 && pte.wired !== page.wiredCount > 0) return `${where}: ${pte.wired ? "a wired PTE, but the spec's page is not wired" : "the spec's page is wired, its PTE is not"}`;
+      if (page.submap >= 0 && !page.nested) {
+        const inner = submapWiring(spec, page.submap).get(page.cell);
+        const wired = page.wiredCount > 0 || inner === true;
+        if (inner !== undefined && inner !== null && pte.wired !== wired)
+          return `${where}: ${pte.wired ? "a wired PTE through a submap window, but neither the window nor the submap's page is wired in the spec" : `the spec wires ${page.wiredCount > 0 ? "the submap window" : "the submap's page"}, the PTE through the window is not wired`}`;
+      }
       let u = users.get(pte.frame);
       if (u === undefined) users.set(pte.frame, (u = { cells: new Map() }));
       if (!u.cells.has(page.cell)) u.cells.set(page.cell, where);

@@ -279,6 +279,29 @@ describe("MMU invariants", () => {
       wp.remove(8, 9);
       expect(refines.check(w.k, w.spec)).toMatch(/wired in the spec, but no PTE maps it/);
     });
+    it("judges the wiring of a PTE through a window that is not nested by the window's and the submap page's", () => {
+      // Map 2's pages also seen through a window of map 0 at [28, 30) with its own PTEs (no nesting).
+      const h = healthy();
+      h.run({ op: "submap", map: 0, addr: 28 * ps, size: 2 * ps, submap: 2, offset: 0, inheritance: 0, usePmap: false });
+      h.run({ op: "load", cpu: 0, addr: 28 * ps, size: 1 });
+      const p = h.mmu.pmaps.get(h.k.maps[0]!)!, pte = () => p.pte(28);
+      expect(pte().frame).toBeGreaterThanOrEqual(0);
+      expect(pte().wired).toBe(false);
+      expect(refines.check(h.k, h.spec)).toBeUndefined();
+      p.enter(28, pte().frame, pte().rights, true);
+      expect(refines.check(h.k, h.spec)).toMatch(/wired PTE through a submap window, but neither/);
+      // Wiring the submap's page wires the translation through the window too.
+      const w = healthy(), wp = w.mmu.pmaps.get(w.k.maps[0]!)!;
+      w.run({ op: "submap", map: 0, addr: 28 * ps, size: 2 * ps, submap: 2, offset: 0, inheritance: 0, usePmap: false });
+      w.run({ op: "load", cpu: 0, addr: 28 * ps, size: 1 });
+      w.run({ op: "wire", map: 2, addr: 0, size: ps, access: 1, user: false });
+      w.run({ op: "load", cpu: 0, addr: 28 * ps, size: 1 }); // the wiring fault moved the page: read it again
+      expect(wp.pte(28).wired).toBe(true);
+      expect(refines.check(w.k, w.spec)).toBeUndefined();
+      wp.changeWiring(28, false);
+      expect(refines.check(w.k, w.spec)).toMatch(/spec wires the submap's page, the PTE through the window is not wired/);
+    });
+
     it("reports a writable PTE sharing its frame with a page the spec says is distinct", () => {
       // The forked child reads page 1 (copy-on-write: the parent's frame), then the parent's PTE is made writable.
       const h = healthy();
