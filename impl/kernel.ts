@@ -298,6 +298,7 @@ export class Kernel implements MapHost {
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;
     mmu.ghost.lastAccess = undefined;
+    mmu.ghost.wired = undefined;
     const result = f();
     // A read fault on a wired writable entry takes the write path; when the page is lent to a
     // page list, that write gives the object a new page and retires the old frame, so the wired
@@ -448,7 +449,10 @@ export class Kernel implements MapHost {
       const range = pageRange(scope, addr, size);
       if (range === undefined) return { kr: "KERN_INVALID_ARGUMENT" };
       const kr = map.wire(range.start, range.end, access, user);
-      if (kr === "KERN_SUCCESS") k.activeMmu?.syncWiring(map, range.start, range.end);
+      if (kr === "KERN_SUCCESS" && k.activeMmu !== null) {
+        k.activeMmu.syncWiring(map, range.start, range.end);
+        k.activeMmu.ghost.wired = { map, start: range.start, end: range.end };
+      }
       return { kr };
     },
 

@@ -331,7 +331,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "wired-resident-mapped",
     ref: "§6 #15",
-    description: "Every page of a wired entry is resident and mapped by a wired PTE, and a PTE is wired exactly when a wired entry or window covers it; a frame's pins count its wired PTEs.",
+    description: "Every page of a wired entry is resident in the entry's own object (wiring resolved copy-on-write and zero fill) and mapped by a wired PTE, and a PTE is wired exactly when a wired entry or window covers it; a frame's pins count its wired PTEs.",
     check: withMmu((mmu, k) => {
       const ps = k.scope.pageSize;
       for (let h = 0; h < k.maps.length; h++) {
@@ -350,6 +350,9 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
             const now = currentTranslation(map, va);
             if (!now || now.object !== mmu.phys.object[pte.frame] || now.index !== mmu.phys.index[pte.frame] || !holdsLivePage(mmu, pte.frame))
               return `map ${h} ${hexAddr(va)}: wired, but its PTE's frame ${pte.frame} does not hold its page`;
+            // #15: wiring resolves copy-on-write and zero fill first, so the page is the entry's own object's, not one below it.
+            if (mmu.phys.object[pte.frame] !== e.object)
+              return `map ${h} ${hexAddr(va)}: wired, but its page is object ${mmu.phys.object[pte.frame]?.id}'s, not the entry's own object ${e.object?.id ?? "(none)"}'s`;
           }
         }
       }
@@ -384,6 +387,24 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
         const p = mmu.pmaps.get(map);
         if (map.swState !== "out" || p === undefined) continue;
         for (const v of p.mapped) if (!p.pte(v).wired) return `map ${k.handleOf(map)} was swapped out, but its pmap still maps vpn ${hexAddr(v)} unwired`;
+      }
+      return undefined;
+    }),
+  },
+  {
+    name: "wire-faults-for-write",
+    ref: "§4.13 (a wired fault ends with prot|WRITE), §6 #15",
+    description: "Right after a successful wire, every page of the wired range in an entry (not a submap window) that is wired and writable has a writable wired PTE: the wiring fault resolved copy-on-write with write intent, so a store to wired memory does not fault. (Only then: a later protect may take WRITE away from the PTE and give it back to the entry alone.)",
+    check: withMmu((mmu, k) => {
+      const w = mmu.ghost.wired;
+      if (w === undefined || k.handleOf(w.map) < 0) return undefined;
+      const ps = k.scope.pageSize, p = mmu.pmaps.get(w.map);
+      for (let va = w.start; va < w.end; va += ps) {
+        const r = w.map.lookupEntry(va), e = r.entry;
+        if (!r.found || e.submap !== null || e.wiredCount === 0 || (e.protection & VM_PROT_WRITE) === 0) continue;
+        const pte = p?.pte(va / ps);
+        if (pte === undefined || pte.frame < 0 || !pte.wired || (pte.rights & VM_PROT_WRITE) === 0)
+          return `map ${k.handleOf(w.map)} ${hexAddr(va)}: just wired, writable, but its PTE ${pte === undefined || pte.frame < 0 ? "is missing" : `has rights ${pte.rights}${pte.wired ? "" : ", unwired"}`}`;
       }
       return undefined;
     }),

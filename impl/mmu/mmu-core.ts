@@ -40,6 +40,8 @@ export interface MmuGhost {
   pageouts: number;
   /** The last page a load or store of the operation translated through a CPU's TLB, and the access. */
   lastAccess: TlbAccess | undefined;
+  /** The range a successful `wire` of the operation wired (the wire handler notes it, whatever the MMU then does). */
+  wired: { readonly map: VmMap; readonly start: number; readonly end: number } | undefined;
 }
 
 /** A page translated through `cpu`'s TLB for `access`, in the address space `asid`. */
@@ -67,7 +69,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined, wired: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
   /** Pages written to the backing store by pageout (the object's page store plays that part). */

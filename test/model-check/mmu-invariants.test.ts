@@ -156,6 +156,14 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
     Object.assign(p, { remove: () => {} });
     expect(k.run({ op: "swapout", map: 0 }).kr).toBe("KERN_SUCCESS");
   },
+  "wire-faults-for-write": ({ k, mmu }) => {
+    // A kernel wiring of the writable page 9 whose fault left its PTE read-only.
+    expect(k.run({ op: "wire", map: 0, addr: 9 * ps, size: ps, access: 1, user: false }).kr).toBe("KERN_SUCCESS");
+    const p = mmu.pmaps.get(k.maps[0]!)!;
+    expect(p.pte(9).rights & VM_PROT_WRITE).toBeTruthy();
+    p.protect(9, 10, 1);
+    mmu.complete();
+  },
   "frame-accounting": ({ mmu }) => {
     const f = [...mmu.phys.used()][0]!;
     mmu.phys.free[f] = 1;
@@ -230,6 +238,17 @@ describe("MMU invariants", () => {
     expect(vpn).toBeDefined();
     p.changeWiring(vpn, true); // pins the frame too, so only the converse can notice
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
+  });
+
+  it("reports a wired page left below its entry's own object (wired-resident-mapped, §6 #15)", () => {
+    // The wired entry's object gets an empty shadow: the translation still finds the same page, one object down.
+    const h = healthy();
+    const e = h.k.maps[0]!.lookupEntry(8 * ps).entry;
+    const inv = MMU_INVARIANTS.find((i) => i.name === "wired-resident-mapped")!;
+    expect(inv.check(h.k)).toBeUndefined();
+    e.object = h.k.objectLayer.shadow(e.object!, e.offset, e.end - e.start);
+    e.offset = 0;
+    expect(inv.check(h.k)).toMatch(/wired, but its page is object \d+'s, not the entry's own object \d+'s/);
   });
 
   it("reports a frame whose page was replaced (frame-accounting), whatever PhysicalMemory.holdsLivePage says", () => {
