@@ -31,6 +31,9 @@ export class PageTable {
   private readonly leafMask: number;
   private readonly dirMask: number;
   private readonly dirFanout: number;
+  /** Per directory level: the page-number bits below its slot, and 2 to that power. */
+  private readonly shifts: Int32Array;
+  private readonly divisors: Float64Array;
 
   /** `vpnBits`: bits of a virtual page number; `leafBits`: bits a leaf resolves; `dirBits`: bits per directory level. */
   constructor(readonly vpnBits: number, readonly leafBits = 9, readonly dirBits = 9) {
@@ -39,6 +42,8 @@ export class PageTable {
     this.dirFanout = 2 ** dirBits;
     this.dirMask = this.dirFanout - 1;
     this.levels = Math.max(0, Math.ceil((vpnBits - leafBits) / dirBits));
+    this.shifts = Int32Array.from({ length: this.levels }, (_, level) => leafBits + dirBits * (this.levels - 1 - level));
+    this.divisors = Float64Array.from(this.shifts, (b) => 2 ** b);
     this.root = new Array(this.dirFanout).fill(null);
     if (this.levels === 0) this.root[0] = this.newLeaf();
   }
@@ -48,9 +53,14 @@ export class PageTable {
     return { frame: new Int32Array(n).fill(-1), rights: new Uint8Array(n), wired: new Uint8Array(n) };
   }
 
-  /** Slot of `vpn` at directory `level` (0 = root). */
+  /**
+   * Slot of `vpn` at directory `level` (0 = root): a shift for page numbers below 2^31 (the
+   * walk's common case), a division above (exact: page numbers stay below 2^53). A shift of 32
+   * or more would wrap in JavaScript, so the division also serves those levels.
+   */
   private slot(vpn: number, level: number): number {
-    return Math.floor(vpn / 2 ** (this.leafBits + this.dirBits * (this.levels - 1 - level))) & this.dirMask;
+    const b = this.shifts[level]!;
+    return (vpn <= 0x7fffffff && b < 32 ? vpn >>> b : Math.floor(vpn / this.divisors[level]!)) & this.dirMask;
   }
 
   /** The leaf covering `vpn`, or null when the walk meets an empty slot (`create` fills them). */
