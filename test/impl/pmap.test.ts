@@ -61,6 +61,16 @@ describe("page table", () => {
     expect(frameAt(t, 2 ** 26 - 1)).toBe(-1);
   });
 
+  it("keeps page numbers apart across the whole width of 64-bit addresses (levels whose slot lies 32 bits up or more)", () => {
+    const t = new PageTable(52, 9); // 64-bit addresses, 4 KiB pages: 5 directory levels, the root's slot at bits 45–51
+    expect(t.levels).toBe(5);
+    // 2^13 and 2^45 + 2^13 share a path if a small page number is shifted by 45 mod 32 at the root.
+    const vpns = [0, 1, 2 ** 13, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40 + 5, 2 ** 45, 2 ** 45 + 2 ** 13, 2 ** 52 - 1];
+    vpns.forEach((v, i) => (t.leaf(v, true)!.frame[t.leafSlot(v)] = i));
+    vpns.forEach((v, i) => expect(frameAt(t, v), `vpn ${v}`).toBe(i));
+    expect(frameAt(t, 2 ** 45 + 1)).toBe(-1);
+  });
+
   it("shares nested leaves: a PTE set in the nested table is seen through the parent", () => {
     const parent = new PageTable(26, 9), nested = new PageTable(26, 9);
     parent.nest(1024, nested, 512, 512);
