@@ -289,12 +289,20 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "tlb-caches-last-access",
     ref: "vmcheck (research §1: a TLB caches what it translated)",
-    description: "After a load or store through a CPU's TLB (and no invalidation on that CPU since), that TLB holds a translation of the last page it touched granting the access: a TLB that silently drops its fills can no longer show a stale translation, so the checker would lose the bugs it exists to find.",
+    description: "After a load or store through a CPU's TLB (and no invalidation on that CPU since), that TLB holds a translation of the last page it touched granting the access, as the most recently used entry of its set: a TLB that silently drops its fills can no longer show a stale translation, so the checker would lose the bugs it exists to find.",
     check: withMmu((mmu) => {
       const a = mmu.ghost.lastAccess;
       if (a === undefined) return undefined;
-      if (tlbHolds(mmu.cpus[a.cpu]!.tlb, a.asid, a.vpn, a.access)) return undefined;
-      return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
+      const t = mmu.cpus[a.cpu]!.tlb;
+      if (!tlbHolds(t, a.asid, a.vpn, a.access)) return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
+      // …as the most recently used entry of its set: replacement evicts that one last.
+      for (let i = 0; i < t.entries; i++) {
+        if (t.asid[i] !== a.asid || t.vpn[i] !== a.vpn) continue;
+        const set = i - (i % t.ways);
+        for (let j = set; j < set + t.ways; j++)
+          if (j !== i && t.asid[j] !== -1 && t.stamp[j]! >= t.stamp[i]!) return `cpu ${a.cpu} just used page ${hexAddr(a.vpn)} of asid ${a.asid}, but its TLB entry ${i} is not the most recently used of its set (entry ${j} is as recent or more)`;
+      }
+      return undefined;
     }),
   },
   {

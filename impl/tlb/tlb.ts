@@ -23,8 +23,8 @@ export class Tlb {
   readonly vpn: Float64Array;
   readonly frame: Int32Array;
   readonly rights: Uint8Array;
-  /** LRU stamp of each entry. */
-  private readonly stamp: Float64Array;
+  /** LRU stamp of each entry: the larger, the more recently used (the checker reads it too). */
+  readonly stamp: Float64Array;
   /** Ghost: PTE generation seen by the walk that filled the entry. */
   readonly fillGen: Float64Array;
   /**

@@ -240,6 +240,19 @@ describe("MMU invariants", () => {
     expect(inv.check(h.k)).toMatch(/wired PTE, but no wired entry covers it/);
   });
 
+  it("reports a last access whose entry is not the most recently used of its set (tlb-caches-last-access, the LRU half)", () => {
+    const h = healthy();
+    const inv = MMU_INVARIANTS.find((i) => i.name === "tlb-caches-last-access")!;
+    const a = h.mmu.ghost.lastAccess!, t = h.mmu.cpus[a.cpu]!.tlb;
+    expect(inv.check(h.k)).toBeUndefined();
+    const i = [...t.valid()].find((j) => t.asid[j] === a.asid && t.vpn[j] === a.vpn)!;
+    const other = i % t.ways === 0 ? i + 1 : i - 1; // another way of the same set
+    t.asid[other] = a.asid;
+    t.vpn[other] = a.vpn + t.sets; // a page of the same set
+    t.stamp[other] = t.stamp[i]! + 1;
+    expect(inv.check(h.k)).toMatch(/not the most recently used of its set/);
+  });
+
   it("reports a wired page left below its entry's own object (wired-resident-mapped, §6 #15)", () => {
     // The wired entry's object gets an empty shadow: the translation still finds the same page, one object down.
     const h = healthy();
