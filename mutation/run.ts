@@ -58,8 +58,8 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
       const original = originalText(mutant, lines);
       const replacement = mutant.replacement ?? "";
       const line = lines[mutant.location.start.line - 1]!.trim();
-      const equivalent = keys.has(equivalenceKey({ file, mutator: mutant.mutatorName, line, original, replacement }));
-      return { file, mutant, original, replacement, equivalent };
+      const key = equivalenceKey({ file, mutator: mutant.mutatorName, line, original, replacement });
+      return { file, mutant, original, replacement, equivalent: keys.has(key), key };
     });
   });
   const score = scoreOf(name, described.map(({ mutant, equivalent }) => ({ status: mutant.status, equivalent })));
@@ -71,8 +71,11 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
       `${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${replacement.replaceAll("\n", "\n    ")}`);
   writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
   // A record says "nothing can observe this mutant", and a campaign killed it: the record is
-  // wrong (a stronger check has refuted it) and must go. Listed, never silently kept.
-  const refuted = described.filter(({ mutant, equivalent }) => equivalent && mutant.status === "Killed");
+  // wrong (a stronger check has refuted it) and must go. Listed, never silently kept. (A record
+  // names its line by its text, so one record may also match a killed mutant on an identical
+  // line elsewhere in the file; it is refuted only when it matches no mutant that survived.)
+  const surviving = new Set(described.filter(({ mutant, equivalent }) => equivalent && mutant.status !== "Killed").map(({ key }) => key));
+  const refuted = described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && !surviving.has(key));
   for (const { file, mutant, original, replacement } of refuted)
     console.warn(`refuted equivalence record (the mutant was killed; remove it from mutation/equivalent.json): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
   return score;
