@@ -406,13 +406,16 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     check: withMmu((mmu, k) => {
       const w = mmu.ghost.wired;
       if (w === undefined || k.handleOf(w.map) < 0) return undefined;
-      const ps = k.scope.pageSize, p = mmu.pmaps.get(w.map);
-      for (let va = w.start; va < w.end; va += ps) {
-        const r = w.map.lookupEntry(va), e = r.entry;
-        if (!r.found || e.submap !== null || e.wiredCount === 0 || (e.protection & VM_PROT_WRITE) === 0) continue;
-        const pte = p?.pte(va / ps);
-        if (pte === undefined || pte.frame < 0 || !pte.wired || (pte.rights & VM_PROT_WRITE) === 0)
-          return `map ${k.handleOf(w.map)} ${hexAddr(va)}: just wired, writable, but its PTE ${pte === undefined || pte.frame < 0 ? "is missing" : `has rights ${pte.rights}${pte.wired ? "" : ", unwired"}`}`;
+      const ps = k.scope.pageSize, p = mmu.pmaps.get(w.map), header = w.map.store.header;
+      // Entry by entry (a wired range may span a huge submap window, which is skipped whole).
+      const r = w.map.lookupEntry(w.start);
+      for (let e = r.found ? r.entry : r.entry.next; e !== header && e.start < w.end; e = e.next) {
+        if (e.submap !== null || e.wiredCount === 0 || (e.protection & VM_PROT_WRITE) === 0) continue;
+        for (let va = Math.max(e.start, w.start); va < Math.min(e.end, w.end); va += ps) {
+          const pte = p?.pte(va / ps);
+          if (pte === undefined || pte.frame < 0 || !pte.wired || (pte.rights & VM_PROT_WRITE) === 0)
+            return `map ${k.handleOf(w.map)} ${hexAddr(va)}: just wired, writable, but its PTE ${pte === undefined || pte.frame < 0 ? "is missing" : `has rights ${pte.rights}${pte.wired ? "" : ", unwired"}`}`;
+        }
       }
       return undefined;
     }),

@@ -55,6 +55,8 @@ export function mmuRefinesSpec(k: Kernel, spec: AbstractWorld): string | undefin
   const ps = k.scope.pageSize;
   /** Per frame: the spec cells its PTEs map, one PTE of each, and a PTE that may write it. */
   const users = new Map<number, { cells: Map<number, string>; writer?: { where: string; cell: number } }>();
+  /** Per submap handle, its pages' wiring by cell (built once per check, on the first window PTE into it). */
+  const wiringOf = new Map<number, Map<number, boolean | null>>();
   for (let h = 0; h < k.maps.length; h++) {
     const map = k.maps[h], abstract = spec.maps[h];
     if (!map || !abstract) continue;
@@ -70,7 +72,9 @@ export function mmuRefinesSpec(k: Kernel, spec: AbstractWorld): string | undefin
       if (bytes !== spec.cells[page.cell]) return `${where}: frame ${pte.frame} holds ${bytes || "zeros"}, the spec's page holds ${spec.cells[page.cell] || "zeros"}`;
       if (page.submap < 0 && pte.wired !== page.wiredCount > 0) return `${where}: ${pte.wired ? "a wired PTE, but the spec's page is not wired" : "the spec's page is wired, its PTE is not"}`;
       if (page.submap >= 0 && !page.nested) {
-        const inner = submapWiring(spec, page.submap).get(page.cell);
+        let wiring = wiringOf.get(page.submap);
+        if (wiring === undefined) wiringOf.set(page.submap, (wiring = submapWiring(spec, page.submap)));
+        const inner = wiring.get(page.cell);
         const wired = page.wiredCount > 0 || inner === true;
         if (inner !== undefined && inner !== null && pte.wired !== wired)
           return `${where}: ${pte.wired ? "a wired PTE through a submap window, but neither the window nor the submap's page is wired in the spec" : `the spec wires ${page.wiredCount > 0 ? "the submap window" : "the submap's page"}, the PTE through the window is not wired`}`;
