@@ -53,14 +53,15 @@ export interface KernelOptions {
 }
 
 /**
- * Operations after which no translation can have gone stale: they touch no object page, or (loads,
- * read_user, switch) only resolve read faults, which make pages resident without moving any
- * page another translation reaches. The exception: a wired writable entry's fault takes the
+ * Operations after which no translation can have gone stale: they touch no object page, or
+ * (loads, read_user, switch) only resolve read faults, which make pages resident without moving
+ * any page another translation reaches. The exception: a wired writable entry's fault takes the
  * write path, and a page of it lent to a page list moves (the object continues with a copy);
  * the wired translations that lose their frame then are re-entered after the operation all the
- * same (see changeWith; found by the model check, kept in counterexamples/fixed/). Skipping the re-derivation after them also keeps the fault
- * path honest: a translation it entered with too many rights survives to the next command, where
- * the invariants and the next store see it, instead of being quietly repaired.
+ * same (see changeWith; found by the model check, kept in counterexamples/fixed/). Skipping the
+ * re-derivation after them also keeps the fault path honest: a translation it entered with too
+ * many rights survives to the next command, where the invariants and the next store see it,
+ * instead of being quietly repaired.
  */
 const COHERENT_AFTER: ReadonlySet<OpName> = new Set<OpName>(["lookup", "read_user", "load", "switch", "create", "object_create", "find_space", "reference"]);
 
