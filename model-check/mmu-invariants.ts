@@ -48,8 +48,13 @@ function* tlbEntries(mmu: Mmu): Generator<Translation> {
  * arrays (not through Tlb.lookup, so a bug there cannot hide itself; nor any LRU update).
  */
 export function tlbHolds(t: Tlb, asid: number, vpn: number, access: number): boolean {
-  for (let i = 0; i < t.entries; i++) if (t.asid[i] === asid && t.vpn[i] === vpn && (t.rights[i]! & access) === access) return true;
-  return false;
+  return tlbEntryFor(t, asid, vpn, access) >= 0;
+}
+
+/** The TLB entry translating page `vpn` of `asid` with `access`, read from the arrays (not through the TLB's lookup); -1 when none. */
+function tlbEntryFor(t: Tlb, asid: number, vpn: number, access: number): number {
+  for (let i = 0; i < t.entries; i++) if (t.asid[i] === asid && t.vpn[i] === vpn && (t.rights[i]! & access) === access) return i;
+  return -1;
 }
 
 /** Run `f` on every translation; the first message wins. */
@@ -293,15 +298,12 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     check: withMmu((mmu) => {
       const a = mmu.ghost.lastAccess;
       if (a === undefined) return undefined;
-      const t = mmu.cpus[a.cpu]!.tlb;
-      if (!tlbHolds(t, a.asid, a.vpn, a.access)) return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
+      const t = mmu.cpus[a.cpu]!.tlb, i = tlbEntryFor(t, a.asid, a.vpn, a.access);
+      if (i < 0) return `cpu ${a.cpu} translated page ${hexAddr(a.vpn)} of asid ${a.asid} for access ${a.access}, but its TLB holds no such translation`;
       // …as the most recently used entry of its set: replacement evicts that one last.
-      for (let i = 0; i < t.entries; i++) {
-        if (t.asid[i] !== a.asid || t.vpn[i] !== a.vpn) continue;
-        const set = i - (i % t.ways);
-        for (let j = set; j < set + t.ways; j++)
-          if (j !== i && t.asid[j] !== -1 && t.stamp[j]! >= t.stamp[i]!) return `cpu ${a.cpu} just used page ${hexAddr(a.vpn)} of asid ${a.asid}, but its TLB entry ${i} is not the most recently used of its set (entry ${j} is as recent or more)`;
-      }
+      const set = i - (i % t.ways);
+      for (let j = set; j < set + t.ways; j++)
+        if (j !== i && t.asid[j] !== -1 && t.stamp[j]! >= t.stamp[i]!) return `cpu ${a.cpu} just used page ${hexAddr(a.vpn)} of asid ${a.asid}, but its TLB entry ${i} is not the most recently used of its set (entry ${j} is as recent or more)`;
       return undefined;
     }),
   },

@@ -45,8 +45,8 @@ function submapWiring(spec: AbstractWorld, handle: number): Map<number, boolean 
  * Every PTE of every live map's page table maps a page the spec maps there, with no more rights
  * than the spec's protection (none to write through a copy-on-write window), to a frame holding
  * exactly the bytes of the spec's cell; it is wired exactly when the spec's page is — through a
- * submap window (not nested), when the window or the submap's page is wired; every page the spec says is wired has a
- * PTE; and a writable PTE's frame is reached by no PTE of another cell (a write through it
+ * submap window (not nested), when the window or the submap's page is wired; every page the
+ * spec says is wired has a PTE; and a writable PTE's frame is reached by no PTE of another cell (a write through it
  * would change a page the spec says is distinct).
  */
 export function mmuRefinesSpec(k: Kernel, spec: AbstractWorld): string | undefined {
@@ -74,9 +74,8 @@ export function mmuRefinesSpec(k: Kernel, spec: AbstractWorld): string | undefin
       if (page.submap >= 0 && !page.nested) {
         let wiring = wiringOf.get(page.submap);
         if (wiring === undefined) wiringOf.set(page.submap, (wiring = submapWiring(spec, page.submap)));
-        const inner = wiring.get(page.cell);
-        const wired = page.wiredCount > 0 || inner === true;
-        if (inner !== undefined && inner !== null && pte.wired !== wired)
+        const inner = wiring.get(page.cell); // undefined or null: the submap's page cannot be told
+        if (typeof inner === "boolean" && pte.wired !== (page.wiredCount > 0 || inner))
           return `${where}: ${pte.wired ? "a wired PTE through a submap window, but neither the window nor the submap's page is wired in the spec" : `the spec wires ${page.wiredCount > 0 ? "the submap window" : "the submap's page"}, the PTE through the window is not wired`}`;
       }
       let u = users.get(pte.frame);
