@@ -33,7 +33,8 @@ const COW_OPS = [
 /**
  * Profiles: named sets of operations, so a campaign can go deep into one subsystem instead of
  * spreading its runs over every operation. `map` is the foundation (maps, mappings, attributes,
- * wiring, user access); `cow` adds copies, fork, remap and named entries; `pagelist` adds the
+ * wiring, user access); `tree` is `map` weighted to build maps of many entries (the B+tree
+ * index deep); `cow` adds copies, fork, remap and named entries; `pagelist` adds the
  * page-list copies and their continuations to `cow`; `submap` adds submaps and shared regions
  * to `cow`; `mmu` drives the simulated MMU (CPUs switching between maps, loads and stores
  * through the TLBs, pageout) over the operations that change translations; `concurrency` runs
@@ -42,6 +43,7 @@ const COW_OPS = [
  */
 export const PROFILES = {
   map: MAP_OPS,
+  tree: MAP_OPS,
   cow: COW_OPS,
   pagelist: [...COW_OPS, "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard"],
   submap: [...COW_OPS, "swapout", "swapin", "submap", "region_object_create", "shared_region_create", "shared_region_map", "shared_region_attach", "shared_region_alternate", "shared_region_deallocate"],
@@ -78,6 +80,8 @@ export const MODEL_CHECK_SCOPE: Scope = {
   tlbWays: 2,
   // Page-table leaves of 4 pages: submap windows of a few pages can be nested (pmap nesting).
   pageTableLeafBits: 2,
+  // The smallest B+tree nodes: a map of a dozen entries has inner nodes that split and merge.
+  mapTreeOrder: 4,
 };
 
 export interface CampaignOptions {
@@ -206,6 +210,10 @@ function commandArbitrary(scope: Scope, ops?: readonly OpName[], weights: Partia
  * steps often, so that operations overlap (in `all`, spawn and step stay rare).
  */
 export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName, number>>>> = {
+  // Maps of many entries (enter and clip often, rarely deallocate), so that the B+tree index
+  // of a map grows three and four levels deep at the checks' order of 4 and its inner nodes
+  // split, borrow and merge as entries come and go.
+  tree: { enter: 40, protect: 12, inherit: 6, deallocate: 0, reference: 0, create: 1 },
   concurrency: { spawn: 14, step: 12 },
   // Copy-on-write submaps (named entries of region_object_create mapped with copy) need a named
   // entry first: more of both, and more writes, so a run often writes through such a window

@@ -2,8 +2,8 @@
  * The `vmcheck` command line.
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
- *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--out DIR]
- *                  [--profile map|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
+ *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--tree-order N] [--out DIR]
+ *                  [--profile map|tree|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE [--html OUT]
@@ -38,8 +38,8 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
-                 [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--out DIR]
-                 [--profile map|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--workers N]
+                 [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--tree-order N] [--out DIR]
+                 [--profile map|tree|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck check --exhaustive [--preemptions N] [--out DIR] [--json]
                  every schedule (at most N preemptions, default 2) of the concurrency scenarios
@@ -168,7 +168,7 @@ export interface CliDependencies {
 }
 
 async function check(argv: readonly string[], out: (s: string) => void, deps: CliDependencies): Promise<number> {
-  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "cpus", "frames", "tlb", "pt-leaf-bits", "out", "json", "junit", "shard", "profile", "swarm", "workers", "exhaustive", "preemptions"]);
+  const p = parseArgs(argv, ["runs", "seed", "time", "max-commands", "page-size", "address-bits", "max-wire-count", "page-list-max", "cpus", "frames", "tlb", "pt-leaf-bits", "tree-order", "out", "json", "junit", "shard", "profile", "swarm", "workers", "exhaustive", "preemptions"]);
   if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   if (!p.flags.has("exhaustive") && p.flags.has("preemptions")) throw new UsageError("--preemptions goes with --exhaustive");
   const scope: Scope = {
@@ -180,6 +180,7 @@ async function check(argv: readonly string[], out: (s: string) => void, deps: Cl
     cpus: intFlag(p, "cpus", MODEL_CHECK_SCOPE.cpus ?? 0, 0),
     frames: intFlag(p, "frames", MODEL_CHECK_SCOPE.frames ?? 1024, 1),
     pageTableLeafBits: intFlag(p, "pt-leaf-bits", MODEL_CHECK_SCOPE.pageTableLeafBits ?? 9, 1),
+    mapTreeOrder: intFlag(p, "tree-order", MODEL_CHECK_SCOPE.mapTreeOrder ?? 8, 1),
     ...tlbFlag(p),
   };
   const bad = scopeProblem(scope);

@@ -31,6 +31,8 @@ const ScopeSchema = Schema.Struct({
   tlbWays: Schema.optional(Schema.Number),
   tlbReplacement: Schema.optional(Schema.Literals(["lru", "random"])),
   pageTableLeafBits: Schema.optional(Schema.Number),
+  // Absent in files written before it: the index's default orders.
+  mapTreeOrder: Schema.optional(Schema.Number),
 });
 
 const FailureSchema = Schema.Struct({

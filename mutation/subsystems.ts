@@ -46,7 +46,7 @@ const ABOVE_MMU_CAMPAIGNS = ["map", "cow", "pagelist", "submap", "all"] as const
 
 export const SUBSYSTEMS = {
   // The maps are three rows, each within the hour: the index, the operations, the dispatch.
-  tree: { files: ["impl/map/btree-store.ts", "impl/map/entry.ts"], note: "the B+tree index of a map's entries: lookup, first-fit search, gap annotations, the entry list", campaigns: ABOVE_MMU_CAMPAIGNS },
+  tree: { files: ["impl/map/btree-store.ts", "impl/map/entry.ts"], note: "the B+tree index of a map's entries: lookup, first-fit search, gap annotations, the entry list", campaigns: ["tree", ...ABOVE_MMU_CAMPAIGNS] },
   map: { files: ["impl/map/**/*.ts", "!impl/map/map-check.ts", "!impl/map/btree-store.ts", "!impl/map/entry.ts"], note: "map operations: clip/coalesce/simplify, enter, remove, protect, wiring, byte access, fork/remap/named entries", campaigns: ABOVE_MMU_CAMPAIGNS },
   kernel: { files: ["impl/kernel.ts", "impl/kernel-residence.ts", "impl/args.ts", "impl/shared-regions.ts"], note: "the kernel facade: argument validation and dispatch of every operation, residence, shared regions", campaigns: ABOVE_MMU_CAMPAIGNS },
   object: { files: ["impl/object/**/*.ts", "!impl/object/object-check.ts"], note: "VM objects, shadow chains, copy strategies, collapse", campaigns: ABOVE_MMU_CAMPAIGNS },

@@ -45,6 +45,13 @@ export interface Scope {
    * model checks use small leaves to make nestable windows a few pages long.
    */
   readonly pageTableLeafBits?: number;
+  /**
+   * Slots per node of the B+tree that indexes a map's entries, leaves and inner nodes alike
+   * (4..1024; absent = 8 a leaf, 32 an inner node). The spec has no index and ignores it; the
+   * smallest order makes trees three and four levels deep from a dozen entries, so a short
+   * campaign splits, merges and rebalances inner nodes.
+   */
+  readonly mapTreeOrder?: number;
 }
 
 /** The page-list length of a scope (20 unless the scope says otherwise). */
@@ -98,6 +105,9 @@ export function scopeProblem(scope: Scope): string | undefined {
     return `kernelBufferThreshold must be an integer in 0..2^20, got ${kernelBufferThreshold}`;
   if (!Number.isInteger(listMax) || listMax < 1 || listMax > 1024)
     return `pageListMax must be an integer in 1..1024, got ${listMax}`;
+  const order = scope.mapTreeOrder;
+  if (order !== undefined && (!Number.isInteger(order) || order < 4 || order > 1024))
+    return `mapTreeOrder must be an integer in 4..1024, got ${order}`;
   return mmuProblem(mmuGeometry(scope));
 }
 

@@ -77,7 +77,8 @@ export abstract class VmMapCore {
   ) {
     this.minOffset = min;
     this.maxOffset = max;
-    this.store = new BTreeEntryStore(min, max);
+    const order = host.scope.mapTreeOrder;
+    this.store = new BTreeEntryStore(min, max, order === undefined ? {} : { leafOrder: order, innerOrder: order });
     this.hint = this.store.header;
     this.firstFree = this.store.header;
     this.pageSize = host.scope.pageSize;

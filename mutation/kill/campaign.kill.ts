@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
-import { MODEL_CHECK_SCOPE, PROFILES, runCampaign, type ProfileName } from "../../model-check/campaign.ts";
+import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign, type ProfileName } from "../../model-check/campaign.ts";
 
 interface KillCampaign {
   readonly profile: ProfileName;
@@ -24,11 +24,15 @@ interface KillCampaign {
   readonly maxChainLength?: number;
   /** The TLBs' replacement policy (default: the scope's, LRU). */
   readonly tlbReplacement?: "lru" | "random";
+  /** Longest command sequence (default 40). */
+  readonly maxCommands?: number;
 }
 
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
 export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "map", runs: 400, seed: 1 },
+  // Maps of up to 20 entries in trees of order 4: inner nodes split, borrow and merge.
+  { profile: "tree", runs: 300, seed: 14, maxCommands: 100 },
   { profile: "cow", runs: 1500, seed: 3 },
   { profile: "all", runs: 3000, seed: 2 },
   // The machine below the maps: switch/load/store/evict among the map and copy operations.
@@ -57,7 +61,7 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement } of selected()) {
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40 } of selected()) {
     const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "");
     const scope = tlbReplacement ? { ...MODEL_CHECK_SCOPE, tlbReplacement } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
@@ -65,8 +69,9 @@ describe("bounded model-check campaign", () => {
       k.objectLayer.maxChainLength = maxChainLength;
       return k;
     };
-    it(`profile ${profile}: ${runs} runs, seed ${seed}${bound}`, () => {
-      const report = runCampaign({ seed, runs, maxCommands: 40, ops: PROFILES[profile], outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }) });
+    it(`profile ${profile}: ${runs} runs of up to ${maxCommands} commands, seed ${seed}${bound}`, () => {
+      const weights = PROFILE_WEIGHTS[profile];
+      const report = runCampaign({ seed, runs, maxCommands, ops: PROFILES[profile], ...(weights && { weights }), outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }) });
       expect(report.counterexample?.message ?? "", report.counterexample?.check).toBe("");
       expect(report.ok).toBe(true);
     });
