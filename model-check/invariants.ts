@@ -13,6 +13,8 @@ import type { Kernel } from "../impl/kernel.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
+import type { ObjectLayer } from "../impl/object/object-layer.ts";
+import { collapseObstacle } from "../impl/object/object-check.ts";
 import { hexAddr, type AbstractWorld } from "../spec/abstract.ts";
 import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
 import { pageListMax } from "../spec/scope.ts";
@@ -30,6 +32,30 @@ export interface Invariant {
    * (built only when such a check asks for it); a check that needs it holds vacuously without.
    */
   readonly check: (kernel: Kernel, spec?: () => AbstractWorld) => string | undefined;
+}
+
+/** What the checker saw at the collapses since the last check: the first violation. */
+interface CollapseWatcher {
+  finding: string | undefined;
+}
+const collapseWatchers = new WeakMap<ObjectLayer, CollapseWatcher>();
+
+/**
+ * Watch every collapse of `layer` from now on (the post-condition of `collapse-complete` holds
+ * at the instant collapse returns; later changes in the same command may legitimately undo it,
+ * so it is judged there). The model checker installs it when it wraps a kernel.
+ */
+export function collapseWatcher(layer: ObjectLayer): CollapseWatcher {
+  let w = collapseWatchers.get(layer);
+  if (w === undefined) {
+    const watcher: CollapseWatcher = { finding: undefined };
+    layer.collapseWatch = (o) => {
+      watcher.finding ??= collapseObstacle(o, layer.pageSize);
+    };
+    collapseWatchers.set(layer, watcher);
+    w = watcher;
+  }
+  return w;
 }
 
 /** Entries of a map in list order, header excluded (stops after nentries + 1 to survive cycles). */
@@ -346,6 +372,17 @@ export const INVARIANTS: readonly Invariant[] = [
         if (n > layer.maxChainLength + 1) return `object ${o.id}: its shadow chain is longer than ${layer.maxChainLength + 1} objects`;
       }
       return undefined;
+    },
+  },
+  {
+    name: "collapse-complete",
+    ref: "§5.7, vmcheck",
+    description: "Whenever collapse returns, nothing more can go from under the object it collapsed: its backing object receives pushes, or is held by others (or not internal) and holds a page the object can see and lacks; and the object does not keep a shadow it never reads through. Judged at that instant (the checker watches every collapse), from the pages.",
+    check: (k) => {
+      const w = collapseWatcher(k.objectLayer);
+      const finding = w.finding;
+      w.finding = undefined;
+      return finding;
     },
   },
   {

@@ -15,7 +15,7 @@ import { diffAbstract, type AbstractWorld } from "../spec/abstract.ts";
 import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
-import { INVARIANTS, type Invariant } from "./invariants.ts";
+import { collapseWatcher, INVARIANTS, type Invariant } from "./invariants.ts";
 import type { RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
 import { ConcurrentSession, newStats, type ConcurrencyStats, type SessionHost } from "./concurrency/session.ts";
@@ -56,6 +56,7 @@ export type SystemFactory = (scope: Scope) => SystemUnderTest;
 
 /** Our implementation behind the adapter, with the whole invariant registry. */
 export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = INVARIANTS): SystemUnderTest {
+  collapseWatcher(kernel.objectLayer);
   return {
     run: (op) => kernel.run(op),
     abstract: () => abstractImpl(kernel),

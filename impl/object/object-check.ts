@@ -133,3 +133,26 @@ export function objectStats(layer: ObjectLayer): ObjectStats {
   }
   return { objects: layer.live.size, residentPages, longestChain };
 }
+
+/**
+ * Why `collapse(o)` should not have stopped where it did, or undefined: the post-condition of
+ * collapse (reference §5.7), judged afresh from the pages rather than by the layer's own
+ * tests. When it returns, `o` shadows nothing, or its backing object `b` must stay: `b` is its
+ * original's copy object (it receives pushes), or `b` is held by others (or is not internal)
+ * and `o` lacks a page of `b` that it can see. And `o` never keeps a shadow it cannot read
+ * through: it does not hold every page of its own window (unless `o` receives pushes from `b`).
+ */
+export function collapseObstacle(o: VmObject, pageSize: number): string | undefined {
+  const b = o.shadow;
+  if (b === null || !o.alive) return undefined;
+  const n = o.size / pageSize;
+  const off = o.shadowOffset / pageSize;
+  let holdsWindow = true;
+  for (let i = 0; i < n && holdsWindow; i++) holdsWindow = o.pages.has(i);
+  if (holdsWindow && b.copy !== o) return `object ${o.id} holds every page of its window but still shadows object ${b.id}`;
+  if (b.shadow !== null && b.shadow.copy === b) return undefined;
+  if (b.refCount === 1 && b.kind === "anonymous") return `object ${o.id} is the only holder of internal object ${b.id} but did not absorb it`;
+  if (b.copy === o) return undefined;
+  for (const j of b.pages.keys()) if (j >= off && j < off + n && !o.pages.has(j - off)) return undefined;
+  return `object ${o.id} shadows every page of object ${b.id} that it can see but did not bypass it`;
+}

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import { newEntry, type VmMapEntry } from "../../impl/map/entry.ts";
 import type { VmMap } from "../../impl/map/vm-map.ts";
-import { INVARIANTS as ALL_INVARIANTS } from "../../model-check/invariants.ts";
+import { INVARIANTS as ALL_INVARIANTS, collapseWatcher } from "../../model-check/invariants.ts";
+import { ObjectLayer } from "../../impl/object/object-layer.ts";
+import type { VmObject } from "../../impl/object/vm-object.ts";
+import { kernelSystem } from "../../model-check/lockstep.ts";
 import { MMU_INVARIANTS } from "../../model-check/mmu-invariants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -87,6 +90,15 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     for (let i = 0; i <= k.objectLayer.maxChainLength; i++) o = k.objectLayer.shadow(o, 0, o.size);
     entries[3]!.object = o;
   },
+  // A collapse that returned with the entry's object still the only holder of its shadow.
+  "collapse-complete": ({ k, entries }) => {
+    const e = entries[0]!;
+    const below = e.object!;
+    expect(below.refCount).toBe(1);
+    e.object = k.objectLayer.shadow(below, 0, below.size);
+    collapseWatcher(k.objectLayer);
+    k.objectLayer.collapseWatch!(e.object);
+  },
   "shadow-chains-acyclic": ({ entries }) => {
     const top = entries[3]!.object!;
     expect(top.shadow).not.toBeNull();
@@ -146,6 +158,36 @@ describe("invariant registry", () => {
       expect(inv.check(h.k)).toMatch(/\S/);
     });
   }
+});
+
+describe("collapse-complete", () => {
+  /** A layer whose collapse stops before absorbing a backing object that only its shadow holds. */
+  class NoAbsorb extends ObjectLayer {
+    override collapseStep(o: VmObject, b: VmObject): boolean {
+      return b.refCount === 1 ? false : super.collapseStep(o, b);
+    }
+  }
+
+  it("is judged at each collapse, through the hook the checker installs", () => {
+    const run = (layer: typeof ObjectLayer): string | undefined => {
+      const k = new Kernel(scope, { objectLayerClass: layer });
+      const sut = kernelSystem(k);
+      const ops: Op[] = [
+        { op: "create", min: MIN, max: MIN + 32 * ps },
+        { op: "enter", map: 0, addr: MIN, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+        { op: "write_user", map: 0, addr: MIN, data: "01" },
+        // A copy shares the object (symmetric); the copy goes, and the next write shadows an
+        // object held by nobody else: the write's collapse must absorb it.
+        { op: "copyin", map: 0, addr: MIN, size: 2 * ps, srcDestroy: false, useMaxprot: true },
+        { op: "copy_discard", copy: 0 },
+        { op: "write_user", map: 0, addr: MIN + ps, data: "02" },
+      ];
+      for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
+      return sut.invariants!.find((i) => i.name === "collapse-complete")!.check(() => { throw new Error("unused"); });
+    };
+    expect(run(ObjectLayer)).toBeUndefined();
+    expect(run(NoAbsorb)).toMatch(/only holder of internal object \d+ but did not absorb it/);
+  });
 });
 
 describe("map-references (#36)", () => {
