@@ -10,7 +10,7 @@ import type { Scope } from "../spec/scope.ts";
 import { OP_NAMES, type Op, type OpName } from "../spec/vocabulary.ts";
 import { writeCounterexample, CURRENT_VERSION, FORMAT, type Counterexample } from "./counterexample.ts";
 import {
-  createSym, HANDLE_KIND_OPS, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate,
+  createSym, HANDLE_KIND_OPS, handleSym, makeGenerators, populateSym, resolveCreate, resolveHandle, resolvePopulate, resolveFill,
   type CreateSym, type Generator, type HandleSym, type PopulateSym,
 } from "./generators.ts";
 import type { Invariant } from "./invariants.ts";
@@ -227,7 +227,11 @@ export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName,
 /** Execute one scenario; throws CheckFailure on the first failed check. */
 function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnType<typeof makeGenerators>): void {
   for (const c of scenario[0]) ls.step(resolveCreate(c, scope));
-  for (const p of scenario[1]) ls.step(resolvePopulate(p, { view: ls.view, scope, recent: [] }));
+  for (const p of scenario[1]) {
+    const enter = resolvePopulate(p, { view: ls.view, scope, recent: [] });
+    const fill = resolveFill(p, enter, ls.step(enter).spec as { kr: string; addr?: number });
+    if (fill) ls.step(fill);
+  }
   for (const h of scenario[2]) ls.step(resolveHandle(h, { view: ls.view, scope, recent: [] }));
   // CPUs put to work on the maps, so loads and stores mostly find a map to run on.
   for (const c of scenario[5]) ls.step(gens.switch.resolve(c.sym as never, { view: ls.view, scope, recent: [] }));

@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { MAX_STEP_COUNT, MAX_THREADS } from "../spec/ops/threads.ts";
 import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
 import {
-  MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY,
+  MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY, VM_PROT_WRITE,
 } from "../spec/constants.ts";
 import { mmuGeometry, pageListMax, type Scope } from "../spec/scope.ts";
 import type { Op, OpName, OpOf } from "../spec/vocabulary.ts";
@@ -330,7 +330,10 @@ export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
 /**
  * Populating a map at the start of a run: an anywhere-enter of 1..4 pages with valid
  * attributes, so that most commands of a run find memory to work on (and shrinking drops the
- * ones a failure does not need).
+ * ones a failure does not need). One in three (those with `at` a multiple of 3: no new random
+ * draw, so every other value of a seed's runs stays what it was) is then, if writable, written
+ * whole, each page with different bytes: a later read through a shadow at the wrong offset, or
+ * of the wrong page of a chain, then shows other bytes instead of the same zeros.
  */
 export interface PopulateSym {
   readonly map: number;
@@ -341,6 +344,12 @@ export interface PopulateSym {
 }
 export function populateSym(): fc.Arbitrary<PopulateSym> {
   return fc.record({ map: fc.nat(3), pages: fc.integer({ min: 1, max: 4 }), at: fc.nat(40), cur: fc.nat(7), inheritance: fc.nat(2) });
+}
+
+/** The write that fills a populated range (see {@link PopulateSym}), or undefined. */
+export function resolveFill(s: PopulateSym, enter: OpOf<"enter">, entered: { readonly kr: string; readonly addr?: number }): OpOf<"write_user"> | undefined {
+  if (s.at % 2 !== 0 || entered.kr !== "KERN_SUCCESS" || entered.addr === undefined || (s.cur & VM_PROT_WRITE) === 0) return undefined;
+  return { op: "write_user", map: enter.map, addr: entered.addr, data: patternHex(s.at, enter.size) };
 }
 export function resolvePopulate(s: PopulateSym, ctx: ResolveContext): OpOf<"enter"> {
   const live = ctx.view.maps.flatMap((m, h) => (m ? [h] : []));

@@ -33,7 +33,7 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "map", runs: 400, seed: 1 },
   // Maps of up to 20 entries in trees of order 4: inner nodes split, borrow and merge.
   { profile: "tree", runs: 300, seed: 14, maxCommands: 100 },
-  { profile: "cow", runs: 1500, seed: 3 },
+  { profile: "cow", runs: 4000, seed: 3 },
   { profile: "all", runs: 3000, seed: 2 },
   // The machine below the maps: switch/load/store/evict among the map and copy operations.
   // Its runs are short and cheap (10,000 take about 15 s); states such as a read fault on a
