@@ -26,6 +26,8 @@ interface KillCampaign {
   readonly tlbReplacement?: "lru" | "random";
   /** Longest command sequence (default 40). */
   readonly maxCommands?: number;
+  /** Slots per B+tree node (default: the scope's, 4). */
+  readonly treeOrder?: number;
 }
 
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
@@ -33,6 +35,8 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "map", runs: 400, seed: 1 },
   // Maps of up to 20 entries in trees of order 4: inner nodes split, borrow and merge.
   { profile: "tree", runs: 300, seed: 14, maxCommands: 100 },
+  // An odd order: the minimum fill is rounded up, and a merge must still fit in one node.
+  { profile: "tree", runs: 300, seed: 14, maxCommands: 100, treeOrder: 5 },
   { profile: "cow", runs: 4000, seed: 3 },
   { profile: "all", runs: 3000, seed: 2 },
   // The machine below the maps: switch/load/store/evict among the map and copy operations.
@@ -62,9 +66,9 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40 } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "");
-    const scope = tlbReplacement ? { ...MODEL_CHECK_SCOPE, tlbReplacement } : undefined;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "");
+    const scope = tlbReplacement || treeOrder ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;
