@@ -42,9 +42,6 @@ export function isPowerOfTwo(n: number): boolean {
 /** `mask` is "alignment − 1": `mask + 1` must be a power of two. */
 export const isAlignmentMask = (mask: number): boolean => isPowerOfTwo(mask + 1);
 
-/** `addr` is aligned for `mask`, i.e. `addr & mask == 0` for masks of any width. */
-export const isAligned = (addr: number, mask: number): boolean => addr % (mask + 1) === 0;
-
 /** A page-rounded range `[trunc(addr), round(addr + size))`, or undefined when its end passes 2^W. */
 export function pageRange(scope: Scope, addr: number, size: number): { start: number; end: number } | undefined {
   const end = round(scope, addr + size);
