@@ -330,8 +330,8 @@ export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
 /**
  * Populating a map at the start of a run: an anywhere-enter of 1..4 pages with valid
  * attributes, so that most commands of a run find memory to work on (and shrinking drops the
- * ones a failure does not need). One in three (those with `at` a multiple of 3: no new random
- * draw, so every other value of a seed's runs stays what it was) is then, if writable, written
+ * ones a failure does not need). Half of them (those with an even `at`: no new random draw,
+ * so every other value of a seed's runs stays what it was) are then, if writable, written
  * whole, each page with different bytes: a later read through a shadow at the wrong offset, or
  * of the wrong page of a chain, then shows other bytes instead of the same zeros.
  */
