@@ -782,7 +782,8 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       weight: 5,
       arb: fc.record({ map: mapSel, addr: addrSel(scope), length: fc.integer({ min: 0, max: 2 * ps }), seed: fc.nat(255), bad: fc.nat(40) }),
       resolve: (s, ctx) => {
-        const data = s.bad === 17 ? "xyz" : patternHex(s.seed, s.length);
+        // Bad data now and then: not hex, odd-length hex, even-length with a non-hex digit.
+        const data = s.bad === 17 ? "xyz" : s.bad === 18 ? "abc" : s.bad === 19 ? "0z" : patternHex(s.seed, s.length);
         // Often write into the range the last copy or share came from: writing to the source
         // after a deferred copy is how copy-on-write goes wrong.
         const source = s.bad % 4 === 1 ? ctx.recent.find((r) => r.op === "copyin" || r.op === "remap") : undefined;
