@@ -48,7 +48,7 @@ export interface Scope {
   /**
    * Slots per node of the B+tree that indexes a map's entries, leaves and inner nodes alike
    * (4..1024; absent = 8 a leaf, 32 an inner node). The spec has no index and ignores it; the
-   * smallest order makes trees three and four levels deep from a dozen entries, so a short
+   * smallest order makes a tree three levels deep from a dozen or two entries, so a short
    * campaign splits, merges and rebalances inner nodes.
    */
   readonly mapTreeOrder?: number;
