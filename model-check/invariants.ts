@@ -486,6 +486,18 @@ export const INVARIANTS: readonly Invariant[] = [
       }),
   },
   {
+    name: "pages-within-object",
+    ref: "vmcheck",
+    description: "Every resident page of a live object lies inside the object: its index is below the object's size in pages. A page outside can never be read, only leak memory; a chain walk, copy-up, push, absorb or flatten that computed a wrong index puts it there.",
+    check: (k) => {
+      const ps = k.scope.pageSize;
+      for (const o of k.objectLayer.live)
+        for (const i of o.pages.keys())
+          if (!(Number.isInteger(i) && i >= 0 && i < o.size / ps)) return `object ${o.id} (${o.size / ps} pages) holds a page at index ${i}`;
+      return undefined;
+    },
+  },
+  {
     name: "quiescent-entries",
     ref: "§6.7 #31",
     description: "At quiescence no entry is in transition or owed a wakeup.",

@@ -11,7 +11,9 @@
  * - a fixed rule of the reference broken (lock-classes.ts `brokenRule`), reported at once;
  * - a cycle in the class-order graph, searched for only when an edge is new, so the cost per
  *   acquisition is a walk over the (short) held stack and a set lookup;
- * - misuse: releasing a lock not held, sleeping while holding a lock that forbids it.
+ * - misuse: releasing a lock not held, sleeping while holding a lock that forbids it, changing
+ *   what a lock guards without holding it (lockdep_assert_held), and an operation returning
+ *   with a lock still held (lockdep's "lock held when returning to user space").
  * `deadlock()` separately turns "these threads are blocked on these locks" into a wait-for cycle.
  *
  * Same-class nesting (parent map then submap, objects down a shadow chain) adds no class edge:
@@ -44,7 +46,7 @@ export interface Acquisition {
   readonly held: string;
 }
 
-export type FindingKind = OrderRule | "cycle" | "release-not-held" | "sleep-while-holding";
+export type FindingKind = OrderRule | "cycle" | "release-not-held" | "sleep-while-holding" | "not-held" | "held-at-return";
 
 export interface CycleEdge {
   readonly from: LockClassName;
@@ -166,6 +168,33 @@ export class LockValidator {
       raised.push(this.report(`sleep|${kind}|${h.lock.cls}`, "sleep-while-holding", acq,
         `sleep-while-holding: ${where(acq)} blocked (${kind}) holding ${acq.lock} (${LOCK_CLASSES[h.lock.cls].why})`));
     }
+    return raised;
+  }
+
+  /**
+   * `thread` is about to change what `lock` guards (`what` says which change): a finding unless
+   * it holds the lock. The code that changes guarded state asserts this, so a path that forgot
+   * to take (or to report) a lock is caught where it matters, not only by the orders it misses.
+   */
+  assertHeld(thread: ThreadId, lock: LockInstance, site: Site, what: string): Finding | null {
+    const key = lockKey(lock);
+    if (this.stackOf(thread).some((h) => lockKey(h.lock) === key)) return null;
+    const acq = this.acquisition(thread, lock, null, site);
+    return this.report(`not-held|${lock.cls}|${what}`, "not-held", acq, `not-held: ${where(acq)} changed ${what} of ${acq.lock} without holding its lock`);
+  }
+
+  /**
+   * `thread`'s operation returned: every lock it still holds is a finding (one per class). The
+   * locks are forgotten, so one leak is reported once, not at every later acquisition.
+   */
+  returned(thread: ThreadId, site: Site): Finding[] {
+    const stack = this.stackOf(thread);
+    const raised = stack.map((h) => {
+      const acq = this.acquisition(thread, h.lock, null, site);
+      return this.report(`held-at-return|${h.lock.cls}`, "held-at-return", acq,
+        `held-at-return: ${where(acq)} finished its operation still holding ${acq.lock}, taken at command ${h.acquisition.command}, step ${h.acquisition.step}`);
+    });
+    stack.length = 0;
     return raised;
   }
 

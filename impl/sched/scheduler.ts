@@ -132,6 +132,11 @@ export class Scheduler {
         const f = this.validator.release(this.current, { cls: "object", id: o.id }, this.site);
         if (f !== null) this.findings.push(f);
       },
+      assertHeld: (o, what) => {
+        if (this.current === null) return;
+        const f = this.validator.assertHeld(this.current, { cls: "object", id: o.id }, this.site, what);
+        if (f !== null) this.findings.push(f);
+      },
     };
   }
 
@@ -362,6 +367,7 @@ export class Scheduler {
         const next = t.body!.next(answer);
         if (next.done) {
           this.completions.push({ thread: t.id, op: t.op!, result: next.value, invoked: t.invoked, responded: ++this.clock });
+          this.findings.push(...this.validator.returned(t.id, this.site));
           t.state = "idle";
           t.op = null;
           t.body = null;

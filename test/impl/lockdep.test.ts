@@ -137,6 +137,30 @@ describe("releases and sleeps", () => {
     expect(v.release(2, map(0), at(0, 5))?.kind).toBe("release-not-held");
   });
 
+  it("asserts a lock is held: silent for the holder, a finding for another thread or after release", () => {
+    const v = new LockValidator();
+    v.acquire(1, obj(3), at(0));
+    expect(v.assertHeld(1, obj(3), at(0, 1), "the pages")).toBeNull();
+    expect(v.assertHeld(2, obj(3), at(0, 2), "the pages")).toMatchObject({ kind: "not-held", at: { thread: 2, lock: "object 3" } });
+    expect(v.assertHeld(1, obj(4), at(0, 3), "the shadow link")?.message).toMatch(/^not-held: thread 1 .* changed the shadow link of object 4 without holding its lock/);
+    v.release(1, obj(3), at(0, 4));
+    expect(v.assertHeld(1, obj(3), at(0, 5), "the pages")?.kind).toBe("not-held");
+  });
+
+  it("reports each lock still held when an operation returns, once, and forgets it", () => {
+    const v = new LockValidator();
+    v.acquire(1, map(0), at(0));
+    v.release(1, map(0), at(0, 1));
+    expect(v.returned(1, at(0, 2))).toEqual([]);
+    v.acquire(1, obj(5), at(1, 3));
+    const [f, ...rest] = v.returned(1, at(1, 4));
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ kind: "held-at-return", at: { thread: 1, command: 1, step: 4, lock: "object 5" } });
+    expect(f!.message).toMatch(/still holding object 5, taken at command 1, step 3/);
+    expect(v.holding(1)).toEqual([]);
+    expect(v.returned(1, at(1, 5))).toEqual([]);
+  });
+
   it("reports an entry wait while holding an object lock, not while holding only another map", () => {
     const v = new LockValidator(TOPOLOGY);
     v.acquire(1, map(1), at(0));

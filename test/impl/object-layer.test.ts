@@ -387,7 +387,7 @@ describe("object locks reported to the lock-order validator", () => {
   function recording(): { layer: ObjectLayer; log: string[] } {
     const layer = new ObjectLayer(P);
     const log: string[] = [];
-    layer.lockHooks = { lock: (o, tryLock) => log.push(`${tryLock ? "?" : "+"}${o.id}`), unlock: (o) => log.push(`-${o.id}`) };
+    layer.lockHooks = { lock: (o, tryLock) => log.push(`${tryLock ? "?" : "+"}${o.id}`), unlock: (o) => log.push(`-${o.id}`), assertHeld: () => {} };
     return { layer, log };
   }
 

@@ -121,6 +121,8 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     if (copy.kind === "page_list") copy.pages[0]!.object!.busy.delete(copy.pages[0]!.index);
   },
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
+  // A page put one past the object's last page (an absorb or flatten that missed its window's end).
+  "pages-within-object": ({ entries }) => { const o = entries[0]!.object!; o.pages.set(o.size / ps, new Uint8Array(ps)); },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },
   "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },

@@ -27,6 +27,7 @@ import {
   FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
   RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock, CopyObjectLockedBlocking,
   FramesFreedBeforeAcks, AckWithoutInvalidation, TerminateLocksShadowFirst, PageListIgnoresTransition, TlbHitTakesMapLock,
+  TerminateLeavesShadowUnlocked, QuickCopyKeepsLock,
 } from "./concurrency-bugs.ts";
 
 export interface PlantedBug {
@@ -561,6 +562,8 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "copy-object-locked-blocking": { description: "a push locks the delayed copy object (above the held original) with a blocking lock, not a try-lock", kernel: withLayer(CopyObjectLockedBlocking), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency", exhaustive: true },
   "write-ignores-new-needs-copy": { description: "after its unlocked page-in, a write fault does not re-check needs_copy", kernel: realKernel, suspendable: WriteIgnoresNewNeedsCopy, maxLength: 10, profile: "concurrency", exhaustive: true },
   "terminate-locks-shadow-first": { description: "terminating an object locks its shadow before the object (bottom-up along the chain)", kernel: withLayer(TerminateLocksShadowFirst), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency" },
+  "terminate-leaves-shadow-unlocked": { description: "terminating an object changes its shadow's copy link and reference count without locking the shadow", kernel: withLayer(TerminateLeavesShadowUnlocked), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency" },
+  "quick-copy-keeps-lock": { description: "a quick (symmetric) copy returns still holding the object's lock", kernel: withLayer(QuickCopyKeepsLock), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency" },
   "tlb-hit-takes-map-lock": { description: "a user load or store takes the map lock even when its CPU's TLB holds the translation", kernel: realKernel, suspendable: TlbHitTakesMapLock, maxLength: 10, profile: "concurrency", exhaustive: true },
   "page-list-ignores-transition": { description: "a page-list copyin steals and destroys its source without waiting for entries another thread holds in transition", kernel: realKernel, suspendable: PageListIgnoresTransition, maxLength: 10, profile: "concurrency", exhaustive: true },
   "frames-freed-before-acks": { description: "a thread waiting for its shootdown's acknowledgements frees the unmapped frames before they arrive", kernel: realKernel, suspendable: FramesFreedBeforeAcks, maxLength: 10, profile: "concurrency", exhaustive: true },

@@ -140,6 +140,24 @@ export class TerminateLocksShadowFirst extends ObjectLayer {
   }
 }
 
+/** Terminating an object, the layer locks only the dying object, not the shadow whose copy link and reference count it changes. */
+export class TerminateLeavesShadowUnlocked extends ObjectLayer {
+  override terminateLocks(x: VmObject): VmObject[] {
+    return [x];
+  }
+}
+
+/** A quick (symmetric) copy takes the object's lock for the new reference and never releases it. */
+export class QuickCopyKeepsLock extends ObjectLayer {
+  override copyQuickly(o: VmObject): boolean {
+    if (o.strategy !== "symmetric") return false;
+    this.lockHooks?.lock(o);
+    o.reference();
+    o.shadowed = true;
+    return true;
+  }
+}
+
 /** A page-list copyin walks (steals, destroys) its source without waiting for entries another thread holds in transition. */
 export class PageListIgnoresTransition extends SuspendableOps {
   override pageListBlocker(): VmMapEntry | null {
