@@ -43,13 +43,17 @@ const collapseWatchers = new WeakMap<ObjectLayer, CollapseWatcher>();
 /**
  * Watch every collapse of `layer` from now on (the post-condition of `collapse-complete` holds
  * at the instant collapse returns; later changes in the same command may legitimately undo it,
- * so it is judged there). The model checker installs it when it wraps a kernel.
+ * so it is judged there). The model checker installs it when it wraps a kernel. It wraps the
+ * layer's own `collapse` (whatever class the layer is), so the implementation carries no hook
+ * for it, and a collapse that does nothing at all is judged like any other.
  */
 export function collapseWatcher(layer: ObjectLayer): CollapseWatcher {
   let w = collapseWatchers.get(layer);
   if (w === undefined) {
     const watcher: CollapseWatcher = { finding: undefined };
-    layer.collapseWatch = (o) => {
+    const collapse = layer.collapse;
+    layer.collapse = function watchedCollapse(this: ObjectLayer, o: VmObject): void {
+      collapse.call(this, o);
       watcher.finding ??= collapseObstacle(o, layer.pageSize);
     };
     collapseWatchers.set(layer, watcher);

@@ -413,20 +413,6 @@ export class ObjectLayer implements ObjectOwner {
    * changes.
    */
   collapse(o: VmObject): void {
-    this.collapseSteps(o);
-    // Stryker disable next-line all: the checker's hook (the oracle of collapse-complete), not the implementation
-    this.collapseWatch?.(o);
-  }
-
-  /**
-   * Told each time {@link collapse} returns, with the object it collapsed (set by the model
-   * checker, which checks there that nothing more could go: invariant `collapse-complete`;
-   * null otherwise).
-   */
-  collapseWatch: ((o: VmObject) => void) | null = null;
-
-  /** The steps of {@link collapse}, until none applies. */
-  collapseSteps(o: VmObject): void {
     const hooks = this.lockHooks;
     if (o.shadow === null) return;
     hooks?.lock(o);

@@ -96,8 +96,9 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     const below = e.object!;
     expect(below.refCount).toBe(1);
     e.object = k.objectLayer.shadow(below, 0, below.size);
+    k.objectLayer.collapseStep = () => false;
     collapseWatcher(k.objectLayer);
-    k.objectLayer.collapseWatch!(e.object);
+    k.objectLayer.collapse(e.object);
   },
   "shadow-chains-acyclic": ({ entries }) => {
     const top = entries[3]!.object!;
