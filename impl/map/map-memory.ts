@@ -405,7 +405,7 @@ export abstract class VmMapMemory extends VmMapCore {
     if (o.strategy === "symmetric" && !e.isShared && !o.trueShare) {
       e.needsCopy = true;
     } else {
-      const w = this.layer.copyStrategically(o, e.offset, size) ?? this.delayedWindow(o, e.offset, size);
+      const w = this.delayedWindow(o, e.offset, size);
       e.object = w.object;
       e.offset = w.offset;
       e.needsCopy = w.needsCopy;
@@ -435,7 +435,7 @@ export abstract class VmMapMemory extends VmMapCore {
       e.needsCopy = true;
       return { object: o, offset, needsCopy: true };
     }
-    return this.layer.copyStrategically(o, offset, size) ?? this.delayedWindow(o, offset, size);
+    return this.delayedWindow(o, offset, size);
   }
 
   /**

@@ -164,7 +164,7 @@ export abstract class VmMapSharing extends VmMapPageLists {
       o.reference();
       return { object: o, offset, needsCopy: false };
     }
-    return this.layer.copyStrategically(o, offset, size) ?? this.delayedWindow(o, offset, size);
+    return this.delayedWindow(o, offset, size);
   }
 
   // ---- named entries (§4.21) ----
@@ -273,8 +273,8 @@ export abstract class VmMapSharing extends VmMapPageLists {
     return { object: o, offset, needsCopy: false };
   }
 
-  /** A snapshot of a named entry's window (reference §10.6): a copy through the object's strategy. */
+  /** A snapshot of a named entry's window (reference §10.6): a delayed copy object. */
   namedCopy(o: VmObject, offset: number, size: number): CopiedWindow {
-    return this.layer.copyStrategically(o, offset, size) ?? this.delayedWindow(o, offset, size);
+    return this.delayedWindow(o, offset, size);
   }
 }

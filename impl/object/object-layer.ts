@@ -1,6 +1,6 @@
 /**
  * The object layer (reference §5): how VM objects relate to each other — shadow chains, the
- * three copy strategies, the delayed copy object and its pushes, collapse and bypass, and
+ * copy strategies (symmetric and delayed; NONE is not modelled, see vm-object.ts), the delayed copy object and its pushes, collapse and bypass, and
  * termination. Every mechanism is a method of {@link ObjectLayer}, called through `this`, and the
  * kernel takes the class as an option (`new Kernel(scope, { objectLayerClass: Buggy })`), so a
  * test can plant a bug in exactly one of them.
@@ -104,16 +104,7 @@ export class ObjectLayer implements ObjectOwner {
 
   /** The bytes visible at page `index` of `o`: the first object of the chain holding it, else undefined (zero). */
   lookupPage(o: VmObject, index: number): Uint8Array | undefined {
-    const ps = this.pageSize;
-    let x: VmObject | null = o;
-    let i = index;
-    while (x !== null) {
-      const p = x.pages.get(i);
-      if (p !== undefined) return p;
-      i += x.shadowOffset / ps;
-      x = x.shadow;
-    }
-    return undefined;
+    return this.walkChain(o, index, null);
   }
 
   /**
@@ -184,22 +175,29 @@ export class ObjectLayer implements ObjectOwner {
    * and released once the shadow is held (top-down, hand over hand).
    */
   lockedLookup(o: VmObject, index: number): Uint8Array | undefined {
-    const hooks = this.lockHooks;
-    if (hooks === null) return this.lookupPage(o, index);
+    return this.walkChain(o, index, this.lockHooks);
+  }
+
+  /**
+   * The walk down `o`'s chain to the first object holding page `index` (translated by each
+   * shadow offset), telling `hooks` of each lock taken hand over hand when given. One walk for
+   * both, so every sequential read exercises the same code a kernel thread's fault runs.
+   */
+  private walkChain(o: VmObject, index: number, hooks: ObjectLockHooks | null): Uint8Array | undefined {
     const ps = this.pageSize;
     let x: VmObject = o;
     let i = index;
-    hooks.lock(x);
+    hooks?.lock(x);
     for (;;) {
       const p = x.pages.get(i);
       const next: VmObject | null = x.shadow;
       if (p !== undefined || next === null) {
-        hooks.unlock(x);
+        hooks?.unlock(x);
         return p;
       }
       i += x.shadowOffset / ps;
-      hooks.lock(next);
-      hooks.unlock(x);
+      hooks?.lock(next);
+      hooks?.unlock(x);
       x = next;
     }
   }
@@ -379,21 +377,6 @@ export class ObjectLayer implements ObjectOwner {
     return n;
   }
 
-  /**
-   * `vm_object_copy_strategically`: NONE → a physical copy; DELAY → a delayed copy object;
-   * SYMMETRIC → undefined (KERN_MEMORY_RESTART_COPY: the caller must use the quick path).
-   */
-  copyStrategically(src: VmObject, offset: number, size: number): CopiedWindow | undefined {
-    switch (src.strategy) {
-      case "none":
-        return { object: this.copySlowly(src, offset, size), offset: 0, needsCopy: false };
-      case "delay":
-        return { object: this.copyDelayed(src, offset, size), offset, needsCopy: true };
-      case "symmetric":
-        return undefined;
-    }
-  }
-
   /** A shared object must use the asymmetric strategy (reference §5.1): SYMMETRIC becomes DELAY. */
   makeShared(o: VmObject): void {
     if (o.strategy === "symmetric") o.strategy = "delay";
@@ -422,13 +405,11 @@ export class ObjectLayer implements ObjectOwner {
         if (b === null) return;
         // The backing object is locked below `o` (top-down, as vm_object_collapse does).
         hooks?.lock(b);
-        const drops: VmObject[] = [];
+        const drops: VmObject[] = (this.dropping = []);
         let more = false;
         try {
-          this.dropping = drops;
           more = this.collapseStep(o, b);
         } finally {
-          this.dropping = null;
           hooks?.unlock(b);
         }
         if (drops.length > 0) {
@@ -445,13 +426,12 @@ export class ObjectLayer implements ObjectOwner {
     }
   }
 
-  /** Inside a step of {@link collapse}: the backing objects to deallocate once its locks are dropped. */
-  private dropping: VmObject[] | null = null;
+  /** In the current step of {@link collapse}: the backing objects to deallocate once its locks are dropped. */
+  private dropping: VmObject[] = [];
 
-  /** `vm_object_deallocate` of a backing object: after collapse's locks are dropped when inside one. */
+  /** `vm_object_deallocate` of a backing object, from a step of {@link collapse}: done once its locks are dropped. */
   deallocateBacking(b: VmObject): void {
-    if (this.dropping !== null) this.dropping.push(b);
-    else b.release();
+    this.dropping.push(b);
   }
 
   /** One step of {@link collapse} with `b` = `o.shadow`: true when `b` went and the next backing object may go too. */
@@ -483,8 +463,7 @@ export class ObjectLayer implements ObjectOwner {
 
   /** `o` takes a physical copy of every page visible through its shadow that it lacks, then drops the shadow. */
   flatten(o: VmObject): void {
-    const b = o.shadow;
-    if (b === null) return;
+    const b = o.shadow!; // limitChain calls it only on an object that has a shadow
     const ps = this.pageSize;
     this.forEachVisiblePage(b, o.shadowOffset / ps, o.size / ps, (i, bytes) => {
       if (!o.pages.has(i)) o.pages.set(i, clonePage(bytes, ps));
@@ -501,10 +480,9 @@ export class ObjectLayer implements ObjectOwner {
 
   /** `o` holds every page of its window: it never reads its shadow. */
   complete(o: VmObject): boolean {
-    const n = o.size / this.pageSize;
-    if (o.pages.size < n) return false;
-    for (let i = 0; i < n; i++) if (!o.pages.has(i)) return false;
-    return true;
+    // Every page an object holds lies inside it (invariant pages-within-object), so holding as
+    // many pages as the window has is holding each of them.
+    return o.pages.size >= o.size / this.pageSize;
   }
 
   /** Every page `b` holds inside `o`'s window is shadowed by a page of `o`. */
@@ -512,7 +490,6 @@ export class ObjectLayer implements ObjectOwner {
     const ps = this.pageSize;
     const off = o.shadowOffset / ps;
     const n = o.size / ps;
-    if (b.pages.size === 0) return true;
     // Cheap refusal when the window holds all of b (refusing is always safe).
     if (off === 0 && n * ps >= b.size && o.pages.size < b.pages.size) return false;
     if (n < b.pages.size) {
@@ -537,8 +514,8 @@ export class ObjectLayer implements ObjectOwner {
     }
     o.shadow = b.shadow;
     o.shadowOffset += b.shadowOffset;
-    if (b.copy === o) b.copy = null;
-    // b's reference on its shadow passes to o.
+    // b's reference on its shadow passes to o. (Its copy link, if o was its copy object, dies
+    // with it: nothing reads a retired object.)
     b.shadow = null;
     this.retire(b);
   }

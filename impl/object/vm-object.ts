@@ -22,9 +22,12 @@ export type ObjectKind =
  * The copy strategy (`copy_strategy`, reference §5.1): SYMMETRIC objects are copied by giving
  * both holders `needsCopy`; DELAY objects (genuinely shared, written in place by several
  * mappings) get a delayed copy object that receives the old contents of every page before it is
- * modified; NONE objects are copied physically.
+ * modified. NONE (copied physically at once) is not modelled: only pagers the vocabulary does
+ * not have (devices) create such objects, and a physical copy shows the same bytes as a delayed
+ * one, so the branch could never be told apart. Physical copies are still made, by strategy-free
+ * paths: copy_slowly of a wired window, page-list copies.
  */
-export type CopyStrategy = "symmetric" | "delay" | "none";
+export type CopyStrategy = "symmetric" | "delay";
 
 /** Who is told when an object's last reference goes (the object layer). */
 export interface ObjectOwner {
