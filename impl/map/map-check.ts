@@ -57,7 +57,7 @@ export function checkMap(map: VmMap): string | undefined {
       if (o === null) return `${where} is wired without an object`;
       if (e.needsCopy) return `${where} is wired with a pending copy-on-write`;
       for (let a = e.start; a < e.end; a += ps)
-        if (!o.isResident((e.offset + (a - e.start)) / ps)) return `${where} is wired but page ${hex(a)} is not resident`;
+        if (!o.pages.has((e.offset + (a - e.start)) / ps)) return `${where} is wired but page ${hex(a)} is not resident`;
     }
   }
   if (size !== map.size) return `size is ${hex(map.size)}, entries sum to ${hex(size)}`;

@@ -95,8 +95,8 @@ export class VmObject {
     public size: number,
     /** Bytes per page (the scope's page size). */
     readonly pageSize: number,
-    /** Told when the last reference goes; without one the object just frees its pages. */
-    readonly owner: ObjectOwner | null = null,
+    /** Told when the last reference goes (the object layer, which terminates it). */
+    readonly owner: ObjectOwner,
   ) {
     // Anonymous memory starts SYMMETRIC (reference §5); a shared memory object is written in
     // place through every mapping, so copies of it must be delayed (reference §5.1).
@@ -115,32 +115,21 @@ export class VmObject {
 
   /**
    * `vm_object_deallocate`: drop one reference; the last one terminates the object (its pages
-   * are freed and its shadow loses a reference). Returns true when the object died.
+   * are freed and its shadow loses a reference).
    */
-  release(): boolean {
+  release(): void {
     this.refCount--;
-    if (this.refCount > 0) return false;
-    if (this.owner !== null) this.owner.terminate(this);
-    else {
-      this.pages.clear();
-      this.alive = false;
-    }
-    return true;
+    if (this.refCount > 0) return;
+    this.owner.terminate(this);
   }
 
-  /** True when the page at `index` is resident in this object (not in its shadows). */
-  isResident(index: number): boolean {
-    return this.pages.has(index);
-  }
-
-  /** The bytes of page `index` of this object for writing: resident and private to it. */
+  /** The bytes of resident page `index` for writing: the shared zero page is first replaced by a private page. */
   pageForWrite(index: number): Uint8Array {
-    let p = this.pages.get(index);
-    if (p === undefined || p === zeroPage(this.pageSize)) {
-      p = new Uint8Array(this.pageSize);
-      this.pages.set(index, p);
-    }
-    return p;
+    const p = this.pages.get(index)!;
+    if (p !== zeroPage(this.pageSize)) return p;
+    const own = new Uint8Array(this.pageSize);
+    this.pages.set(index, own);
+    return own;
   }
 
   /**

@@ -157,7 +157,7 @@ describe("the MMU", () => {
     const parent = mmu.pmapOf(k.maps[0]!), nested = mmu.pmapOf(k.maps[1]!);
     parent.nest(512, nested, 0, 512, 7);
     const o = k.maps[0]!.ensureObject(k.maps[0]!.lookupEntry(0).entry);
-    const f = mmu.frameFor({ object: o, index: 0, bytes: o.pageForWrite(0), rights: 1, wired: false });
+    const f = mmu.frameFor({ object: o, index: 0, bytes: k.objectLayer.pageForWrite(o, 0), rights: 1, wired: false });
     nested.enter(3, f, 1, false);
     mmu.fill(mmu.cpus[1]!, parent, 515, { frame: f, rights: 1 });
     nested.remove(3, 4);

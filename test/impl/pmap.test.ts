@@ -17,9 +17,14 @@ function host(frames = 8): PmapHost & { invalidations: [number, number, number][
   };
 }
 
+/** These objects are never released: nobody needs to be told. */
+const NO_OWNER = { terminate: () => {} };
+
 function frameFor(h: PmapHost, index: number): number {
-  const o = new VmObject(index, "anonymous", 64 * 16, 64);
-  return h.phys.allocate(o, index, o.pageForWrite(index));
+  const o = new VmObject(index, "anonymous", 64 * 16, 64, NO_OWNER);
+  const page = new Uint8Array(64);
+  o.pages.set(index, page);
+  return h.phys.allocate(o, index, page);
 }
 
 describe("physical memory", () => {
@@ -35,8 +40,10 @@ describe("physical memory", () => {
 
   it("knows a frame whose page was replaced in its object is stale", () => {
     const h = host();
-    const o = new VmObject(1, "anonymous", 64 * 4, 64);
-    const f = h.phys.allocate(o, 0, o.pageForWrite(0));
+    const o = new VmObject(1, "anonymous", 64 * 4, 64, NO_OWNER);
+    const page = new Uint8Array(64);
+    o.pages.set(0, page);
+    const f = h.phys.allocate(o, 0, page);
     expect(h.phys.holdsLivePage(f)).toBe(true);
     o.pages.set(0, new Uint8Array(64));
     expect(h.phys.holdsLivePage(f)).toBe(false);

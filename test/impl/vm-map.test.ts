@@ -417,7 +417,7 @@ describe("wiring", () => {
     expect(wired).toHaveLength(1);
     const e = wired[0]!;
     expect(e.object).not.toBeNull();
-    for (let i = 0; i < 2; i++) expect(e.object!.isResident(e.offset / P + i)).toBe(true);
+    for (let i = 0; i < 2; i++) expect(e.object!.pages.has(e.offset / P + i)).toBe(true);
     healthy(k);
   });
 
