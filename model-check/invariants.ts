@@ -56,6 +56,15 @@ export function collapseWatcher(layer: ObjectLayer): CollapseWatcher {
       collapse.call(this, o);
       watcher.finding ??= collapseObstacle(o, layer.pageSize);
     };
+    // A write that copies a page up into `o` must leave `o` collapsed (the layer's contract:
+    // the chain is shortened after a copy-up), whether or not it calls collapse to do so.
+    const pageForWrite = layer.pageForWrite;
+    layer.pageForWrite = function watchedPageForWrite(this: ObjectLayer, o: VmObject, index: number): Uint8Array {
+      const copiesUp = !o.pages.has(index);
+      const page = pageForWrite.call(this, o, index);
+      if (copiesUp) watcher.finding ??= collapseObstacle(o, layer.pageSize);
+      return page;
+    };
     collapseWatchers.set(layer, watcher);
     w = watcher;
   }
@@ -381,7 +390,7 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "collapse-complete",
     ref: "§5.7, vmcheck",
-    description: "Whenever collapse returns, nothing more can go from under the object it collapsed: its backing object receives pushes, or is held by others (or not internal) and holds a page the object can see and lacks; and the object does not keep a shadow it never reads through. Judged at that instant (the checker watches every collapse), from the pages.",
+    description: "Whenever collapse returns, and whenever a write has copied a page up into an object (which must leave it collapsed), nothing more can go from under that object: its backing object receives pushes, or is held by others (or not internal) and holds a page the object can see and lacks; and the object does not keep a shadow it never reads through. Judged at that instant (the checker watches every collapse), from the pages.",
     check: (k) => {
       const w = collapseWatcher(k.objectLayer);
       const finding = w.finding;

@@ -171,25 +171,53 @@ describe("collapse-complete", () => {
     }
   }
 
-  it("is judged at each collapse, through the hook the checker installs", () => {
-    const run = (layer: typeof ObjectLayer): string | undefined => {
+  /** A layer whose write copies a page up and never collapses (collapse itself is correct). */
+  class WriteSkipsCollapse extends ObjectLayer {
+    override pageForWrite(o: VmObject, index: number): Uint8Array {
+      const collapse = this.collapse;
+      this.collapse = () => {};
+      try {
+        return super.pageForWrite(o, index);
+      } finally {
+        this.collapse = collapse;
+      }
+    }
+  }
+
+  it("is judged at each collapse and after each copy-up, by the wrappers the checker installs", () => {
+    const run = (layer: typeof ObjectLayer, ops: readonly Op[]): string | undefined => {
       const k = new Kernel(scope, { objectLayerClass: layer });
       const sut = kernelSystem(k);
-      const ops: Op[] = [
-        { op: "create", min: MIN, max: MIN + 32 * ps },
-        { op: "enter", map: 0, addr: MIN, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
-        { op: "write_user", map: 0, addr: MIN, data: "01" },
-        // A copy shares the object (symmetric); the copy goes, and the next write shadows an
-        // object held by nobody else: the write's collapse must absorb it.
-        { op: "copyin", map: 0, addr: MIN, size: 2 * ps, srcDestroy: false, useMaxprot: true },
-        { op: "copy_discard", copy: 0 },
-        { op: "write_user", map: 0, addr: MIN + ps, data: "02" },
-      ];
       for (const op of ops) expect(k.run(op).kr).toBe("KERN_SUCCESS");
       return sut.invariants!.find((i) => i.name === "collapse-complete")!.check(() => { throw new Error("unused"); });
     };
-    expect(run(ObjectLayer)).toBeUndefined();
-    expect(run(NoAbsorb)).toMatch(/only holder of internal object \d+ but did not absorb it/);
+    const enter: Op = { op: "enter", map: 0, addr: MIN, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } };
+    const copyin: Op = { op: "copyin", map: 0, addr: MIN, size: 2 * ps, srcDestroy: false, useMaxprot: true };
+    const absorbed: Op[] = [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      enter,
+      { op: "write_user", map: 0, addr: MIN, data: "01" },
+      // A copy shares the object (symmetric); the copy goes, and the next write shadows an
+      // object held by nobody else: the write's collapse must absorb it.
+      copyin,
+      { op: "copy_discard", copy: 0 },
+      { op: "write_user", map: 0, addr: MIN + ps, data: "02" },
+    ];
+    expect(run(ObjectLayer, absorbed)).toBeUndefined();
+    expect(run(NoAbsorb, absorbed)).toMatch(/only holder of internal object \d+ but did not absorb it/);
+    // The shadow is made while the copy still holds the object below; once the copy goes, the
+    // copy-up of the last page gives the shadow its whole window, and its chain must go.
+    const completed: Op[] = [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      enter,
+      { op: "write_user", map: 0, addr: MIN, data: "01".repeat(2 * ps) },
+      copyin,
+      { op: "write_user", map: 0, addr: MIN, data: "02" },
+      { op: "copy_discard", copy: 0 },
+      { op: "write_user", map: 0, addr: MIN + ps, data: "03" },
+    ];
+    expect(run(ObjectLayer, completed)).toBeUndefined();
+    expect(run(WriteSkipsCollapse, completed)).toMatch(/holds every page of its window but still shadows object \d+/);
   });
 });
 
