@@ -38,6 +38,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   // An odd order: the minimum fill is rounded up, and a merge must still fit in one node.
   { profile: "tree", runs: 300, seed: 14, maxCommands: 100, treeOrder: 5 },
   { profile: "cow", runs: 4000, seed: 3 },
+  // Long runs: collapses of two steps (a shadow absorbed, then the object below it too) need a
+  // dozen commands lined up, and 40-command runs rarely line them up.
+  { profile: "cow", runs: 1500, seed: 9, maxCommands: 100 },
   { profile: "all", runs: 3000, seed: 2 },
   // The machine below the maps: switch/load/store/evict among the map and copy operations.
   // Its runs are short and cheap (10,000 take about 15 s); states such as a read fault on a
@@ -47,7 +50,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "mmu", runs: 3000, seed: 10, tlbReplacement: "random" },
   { profile: "pagelist", runs: 500, seed: 5 },
   { profile: "submap", runs: 500, seed: 6 },
-  { profile: "cow", runs: 800, seed: 8, maxChainLength: 2 },
+  // Chains bounded at 2 and runs of 100 commands: the chain limit flattens (4× as often as in
+  // 40-command runs), collapse absorbs and bypasses, and old copy objects are re-linked.
+  { profile: "cow", runs: 800, seed: 8, maxChainLength: 2, maxCommands: 100 },
   // Threads: spawned operations suspended at their blocking points, interleaved step by step,
   // with linearizability, lock order (object and map locks taken on threads) and in-transition
   // waits checked (about 4 s).
