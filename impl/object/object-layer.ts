@@ -151,16 +151,14 @@ export class ObjectLayer implements ObjectOwner {
     hooks?.lock(o);
     let p: Uint8Array;
     try {
+      // Every path below changes `o`'s pages: un-busying, writing in place, copying up.
+      this.assertHeld(o, "the pages");
       this.unbusy(o, index);
       this.push(o, index);
       const own = o.pages.get(index);
-      if (own !== undefined) {
-        this.assertHeld(o, "the pages");
-        return o.pageForWrite(index);
-      }
+      if (own !== undefined) return o.pageForWrite(index);
       const below = o.shadow === null ? undefined : this.lockedLookup(o.shadow, index + o.shadowOffset / this.pageSize);
       p = below === undefined ? new Uint8Array(this.pageSize) : below.slice();
-      this.assertHeld(o, "the pages");
       o.pages.set(index, p);
     } finally {
       hooks?.unlock(o);
