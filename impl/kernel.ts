@@ -120,18 +120,33 @@ export class Kernel implements MapHost {
   readonly names: number[] = [];
   /** How many of `names` `swapout` left without residence (never more than `names`); index = map handle. */
   readonly swapped: number[] = [];
-  /** Every map ever registered, index = handle, also after its handle went NULL or it was destroyed. */
-  readonly everyMap: VmMap[] = [];
+  /**
+   * Every map registered under a handle (key = handle), also after its handle went NULL or it was
+   * destroyed, so the checks can see a destroyed map come back to life. A destroyed, empty map is
+   * forgotten once {@link DEAD_MAP_WINDOW} newer maps were registered: a long trace creates a map
+   * per process, and keeping every dead one would grow without bound.
+   */
+  readonly everyMap = new Map<number, VmMap>();
   private readonly handles = new WeakMap<VmMap, number>();
 
   /** Register a map under the next handle; its one reference becomes the handle's. */
   addMap(map: VmMap): number {
+    const handle = this.maps.length;
     this.maps.push(map);
     this.names.push(1);
     this.swapped.push(0);
-    this.everyMap.push(map);
-    this.handles.set(map, this.maps.length - 1);
-    return this.maps.length - 1;
+    this.everyMap.set(handle, map);
+    this.handles.set(map, handle);
+    if (handle % DEAD_MAP_WINDOW === 0) this.forgetDeadMaps(handle - DEAD_MAP_WINDOW);
+    return handle;
+  }
+
+  /** Forget the destroyed, empty maps registered before handle `below` (everyMap is in handle order). */
+  private forgetDeadMaps(below: number): void {
+    for (const [h, m] of this.everyMap) {
+      if (h >= below) return;
+      if (m.refCount === 0 && m.nentries === 0) this.everyMap.delete(h);
+    }
   }
 
   /** The handle `map` was registered under (it stays the map's name after the handle goes NULL). */
@@ -215,8 +230,8 @@ export class Kernel implements MapHost {
    * over-release already made the handle NULL (the reference went with it).
    */
   dropMapReference(map: VmMap): void {
-    const h = this.maps.indexOf(map);
-    if (h < 0) return;
+    const h = this.handleOf(map);
+    if (h < 0 || this.maps[h] !== map) return;
     this.releaseHandle(h, map);
   }
 
@@ -556,5 +571,8 @@ function writeThrough(k: Kernel, cpu: number | null, map: VmMap, addr: number, b
   const ok = mmu === null ? map.writeUser(addr, bytes) : mmu.write(cpu === null ? null : mmu.cpus[cpu]!, map, addr, bytes);
   return { kr: ok ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
 }
+
+/** How many newer maps a destroyed map stays in {@link Kernel.everyMap} for (it is checked meanwhile). */
+export const DEAD_MAP_WINDOW = 256;
 
 const oneOf = (values: readonly number[], x: number): boolean => values.includes(x);

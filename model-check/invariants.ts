@@ -522,7 +522,7 @@ export const INVARIANTS: readonly Invariant[] = [
     description: "Every live map has ref_count ≥ 1, and a map with references is live (reachable from a handle, a region, a named entry or a live map's submap entries: none leaks); a destroyed map (ref_count 0) has no entries left and nothing maps it.",
     check: (k) => {
       const live = new Set(k.liveMaps());
-      for (const [h, map] of k.everyMap.entries()) {
+      for (const [h, map] of k.everyMap) {
         if (live.has(map) && map.refCount < 1) return `map ${h}: live with ref_count ${map.refCount}`;
         if (!live.has(map) && map.refCount > 0) return `map ${h}: leaked: ref_count ${map.refCount} but nothing reaches it`;
         if (map.refCount === 0 && map.nentries > 0) return `map ${h}: destroyed but still holds ${map.nentries} entries`;

@@ -13,7 +13,7 @@ export class KernelTopology implements LockTopology {
   isSubmapOf(sub: number, parent: number): boolean {
     const k = this.kernel;
     if (k === null || sub === parent) return false;
-    const p = k.everyMap[parent], s = k.everyMap[sub];
+    const p = k.everyMap.get(parent), s = k.everyMap.get(sub);
     return p !== undefined && s !== undefined && p.reaches(s);
   }
 

@@ -238,7 +238,7 @@ export class ConcurrentSession {
         host.fail("deadlock", stepIndex, `at the end of the run every thread in flight is blocked: ${report?.message ?? onLocks.map(([t, l]) => `thread ${t} waits for map ${l!.id}`).join("; ")}`);
       }
       // Asleep on a kernel wiring nobody drops: the program waits forever; give those threads up.
-      for (const m of host.impl.everyMap) for (let e = m.store.header.next; e !== m.store.header; e = e.next) e.needsWakeup = false;
+      for (const m of host.impl.everyMap.values()) for (let e = m.store.header.next; e !== m.store.header; e = e.next) e.needsWakeup = false;
       sched.abandonSleepers();
     }
     this.checkInstant(stepIndex, op);

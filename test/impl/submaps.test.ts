@@ -85,7 +85,7 @@ describe("submap entries", () => {
     expect(read(k, 8 * P, 1)).toBe("10");
     invariantsHold(k);
     ok(k, "deallocate", { map: 0 });
-    expect(k.everyMap[1]!.refCount).toBe(0);
+    expect(k.everyMap.get(1)!.refCount).toBe(0);
     expect(anonymousLive(k)).toEqual([]);
     invariantsHold(k);
   });
@@ -123,14 +123,14 @@ describe("shared regions", () => {
     ok(k, "shared_region_map", { map: 0, region: 0 });
     ok(k, "deallocate", { map: data! });
     ok(k, "shared_region_deallocate", { region: 0 }); // region 1 still holds it
-    expect([k.regions[0]!.refCount, k.maps[data!] === null, k.everyMap[data!]!.refCount]).toEqual([1, true, 2]);
+    expect([k.regions[0]!.refCount, k.maps[data!] === null, k.everyMap.get(data!)!.refCount]).toEqual([1, true, 2]);
     invariantsHold(k);
     ok(k, "shared_region_deallocate", { region: 1 });
     expect(k.regions.map((r) => r.refCount)).toEqual([0, 0]);
     // The task's copy-on-write data mapping still holds the data map; removing it lets it go.
-    expect([k.everyMap[data!]!.refCount, k.maps[text!]!.refCount]).toEqual([1, 2]);
+    expect([k.everyMap.get(data!)!.refCount, k.maps[text!]!.refCount]).toEqual([1, 2]);
     ok(k, "remove", { map: 0, addr: 6 * P, size: 2 * P, flags: 0 });
-    expect([k.everyMap[data!]!.refCount, k.everyMap[data!]!.nentries]).toEqual([0, 0]);
+    expect([k.everyMap.get(data!)!.refCount, k.everyMap.get(data!)!.nentries]).toEqual([0, 0]);
     invariantsHold(k);
   });
 });

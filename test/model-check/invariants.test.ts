@@ -225,7 +225,7 @@ describe("map-references (#36)", () => {
   it("reports a map that still has references but that nothing reaches (a leak)", () => {
     const { k } = healthy();
     expect(k.run({ op: "deallocate", map: 0 }).kr).toBe("KERN_SUCCESS");
-    k.everyMap[0]!.refCount = 1; // as if a holder forgot to release it
+    k.everyMap.get(0)!.refCount = 1; // as if a holder forgot to release it
     expect(INVARIANTS.find((i) => i.name === "map-references")!.check(k)).toMatch(/map 0: leaked/);
   });
 });

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { main } from "../../model-check/cli.ts";
@@ -249,8 +251,13 @@ describe("vmcheck trace", () => {
 
   it("streams a ~50 MB generated log in bounded memory (impl only)", async () => {
     const target = 50 * 1024 * 1024;
-    let produced = 0, peak = 0;
-    const base = process.memoryUsage().heapUsed;
+    // Retained memory, measured after a forced collection: heapUsed alone also counts garbage not
+    // yet collected, which depends on when V8 chooses to collect and made this test flaky.
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    const retained = (): number => { collect(); return process.memoryUsage().heapUsed; };
+    let produced = 0, peak = 0, chunks = 0;
+    const base = retained();
     async function* generate(): AsyncGenerator<string> {
       let pid = 100, n = 0;
       while (produced < target) {
@@ -271,7 +278,7 @@ describe("vmcheck trace", () => {
           }
         }
         produced += chunk.length;
-        peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+        if (++chunks % 100 === 0) peak = Math.max(peak, retained() - base);
         yield chunk;
       }
     }
@@ -281,7 +288,9 @@ describe("vmcheck trace", () => {
     expect(r.garbage.total).toBeGreaterThan(100_000);
     expect(r.calls["frobnicate"]!.ignored).toBeGreaterThan(50_000);
     expect(r.calls["mmap"]!.failed).toBeGreaterThan(50_000);
-    expect(peak).toBeLessThan(48 * 1024 * 1024); // the log itself is 50 MB: it was never held whole
+    expect(chunks).toBeGreaterThan(1000); // so the peak was sampled at least ten times
+    // The log itself is 50 MB: a reader that held it, or a growing share of it, would retain far more.
+    expect(peak).toBeLessThan(16 * 1024 * 1024);
   }, 120_000);
 });
 
