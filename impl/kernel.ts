@@ -122,9 +122,9 @@ export class Kernel implements MapHost {
   readonly swapped: number[] = [];
   /**
    * Every map registered under a handle (key = handle), also after its handle went NULL or it was
-   * destroyed, so the checks can see a destroyed map come back to life. A destroyed, empty map is
-   * forgotten once {@link DEAD_MAP_WINDOW} newer maps were registered: a long trace creates a map
-   * per process, and keeping every dead one would grow without bound.
+   * destroyed, so the checks can see a destroyed map come back to life. Ghost state for the
+   * checker: a driver of unbounded length (the trace replay) deletes the dead maps it no longer
+   * needs checked, so that memory follows the live maps, not every map there ever was.
    */
   readonly everyMap = new Map<number, VmMap>();
   private readonly handles = new WeakMap<VmMap, number>();
@@ -137,16 +137,7 @@ export class Kernel implements MapHost {
     this.swapped.push(0);
     this.everyMap.set(handle, map);
     this.handles.set(map, handle);
-    if (handle % DEAD_MAP_WINDOW === 0) this.forgetDeadMaps(handle - DEAD_MAP_WINDOW);
     return handle;
-  }
-
-  /** Forget the destroyed, empty maps registered before handle `below` (everyMap is in handle order). */
-  private forgetDeadMaps(below: number): void {
-    for (const [h, m] of this.everyMap) {
-      if (h >= below) return;
-      if (m.refCount === 0 && m.nentries === 0) this.everyMap.delete(h);
-    }
   }
 
   /** The handle `map` was registered under (it stays the map's name after the handle goes NULL). */
@@ -571,8 +562,5 @@ function writeThrough(k: Kernel, cpu: number | null, map: VmMap, addr: number, b
   const ok = mmu === null ? map.writeUser(addr, bytes) : mmu.write(cpu === null ? null : mmu.cpus[cpu]!, map, addr, bytes);
   return { kr: ok ? "KERN_SUCCESS" : "KERN_INVALID_ADDRESS" };
 }
-
-/** How many newer maps a destroyed map stays in {@link Kernel.everyMap} for (it is checked meanwhile). */
-export const DEAD_MAP_WINDOW = 256;
 
 const oneOf = (values: readonly number[], x: number): boolean => values.includes(x);

@@ -77,6 +77,21 @@ export interface TraceReport {
   readonly failure?: TraceFailure;
 }
 
+/**
+ * How many newer maps a destroyed map stays in the kernel's ghost registry for, checked by the
+ * map-reference invariants meanwhile. A log creates a map per process; keeping every dead one
+ * would make memory grow with the log's length rather than with its live processes.
+ */
+export const DEAD_MAP_WINDOW = 256;
+
+/** Forget the destroyed, empty maps registered before handle `below` (everyMap is in handle order). */
+export function forgetDeadMaps(k: Kernel, below: number): void {
+  for (const [h, m] of k.everyMap) {
+    if (h >= below) return;
+    if (m.refCount === 0 && m.nentries === 0) k.everyMap.delete(h);
+  }
+}
+
 /** Commands kept for a counterexample file; beyond this the history is trimmed. */
 const KEEP_COMMANDS = 100_000;
 
@@ -87,10 +102,12 @@ export async function replayTrace(chunks: AsyncIterable<Uint8Array | string>, op
   const coverage = new Coverage();
   const lockstep = options.implOnly ? undefined : new Lockstep({ scope, kernel: options.kernel ?? realKernel, coverage, historyLimit: KEEP_COMMANDS });
   let run: (op: Op) => OpResult;
+  let kernel: Kernel;
   if (lockstep) {
+    kernel = lockstep.impl!;
     run = (op) => lockstep.step(op, (lockstep.steps + 1) % compareEvery === 0 || "named").spec;
   } else {
-    const kernel = (options.kernel ?? ((s) => new Kernel(s)))(scope);
+    kernel = (options.kernel ?? ((s) => new Kernel(s)))(scope);
     let steps = 0;
     run = (op) => {
       let r: OpResult;
@@ -116,6 +133,7 @@ export async function replayTrace(chunks: AsyncIterable<Uint8Array | string>, op
   let failure: TraceFailure | undefined;
   try {
     for await (const batch of lineBatches(chunks, options.maxLine, () => noteGarbage("line too long (cut)", lines + 1))) {
+      forgetDeadMaps(kernel, kernel.maps.length - DEAD_MAP_WINDOW);
       for (const text of batch) {
         lines++;
         const event = reader.read(text);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Kernel } from "../../impl/index.ts";
-import { DEAD_MAP_WINDOW } from "../../impl/kernel.ts";
 import { checkKernel } from "../../impl/map/map-check.ts";
 import { abstractImpl } from "../../model-check/abstraction.ts";
 import type { KernReturn } from "../../spec/constants.ts";
@@ -274,22 +273,5 @@ describe("random command sequences", () => {
       }),
       { numRuns: 100 },
     );
-  });
-});
-
-describe("dead maps", () => {
-  it("are kept for the checks while fewer than DEAD_MAP_WINDOW newer maps exist, then forgotten; live ones stay", () => {
-    const k = new Kernel(SCOPE);
-    const create = (): number => (k.run({ op: "create", min: 0, max: TOP }) as { map: number }).map;
-    const keep = create();
-    const dead = create();
-    expect(k.run({ op: "deallocate", map: dead }).kr).toBe("KERN_SUCCESS");
-    while (k.maps.length < DEAD_MAP_WINDOW + dead) create();
-    expect(k.everyMap.get(dead)?.refCount).toBe(0); // still watched
-    while (k.maps.length <= 2 * DEAD_MAP_WINDOW) create();
-    expect(k.everyMap.has(dead)).toBe(false);
-    expect(k.everyMap.get(keep)).toBe(k.maps[keep]);
-    expect(k.everyMap.size).toBe(k.maps.length - 1);
-    expect(k.run({ op: "deallocate", map: dead }).kr).toBe("KERN_INVALID_ARGUMENT"); // the handle stays NULL
   });
 });

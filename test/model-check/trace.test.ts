@@ -9,7 +9,8 @@ import { main } from "../../model-check/cli.ts";
 import { readCounterexample } from "../../model-check/counterexample.ts";
 import { TRACE_SCOPE, TraceImporter } from "../../model-check/trace/importer.ts";
 import { lineBatches, splitArguments, StraceReader, type TraceEvent } from "../../model-check/trace/parse.ts";
-import { replayTrace } from "../../model-check/trace/replay.ts";
+import { DEAD_MAP_WINDOW, forgetDeadMaps, replayTrace } from "../../model-check/trace/replay.ts";
+import { Kernel } from "../../impl/kernel.ts";
 import { protection, straceNumber } from "../../model-check/trace/values.ts";
 import { abstractSpec, dispatch, newSpecWorld, SPEC, type Op } from "../../spec/index.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
@@ -247,6 +248,17 @@ describe("vmcheck trace", () => {
       const r = await replay(text);
       expect(r).toMatchObject({ ok: true, syscalls: 0, commands: 0, garbage: { total: 0 } });
     }
+  });
+
+  it("forgets destroyed maps older than the window, keeps live and recent ones", () => {
+    const k = new Kernel(TRACE_SCOPE);
+    const create = (): number => (k.run({ op: "create", min: 0, max: 2 ** 20 }) as { map: number }).map;
+    const live = create(), dead = create(), recent = create();
+    for (const h of [dead, recent]) expect(k.run({ op: "deallocate", map: h }).kr).toBe("KERN_SUCCESS");
+    forgetDeadMaps(k, recent);
+    expect([k.everyMap.has(live), k.everyMap.has(dead), k.everyMap.has(recent)]).toEqual([true, false, true]);
+    expect(k.run({ op: "deallocate", map: dead }).kr).toBe("KERN_INVALID_ARGUMENT"); // its handle stays NULL
+    expect(DEAD_MAP_WINDOW).toBeGreaterThanOrEqual(100); // more maps than a model-check run creates
   });
 
   it("streams a ~50 MB generated log in bounded memory (impl only)", async () => {
