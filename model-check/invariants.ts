@@ -16,6 +16,7 @@ import type { VmObject } from "../impl/object/vm-object.ts";
 import type { ObjectLayer } from "../impl/object/object-layer.ts";
 import { collapseObstacle } from "../impl/object/object-check.ts";
 import { hexAddr, type AbstractWorld } from "../spec/abstract.ts";
+import { entryShapeWatcher, type EntryShapeWatcher } from "./entry-shape.ts";
 import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
 import { pageListMax } from "../spec/scope.ts";
 import { MMU_INVARIANTS } from "./mmu-invariants.ts";
@@ -69,6 +70,13 @@ export function collapseWatcher(layer: ObjectLayer): CollapseWatcher {
     w = watcher;
   }
   return w;
+}
+
+/** The watcher's finding of one rule since the last check, cleared. */
+function takeFinding(w: EntryShapeWatcher, rule: "coalescing" | "merging"): string | undefined {
+  const finding = w[rule];
+  w[rule] = undefined;
+  return finding;
 }
 
 /** Entries of a map in list order, header excluded (stops after nentries + 1 to survive cycles). */
@@ -397,6 +405,18 @@ export const INVARIANTS: readonly Invariant[] = [
       w.finding = undefined;
       return finding;
     },
+  },
+  {
+    name: "enter-coalescing",
+    ref: "§4.3, §9.5 (c)",
+    description: "Anonymous memory entered right after an entry grows that entry exactly when the reference coalesces: the neighbour is unshared, not a submap, not in transition, unwired, of behavior DEFAULT, with the same protections, inheritance and alias, and its object is absent or growable (anonymous, one reference, no shadow, no copy object, not truly shared); otherwise the range gets an entry of its own. Judged at each enter (the checker watches every command), by the checker's own statement of the rule.",
+    check: (k) => takeFinding(entryShapeWatcher(k), "coalescing"),
+  },
+  {
+    name: "simplify-merging",
+    ref: "§4.15, §9.5 (d)",
+    description: "simplify(addr) leaves at addr exactly the entry the reference's merges give: the entry holding addr joined with its predecessor and its successor where they are mergeable (adjacent, the same object at contiguous offsets, neither shared, a submap nor in transition, every attribute equal). Judged at each simplify, from the entries before and after it.",
+    check: (k) => takeFinding(entryShapeWatcher(k), "merging"),
   },
   {
     name: "shadow-chains-acyclic",

@@ -16,6 +16,7 @@ import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
 import { collapseWatcher, INVARIANTS, type Invariant } from "./invariants.ts";
+import { entryShapeWatcher } from "./entry-shape.ts";
 import type { RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
 import { ConcurrentSession, newStats, type ConcurrencyStats, type SessionHost } from "./concurrency/session.ts";
@@ -57,6 +58,7 @@ export type SystemFactory = (scope: Scope) => SystemUnderTest;
 /** Our implementation behind the adapter, with the whole invariant registry. */
 export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = INVARIANTS): SystemUnderTest {
   collapseWatcher(kernel.objectLayer);
+  entryShapeWatcher(kernel);
   return {
     run: (op) => kernel.run(op),
     abstract: () => abstractImpl(kernel),

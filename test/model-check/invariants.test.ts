@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import { newEntry, type VmMapEntry } from "../../impl/map/entry.ts";
-import type { VmMap } from "../../impl/map/vm-map.ts";
+import { VmMap } from "../../impl/map/vm-map.ts";
+import type { EntryAttributes } from "../../impl/map/entry.ts";
 import { INVARIANTS as ALL_INVARIANTS, collapseWatcher } from "../../model-check/invariants.ts";
+import { entryShapeWatcher } from "../../model-check/entry-shape.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { VmObject } from "../../impl/object/vm-object.ts";
 import { kernelSystem } from "../../model-check/lockstep.ts";
@@ -99,6 +101,16 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     k.objectLayer.collapseStep = () => false;
     collapseWatcher(k.objectLayer);
     k.objectLayer.collapse(e.object);
+  },
+  "enter-coalescing": ({ k, map }) => {
+    map.canCoalesce = () => false; // the read-only entry [2, 4) pages in could grow over [4, 6)
+    entryShapeWatcher(k);
+    expect(k.run({ op: "enter", map: 0, addr: MIN + 4 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 1, max: 7, inheritance: 1, source: { kind: "anonymous" } }).kr).toBe("KERN_SUCCESS");
+  },
+  "simplify-merging": ({ k, map }) => {
+    map.mergeable = () => true; // the wired read-write entry is merged with the read-only one after it
+    entryShapeWatcher(k);
+    expect(k.run({ op: "simplify", map: 0, addr: MIN }).kr).toBe("KERN_SUCCESS");
   },
   "shadow-chains-acyclic": ({ entries }) => {
     const top = entries[3]!.object!;
@@ -218,6 +230,80 @@ describe("collapse-complete", () => {
     ];
     expect(run(ObjectLayer, completed)).toBeUndefined();
     expect(run(WriteSkipsCollapse, completed)).toMatch(/holds every page of its window but still shadows object \d+/);
+  });
+});
+
+describe("enter-coalescing and simplify-merging", () => {
+  /** Maps that never grow an entry at enter / never merge at simplify (optimisations off). */
+  class NeverCoalesce extends VmMap {
+    override canCoalesce(): boolean {
+      return false;
+    }
+  }
+  class NeverMerge extends VmMap {
+    override mergeable(): boolean {
+      return false;
+    }
+  }
+  /** Maps that coalesce / merge regardless of the alias (a real bug: the entries differ in one attribute). */
+  class CoalesceIgnoresAlias extends VmMap {
+    override canCoalesce(prev: VmMapEntry, start: number, attrs: EntryAttributes): boolean {
+      return super.canCoalesce(prev, start, prev === this.store.header ? attrs : { ...attrs, alias: prev.alias });
+    }
+  }
+  class MergeIgnoresAlias extends VmMap {
+    override mergeable(a: VmMapEntry, b: VmMapEntry): boolean {
+      const alias = b.alias;
+      b.alias = a.alias;
+      try {
+        return super.mergeable(a, b);
+      } finally {
+        b.alias = alias;
+      }
+    }
+  }
+  const findings = (mapClass: typeof VmMap, ops: readonly Op[]): (string | undefined)[] => {
+    const k = new Kernel(scope, { mapClass });
+    const sut = kernelSystem(k);
+    const checks = ["enter-coalescing", "simplify-merging"].map((n) => sut.invariants!.find((i) => i.name === n)!);
+    const seen: (string | undefined)[] = [undefined, undefined];
+    for (const op of ops) {
+      expect(sut.run(op).kr).toBe("KERN_SUCCESS");
+      checks.forEach((c, i) => (seen[i] ??= c.check(() => { throw new Error("unused"); })));
+    }
+    return seen;
+  };
+  const enter = (addr: number, alias: number, source: Op & { op: "enter" } extends { source: infer S } ? S : never = { kind: "anonymous" }): Op =>
+    ({ op: "enter", map: 0, addr, size: 2 * ps, mask: 0, anywhere: false, alias, cur: 3, max: 7, inheritance: 1, source });
+
+  it("coalescing: a neighbour of equal attributes grows; one of another alias does not", () => {
+    const equal: Op[] = [{ op: "create", min: MIN, max: MIN + 32 * ps }, enter(MIN, 0), enter(MIN + 2 * ps, 0)];
+    const otherAlias: Op[] = [{ op: "create", min: MIN, max: MIN + 32 * ps }, enter(MIN, 0), enter(MIN + 2 * ps, 1)];
+    expect(findings(VmMap, equal)).toEqual([undefined, undefined]);
+    expect(findings(VmMap, otherAlias)).toEqual([undefined, undefined]);
+    expect(findings(NeverCoalesce, equal)[0]).toMatch(/made a new entry, but the reference grows the entry \[0x1000, 0x1080\)/);
+    expect(findings(CoalesceIgnoresAlias, otherAlias)[0]).toMatch(/grew the entry before it to \[0x1000, 0x1100\).*its alias differs/);
+  });
+
+  it("merging: a protection restored joins the three entries; windows of one object under two aliases stay apart", () => {
+    const restored: Op[] = [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      { ...enter(MIN, 0), size: 4 * ps } as Op,
+      { op: "protect", map: 0, addr: MIN + ps, size: ps, prot: 1, setMax: false },
+      { op: "protect", map: 0, addr: MIN + ps, size: ps, prot: 3, setMax: false },
+      { op: "simplify", map: 0, addr: MIN + ps },
+    ];
+    const twoAliases: Op[] = [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      { op: "object_create", size: 4 * ps },
+      enter(MIN, 1, { kind: "object", object: 0, offset: 0 }),
+      enter(MIN + 2 * ps, 2, { kind: "object", object: 0, offset: 2 * ps }),
+      { op: "simplify", map: 0, addr: MIN },
+    ];
+    expect(findings(VmMap, restored)).toEqual([undefined, undefined]);
+    expect(findings(VmMap, twoAliases)).toEqual([undefined, undefined]);
+    expect(findings(NeverMerge, restored)[1]).toMatch(/simplify at 0x1040 \(in \[0x1040, 0x1080\)\) left the entry \[0x1040, 0x1080\) there; the reference's merges give \[0x1000, 0x1100\)/);
+    expect(findings(MergeIgnoresAlias, twoAliases)[1]).toMatch(/left the entry \[0x1000, 0x1100\) there; the reference's merges give \[0x1000, 0x1080\)/);
   });
 });
 

@@ -1,0 +1,162 @@
+/**
+ * The entry boundaries the reference prescribes after `enter` and `simplify` (reference §4.3,
+ * §4.15; §9.5 (c) and (d) make them observable: vm_region reports entries, and wiring and
+ * protection act entry by entry).
+ *
+ * The spec has no entries (DESIGN.md), so the refinement check cannot tell whether the
+ * implementation coalesces and merges as Mach does: with both turned off every page still
+ * matches, and so it does when they are made eager wherever the attributes the pages show
+ * happen to agree (alias, for one, is not a page attribute). The checker therefore states the
+ * two rules itself, independently of impl/map, and judges every `enter` and `simplify` command
+ * by the kernel's entries before and after it. Like the collapse watcher, it wraps the kernel
+ * instance's own `run`, so the implementation carries no hook for it.
+ */
+import type { Kernel } from "../impl/kernel.ts";
+import type { VmMapEntry } from "../impl/map/entry.ts";
+import type { VmMap } from "../impl/map/vm-map.ts";
+import { VM_BEHAVIOR_DEFAULT } from "../spec/constants.ts";
+import type { Op, OpArgs, OpResult } from "../spec/vocabulary.ts";
+import { hexAddr } from "../spec/abstract.ts";
+
+/** What the checker saw at the commands since the last check: the first violation of each rule. */
+export interface EntryShapeWatcher {
+  coalescing: string | undefined;
+  merging: string | undefined;
+  /** Commands judged (enter of anonymous memory, simplify), and how many coalesced or merged. */
+  readonly judged: { enter: number; coalesced: number; simplify: number; merged: number };
+}
+
+const watchers = new WeakMap<Kernel, EntryShapeWatcher>();
+
+/** Watch every `enter` and `simplify` run on `kernel` from now on (idempotent). */
+export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
+  let w = watchers.get(kernel);
+  if (w !== undefined) return w;
+  const watcher: EntryShapeWatcher = { coalescing: undefined, merging: undefined, judged: { enter: 0, coalesced: 0, simplify: 0, merged: 0 } };
+  const run = kernel.run;
+  kernel.run = function watchedRun(this: Kernel, op: Op): OpResult {
+    const merge = op.op === "simplify" ? expectedMerge(kernel, op) : undefined;
+    const result = run.call(this, op);
+    if (result.kr === "KERN_SUCCESS") {
+      if (op.op === "enter" && op.source.kind === "anonymous") watcher.coalescing ??= judgeEnter(watcher, kernel, op, result as OpResult<"enter">);
+      if (merge !== undefined) watcher.merging ??= judgeSimplify(watcher, merge);
+    }
+    return result;
+  };
+  watchers.set(kernel, watcher);
+  return watcher;
+}
+
+/** The entries of `map` in address order (a walk of the list, independent of the index and the hint). */
+function* entriesOf(map: VmMap): Generator<VmMapEntry> {
+  const header = map.store.header;
+  for (let e = header.next, i = 0; e !== header && i <= map.store.nentries; e = e.next, i++) yield e;
+}
+
+function entryAt(map: VmMap, addr: number): VmMapEntry | undefined {
+  for (const e of entriesOf(map)) if (e.start <= addr && addr < e.end) return e;
+  return undefined;
+}
+
+const range = (start: number, end: number): string => `[${hexAddr(start)}, ${hexAddr(end)})`;
+
+// ---- enter: coalescing with the lower neighbour (§4.3, §5.6) ----
+
+/**
+ * Why `prev` may not grow over anonymous memory entered with `args` right after it, or
+ * undefined when the reference grows it: unshared, not a submap, not in transition, unwired,
+ * behavior DEFAULT, the same protections, inheritance and alias, and an object that is absent
+ * or that `vm_object_coalesce` may grow (anonymous, one reference, no shadow, no copy object,
+ * not truly shared). Its needs_copy is not consulted.
+ */
+function whyNotCoalesce(prev: VmMapEntry, args: OpArgs<"enter">): string | undefined {
+  if (prev.submap !== null) return "it is a submap";
+  if (prev.isShared) return "it is shared";
+  if (prev.inTransition) return "it is in transition";
+  if (prev.wiredCount !== 0 || prev.userWiredCount !== 0) return "it is wired";
+  if (prev.behavior !== VM_BEHAVIOR_DEFAULT) return "its behavior is not DEFAULT";
+  if (prev.protection !== args.cur || prev.maxProtection !== args.max) return "its protections differ";
+  if (prev.inheritance !== args.inheritance) return "its inheritance differs";
+  if (prev.alias !== args.alias) return "its alias differs";
+  const o = prev.object;
+  if (o === null) return undefined;
+  if (o.kind !== "anonymous") return "its object is not anonymous";
+  if (o.refCount !== 1) return `its object has ${o.refCount} references`;
+  if (o.shadow !== null) return "its object has a shadow";
+  if (o.copy !== null) return "its object has a copy object";
+  if (o.trueShare) return "its object is truly shared";
+  return undefined;
+}
+
+function judgeEnter(watcher: EntryShapeWatcher, kernel: Kernel, op: OpArgs<"enter">, result: OpResult<"enter">): string | undefined {
+  const map = kernel.mapOf(op.map);
+  const addr = result.addr;
+  if (map === null || addr === undefined) return undefined;
+  watcher.judged.enter++;
+  const end = addr + Math.ceil(op.size / kernel.scope.pageSize) * kernel.scope.pageSize;
+  const e = entryAt(map, addr);
+  if (e === undefined) return `enter of ${range(addr, end)} succeeded but no entry maps ${hexAddr(addr)}`;
+  if (e.end !== end) return `enter of ${range(addr, end)} left the entry ${range(e.start, e.end)} there, not one ending at ${hexAddr(end)}`;
+  if (e.start < addr) {
+    watcher.judged.coalesced++;
+    const why = whyNotCoalesce(e, op);
+    return why === undefined ? undefined : `enter of ${range(addr, end)} grew the entry before it to ${range(e.start, e.end)}, but the reference does not coalesce with it: ${why} (§4.3)`;
+  }
+  const prev = e.prev;
+  if (prev === map.store.header || prev.end !== addr || whyNotCoalesce(prev, op) !== undefined) return undefined;
+  return `enter of ${range(addr, end)} made a new entry, but the reference grows the entry ${range(prev.start, prev.end)} before it instead (§4.3: anonymous memory after an unshared, unwired neighbour of equal attributes whose object can grow)`;
+}
+
+// ---- simplify: merging with both neighbours (§4.15) ----
+
+/**
+ * The reference's rule for merging `a` into `b` (or `b` into `a`): adjacent, the same object at
+ * contiguous offsets, neither shared, a submap nor in transition, and every attribute equal
+ * (the model's rule: alias included, both entries' flags checked).
+ */
+function mergeableByReference(a: VmMapEntry, b: VmMapEntry): boolean {
+  const eligible = (e: VmMapEntry): boolean => !e.isShared && e.submap === null && !e.inTransition;
+  return (
+    a.end === b.start &&
+    a.object === b.object &&
+    a.offset + (a.end - a.start) === b.offset &&
+    eligible(a) &&
+    eligible(b) &&
+    MERGE_ATTRIBUTES.every((key) => a[key] === b[key])
+  );
+}
+
+/** The attributes two entries must agree in to be merged: every one but the range and the object window. */
+const MERGE_ATTRIBUTES = ["needsCopy", "protection", "maxProtection", "inheritance", "behavior", "alias", "wiredCount", "userWiredCount"] as const satisfies readonly (keyof VmMapEntry)[];
+
+interface ExpectedMerge {
+  readonly map: VmMap;
+  readonly addr: number;
+  /** The entry holding `addr` before the command. */
+  readonly before: { start: number; end: number };
+  /** The entry that must hold `addr` after it. */
+  readonly after: { start: number; end: number };
+}
+
+/** The entry simplify must leave at `addr`, computed before it runs; undefined when `addr` is unmapped. */
+function expectedMerge(kernel: Kernel, op: OpArgs<"simplify">): ExpectedMerge | undefined {
+  const map = kernel.mapOf(op.map);
+  const t = map === null ? undefined : entryAt(map, op.addr);
+  if (map === null || t === undefined) return undefined;
+  const header = map.store.header;
+  // Merging the predecessor first leaves the entry with t's attributes and t's end, so the
+  // successor's test is the same as against t itself.
+  const start = t.prev !== header && mergeableByReference(t.prev, t) ? t.prev.start : t.start;
+  const end = t.next !== header && mergeableByReference(t, t.next) ? t.next.end : t.end;
+  return { map, addr: op.addr, before: { start: t.start, end: t.end }, after: { start, end } };
+}
+
+function judgeSimplify(watcher: EntryShapeWatcher, m: ExpectedMerge): string | undefined {
+  watcher.judged.simplify++;
+  const { start, end } = m.after;
+  if (start !== m.before.start || end !== m.before.end) watcher.judged.merged++;
+  const e = entryAt(m.map, m.addr);
+  if (e !== undefined && e.start === start && e.end === end) return undefined;
+  const got = e === undefined ? "nothing" : `the entry ${range(e.start, e.end)}`;
+  return `simplify at ${hexAddr(m.addr)} (in ${range(m.before.start, m.before.end)}) left ${got} there; the reference's merges give ${range(start, end)} (§4.15: mergeable neighbours are adjacent, map the same object at contiguous offsets, are neither shared, submaps nor in transition, and agree in every attribute)`;
+}
