@@ -272,9 +272,9 @@ class Arena {
 /** Test-only tuning. */
 export interface BTreeStoreOptions {
   /** Slots per leaf, 4..1024; default 8. */
-  leafOrder?: number;
+  leafOrder?: number | undefined;
   /** Slots per inner node, 4..1024; default 32. Small values force deep trees in tests. */
-  innerOrder?: number;
+  innerOrder?: number | undefined;
 }
 
 function checkOrder(what: string, order: number): number {

@@ -77,16 +77,13 @@ export abstract class VmMapCore {
   ) {
     this.minOffset = min;
     this.maxOffset = max;
-    const order = host.scope.mapTreeOrder;
-    this.store = new BTreeEntryStore(min, max, order === undefined ? {} : { leafOrder: order, innerOrder: order });
+    const order = host.scope.mapTreeOrder; // undefined: the store's default
+    this.store = new BTreeEntryStore(min, max, { leafOrder: order, innerOrder: order });
     this.hint = this.store.header;
     this.firstFree = this.store.header;
     this.pageSize = host.scope.pageSize;
   }
 
-  get header(): VmMapEntry {
-    return this.store.header;
-  }
   /** `min_offset` (the header's `start` holds the same value). */
   get min(): number {
     return this.minOffset;
@@ -95,6 +92,7 @@ export abstract class VmMapCore {
   get max(): number {
     return this.maxOffset;
   }
+
   get nentries(): number {
     return this.store.nentries;
   }
