@@ -7,14 +7,15 @@
  * implementation coalesces and merges as Mach does: with both turned off every page still
  * matches, and so it does when they are made eager wherever the attributes the pages show
  * happen to agree (alias, for one, is not a page attribute). The checker therefore states the
- * two rules itself, independently of impl/map, and judges every `enter` and `simplify` command
- * by the kernel's entries before and after it. Like the collapse watcher, it wraps the kernel
+ * two rules itself, independently of impl/map, and judges every command that allocates
+ * anonymous memory (enter, the copyout of a kernel buffer) and every `simplify` by the kernel's
+ * entries before and after it. Like the collapse watcher, it wraps the kernel
  * instance's own `run`, so the implementation carries no hook for it.
  */
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
-import { VM_BEHAVIOR_DEFAULT } from "../spec/constants.ts";
+import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "../spec/constants.ts";
 import type { Op, OpArgs, OpResult } from "../spec/vocabulary.ts";
 import { hexAddr } from "../spec/abstract.ts";
 
@@ -22,7 +23,7 @@ import { hexAddr } from "../spec/abstract.ts";
 export interface EntryShapeWatcher {
   coalescing: string | undefined;
   merging: string | undefined;
-  /** Commands judged (enter of anonymous memory, simplify), and how many coalesced or merged. */
+  /** Commands judged (anonymous allocations, simplify), and how many coalesced or merged. */
   readonly judged: { enter: number; coalesced: number; simplify: number; merged: number };
 }
 
@@ -36,9 +37,11 @@ export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
   const run = kernel.run;
   kernel.run = function watchedRun(this: Kernel, op: Op): OpResult {
     const merge = op.op === "simplify" ? expectedMerge(kernel, op) : undefined;
+    const allocation = anonymousAllocation(kernel, op);
     const result = run.call(this, op);
     if (result.kr === "KERN_SUCCESS") {
-      if (op.op === "enter" && op.source.kind === "anonymous") watcher.coalescing ??= judgeEnter(watcher, kernel, op, result as OpResult<"enter">);
+      const addr = (result as { addr?: number }).addr;
+      if (allocation !== undefined && addr !== undefined) watcher.coalescing ??= judgeAllocation(watcher, kernel, allocation, addr);
       if (merge !== undefined) watcher.merging ??= judgeSimplify(watcher, merge);
     }
     return result;
@@ -62,14 +65,38 @@ const range = (start: number, end: number): string => `[${hexAddr(start)}, ${hex
 
 // ---- enter: coalescing with the lower neighbour (§4.3, §5.6) ----
 
+/** Anonymous memory a command maps at the address it returns, with the attributes it gets. */
+interface Allocation {
+  readonly what: string;
+  readonly map: number;
+  readonly size: number;
+  readonly cur: number;
+  readonly max: number;
+  readonly inheritance: number;
+  readonly alias: number;
+}
+
 /**
- * Why `prev` may not grow over anonymous memory entered with `args` right after it, or
+ * The anonymous allocation `op` makes, if any: an enter of anonymous memory, or the copyout of a
+ * kernel-buffer copy (vm_map_copyout allocates it as vm_allocate does: default protection, all
+ * of max, inheritance DEFAULT, no alias; reference §4.11.4), judged by the same rule.
+ */
+function anonymousAllocation(kernel: Kernel, op: Op): Allocation | undefined {
+  if (op.op === "enter" && op.source.kind === "anonymous") return { what: "enter", ...op };
+  if (op.op !== "copyout" || op.copy === null) return undefined;
+  const copy = kernel.copyOf(op.copy);
+  if (copy?.kind !== "kernel_buffer") return undefined;
+  return { what: "copyout of a kernel buffer", map: op.map, size: copy.data.length, cur: VM_PROT_DEFAULT, max: VM_PROT_ALL, inheritance: VM_INHERIT_DEFAULT, alias: 0 };
+}
+
+/**
+ * Why `prev` may not grow over anonymous memory allocated with `args` right after it, or
  * undefined when the reference grows it: unshared, not a submap, not in transition, unwired,
  * behavior DEFAULT, the same protections, inheritance and alias, and an object that is absent
  * or that `vm_object_coalesce` may grow (anonymous, one reference, no shadow, no copy object,
  * not truly shared). Its needs_copy is not consulted.
  */
-function whyNotCoalesce(prev: VmMapEntry, args: OpArgs<"enter">): string | undefined {
+function whyNotCoalesce(prev: VmMapEntry, args: Allocation): string | undefined {
   if (prev.submap !== null) return "it is a submap";
   if (prev.isShared) return "it is shared";
   if (prev.inTransition) return "it is in transition";
@@ -88,23 +115,22 @@ function whyNotCoalesce(prev: VmMapEntry, args: OpArgs<"enter">): string | undef
   return undefined;
 }
 
-function judgeEnter(watcher: EntryShapeWatcher, kernel: Kernel, op: OpArgs<"enter">, result: OpResult<"enter">): string | undefined {
-  const map = kernel.mapOf(op.map);
-  const addr = result.addr;
-  if (map === null || addr === undefined) return undefined;
+function judgeAllocation(watcher: EntryShapeWatcher, kernel: Kernel, a: Allocation, addr: number): string | undefined {
+  const map = kernel.mapOf(a.map);
+  if (map === null) return undefined;
   watcher.judged.enter++;
-  const end = addr + Math.ceil(op.size / kernel.scope.pageSize) * kernel.scope.pageSize;
+  const end = addr + Math.ceil(a.size / kernel.scope.pageSize) * kernel.scope.pageSize;
   const e = entryAt(map, addr);
-  if (e === undefined) return `enter of ${range(addr, end)} succeeded but no entry maps ${hexAddr(addr)}`;
-  if (e.end !== end) return `enter of ${range(addr, end)} left the entry ${range(e.start, e.end)} there, not one ending at ${hexAddr(end)}`;
+  if (e === undefined) return `${a.what} of ${range(addr, end)} succeeded but no entry maps ${hexAddr(addr)}`;
+  if (e.end !== end) return `${a.what} of ${range(addr, end)} left the entry ${range(e.start, e.end)} there, not one ending at ${hexAddr(end)}`;
   if (e.start < addr) {
     watcher.judged.coalesced++;
-    const why = whyNotCoalesce(e, op);
-    return why === undefined ? undefined : `enter of ${range(addr, end)} grew the entry before it to ${range(e.start, e.end)}, but the reference does not coalesce with it: ${why} (§4.3)`;
+    const why = whyNotCoalesce(e, a);
+    return why === undefined ? undefined : `${a.what} of ${range(addr, end)} grew the entry before it to ${range(e.start, e.end)}, but the reference does not coalesce with it: ${why} (§4.3)`;
   }
   const prev = e.prev;
-  if (prev === map.store.header || prev.end !== addr || whyNotCoalesce(prev, op) !== undefined) return undefined;
-  return `enter of ${range(addr, end)} made a new entry, but the reference grows the entry ${range(prev.start, prev.end)} before it instead (§4.3: anonymous memory after an unshared, unwired neighbour of equal attributes whose object can grow)`;
+  if (prev === map.store.header || prev.end !== addr || whyNotCoalesce(prev, a) !== undefined) return undefined;
+  return `${a.what} of ${range(addr, end)} made a new entry, but the reference grows the entry ${range(prev.start, prev.end)} before it instead (§4.3: anonymous memory after an unshared, unwired neighbour of equal attributes whose object can grow)`;
 }
 
 // ---- simplify: merging with both neighbours (§4.15) ----

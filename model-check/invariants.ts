@@ -409,7 +409,7 @@ export const INVARIANTS: readonly Invariant[] = [
   {
     name: "enter-coalescing",
     ref: "§4.3, §9.5 (c)",
-    description: "Anonymous memory entered right after an entry grows that entry exactly when the reference coalesces: the neighbour is unshared, not a submap, not in transition, unwired, of behavior DEFAULT, with the same protections, inheritance and alias, and its object is absent or growable (anonymous, one reference, no shadow, no copy object, not truly shared); otherwise the range gets an entry of its own. Judged at each enter (the checker watches every command), by the checker's own statement of the rule.",
+    description: "Anonymous memory allocated right after an entry (by enter, or by the copyout of a kernel buffer, which allocates as vm_allocate does) grows that entry exactly when the reference coalesces: the neighbour is unshared, not a submap, not in transition, unwired, of behavior DEFAULT, with the same protections, inheritance and alias, and its object is absent or growable (anonymous, one reference, no shadow, no copy object, not truly shared); otherwise the range gets an entry of its own. Judged at each such command (the checker watches every command), by the checker's own statement of the rule.",
     check: (k) => takeFinding(entryShapeWatcher(k), "coalescing"),
   },
   {

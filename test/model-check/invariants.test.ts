@@ -285,6 +285,18 @@ describe("enter-coalescing and simplify-merging", () => {
     expect(findings(CoalesceIgnoresAlias, otherAlias)[0]).toMatch(/grew the entry before it to \[0x1000, 0x1100\).*its alias differs/);
   });
 
+  it("coalescing: the copyout of a kernel buffer allocates as enter does, next to an entry of default attributes", () => {
+    const ops: Op[] = [
+      { op: "create", min: MIN, max: MIN + 32 * ps },
+      enter(MIN, 0),
+      { op: "write_user", map: 0, addr: MIN, data: "0102" },
+      { op: "copyin", map: 0, addr: MIN, size: 2, srcDestroy: false, useMaxprot: false },
+      { op: "copyout", map: 0, copy: 0 },
+    ];
+    expect(findings(VmMap, ops)).toEqual([undefined, undefined]);
+    expect(findings(NeverCoalesce, ops)[0]).toMatch(/copyout of a kernel buffer of \[0x1080, 0x10c0\) made a new entry, but the reference grows the entry \[0x1000, 0x1080\)/);
+  });
+
   it("merging: a protection restored joins the three entries; windows of one object under two aliases stay apart", () => {
     const restored: Op[] = [
       { op: "create", min: MIN, max: MIN + 32 * ps },
