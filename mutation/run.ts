@@ -1,5 +1,5 @@
 /**
- * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore] [--retest-survivors [FILE:FROM-TO]…]`: mutation testing of
+ * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore]`: mutation testing of
  * impl/ with StrykerJS, one subsystem at a time, the bounded model-check campaigns of
  * mutation/kill/ as the only tests that kill mutants.
  *
@@ -10,16 +10,10 @@
  * mutation/results/SUBSYSTEM-survivors.txt for triage: strengthen a generator, an invariant or
  * the refinement check until the mutant dies, or record it in mutation/equivalent.json with the
  * reason it cannot change any observable behaviour.
- *
- * `--retest-survivors` re-runs the last run's survivors (all of them, or those on the given
- * lines) and keeps every other result: after a check was added, a killed mutant stays killed
- * (the campaigns generate the same commands and fail at the same point or earlier), so only the
- * survivors can change. It is sound only then: after a generator or campaign changes, use
- * `--force`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Stryker } from "@stryker-mutator/core";
-import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report, type ReportedMutant } from "./equivalents.ts";
+import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
 import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
 
@@ -29,21 +23,6 @@ interface RunOptions {
   readonly force: boolean;
   /** Only re-score the last run's report (after recording equivalents); run no mutant. */
   readonly rescore: boolean;
-  /** Re-run the last run's survivors, all of them (an empty list) or those on these lines; undefined: no. */
-  readonly retestSurvivors: readonly LineRange[] | undefined;
-}
-
-/** `FILE:FROM-TO`: the lines FROM to TO (1-based, inclusive) of FILE. */
-interface LineRange {
-  readonly file: string;
-  readonly from: number;
-  readonly to: number;
-}
-
-function parseLineRange(text: string): LineRange {
-  const m = /^(.+):(\d+)-(\d+)$/.exec(text);
-  if (!m || Number(m[2]) > Number(m[3])) throw new Error(`--retest-survivors takes FILE:FROM-TO line ranges, not ${JSON.stringify(text)}`);
-  return { file: m[1]!, from: Number(m[2]), to: Number(m[3]) };
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
@@ -51,14 +30,9 @@ function parseArgs(argv: readonly string[]): RunOptions {
   let concurrency = 2;
   let force = false;
   let rescore = false;
-  let retestSurvivors: LineRange[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--concurrency") concurrency = Number(argv[++i]);
-    else if (a === "--retest-survivors") {
-      retestSurvivors = [];
-      while (i + 1 < argv.length && argv[i + 1]!.includes(":")) retestSurvivors.push(parseLineRange(argv[++i]!));
-    }
     else if (a === "--force") force = true;
     else if (a === "--rescore") rescore = true;
     else if (a === "--all") names.push(...(Object.keys(SUBSYSTEMS) as SubsystemName[]).filter((n) => SUBSYSTEMS[n].files.length > 0));
@@ -67,8 +41,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
   if (names.length === 0) throw new Error(`name a subsystem (${Object.keys(SUBSYSTEMS).join(", ")}) or --all`);
-  if (retestSurvivors && (force || rescore)) throw new Error("--retest-survivors goes with neither --force nor --rescore");
-  return { subsystems: names, concurrency, force, rescore, retestSurvivors };
+  return { subsystems: names, concurrency, force, rescore };
 }
 
 /**
@@ -115,7 +88,6 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   // Read by the kill campaigns in the test runner processes Stryker forks (they inherit it).
   if (subsystem.campaigns) process.env["VMCHECK_KILL_PROFILES"] = subsystem.campaigns.join(",");
   else delete process.env["VMCHECK_KILL_PROFILES"];
-  if (options.retestSurvivors) forgetSurvivors(name, options.retestSurvivors);
   const stryker = new Stryker({
     testRunner: "vitest",
     plugins: ["@stryker-mutator/vitest-runner"],
@@ -143,24 +115,6 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   });
   await stryker.runMutationTest();
   return scoreReport(name, equivalents);
-}
-
-/**
- * Take the survivors (on `lines`, or all) out of the subsystem's incremental file, so that
- * Stryker's incremental mode, which reuses every result it finds there, tests them again.
- */
-function forgetSurvivors(name: SubsystemName, lines: readonly LineRange[]): void {
-  const path = `mutation/incremental/${name}.json`;
-  const report = JSON.parse(readFileSync(path, "utf8")) as { files: Record<string, { mutants: ReportedMutant[] }> };
-  const chosen = (file: string, line: number): boolean => lines.length === 0 || lines.some((r) => r.file === file && r.from <= line && line <= r.to);
-  let forgotten = 0;
-  for (const [file, entry] of Object.entries(report.files)) {
-    const kept = entry.mutants.filter((m) => !((m.status === "Survived" || m.status === "NoCoverage") && chosen(file, m.location.start.line)));
-    forgotten += entry.mutants.length - kept.length;
-    entry.mutants = kept;
-  }
-  writeFileSync(path, JSON.stringify(report, null, 2));
-  console.log(`${name}: ${forgotten} survivors to test again`);
 }
 
 function formatTable(scores: readonly SubsystemScore[]): string {
