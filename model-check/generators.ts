@@ -11,7 +11,7 @@
  */
 import fc from "fast-check";
 import { MAX_STEP_COUNT, MAX_THREADS } from "../spec/ops/threads.ts";
-import type { AbstractMap, AbstractWorld } from "../spec/abstract.ts";
+import type { AbstractMap, AbstractPage, AbstractWorld } from "../spec/abstract.ts";
 import {
   MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY, VM_PROT_WRITE,
 } from "../spec/constants.ts";
@@ -119,6 +119,27 @@ function resolveSize(sel: SizeSel, addr: number, map: AbstractMap | null | undef
 }
 
 const mapOf = (ctx: ResolveContext, handle: number) => ctx.view.maps[handle];
+
+/**
+ * The mapped page (not a submap window) right below where an enter of `size` bytes at `addr`
+ * lands (or a range at `addr` starts): below `addr` for a fixed enter; for an anywhere enter, below the lowest run of unmapped
+ * pages at or above `max(addr, min)` long enough to hold it (first fit, alignment ignored).
+ */
+function pageBefore(m: AbstractMap | null | undefined, addr: number, size: number, anywhere: boolean, scope: Scope): AbstractPage | undefined {
+  if (!m) return undefined;
+  const ps = scope.pageSize;
+  const byPage = new Map(m.pages.map((p) => [p.page, p]));
+  let first = Math.floor(Math.max(addr, anywhere ? m.min : 0) / ps);
+  if (anywhere) {
+    const need = Math.max(1, Math.ceil(size / ps));
+    for (let run = 0, p = first; p < m.max / ps && run < need; p++) {
+      if (byPage.has(p)) [run, first] = [0, p + 1];
+      else run++;
+    }
+  }
+  const below = byPage.get(first - 1);
+  return below !== undefined && below.submap === -1 ? below : undefined;
+}
 
 /**
  * The `pick`-th (cyclically) run of `pages` consecutive mapped writable pages in any map, as a
@@ -693,6 +714,15 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         const cur = s.curExceeds === 13 ? (s.max ^ 7) | 1 : s.max & ~s.curDrop;
         // Alignment matters most for anywhere-allocation; fixed requests are mostly unaligned-mask.
         const mask = s.anywhere || s.curDrop === 5 ? s.mask : 0;
+        // 3 in 10: the attributes of the page the new range will follow, so that coalescing
+        // (§4.3) and later merges (§4.15) meet neighbours that agree in all but one thing.
+        const like = s.curExceeds >= 70 ? pageBefore(m, addr, size, s.anywhere, ctx.scope) : undefined;
+        if (like !== undefined) {
+          return {
+            op: "enter", map, addr, size, mask, anywhere: s.anywhere,
+            alias: like.alias, cur: like.prot, max: like.maxProt, inheritance: like.inheritance, source,
+          };
+        }
         return {
           op: "enter", map, addr, size, mask, anywhere: s.anywhere,
           alias: s.alias, cur, max: s.max, inheritance: s.inheritance, source,
@@ -727,6 +757,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         // VM_PROT_COPY mostly over a submap window that shows memory: it becomes copy-on-write.
         const w = x.copy === 3 && x.pick % 4 !== 0 ? windowPage(ctx.view, x.pick) : undefined;
         const at = w ? { map: w.map, addr: w.page * ctx.scope.pageSize, size: ctx.scope.pageSize * (1 + (x.pick % 3)) } : { map, addr, size };
+        // 1 in 5 plain protects: the protection of the page below, which puts back what an
+        // earlier protect of part of an entry changed, leaving neighbours simplify can merge.
+        const restore = !w && x.copy !== 3 && !x.setMax && x.pick % 5 === 1 ? pageBefore(ctx.view.maps[map], addr, 0, false, ctx.scope) : undefined;
+        if (restore !== undefined) return { op: "protect", ...at, prot: restore.prot, setMax: false };
         return { op: "protect", ...at, prot: x.copy === 3 ? x.prot | VM_PROT_COPY : x.prot, setMax: x.setMax };
       },
     ),
