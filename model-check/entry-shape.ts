@@ -158,27 +158,37 @@ const MERGE_ATTRIBUTES = ["needsCopy", "protection", "maxProtection", "inheritan
 interface ExpectedMerge {
   readonly map: VmMap;
   readonly addr: number;
-  /** The entry holding `addr` before the command. */
-  readonly before: { start: number; end: number };
-  /** The entry that must hold `addr` after it. */
-  readonly after: { start: number; end: number };
+  /** The entry holding `addr` before the command (undefined: unmapped). */
+  readonly before: { start: number; end: number } | undefined;
+  /** The entry that must hold `addr` after it (undefined: unmapped). */
+  readonly after: { start: number; end: number } | undefined;
+  /** The map's entry count before the command. */
+  readonly nentries: number;
 }
 
-/** The entry simplify must leave at `addr`, computed before it runs; undefined when `addr` is unmapped. */
+/**
+ * The entry simplify must leave at `addr`, computed before it runs (for an unmapped `addr`: no
+ * entry, and no merge anywhere, which `judgeSimplify` sees in the entry count).
+ */
 function expectedMerge(kernel: Kernel, op: OpArgs<"simplify">): ExpectedMerge | undefined {
   const map = kernel.mapOf(op.map);
-  const t = map === null ? undefined : entryAt(map, op.addr);
-  if (map === null || t === undefined) return undefined;
+  if (map === null) return undefined;
+  const t = entryAt(map, op.addr);
+  if (t === undefined) return { map, addr: op.addr, before: undefined, after: undefined, nentries: map.store.nentries };
   const header = map.store.header;
   // Merging the predecessor first leaves the entry with t's attributes and t's end, so the
   // successor's test is the same as against t itself.
   const start = t.prev !== header && mergeableByReference(t.prev, t) ? t.prev.start : t.start;
   const end = t.next !== header && mergeableByReference(t, t.next) ? t.next.end : t.end;
-  return { map, addr: op.addr, before: { start: t.start, end: t.end }, after: { start, end } };
+  return { map, addr: op.addr, before: { start: t.start, end: t.end }, after: { start, end }, nentries: map.store.nentries };
 }
 
 function judgeSimplify(watcher: EntryShapeWatcher, m: ExpectedMerge): string | undefined {
   watcher.judged.simplify++;
+  if (m.before === undefined || m.after === undefined) {
+    const now = m.map.store.nentries;
+    return now === m.nentries ? undefined : `simplify at ${hexAddr(m.addr)}, which no entry maps, changed the map's entry count from ${m.nentries} to ${now}; the reference merges nothing there (§4.15)`;
+  }
   const { start, end } = m.after;
   if (start !== m.before.start || end !== m.before.end) watcher.judged.merged++;
   const e = entryAt(m.map, m.addr);

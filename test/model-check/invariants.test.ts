@@ -245,6 +245,13 @@ describe("enter-coalescing and simplify-merging", () => {
       return false;
     }
   }
+  /** A map whose simplify at an unmapped address merges around the entry before it. */
+  class MergesBesideHole extends VmMap {
+    override simplifyAt(addr: number): void {
+      const r = this.lookupEntry(addr);
+      super.simplifyAt(r.found || r.entry === this.store.header ? addr : r.entry.start);
+    }
+  }
   /** Maps that coalesce / merge regardless of the alias (a real bug: the entries differ in one attribute). */
   class CoalesceIgnoresAlias extends VmMap {
     override canCoalesce(prev: VmMapEntry, start: number, attrs: EntryAttributes): boolean {
@@ -314,6 +321,9 @@ describe("enter-coalescing and simplify-merging", () => {
     ];
     expect(findings(VmMap, restored)).toEqual([undefined, undefined]);
     expect(findings(VmMap, twoAliases)).toEqual([undefined, undefined]);
+    const besideHole = [...restored.slice(0, -1), { op: "simplify", map: 0, addr: MIN + 6 * ps } as Op];
+    expect(findings(VmMap, besideHole)).toEqual([undefined, undefined]);
+    expect(findings(MergesBesideHole, besideHole)[1]).toMatch(/simplify at 0x1180, which no entry maps, changed the map's entry count from 3 to 2/);
     expect(findings(NeverMerge, restored)[1]).toMatch(/simplify at 0x1040 \(in \[0x1040, 0x1080\)\) left the entry \[0x1040, 0x1080\) there; the reference's merges give \[0x1000, 0x1100\)/);
     expect(findings(MergeIgnoresAlias, twoAliases)[1]).toMatch(/left the entry \[0x1000, 0x1100\) there; the reference's merges give \[0x1000, 0x1080\)/);
   });
