@@ -122,22 +122,25 @@ const mapOf = (ctx: ResolveContext, handle: number) => ctx.view.maps[handle];
 
 /**
  * The mapped page (not a submap window) right below where an enter of `size` bytes at `addr`
- * lands (or a range at `addr` starts): below `addr` for a fixed enter; for an anywhere enter, below the lowest run of unmapped
- * pages at or above `max(addr, min)` long enough to hold it (first fit, alignment ignored).
+ * lands (or a range at `addr` starts): below `addr` for a fixed enter; for an anywhere enter,
+ * below the lowest run of unmapped pages at or above `max(addr, min)` long enough to hold it
+ * (first fit, alignment ignored), or none when no run fits.
  */
 function pageBefore(m: AbstractMap | null | undefined, addr: number, size: number, anywhere: boolean, scope: Scope): AbstractPage | undefined {
   if (!m) return undefined;
   const ps = scope.pageSize;
-  const byPage = new Map(m.pages.map((p) => [p.page, p]));
   let first = Math.floor(Math.max(addr, anywhere ? m.min : 0) / ps);
   if (anywhere) {
+    // First fit over the gaps between mapped pages (m.pages is in ascending order).
     const need = Math.max(1, Math.ceil(size / ps));
-    for (let run = 0, p = first; p < m.max / ps && run < need; p++) {
-      if (byPage.has(p)) [run, first] = [0, p + 1];
-      else run++;
+    for (const q of m.pages) {
+      if (q.page < first) continue;
+      if (q.page - first >= need) break;
+      first = q.page + 1;
     }
+    if (first + need > m.max / ps) return undefined;
   }
-  const below = byPage.get(first - 1);
+  const below = m.pages.find((q) => q.page === first - 1);
   return below !== undefined && below.submap === -1 ? below : undefined;
 }
 
