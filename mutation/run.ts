@@ -1,5 +1,5 @@
 /**
- * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore]`: mutation testing of
+ * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore] [--campaigns P,…]`: mutation testing of
  * impl/ with StrykerJS, one subsystem at a time, the bounded model-check campaigns of
  * mutation/kill/ as the only tests that kill mutants.
  *
@@ -10,11 +10,15 @@
  * mutation/results/SUBSYSTEM-survivors.txt for triage: strengthen a generator, an invariant or
  * the refinement check until the mutant dies, or record it in mutation/equivalent.json with the
  * reason it cannot change any observable behaviour.
+ *
+ * `--campaigns P,…` runs only the kill campaigns of those profiles instead of the row's own
+ * list: a quicker run whose score is a lower bound (a smaller kill suite can only kill fewer).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Stryker } from "@stryker-mutator/core";
 import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
 import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
+import { PROFILES } from "../model-check/campaign.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
 
 interface RunOptions {
@@ -23,6 +27,8 @@ interface RunOptions {
   readonly force: boolean;
   /** Only re-score the last run's report (after recording equivalents); run no mutant. */
   readonly rescore: boolean;
+  /** The kill campaigns' profiles, replacing each row's own list (a lower bound); undefined: the row's. */
+  readonly campaigns: readonly string[] | undefined;
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
@@ -30,9 +36,15 @@ function parseArgs(argv: readonly string[]): RunOptions {
   let concurrency = 2;
   let force = false;
   let rescore = false;
+  let campaigns: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--concurrency") concurrency = Number(argv[++i]);
+    else if (a === "--campaigns") {
+      campaigns = (argv[++i] ?? "").split(",").filter(Boolean);
+      const unknown = campaigns.filter((p) => !(p in PROFILES));
+      if (campaigns.length === 0 || unknown.length > 0) throw new Error(`--campaigns takes profiles (${Object.keys(PROFILES).join(", ")}), not ${JSON.stringify(argv[i])}`);
+    }
     else if (a === "--force") force = true;
     else if (a === "--rescore") rescore = true;
     else if (a === "--all") names.push(...(Object.keys(SUBSYSTEMS) as SubsystemName[]).filter((n) => SUBSYSTEMS[n].files.length > 0));
@@ -41,7 +53,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
   if (names.length === 0) throw new Error(`name a subsystem (${Object.keys(SUBSYSTEMS).join(", ")}) or --all`);
-  return { subsystems: names, concurrency, force, rescore };
+  return { subsystems: names, concurrency, force, rescore, campaigns };
 }
 
 /**
@@ -86,7 +98,8 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   const subsystem: Subsystem = SUBSYSTEMS[name];
   if (subsystem.files.length === 0) throw new Error(`subsystem ${name}: ${subsystem.note}`);
   // Read by the kill campaigns in the test runner processes Stryker forks (they inherit it).
-  if (subsystem.campaigns) process.env["VMCHECK_KILL_PROFILES"] = subsystem.campaigns.join(",");
+  const campaigns = options.campaigns ?? subsystem.campaigns;
+  if (campaigns) process.env["VMCHECK_KILL_PROFILES"] = campaigns.join(",");
   else delete process.env["VMCHECK_KILL_PROFILES"];
   const stryker = new Stryker({
     testRunner: "vitest",
