@@ -13,6 +13,7 @@
  * instance's own `run`, so the implementation carries no hook for it.
  */
 import type { Kernel } from "../impl/kernel.ts";
+import { mapEntries } from "../impl/map/map-check.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import { VM_BEHAVIOR_DEFAULT, VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_DEFAULT } from "../spec/constants.ts";
@@ -23,17 +24,15 @@ import { hexAddr } from "../spec/abstract.ts";
 export interface EntryShapeWatcher {
   coalescing: string | undefined;
   merging: string | undefined;
-  /** Commands judged (anonymous allocations, simplify), and how many coalesced or merged. */
-  readonly judged: { enter: number; coalesced: number; simplify: number; merged: number };
 }
 
 const watchers = new WeakMap<Kernel, EntryShapeWatcher>();
 
-/** Watch every `enter` and `simplify` run on `kernel` from now on (idempotent). */
+/** Watch every anonymous allocation and `simplify` run on `kernel` from now on (idempotent). */
 export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
-  let w = watchers.get(kernel);
+  const w = watchers.get(kernel);
   if (w !== undefined) return w;
-  const watcher: EntryShapeWatcher = { coalescing: undefined, merging: undefined, judged: { enter: 0, coalesced: 0, simplify: 0, merged: 0 } };
+  const watcher: EntryShapeWatcher = { coalescing: undefined, merging: undefined };
   const run = kernel.run;
   kernel.run = function watchedRun(this: Kernel, op: Op): OpResult {
     const merge = op.op === "simplify" ? expectedMerge(kernel, op) : undefined;
@@ -41,8 +40,8 @@ export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
     const result = run.call(this, op);
     if (result.kr === "KERN_SUCCESS") {
       const addr = (result as { addr?: number }).addr;
-      if (allocation !== undefined && addr !== undefined) watcher.coalescing ??= judgeAllocation(watcher, kernel, allocation, addr);
-      if (merge !== undefined) watcher.merging ??= judgeSimplify(watcher, merge);
+      if (allocation !== undefined && addr !== undefined) watcher.coalescing ??= judgeAllocation(kernel, allocation, addr);
+      if (merge !== undefined) watcher.merging ??= judgeSimplify(merge);
     }
     return result;
   };
@@ -50,14 +49,9 @@ export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
   return watcher;
 }
 
-/** The entries of `map` in address order (a walk of the list, independent of the index and the hint). */
-function* entriesOf(map: VmMap): Generator<VmMapEntry> {
-  const header = map.store.header;
-  for (let e = header.next, i = 0; e !== header && i <= map.store.nentries; e = e.next, i++) yield e;
-}
-
+/** The entry holding `addr`, found by walking the list (independent of the index and the hint). */
 function entryAt(map: VmMap, addr: number): VmMapEntry | undefined {
-  for (const e of entriesOf(map)) if (e.start <= addr && addr < e.end) return e;
+  for (const e of mapEntries(map)) if (e.start <= addr && addr < e.end) return e;
   return undefined;
 }
 
@@ -115,16 +109,14 @@ function whyNotCoalesce(prev: VmMapEntry, args: Allocation): string | undefined 
   return undefined;
 }
 
-function judgeAllocation(watcher: EntryShapeWatcher, kernel: Kernel, a: Allocation, addr: number): string | undefined {
+function judgeAllocation(kernel: Kernel, a: Allocation, addr: number): string | undefined {
   const map = kernel.mapOf(a.map);
   if (map === null) return undefined;
-  watcher.judged.enter++;
   const end = addr + Math.ceil(a.size / kernel.scope.pageSize) * kernel.scope.pageSize;
   const e = entryAt(map, addr);
   if (e === undefined) return `${a.what} of ${range(addr, end)} succeeded but no entry maps ${hexAddr(addr)}`;
   if (e.end !== end) return `${a.what} of ${range(addr, end)} left the entry ${range(e.start, e.end)} there, not one ending at ${hexAddr(end)}`;
   if (e.start < addr) {
-    watcher.judged.coalesced++;
     const why = whyNotCoalesce(e, a);
     return why === undefined ? undefined : `${a.what} of ${range(addr, end)} grew the entry before it to ${range(e.start, e.end)}, but the reference does not coalesce with it: ${why} (§4.3)`;
   }
@@ -183,14 +175,12 @@ function expectedMerge(kernel: Kernel, op: OpArgs<"simplify">): ExpectedMerge | 
   return { map, addr: op.addr, before: { start: t.start, end: t.end }, after: { start, end }, nentries: map.store.nentries };
 }
 
-function judgeSimplify(watcher: EntryShapeWatcher, m: ExpectedMerge): string | undefined {
-  watcher.judged.simplify++;
+function judgeSimplify(m: ExpectedMerge): string | undefined {
   if (m.before === undefined || m.after === undefined) {
     const now = m.map.store.nentries;
     return now === m.nentries ? undefined : `simplify at ${hexAddr(m.addr)}, which no entry maps, changed the map's entry count from ${m.nentries} to ${now}; the reference merges nothing there (§4.15)`;
   }
   const { start, end } = m.after;
-  if (start !== m.before.start || end !== m.before.end) watcher.judged.merged++;
   const e = entryAt(m.map, m.addr);
   if (e !== undefined && e.start === start && e.end === end) return undefined;
   const got = e === undefined ? "nothing" : `the entry ${range(e.start, e.end)}`;

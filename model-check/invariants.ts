@@ -15,6 +15,7 @@ import type { VmMapEntry } from "../impl/map/entry.ts";
 import type { VmObject } from "../impl/object/vm-object.ts";
 import type { ObjectLayer } from "../impl/object/object-layer.ts";
 import { collapseObstacle } from "../impl/object/object-check.ts";
+import { mapEntries } from "../impl/map/map-check.ts";
 import { hexAddr, type AbstractWorld } from "../spec/abstract.ts";
 import { entryShapeWatcher, type EntryShapeWatcher } from "./entry-shape.ts";
 import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_ALL } from "../spec/constants.ts";
@@ -79,13 +80,6 @@ function takeFinding(w: EntryShapeWatcher, rule: "coalescing" | "merging"): stri
   return finding;
 }
 
-/** Entries of a map in list order, header excluded (stops after nentries + 1 to survive cycles). */
-function* entries(map: VmMap): Generator<VmMapEntry> {
-  const header = map.store.header;
-  let e = header.next;
-  for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
-}
-
 /** Everything that holds a reference on an object, with how many references it holds. */
 function objectHolders(k: Kernel): Map<VmObject, number> {
   const holders = new Map<VmObject, number>();
@@ -124,7 +118,7 @@ function mapHolders(k: Kernel, resident = false): Map<VmMap, number> {
   const holders = new Map<VmMap, number>();
   const hold = (m: VmMap, n = 1) => holders.set(m, (holders.get(m) ?? 0) + n);
   k.maps.forEach((m, h) => m && hold(m, k.names[h]! - (resident ? k.swapped[h]! : 0)));
-  for (const m of k.liveMaps()) if (!resident || m.swState === "in") for (const e of entries(m)) if (e.submap) hold(e.submap);
+  for (const m of k.liveMaps()) if (!resident || m.swState === "in") for (const e of mapEntries(m)) if (e.submap) hold(e.submap);
   for (const r of k.liveRegions()) {
     hold(r.text);
     hold(r.data);
@@ -149,7 +143,7 @@ function eachEntry(kernel: Kernel, f: (e: VmMapEntry, map: VmMap, handle: number
 
 const isLiveEntry = (map: VmMap, x: VmMapEntry): boolean => {
   if (x === map.store.header) return true;
-  for (const e of entries(map)) if (e === x) return true;
+  for (const e of mapEntries(map)) if (e === x) return true;
   return false;
 };
 
@@ -158,7 +152,7 @@ function expectedFirstFree(map: VmMap): VmMapEntry {
   const header = map.store.header;
   let ff = header;
   let reach = map.min;
-  for (const e of entries(map)) {
+  for (const e of mapEntries(map)) {
     if (e.start !== reach) break;
     ff = e;
     reach = e.end;
@@ -218,7 +212,7 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) =>
       eachMap(k, (map, h) => {
         let prev: VmMapEntry | undefined;
-        for (const e of entries(map)) {
+        for (const e of mapEntries(map)) {
           if (prev && prev.end > e.start) return `${where(h, prev)} overlaps or follows ${where(h, e)}`;
           prev = e;
         }
@@ -238,7 +232,7 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) =>
       eachMap(k, (map, h) => {
         let n = 0;
-        for (const _ of entries(map)) n++;
+        for (const _ of mapEntries(map)) n++;
         return n === map.store.nentries ? undefined : `map ${h}: nentries ${map.store.nentries}, list holds ${n}`;
       }),
   },
@@ -249,7 +243,7 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) =>
       eachMap(k, (map, h) => {
         let sum = 0;
-        for (const e of entries(map)) sum += e.end - e.start;
+        for (const e of mapEntries(map)) sum += e.end - e.start;
         return sum === map.size ? undefined : `map ${h}: size ${hexAddr(map.size)}, entries sum to ${hexAddr(sum)}`;
       }),
   },
@@ -290,7 +284,7 @@ export const INVARIANTS: readonly Invariant[] = [
         const header = map.store.header;
         const hints: VmMapEntry[] = [header, header.next, header.prev];
         const probes: number[] = [map.min];
-        for (const e of entries(map)) probes.push(e.start, e.end - 1, e.end);
+        for (const e of mapEntries(map)) probes.push(e.start, e.end - 1, e.end);
         try {
           for (const addr of probes) {
             if (addr >= map.max) continue;

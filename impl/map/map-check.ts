@@ -68,6 +68,13 @@ export function checkMap(map: VmMap): string | undefined {
 }
 
 /** Maps, shared memory objects, copies, named entries and the object layer (the Kernel). */
+/** Entries of a map in list order, header excluded; stops after nentries + 1, so a broken list cannot loop a check. */
+export function* mapEntries(map: VmMap): Generator<VmMapEntry> {
+  const header = map.store.header;
+  let e = header.next;
+  for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
+}
+
 export type MapWorld = ObjectWorld;
 
 export function checkKernel(kernel: MapWorld): string | undefined {

@@ -14,9 +14,8 @@
  *   not shared, not in transition.
  */
 import type { MapCopy, NamedEntry } from "../copy/map-copy.ts";
-import type { VmMapEntry } from "../map/entry.ts";
 import type { VmMap } from "../map/vm-map.ts";
-import { reachableMaps } from "../map/map-check.ts";
+import { mapEntries, reachableMaps } from "../map/map-check.ts";
 import type { ObjectLayer } from "./object-layer.ts";
 import type { VmObject } from "./vm-object.ts";
 
@@ -35,13 +34,6 @@ export interface ObjectWorld {
 /** The maps whose entries hold objects. */
 export const liveMapsOf = (w: ObjectWorld): readonly VmMap[] => (w.liveMaps ? w.liveMaps() : reachableMaps(w.maps));
 
-/** Entries of a map in list order (stops after nentries + 1 to survive a broken list). */
-function* entriesOf(map: VmMap): Generator<VmMapEntry> {
-  const header = map.store.header;
-  let e = header.next;
-  for (let i = 0; e !== header && i <= map.store.nentries; i++, e = e.next) yield e;
-}
-
 /** The number of holders of every held object: what its reference count must be. */
 export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
   const holders = new Map<VmObject, number>();
@@ -49,7 +41,7 @@ export function objectHolders(w: ObjectWorld): Map<VmObject, number> {
     if (o !== null) holders.set(o, (holders.get(o) ?? 0) + 1);
   };
   w.objects.forEach(hold);
-  for (const map of liveMapsOf(w)) for (const e of entriesOf(map)) hold(e.object);
+  for (const map of liveMapsOf(w)) for (const e of mapEntries(map)) hold(e.object);
   for (const c of w.copies) {
     if (c?.kind === "entry_list") c.entries.forEach((e) => hold(e.object));
     else if (c?.kind === "object") hold(c.object);
@@ -94,7 +86,7 @@ export function checkObjects(w: ObjectWorld): string | undefined {
   for (let h = 0; h < w.maps.length; h++) {
     const map = w.maps[h];
     if (!map) continue;
-    for (const e of entriesOf(map))
+    for (const e of mapEntries(map))
       if (e.isShared && e.object !== null && e.object.strategy === "symmetric")
         return `map ${h} entry at 0x${e.start.toString(16)} is shared but its object ${e.object.id} is SYMMETRIC`;
   }
