@@ -720,16 +720,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         // 3 in 10: the attributes of the page the new range will follow, so that coalescing
         // (§4.3) and later merges (§4.15) meet neighbours that agree in all but one thing.
         const like = s.curExceeds >= 70 ? pageBefore(m, addr, size, s.anywhere, ctx.scope) : undefined;
-        if (like !== undefined) {
-          return {
-            op: "enter", map, addr, size, mask, anywhere: s.anywhere,
-            alias: like.alias, cur: like.prot, max: like.maxProt, inheritance: like.inheritance, source,
-          };
-        }
-        return {
-          op: "enter", map, addr, size, mask, anywhere: s.anywhere,
-          alias: s.alias, cur, max: s.max, inheritance: s.inheritance, source,
-        };
+        const attrs = like
+          ? { alias: like.alias, cur: like.prot, max: like.maxProt, inheritance: like.inheritance }
+          : { alias: s.alias, cur, max: s.max, inheritance: s.inheritance };
+        return { op: "enter", map, addr, size, mask, anywhere: s.anywhere, ...attrs, source };
       },
     }),
     find_space: gen({
