@@ -171,7 +171,7 @@ export function overwritePlan(k: Kernel, { map: handle, addr, copy: h, interrupt
     k.consumeCopy(h);
     return { kr: "KERN_SUCCESS" };
   };
-  if (size === 0) return { apply: done };
+  // No copy is empty here: copyin of 0 bytes gives the null copy (handled above).
   if (copy.kind === "kernel_buffer") {
     if (!map.accessible(addr, copy.data.length, VM_PROT_WRITE)) return { result: { kr: "KERN_INVALID_ADDRESS" } };
     return {

@@ -98,6 +98,14 @@ function hold(holders: Map<VmObject, number>, o: VmObject | null): void {
   if (o) holders.set(o, (holders.get(o) ?? 0) + 1);
 }
 
+/** An entry or a shadowing object using a window of a SYMMETRIC object; `writes`: it may write there in place. */
+interface SymmetricUser {
+  readonly from: number;
+  readonly to: number;
+  readonly writes: boolean;
+  readonly who: string;
+}
+
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
 
 /** Run `f` on each live map (those alive only as submaps too); the first message wins. */
@@ -170,14 +178,15 @@ export const INVARIANTS: readonly Invariant[] = [
     check: (k) =>
       eachMap(k, (map, h) => {
         const header = map.store.header;
+        const n = map.nentries; // the map's own count (vm_map's nentries), as users read it
         let x = header;
-        for (let i = 0; i <= map.store.nentries; i++) {
+        for (let i = 0; i <= n; i++) {
           if (x.next.prev !== x) return `map ${h}: next.prev of the node at ${hexAddr(x.start)} is not that node`;
           if (x.prev.next !== x) return `map ${h}: prev.next of the node at ${hexAddr(x.start)} is not that node`;
           x = x.next;
-          if (x === header) return i === map.store.nentries ? undefined : `map ${h}: list has ${i} entries, nentries says ${map.store.nentries}`;
+          if (x === header) return i === n ? undefined : `map ${h}: list has ${i} entries, nentries says ${n}`;
         }
-        return `map ${h}: walking next from the header does not return after nentries = ${map.store.nentries} entries`;
+        return `map ${h}: walking next from the header does not return after nentries = ${n} entries`;
       }),
   },
   {
@@ -447,6 +456,37 @@ export const INVARIANTS: readonly Invariant[] = [
     ref: "§6.6 #26",
     description: "Entries marked is_shared map objects that are not SYMMETRIC: sharing converts them to DELAY, so a later copy cannot be made by marking the source copy-on-write.",
     check: (k) => eachEntry(k, (e, _m, h) => (e.isShared && e.object && e.object.strategy === "symmetric" ? `${where(h, e)}: shared entry maps symmetric object ${e.object.id}` : undefined)),
+  },
+  {
+    name: "symmetric-one-writer",
+    ref: "§5.1",
+    description: "A SYMMETRIC object is written in place through one entry at most: where an entry (of a map, or of an entry-list copy, which becomes one at copyout) maps its pages without needs_copy, no other entry maps those pages and no object shadows them. A symmetric copy has no copy object to push old contents into; it relies on marking both sides needs_copy, so that the first writer interposes a shadow.",
+    check: (k) => {
+      const users = new Map<VmObject, SymmetricUser[]>();
+      const use = (o: VmObject | null, from: number, size: number, writes: boolean, who: string): void => {
+        if (o === null || o.strategy !== "symmetric") return;
+        const list = users.get(o);
+        const u = { from, to: from + size, writes, who };
+        if (list === undefined) users.set(o, [u]);
+        else list.push(u);
+      };
+      for (const map of k.liveMaps()) {
+        const h = k.handleOf(map);
+        for (const e of mapEntries(map)) use(e.object, e.offset, e.end - e.start, !e.needsCopy, where(h, e));
+      }
+      k.copies.forEach((c, h) => {
+        if (c?.kind === "entry_list") for (const e of c.entries) use(e.object, e.offset, e.end - e.start, !e.needsCopy, `copy ${h} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`);
+      });
+      for (const o of k.objectLayer.live) use(o.shadow, o.shadowOffset, o.size, false, `object ${o.id} (its shadow)`);
+      for (const [o, list] of users) {
+        for (const w of list) {
+          if (!w.writes) continue;
+          const other = list.find((u) => u !== w && u.from < w.to && w.from < u.to);
+          if (other) return `${w.who} writes symmetric object ${o.id} in place (no needs_copy) over [${hexAddr(w.from)}, ${hexAddr(w.to)}), where ${other.who} also reads it at [${hexAddr(other.from)}, ${hexAddr(other.to)})`;
+        }
+      }
+      return undefined;
+    },
   },
   {
     name: "copy-entries-clean",

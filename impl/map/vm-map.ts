@@ -24,7 +24,7 @@
  *   delayedWindow, copyWindow, sharePrepare, entryCopy, mapsSharedMemory, writableInPlaceOnly,
  *   writeBytes;
  * - copy/copy-ops.ts (VmMapCopyOps): copyin, unreadable, copyEntryOf, copyout, copiedOut,
- *   copyOverwrite, overwriteAligned, moveCopyInto, copyPagesInto, copyPage, copyBytes;
+ *   overwriteFailure, overwriteApply, overwriteRange, overwriteAligned, moveCopyInto, copyPagesInto, copyPage, copyBytes;
  * - sharing.ts (VmMapSharing): fork, forkEntry, remap, fullyMapped, remapExtract,
  *   extractWindow, makeMemoryEntry, namedObject, mapNamedEntry, namedShare, namedCopy;
  * - here: the operations of §4.3–§4.10 and user access.

@@ -122,6 +122,14 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     expect(entries[3]!.object!.strategy).toBe("symmetric");
     entries[3]!.isShared = true;
   },
+  "symmetric-one-writer": ({ k, entries }) => {
+    // The copy entry of the copied range still reads the object the map entry's shadow hides;
+    // without needs_copy it would write there in place, under the map's shadow.
+    const copy = k.copies[0]!;
+    expect(copy.kind).toBe("entry_list");
+    expect(entries[3]!.object!.shadow!.strategy).toBe("symmetric");
+    if (copy.kind === "entry_list") copy.entries[0]!.needsCopy = false;
+  },
   "copy-entries-clean": ({ k }) => {
     const copy = k.copies[0]!;
     expect(copy.kind).toBe("entry_list");
