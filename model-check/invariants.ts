@@ -12,7 +12,7 @@
 import type { Kernel } from "../impl/kernel.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../impl/map/entry.ts";
-import type { VmObject } from "../impl/object/vm-object.ts";
+import { VmObject as VmObjectClass, type VmObject } from "../impl/object/vm-object.ts";
 import type { ObjectLayer } from "../impl/object/object-layer.ts";
 import { collapseObstacle } from "../impl/object/object-check.ts";
 import { mapEntries } from "../impl/map/map-check.ts";
@@ -98,12 +98,16 @@ function hold(holders: Map<VmObject, number>, o: VmObject | null): void {
   if (o) holders.set(o, (holders.get(o) ?? 0) + 1);
 }
 
-/** An entry or a shadowing object using a window of a SYMMETRIC object; `writes`: it may write there in place. */
+/**
+ * An entry or a shadowing object using a window of a SYMMETRIC object; `writes`: it may write
+ * there in place. `handle`: the map's handle for a map entry, -1 - the copy's for a copy entry.
+ */
 interface SymmetricUser {
   readonly from: number;
   readonly to: number;
   readonly writes: boolean;
-  readonly who: string;
+  readonly holder: VmMapEntry | VmObject;
+  readonly handle: number;
 }
 
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
@@ -462,27 +466,33 @@ export const INVARIANTS: readonly Invariant[] = [
     ref: "§5.1",
     description: "A SYMMETRIC object is written in place through one entry at most: where an entry (of a map, or of an entry-list copy, which becomes one at copyout) maps its pages without needs_copy, no other entry maps those pages and no object shadows them. A symmetric copy has no copy object to push old contents into; it relies on marking both sides needs_copy, so that the first writer interposes a shadow.",
     check: (k) => {
+      // Who uses which window of each SYMMETRIC object; messages are built only on a failure.
       const users = new Map<VmObject, SymmetricUser[]>();
-      const use = (o: VmObject | null, from: number, size: number, writes: boolean, who: string): void => {
-        if (o === null || o.strategy !== "symmetric") return;
+      const use = (o: VmObject | null, from: number, size: number, writes: boolean, holder: SymmetricUser["holder"], handle: number): void => {
+        // Every user holds a reference (object-refcounts checks the counts), so an object with one
+        // reference has one user: most anonymous memory is skipped here.
+        if (o === null || o.strategy !== "symmetric" || o.refCount < 2) return;
+        const u: SymmetricUser = { from, to: from + size, writes, holder, handle };
         const list = users.get(o);
-        const u = { from, to: from + size, writes, who };
         if (list === undefined) users.set(o, [u]);
         else list.push(u);
       };
       for (const map of k.liveMaps()) {
         const h = k.handleOf(map);
-        for (const e of mapEntries(map)) use(e.object, e.offset, e.end - e.start, !e.needsCopy, where(h, e));
+        for (const e of mapEntries(map)) use(e.object, e.offset, e.end - e.start, !e.needsCopy, e, h);
       }
       k.copies.forEach((c, h) => {
-        if (c?.kind === "entry_list") for (const e of c.entries) use(e.object, e.offset, e.end - e.start, !e.needsCopy, `copy ${h} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`);
+        if (c?.kind === "entry_list") for (const e of c.entries) use(e.object, e.offset, e.end - e.start, !e.needsCopy, e, -1 - h);
       });
-      for (const o of k.objectLayer.live) use(o.shadow, o.shadowOffset, o.size, false, `object ${o.id} (its shadow)`);
+      for (const o of k.objectLayer.live) use(o.shadow, o.shadowOffset, o.size, false, o, -1);
+      const who = (u: SymmetricUser): string =>
+        u.holder instanceof VmObjectClass ? `object ${u.holder.id} (its shadow)` : u.handle >= 0 ? where(u.handle, u.holder) : `copy ${-1 - u.handle} entry [${hexAddr(u.holder.start)}, ${hexAddr(u.holder.end)})`;
       for (const [o, list] of users) {
+        if (list.length < 2) continue;
         for (const w of list) {
           if (!w.writes) continue;
           const other = list.find((u) => u !== w && u.from < w.to && w.from < u.to);
-          if (other) return `${w.who} writes symmetric object ${o.id} in place (no needs_copy) over [${hexAddr(w.from)}, ${hexAddr(w.to)}), where ${other.who} also reads it at [${hexAddr(other.from)}, ${hexAddr(other.to)})`;
+          if (other) return `${who(w)} writes symmetric object ${o.id} in place (no needs_copy) over [${hexAddr(w.from)}, ${hexAddr(w.to)}), where ${who(other)} also reads it at [${hexAddr(other.from)}, ${hexAddr(other.to)})`;
         }
       }
       return undefined;
