@@ -112,6 +112,10 @@ interface SymmetricUser {
 
 const where = (m: number, e: VmMapEntry) => `map ${m} entry [${hexAddr(e.start)}, ${hexAddr(e.end)})`;
 
+/** Who a {@link SymmetricUser} is, for a message. */
+const symmetricUserName = (u: SymmetricUser): string =>
+  u.holder instanceof VmObjectClass ? `object ${u.holder.id} (its shadow)` : u.handle >= 0 ? where(u.handle, u.holder) : `copy ${-1 - u.handle} entry [${hexAddr(u.holder.start)}, ${hexAddr(u.holder.end)})`;
+
 /** Run `f` on each live map (those alive only as submaps too); the first message wins. */
 function eachMap(kernel: Kernel, f: (map: VmMap, handle: number) => string | undefined): string | undefined {
   for (const map of kernel.liveMaps()) {
@@ -485,14 +489,12 @@ export const INVARIANTS: readonly Invariant[] = [
         if (c?.kind === "entry_list") for (const e of c.entries) use(e.object, e.offset, e.end - e.start, !e.needsCopy, e, -1 - h);
       });
       for (const o of k.objectLayer.live) use(o.shadow, o.shadowOffset, o.size, false, o, -1);
-      const who = (u: SymmetricUser): string =>
-        u.holder instanceof VmObjectClass ? `object ${u.holder.id} (its shadow)` : u.handle >= 0 ? where(u.handle, u.holder) : `copy ${-1 - u.handle} entry [${hexAddr(u.holder.start)}, ${hexAddr(u.holder.end)})`;
       for (const [o, list] of users) {
         if (list.length < 2) continue;
         for (const w of list) {
           if (!w.writes) continue;
           const other = list.find((u) => u !== w && u.from < w.to && w.from < u.to);
-          if (other) return `${who(w)} writes symmetric object ${o.id} in place (no needs_copy) over [${hexAddr(w.from)}, ${hexAddr(w.to)}), where ${who(other)} also reads it at [${hexAddr(other.from)}, ${hexAddr(other.to)})`;
+          if (other) return `${symmetricUserName(w)} writes symmetric object ${o.id} in place (no needs_copy) over [${hexAddr(w.from)}, ${hexAddr(w.to)}), where ${symmetricUserName(other)} also reads it at [${hexAddr(other.from)}, ${hexAddr(other.to)})`;
         }
       }
       return undefined;
