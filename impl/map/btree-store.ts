@@ -319,18 +319,6 @@ export class BTreeEntryStore {
   /** Slot in the leaf of the greatest key <= the sought key (-1 if none), set by seek(). */
   private slot = -1;
 
-  // ---- memo: the range of the entry the last floor() returned ----
-  /**
-   * The entry the last floor() returned (the header when there was none), or null once any
-   * change to the store may have changed a range. While it is set, `recentStart`/`recentEnd`
-   * are its start and end as the leaf recorded them, so that a caller can test an address
-   * against that entry without loading it: an entry's start and end above 2^30 are boxed
-   * numbers, a further dependent cache miss on a random lookup in a large map.
-   */
-  recent: VmMapEntry | null = null;
-  recentStart = NaN;
-  recentEnd = NaN;
-
   constructor(min: number, max: number, options: BTreeStoreOptions = {}) {
     if (!(min <= max)) throw new RangeError(`BTreeEntryStore: min ${min} > max ${max}`);
     this.min = min;
@@ -346,7 +334,6 @@ export class BTreeEntryStore {
    * the header to make `e` the first entry). The caller guarantees order and non-overlap.
    */
   insertAfter(after: VmMapEntry, e: VmMapEntry): void {
-    this.recent = null;
     const header = this.header;
     const next = after.next;
     e.prev = after;
@@ -383,7 +370,6 @@ export class BTreeEntryStore {
    * Like EntryStore, leaves e.prev / e.next as they were.
    */
   unlink(e: VmMapEntry): void {
-    this.recent = null;
     const header = this.header;
     const prev = e.prev;
     const next = e.next;
@@ -414,7 +400,6 @@ export class BTreeEntryStore {
    * ordered and disjoint from its neighbours; gaps before `e` and its successor follow.
    */
   setRange(e: VmMapEntry, start: number, end: number): void {
-    this.recent = null;
     const header = this.header;
     const leaves = this.leaves;
     // Find e by its old start, then store the new one.
@@ -450,8 +435,7 @@ export class BTreeEntryStore {
       const b = f * leaves.order;
       const n = leaves.counts[f] as number;
       if (n > 0 && (leaves.keys[b] as number) <= addr && addr <= (leaves.keys[b + n - 1] as number)) {
-        const i = upperBound(leaves.keys, b, leaves.order, addr) - 1;
-        return this.remember(b, i, leaves.refs[b + i] as VmMapEntry);
+        return leaves.refs[b + upperBound(leaves.keys, b, leaves.order, addr) - 1] as VmMapEntry;
       }
     }
     let x = this.rootId;
@@ -469,7 +453,7 @@ export class BTreeEntryStore {
         const i = upperBound(keys, base, counts[x] as number, addr) - 1;
         // Keys are the exact subtree minimums, so this only happens at the root (before any
         // of the path is overwritten).
-        if (i < 0) return this.rememberNone();
+        if (i < 0) return this.header;
         // Record the path (stores off the critical path): an unlink or setRange of the
         // result then needs no descent of its own.
         pathNode[d] = x;
@@ -487,32 +471,8 @@ export class BTreeEntryStore {
     const first = refs[base];
     const last = refs[base + order - 1];
     const i = upperBound(leaves.keys, base, order, addr) - 1;
-    if (i <= 0) return i === 0 ? this.remember(base, 0, first as VmMapEntry) : this.rememberNone();
-    return this.remember(base, i, (i === order - 1 ? last : refs[base + i]) as VmMapEntry);
-  }
-
-  /**
-   * Record `e`, in slot `i` of the leaf at `base`, as the last result of floor(). Its end is
-   * where its successor's gap begins, which the same leaf holds unless `e` is its last entry
-   * (then the successor's slot is padding, NaN, and the entry is read instead).
-   */
-  private remember(base: number, i: number, e: VmMapEntry): VmMapEntry {
-    const leaves = this.leaves;
-    const keys = leaves.keys;
-    const j = base + i + 1;
-    const end = i + 1 < leaves.order ? (keys[j] as number) - (leaves.gaps[j] as number) : NaN;
-    this.recent = e;
-    this.recentStart = keys[base + i] as number;
-    this.recentEnd = end === end ? end : e.end;
-    return e;
-  }
-
-  /** Record that floor() found no entry (its result is the header, which contains no address). */
-  private rememberNone(): VmMapEntry {
-    this.recent = this.header;
-    this.recentStart = NaN;
-    this.recentEnd = NaN;
-    return this.header;
+    if (i <= 0) return i === 0 ? (first as VmMapEntry) : this.header;
+    return (i === order - 1 ? last : refs[base + i]) as VmMapEntry;
   }
 
   /**
@@ -604,9 +564,7 @@ export class BTreeEntryStore {
     if (header.next.prev !== header) return "header.next.prev is not the header";
     let count = 0;
     let prevEnd = min;
-    let recentLinked = false;
     for (let x = header.next; x !== header; x = x.next) {
-      if (x === this.recent) recentLinked = true;
       if (++count > this.nentries) {
         return `list holds more than nentries = ${this.nentries} entries (or does not return to the header)`;
       }
@@ -650,17 +608,6 @@ export class BTreeEntryStore {
     ] as const) {
       const lost = arena.used - reached - arena.freeIds.length;
       if (lost !== 0) return `${name} arena: ${lost} node(s) are neither in the tree nor free`;
-    }
-
-    // ---- memo ----
-    const recent = this.recent;
-    if (recent === header) {
-      if (!Number.isNaN(this.recentStart) || !Number.isNaN(this.recentEnd)) return `memo: no entry was found, but the memo holds [${this.recentStart}, ${this.recentEnd})`;
-    } else if (recent !== null) {
-      if (!recentLinked) return `memo: entry [${recent.start}, ${recent.end}) is not in the list`;
-      if (this.recentStart !== recent.start || this.recentEnd !== recent.end) {
-        return `memo: holds [${this.recentStart}, ${this.recentEnd}) for the entry [${recent.start}, ${recent.end})`;
-      }
     }
 
     // ---- cursor ----

@@ -118,21 +118,14 @@ export abstract class VmMapCore {
    * becomes the new hint.
    */
   lookupEntry(addr: number): LookupResult {
-    const store = this.store;
-    const header = store.header;
+    const header = this.store.header;
     const h = this.hint;
-    if (h !== header) {
-      // The hint's range, from the store's memo when the hint is the last entry the store
-      // found (as after a lookup) and nothing has changed since: no load of the entry itself.
-      const inHint = h === store.recent ? store.recentStart <= addr && addr < store.recentEnd : h.start <= addr && addr < h.end;
-      if (inHint) return { found: true, entry: h };
-    }
+    if (h !== header && h.start <= addr && addr < h.end) return { found: true, entry: h };
     // Not h.next: on a random lookup in a large map that is a cache miss, and the tree answers
     // a lookup near the last one from a cached leaf anyway.
-    const e = store.floor(addr);
+    const e = this.store.floor(addr);
     this.hint = e;
-    // floor() has just recorded e's end (the header's is NaN: no address is in it).
-    return { found: addr < store.recentEnd, entry: e };
+    return { found: e !== header && addr < e.end, entry: e };
   }
 
   /** True when no page of `[start, end)` is mapped. */

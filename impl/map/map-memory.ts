@@ -108,9 +108,6 @@ export abstract class VmMapMemory extends VmMapCore {
     while (x !== header && x.start < end) {
       this.clipEnd(x, end);
       f(x);
-      // An entry reaching the end is the last (its successor starts at or above it): stop
-      // without loading the successor, a cache miss in a large map.
-      if (x.end >= end) return;
       x = x.next;
     }
   }
@@ -306,10 +303,8 @@ export abstract class VmMapMemory extends VmMapCore {
   removable(start: number, end: number, kunwire: boolean): boolean {
     const header = this.store.header;
     const r = this.lookupEntry(start);
-    for (let x = r.found ? r.entry : r.entry.next; x !== header && x.start < end; x = x.next) {
+    for (let x = r.found ? r.entry : r.entry.next; x !== header && x.start < end; x = x.next)
       if (this.wiringsLeftByRemove(x, kunwire) > 0) return false;
-      if (x.end >= end) return true; // the last one: its successor is not loaded (see forEachClipped)
-    }
     return true;
   }
 
@@ -320,10 +315,8 @@ export abstract class VmMapMemory extends VmMapCore {
     while (x !== header && x.start < end) {
       this.clipEnd(x, end);
       const next = x.next;
-      const last = x.end >= end; // then its successor starts at or above end (see forEachClipped)
       this.unwireForRemove(x);
       this.entryDelete(x);
-      if (last) return;
       x = next;
     }
   }

@@ -318,37 +318,6 @@ describe.each(ORDERS)("BTreeEntryStore (order %i)", (order) => {
       }
     });
 
-    it("records the found entry's exact range (from the leaf, or the entry for a leaf's last slot)", () => {
-      const n = 300;
-      // Irregular sizes and gaps, so a range derived from the wrong slot cannot pass.
-      const ranges = Array.from({ length: n }, (_, i) => [i * 16 + (i % 3), i * 16 + 5 + (i % 7)] as const);
-      const { s, es } = of(0, n * 16, ranges);
-      for (let i = 0; i < n; i++) {
-        for (const addr of [ranges[i]![0], ranges[i]![1] + 1]) {
-          const e = s.floor(addr);
-          expect(e).toBe(es[i]);
-          expect([s.recent, s.recentStart, s.recentEnd]).toEqual([e, e.start, e.end]);
-        }
-      }
-      expect(s.floor(0)).toBe(es[0]);
-      const below = of(100, 1000, [[100, 200]]).s;
-      expect(below.floor(50)).toBe(below.header);
-      expect([below.recent, below.recentStart, below.recentEnd]).toEqual([below.header, NaN, NaN]);
-      expect(below.validate()).toBeUndefined();
-    });
-
-    it("forgets the recorded range on every change", () => {
-      const { s, es } = of(0, 1000, [[100, 200], [300, 400]]);
-      const [a, b] = es as [VmMapEntry, VmMapEntry];
-      for (const change of [() => s.setRange(a, 100, 150), () => s.unlink(b), () => s.insertAfter(a, b)]) {
-        s.floor(120);
-        expect(s.recent).toBe(a);
-        change();
-        expect(s.recent).toBeNull();
-        expect(s.validate()).toBeUndefined();
-      }
-    });
-
     it("leaves a valid cursor that the following unlink / setRange / insertAfter reuse", () => {
       const n = 600;
       const ranges = Array.from({ length: n }, (_, i) => [i * 8 + 2, i * 8 + 6] as const);
@@ -1000,25 +969,6 @@ describe("BTreeEntryStore: validate detects corruption", () => {
     t.pathSlot[0] = 99;
     expect(s.validate()).toMatch(/cursor: recorded path is stale at depth 0/);
     t.finger = -1; // no finger: the path is not used
-    expect(s.validate()).toBeUndefined();
-  });
-
-  it("stale memo (the recorded range is not the found entry's)", () => {
-    const { s, es } = fresh();
-    const e = at(es, 20);
-    expect(s.floor(e.start)).toBe(e);
-    expect(s.validate()).toBeUndefined();
-    s.recentEnd = e.end + 1;
-    expect(s.validate()).toMatch(/memo: holds \[\d+, \d+\) for the entry/);
-    s.recentEnd = e.end;
-    s.recentStart = e.start - 1;
-    expect(s.validate()).toMatch(/memo: holds/);
-    s.recentStart = e.start;
-    s.recent = mk(e.start, e.end); // same range, but not in the store
-    expect(s.validate()).toMatch(/memo: entry \[\d+, \d+\) is not in the list/);
-    s.recent = s.header;
-    expect(s.validate()).toMatch(/memo: no entry was found/);
-    s.recent = null;
     expect(s.validate()).toBeUndefined();
   });
 
