@@ -17,6 +17,7 @@ import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
 import { collapseWatcher, INVARIANTS, type Invariant } from "./invariants.ts";
 import { entryShapeWatcher } from "./entry-shape.ts";
+import { pmapWorkWatcher } from "./pmap-work.ts";
 import type { RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
 import { ConcurrentSession, newStats, type ConcurrencyStats, type SessionHost } from "./concurrency/session.ts";
@@ -59,6 +60,7 @@ export type SystemFactory = (scope: Scope) => SystemUnderTest;
 export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = INVARIANTS): SystemUnderTest {
   collapseWatcher(kernel.objectLayer);
   entryShapeWatcher(kernel);
+  pmapWorkWatcher(kernel);
   return {
     run: (op) => kernel.run(op),
     abstract: () => abstractImpl(kernel),

@@ -16,6 +16,7 @@ import { currentTranslation, descend, pushPending } from "../impl/fault/fault.ts
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Invariant } from "./invariants.ts";
 import { mmuRefinesSpec } from "./mmu-refinement.ts";
+import { pmapWorkWatcher } from "./pmap-work.ts";
 import type { AbstractWorld } from "../spec/abstract.ts";
 
 /** One translation the MMU holds: a PTE (cpu null) or a TLB entry. */
@@ -463,6 +464,17 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
         return `cpu ${cpu}: the PTE of asid ${asid} vpn ${hexAddr(vpn)} changed and no completed invalidation covered it there`;
       }
       return undefined;
+    }),
+  },
+  {
+    name: "op-does-its-pmap-work",
+    ref: "§4.6 step 2d, §4.7 step 4 and its quirk, §4.10",
+    description: "When a successful remove, protect or unwire has done its own work — before the MMU's coherence pass could repair anything — no PTE or TLB entry of the range translates a removed page, none grants more than its entry's new protection, no PTE under an entry it unwired is wired, and no shootdown is left unacknowledged (pages in nested submap windows aside).",
+    check: withMmu((_, k) => {
+      const w = pmapWorkWatcher(k);
+      const finding = w.finding;
+      w.finding = undefined;
+      return finding;
     }),
   },
   {

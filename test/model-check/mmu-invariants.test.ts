@@ -3,6 +3,7 @@ import { Kernel } from "../../impl/kernel.ts";
 import type { Mmu } from "../../impl/mmu/mmu.ts";
 import { INVARIANTS } from "../../model-check/invariants.ts";
 import { MMU_INVARIANTS } from "../../model-check/mmu-invariants.ts";
+import { pmapWorkWatcher } from "../../model-check/pmap-work.ts";
 import { VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import { dispatch, type Op } from "../../spec/vocabulary.ts";
@@ -175,6 +176,15 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
     Object.assign(p, { host });
     expect(p.pte(1).frame).toBeGreaterThanOrEqual(0);
     p.remove(1, 2);
+  },
+  "op-does-its-pmap-work": ({ k, mmu }) => {
+    // vm_protect that leaves pmap_protect to the MMU's coherence pass: the wired page 8 keeps a
+    // writable PTE until the pass, which repairs it before any other check could look.
+    pmapWorkWatcher(k);
+    Object.assign(mmu, { protectRange: () => {} });
+    expect(mmu.pmaps.get(k.maps[0]!)!.pte(8).rights & VM_PROT_WRITE).toBeTruthy();
+    expect(k.run({ op: "protect", map: 0, addr: 8 * ps, size: ps, prot: 1, setMax: false }).kr).toBe("KERN_SUCCESS");
+    expect(mmu.pmaps.get(k.maps[0]!)!.pte(8).rights & VM_PROT_WRITE).toBe(0);
   },
   "page-list-pmap-entered": ({ k, mmu }) => {
     // A page-list copyin with PMAP_ENTER of a page no CPU touched; then its PTE is dropped.

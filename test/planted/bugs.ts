@@ -288,6 +288,15 @@ class NoShootdownOnProtect extends Mmu {
   }
 }
 
+/**
+ * vm_deallocate unmaps the range from the map but never calls pmap_remove: on a kernel its
+ * translations outlive the memory (a use-after-free); here the MMU's coherence pass would
+ * quietly drop them at the end of the operation, so only `op-does-its-pmap-work` sees it.
+ */
+class RemoveLeavesTranslations extends Mmu {
+  override removeRange(): void {}
+}
+
 /** vm_deallocate clears the PTEs of the whole range but flushes one page less (Project Zero 2035's shape). */
 class FlushNarrowerThanCleared extends Mmu {
   private removing = false;
@@ -542,6 +551,7 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "src-destroy-leaves-source": { description: "a page-list copyin with SRC_DESTROY leaves the source mapped", kernel: withMap(SrcDestroyLeavesSource), maxLength: 8, profile: "pagelist" },
   "steal-leaves-page-shared": { description: "steal_pages leaves the page shared with the source", kernel: withLayer(StealLeavesPageShared), maxLength: 8, profile: "pagelist" },
   "no-shootdown-on-protect": { description: "protect lowers PTE rights without shooting down the TLBs", kernel: withMmu(NoShootdownOnProtect), maxLength: 8, profile: "mmu" },
+  "remove-leaves-translations": { description: "remove unmaps the range but leaves pmap_remove to the MMU's coherence pass", kernel: withMmu(RemoveLeavesTranslations), maxLength: 8, profile: "mmu" },
   "flush-narrower-than-cleared": { description: "remove flushes a narrower range than the PTEs it cleared", kernel: withMmu(FlushNarrowerThanCleared), maxLength: 8, profile: "mmu" },
   "frame-freed-before-shootdown": { description: "a frame is freed before its shootdown completes", kernel: withMmu(FrameFreedBeforeShootdown), maxLength: 8, profile: "mmu" },
   "cow-mapped-writable": { description: "a copy-on-write page is mapped writable", kernel: withMmu(CowMappedWritable), maxLength: 8, profile: "mmu" },
