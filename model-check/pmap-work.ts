@@ -14,8 +14,9 @@
  * kernel instance's own `run` and its MMU's `revalidate`, so the implementation carries no hook.
  *
  * Not judged: the TLBs after a kernel thread's commit, which waits for its shootdowns itself
- * (the concurrency checker judges that wait); pages inside a nested submap window (their PTEs belong to the submap's pmap, and
- * the window is un-nested by the coherence pass, as Mach un-nests a segment), and the window
+ * (the concurrency checker judges that wait); pages of a submap window still nested when the
+ * operation is done (their PTEs are the submap's: a window the operation changes is un-nested
+ * by the map first, and re-nested by the coherence pass), and the window
  * entries of `unwire` (a window's PTE is wired also when the submap's own page is).
  */
 import type { Kernel } from "../impl/kernel.ts";
