@@ -56,6 +56,13 @@ export const PROFILES = {
     // A page-list copyin with PMAP_ENTER enters translations itself (and holds its pages busy).
     "copyin_page_list",
   ],
+  // Nested pmaps: submap windows of whole page-table leaves onto maps that have windows of
+  // their own, clipped by protect/wire/remove at their leaf boundaries, run and written
+  // through, so that every rule of which windows may be nested meets its near misses.
+  nesting: [
+    "create", "deallocate", "enter", "remove", "protect", "wire", "unwire", "write_user", "fork", "remap",
+    "switch", "load", "store", "submap", "region_object_create", "map_memory_entry",
+  ],
   concurrency: [
     "create", "deallocate", "object_create", "enter", "remove", "protect", "wire", "unwire", "read_user", "write_user",
     "lookup", "copyin", "copy_overwrite", "fork", "switch", "load", "store", "evict", "swapout", "swapin",
@@ -222,6 +229,7 @@ export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName,
   // Runs often start with a copy-on-write submap to load and store through (its translations);
   // submap windows often enough that a parent nests two and un-nests one of them.
   mmu: { region_object_create: 5, submap: 8 },
+  nesting: { submap: 30, switch: 6, region_object_create: 3 },
 };
 
 /** Execute one scenario; throws CheckFailure on the first failed check. */

@@ -3,7 +3,7 @@
  *
  *   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
  *                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--tree-order N] [--out DIR]
- *                  [--profile map|tree|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
+ *                  [--profile map|tree|cow|pagelist|submap|mmu|nesting|concurrency|all] [--swarm] [--shard I/N] [--json] [--junit FILE]
  *   vmcheck replay FILE [--json]
  *   vmcheck minimize FILE [--json]
  *   vmcheck explain FILE [--html OUT]
@@ -39,7 +39,7 @@ export const DEFAULT_CHECK = { runs: 2000, maxCommands: 40, seed: 1 } as const;
 const USAGE = `usage:
   vmcheck check  [--runs N] [--seed S|random] [--time SECONDS] [--max-commands N]
                  [--page-size B] [--address-bits W] [--max-wire-count N] [--page-list-max N] [--cpus N] [--frames N] [--tlb lru|random] [--pt-leaf-bits N] [--tree-order N] [--out DIR]
-                 [--profile map|tree|cow|pagelist|submap|mmu|concurrency|all] [--swarm] [--shard I/N] [--workers N]
+                 [--profile map|tree|cow|pagelist|submap|mmu|nesting|concurrency|all] [--swarm] [--shard I/N] [--workers N]
                  [--json] [--junit FILE]
   vmcheck check --exhaustive [--preemptions N] [--out DIR] [--json]
                  every schedule (at most N preemptions, default 2) of the concurrency scenarios

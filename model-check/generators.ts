@@ -69,11 +69,13 @@ function pickMap(sel: number, view: AbstractWorld): number {
 
 /**
  * Points of interest of a map: its bounds and every address where mappedness or a page's
- * attributes change (entry and attribute boundaries, hole edges).
+ * attributes change (entry and attribute boundaries, hole edges), and the page-table leaf
+ * boundaries inside a window that asks for a nested pmap (a clip there leaves pieces of whole
+ * leaves, one of them from a non-zero offset: the near misses of the nesting rule).
  */
 export function pointsOfInterest(map: AbstractMap | null | undefined, scope: Scope): number[] {
   if (!map) return [0];
-  const ps = scope.pageSize;
+  const ps = scope.pageSize, leaf = leafPages(scope);
   const points = [map.min, map.max];
   let prevPage = -2;
   let prevKey = "";
@@ -82,7 +84,7 @@ export function pointsOfInterest(map: AbstractMap | null | undefined, scope: Sco
     if (p.page !== prevPage + 1) {
       if (prevPage >= 0) points.push((prevPage + 1) * ps);
       points.push(p.page * ps);
-    } else if (key !== prevKey) points.push(p.page * ps);
+    } else if (key !== prevKey || (p.nested && p.submap >= 0 && p.page % leaf === 0)) points.push(p.page * ps);
     prevPage = p.page;
     prevKey = key;
   }
@@ -480,19 +482,33 @@ export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap">
   const base = { op: "submap" as const, map, submap, inheritance: s.inheritance, usePmap: s.usePmap };
   if (!parent || !inner) return { ...base, addr: 0, size: s.pages * ps, offset: 0 };
   // Most requests for a nested pmap make a window the MMU can nest: offset 0 of a submap
-  // starting at 0, whole page-table leaves at a leaf boundary of a parent some CPU runs.
+  // starting at 0, whole page-table leaves at a leaf boundary of a parent some CPU runs. Some
+  // odd values aim at the nesting rule's edges, so that a rule too lax or too strict shows:
+  // odd 4, a window of two leaves (a later clip between them leaves a window from a non-zero
+  // offset; §4.16 records `use_pmap` only at offset 0, so that is the only way to ask for a
+  // nested pmap there); odd 5, one page off the leaf boundary; odd 6, onto a submap that has a
+  // window of its own at its start; odd 7, in a map that is itself shown through a window; odd
+  // 8, in a map without a pmap (its windows are nested when it gets one).
   const leaf = leafPages(ctx.scope);
   if (s.usePmap && s.odd >= 4) {
-    const running = (ctx.view.cpus ?? []).filter((h): h is number => h !== null && ctx.view.maps[h] !== null);
-    const top = running.length > 0 ? running[s.map % running.length]! : map;
-    const atZero = ctx.view.maps.flatMap((m, h) => (m && h !== top && m.min === 0 && m.max >= leaf * ps ? [h] : []));
+    const maps = ctx.view.maps;
+    const running = (ctx.view.cpus ?? []).filter((h): h is number => h !== null && maps[h] !== null);
+    const nestedSubmaps = new Set(maps.flatMap((m) => (m ? m.pages.filter((p) => p.nested && p.submap >= 0).map((p) => p.submap) : [])));
+    // (odd 8: a map no CPU runs and no window shows, at its start: its windows are nested only
+    // when it gets a pmap, and a window onto it then finds its own nesting first.)
+    const idle = s.odd === 8 ? maps.flatMap((m, h) => (m && m.min === 0 && !running.includes(h) && !nestedSubmaps.has(h) ? [h] : [])) : [];
+    const parents = s.odd === 7 ? [...nestedSubmaps].filter((h) => maps[h]?.min === 0) : idle;
+    const top = parents.length > 0 ? parents[s.map % parents.length]! : running.length > 0 ? running[s.map % running.length]! : map;
+    const atZero = maps.flatMap((m, h) => (m && h !== top && m.min === 0 && m.max >= leaf * ps ? [h] : []));
     // (One that maps something in the window, when there is one: loads through it then hit memory.)
-    const showing = atZero.filter((h) => ctx.view.maps[h]!.pages.some((p) => p.page < leaf));
-    const subs = showing.length > 0 ? showing : atZero;
+    const showing = atZero.filter((h) => maps[h]!.pages.some((p) => (s.odd === 6 ? p.nested && p.submap >= 0 && p.page < 2 * leaf : p.page < leaf)));
+    const wide = s.odd === 4 ? atZero.filter((h) => maps[h]!.max >= 2 * leaf * ps) : [];
+    const subs = wide.length > 0 ? wide : showing.length > 0 ? showing : atZero;
     if (subs.length > 0) {
-      const sub = subs[s.submap % subs.length]!;
-      const pages = leaf * Math.max(1, Math.min(1 + (s.pages % 2), Math.floor(ctx.view.maps[sub]!.max / ps / leaf)));
-      const addr = freeRun(ctx.view.maps[top]!, pages, s.at, ps, leaf) * ps;
+      const sub = subs[s.submap % subs.length]!, leaves = Math.floor(maps[sub]!.max / ps / leaf);
+      const pages = leaf * Math.max(1, Math.min(s.odd === 4 || s.odd === 6 ? 2 : 1 + (s.pages % 2), leaves));
+      const skew = s.odd === 5 ? 1 : 0;
+      const addr = (freeRun(maps[top]!, pages + skew, s.odd === 7 || s.odd === 8 ? 0 : s.at, ps, leaf) + skew) * ps;
       return { ...base, map: top, submap: sub, addr, size: pages * ps, offset: 0 };
     }
   }
@@ -753,7 +769,12 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       (map, addr, size, x, ctx) => {
         // VM_PROT_COPY mostly over a submap window that shows memory: it becomes copy-on-write.
         const w = x.copy === 3 && x.pick % 4 !== 0 ? windowPage(ctx.view, x.pick) : undefined;
-        const at = w ? { map: w.map, addr: w.page * ctx.scope.pageSize, size: ctx.scope.pageSize * (1 + (x.pick % 3)) } : { map, addr, size };
+        // (Now and then the page-table leaf around that page, whole: a window that was nested
+        // stays whole leaves, and only its copy-on-write keeps the MMU from nesting it again.)
+        const leaf = leafPages(ctx.scope), ps = ctx.scope.pageSize;
+        const at = !w ? { map, addr, size }
+          : x.pick % 7 === 0 ? { map: w.map, addr: Math.floor(w.page / leaf) * leaf * ps, size: leaf * ps }
+          : { map: w.map, addr: w.page * ps, size: ps * (1 + (x.pick % 3)) };
         // 1 in 5 plain protects: the protection of the page below, which puts back what an
         // earlier protect of part of an entry changed, leaving neighbours simplify can merge.
         const restore = !w && x.copy !== 3 && !x.setMax && x.pick % 5 === 1 ? pageBefore(ctx.view.maps[map], addr, 0, false, ctx.scope) : undefined;

@@ -16,6 +16,7 @@ import { currentTranslation, descend, pushPending } from "../impl/fault/fault.ts
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Invariant } from "./invariants.ts";
 import { mmuRefinesSpec } from "./mmu-refinement.ts";
+import { nestingForbidden } from "./nestable.ts";
 import { pmapWorkWatcher } from "./pmap-work.ts";
 import type { AbstractWorld } from "../spec/abstract.ts";
 
@@ -145,8 +146,8 @@ function linkHasWindow(mmu: Mmu, k: Kernel): string | undefined {
     if (e.start !== w.vpn * ps || e.end !== (w.vpn + w.pages) * ps || e.offset !== w.nestedVpn * ps)
       return `${at} over ${w.pages} pages, but the window is [${hexAddr(e.start)}, ${hexAddr(e.end)}) at offset ${hexAddr(e.offset)}`;
     if (e.protection !== w.mask) return `${at} with rights ${w.mask}, but the window's protection is ${e.protection}`;
-    const why = mmu.nestObstacle(map, e);
-    if (why !== undefined) return `${at}, but the window cannot be nested exactly: ${why}`;
+    const why = nestingForbidden(mmu, k, map, e);
+    if (why !== undefined) return `${at}, but the window must not be nested: ${why}`;
   }
   return undefined;
 }
@@ -220,8 +221,10 @@ function nestingComplete(mmu: Mmu, k: Kernel): string | undefined {
   for (const [map, p] of mmu.pmaps) {
     const header = map.store.header;
     for (let e = header.next; e !== header; e = e.next) {
-      if (!e.usePmap || e.submap === null || mmu.nestObstacle(map, e) !== undefined) continue;
-      if (p.nestAt(e.start / k.scope.pageSize) === undefined) return `map ${k.handleOf(map)} [${hexAddr(e.start)}, ${hexAddr(e.end)}): asks for a nested pmap, can be nested, and is not`;
+      if (nestingForbidden(mmu, k, map, e) !== undefined) continue;
+      const link = p.nestAt(e.start / k.scope.pageSize);
+      if (link === undefined || mmu.pmaps.get(e.submap!) !== link.nested)
+        return `map ${k.handleOf(map)} [${hexAddr(e.start)}, ${hexAddr(e.end)}): asks for a nested pmap, can be nested, and is not`;
     }
   }
   return undefined;
@@ -469,7 +472,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "op-does-its-pmap-work",
     ref: "§4.6 step 2d, §4.7 step 4 and its quirk, §4.10",
-    description: "When a successful remove, protect or unwire has done its own work — before the MMU's coherence pass could repair anything — no PTE or TLB entry of the range translates a removed page, none grants more than its entry's new protection, no PTE under an entry it unwired is wired, and no shootdown is left unacknowledged (pages of a submap window still nested aside).",
+    description: "When a successful remove, protect or unwire has done its own work — before the MMU's coherence pass could repair anything — no PTE or TLB entry of the range translates a removed page, none grants more than its entry's new protection, no PTE under an entry it unwired is wired, and no shootdown is left unacknowledged (pages of a submap window still nested aside). And the frame condition, for wire too: outside the range every PTE of the map's pmap is as it was (unless a fault replaced its page), and inside it protect takes away exactly the rights its entry no longer grants, unwire changes only wired bits, and neither enters a translation.",
     check: withMmu((_, k) => {
       const w = pmapWorkWatcher(k);
       const finding = w.finding;
@@ -486,7 +489,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "nest-link-has-window",
     ref: "§4.16, §3.5 (un-nest on clip), §4.7 step 4",
-    description: "No nesting link survives its window: each nested pmap window is an exact submap window of a live map (same range, offset 0, the submap's pmap, the window's protection as its mask, unwired), recorded by both pmaps.",
+    description: "No nesting link survives its window: each nested pmap window is an exact submap window of a live map (same range, offset 0, the submap's pmap, the window's protection as its mask), recorded by both pmaps, and one the checker's own nesting rule allows (model-check/nestable.ts: asked for, unwired, not copy-on-write, whole page-table leaves, one level deep).",
     check: withMmu(linkHasWindow),
   },
   {
@@ -504,7 +507,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "nesting-complete",
     ref: "§4.16, §4.22",
-    description: "Every submap window (of a map with a pmap) that asks for a nested pmap and can be nested exactly is nested.",
+    description: "Every submap window (of a map with a pmap) that asks for a nested pmap and can be nested exactly is nested, onto its submap's pmap. Which windows can be is the checker's own rule (model-check/nestable.ts), never the MMU's.",
     check: withMmu(nestingComplete),
   },
   {

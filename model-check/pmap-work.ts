@@ -34,6 +34,18 @@ const watchers = new WeakMap<Kernel, PmapWorkWatcher>();
 
 type Judged = Extract<Op, { op: "remove" | "protect" | "unwire" }>;
 const judged = (op: Op): op is Judged => op.op === "remove" || op.op === "protect" || op.op === "unwire";
+/** The operations whose pmap work stays within their range (the frame condition). */
+type Ranged = Judged | Extract<Op, { op: "wire" }>;
+const ranged = (op: Op): op is Ranged => judged(op) || op.op === "wire";
+
+/** One PTE a pmap owns, as the frame condition compares it. */
+interface OwnPte {
+  readonly frame: number;
+  readonly rights: number;
+  readonly wired: boolean;
+  /** The page's buffer the frame held (a fault that replaces the page retires the frame everywhere). */
+  readonly bytes: unknown;
+}
 
 /** Watch every `remove`, `protect` and `unwire` run on `kernel` from now on (idempotent). */
 export function pmapWorkWatcher(kernel: Kernel): PmapWorkWatcher {
@@ -45,11 +57,13 @@ export function pmapWorkWatcher(kernel: Kernel): PmapWorkWatcher {
   if (mmu === null) return watcher;
   // The command in progress, until its first coherence pass; the finding waits for its result
   // (a failed operation owes nothing).
-  let current: Judged | undefined;
+  let current: Ranged | undefined;
+  let before: ReadonlyMap<number, OwnPte> | undefined;
   let pending: string | undefined;
   const run = kernel.run;
   kernel.run = function watchedRun(this: Kernel, op: Op): OpResult {
-    current = judged(op) ? op : undefined;
+    current = ranged(op) ? op : undefined;
+    before = current && ownPtes(mmu, kernel.maps[current.map]);
     pending = undefined;
     try {
       const result = run.call(this, op);
@@ -63,7 +77,7 @@ export function pmapWorkWatcher(kernel: Kernel): PmapWorkWatcher {
   mmu.revalidate = function watchedRevalidate(this: Mmu): void {
     const op = current;
     current = undefined; // the pass may run itself again; only the first sees the operation's own work
-    if (op !== undefined) pending = judge(kernel, mmu, op);
+    if (op !== undefined) pending = (judged(op) ? judge(kernel, mmu, op) : undefined) ?? (before && frameCondition(kernel, mmu, op, before));
     revalidate.call(this);
   };
   return watcher;
@@ -118,4 +132,70 @@ function allowedAfter(map: VmMap, op: Judged, va: number): { rights: number; wir
   const e = r.entry;
   if (op.op === "protect") return { rights: e.protection, wired: true };
   return e.submap !== null || e.wiredCount > 0 ? undefined : { rights: 0xff, wired: false };
+}
+
+/** The PTEs the pmap of `map` owns now (none without a map or a pmap). */
+function ownPtes(mmu: Mmu, map: VmMap | null | undefined): Map<number, OwnPte> {
+  const own = new Map<number, OwnPte>();
+  const pmap = map ? mmu.pmaps.get(map) : undefined;
+  if (pmap === undefined) return own;
+  for (const vpn of pmap.mapped) {
+    const { frame, rights, wired } = pmap.pte(vpn);
+    own.set(vpn, { frame, rights, wired, bytes: mmu.phys.bytes[frame] });
+  }
+  return own;
+}
+
+/**
+ * The frame condition of `op`'s own pmap work (pmap_remove and pmap_protect take a range; the
+ * wiring faults and unwiring visit the range's entries): outside the range, every PTE the map's
+ * pmap owned is still there as it was, and none is new; inside it, `remove`, `protect` and
+ * `unwire` enter nothing, `protect` keeps each PTE's frame and wiring and takes away exactly
+ * the rights its entry no longer grants (an unwired PTE whose rights all go may also be
+ * removed, as pmap_protect to no rights removes), and `unwire` changes nothing but wired bits. An operation that
+ * touched more than it owed — protected a neighbour with the wrong entry's protection, wired a
+ * page past its range, unwired the page after it — is caught here; the MMU's coherence pass
+ * would not repair it, for a PTE with fewer rights than allowed or an extra valid one is still
+ * coherent.
+ */
+function frameCondition(k: Kernel, mmu: Mmu, op: Ranged, before: ReadonlyMap<number, OwnPte>): string | undefined {
+  const map = k.maps[op.map];
+  const ps = k.scope.pageSize;
+  if (map === null || map === undefined || op.size === 0) return undefined;
+  const first = Math.floor(op.addr / ps), end = Math.ceil((op.addr + op.size) / ps);
+  const range = `${op.op} of map ${op.map} [${hexAddr(first * ps)}, ${hexAddr(end * ps)})`;
+  const after = ownPtes(mmu, map);
+  const show = (p: OwnPte | undefined): string => (p === undefined ? "no PTE" : `frame ${p.frame} rights ${p.rights}${p.wired ? " wired" : ""}`);
+  const same = (a: OwnPte | undefined, b: OwnPte | undefined): boolean =>
+    a === b || (a !== undefined && b !== undefined && a.frame === b.frame && a.rights === b.rights && a.wired === b.wired);
+  for (const vpn of new Set([...before.keys(), ...after.keys()])) {
+    const was = before.get(vpn), now = after.get(vpn);
+    const where = `${range} changed vpn ${hexAddr(vpn)} from ${show(was)} to ${show(now)}`;
+    if (vpn < first || vpn >= end) {
+      // A fault of the range that replaced a page (a write where a read had mapped the zero
+      // fill) unmaps its old frame everywhere, pmap_page_protect's work, not the range's.
+      const retired = was !== undefined && now === undefined && (mmu.phys.bytes[was.frame] !== was.bytes || mmu.shootdowns.deferredFrees.includes(was.frame));
+      if (!same(was, now) && !retired) return `${where}, outside its range`;
+      continue;
+    }
+    if (op.op === "wire" || op.op === "remove") continue; // wire enters what it faults; remove's PTEs are judged above
+    if (was === undefined) {
+      if (now !== undefined) return `${where}: it enters no translation`;
+      continue;
+    }
+    if (op.op === "unwire") {
+      // (Under an entry still wired, the wiring fault may enter its page again: as wire may.)
+      const r = map.lookupEntry(vpn * ps);
+      if (r.found && (r.entry.wiredCount > 0 || r.entry.submap !== null)) continue;
+      if (now === undefined || now.frame !== was.frame || now.rights !== was.rights) return `${where}: unwiring changes only wired bits`;
+      continue;
+    }
+    const r = map.lookupEntry(vpn * ps);
+    if (!r.found || r.entry.submap !== null) continue; // a window's PTEs follow its submap (judged by the coherence checks)
+    // (A PTE left with no rights at all grants what no PTE grants: either is exact.)
+    const expected = { ...was, rights: was.rights & r.entry.protection };
+    if (!same(expected, now) && !(now === undefined && expected.rights === 0 && !was.wired))
+      return `${where}: pmap_protect to ${r.entry.protection} leaves ${show(expected)}`;
+  }
+  return undefined;
 }

@@ -48,6 +48,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "mmu", runs: 10000, seed: 4 },
   // Random TLB replacement: the hardware may drop any entry at any time.
   { profile: "mmu", runs: 3000, seed: 10, tlbReplacement: "random" },
+  // Nested pmaps: windows that can be nested and their near misses (wired, copy-on-write, off a
+  // leaf boundary, from a non-zero offset, chained through a second map), clipped and run.
+  { profile: "nesting", runs: 2000, seed: 11 },
   { profile: "pagelist", runs: 500, seed: 5 },
   { profile: "submap", runs: 500, seed: 6 },
   // Chains bounded at 2 and runs of 100 commands: the chain limit flattens (4× as often as in

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import type { Mmu } from "../../impl/mmu/mmu.ts";
+import type { VmMap } from "../../impl/map/vm-map.ts";
 import { INVARIANTS } from "../../model-check/invariants.ts";
 import { MMU_INVARIANTS } from "../../model-check/mmu-invariants.ts";
 import { pmapWorkWatcher } from "../../model-check/pmap-work.ts";
@@ -280,6 +281,66 @@ describe("MMU invariants", () => {
     Object.assign(h.mmu.phys, { holdsLivePage: () => true }); // the MMU's own test, broken
     h.mmu.phys.object[f]!.pages.set(h.mmu.phys.index[f]!, new Uint8Array(ps)); // a new buffer; the frame holds the old one
     expect(MMU_INVARIANTS.find((i) => i.name === "frame-accounting")!.check(h.k)).toMatch(/in use but its page is gone/);
+  });
+
+  describe("nest-link-has-window and nesting-complete judge by their own rule, whatever MmuNesting.nestObstacle says", () => {
+    const check = (name: string, h: Healthy) => MMU_INVARIANTS.find((i) => i.name === name)!.check(h.k);
+    it("reports a nested window the rule forbids (a wired one) when the MMU's rule allows everything", () => {
+      const h = healthy();
+      Object.assign(h.mmu, { nestObstacle: () => undefined });
+      expect(check("nest-link-has-window", h)).toBeUndefined();
+      h.k.maps[0]!.lookupEntry(16 * ps).entry.wiredCount = 1;
+      expect(check("nest-link-has-window", h)).toMatch(/must not be nested: the window is wired/);
+    });
+    it("reports a nestable window left un-nested when the MMU's rule refuses everything", () => {
+      const h = healthy();
+      Object.assign(h.mmu, { nestObstacle: () => "refused" });
+      parentPmap(h).unnest(16);
+      h.mmu.complete();
+      expect(check("nesting-complete", h)).toMatch(/can be nested, and is not/);
+    });
+  });
+
+  describe("op-does-its-pmap-work, the frame condition: an operation's pmap work stays within its range and takes no more than it owes", () => {
+    type RangeWork = (map: VmMap, start: number, end: number) => void;
+    /** The finding after `op` on a healthy state whose MMU method `name` is replaced by `broken(original, h)`. */
+    const finding = (name: "protectRange" | "syncWiring", broken: (original: RangeWork, h: Healthy) => RangeWork, op: Op) => {
+      const h = healthy();
+      pmapWorkWatcher(h.k);
+      Object.assign(h.mmu, { [name]: broken((h.mmu[name] as RangeWork).bind(h.mmu), h) });
+      expect(h.k.run(op).kr).toBe("KERN_SUCCESS");
+      return MMU_INVARIANTS.find((i) => i.name === "op-does-its-pmap-work")!.check(h.k);
+    };
+    const protect = (page: number, prot: number): Op => ({ op: "protect", map: 0, addr: page * ps, size: ps, prot, setMax: false });
+    const wire: Op = { op: "wire", map: 0, addr: 2 * ps, size: ps, access: 1, user: true };
+    it("holds for the healthy MMU's protect and wire", () => {
+      expect(finding("protectRange", (f) => f, protect(0, 0))).toBeUndefined();
+      expect(finding("syncWiring", (f) => f, wire)).toBeUndefined();
+    });
+    it("reports a protect that also protects the page after its range (with its own entry's protection)", () => {
+      // Page 1 is mapped readable, and its entry still grants that.
+      const over = (f: RangeWork, h: Healthy): RangeWork => (m, s, e) => {
+        f(m, s, e);
+        h.mmu.pmaps.get(m)!.protect(e / ps, e / ps + 1, 0);
+        h.mmu.complete();
+      };
+      expect(finding("protectRange", over, protect(0, 0))).toMatch(/protect of map 0 \[0x0, 0x40\) changed vpn 0x1 from frame \d+ rights 1 to no PTE, outside its range/);
+    });
+    it("reports a protect that takes away more than the entry's new protection does", () => {
+      // Page 2 is mapped readable; protecting it r-x keeps that PTE, and this protect drops it.
+      const drop = (_f: RangeWork, h: Healthy): RangeWork => (m, s, e) => {
+        h.mmu.pmaps.get(m)!.remove(s / ps, e / ps);
+        h.mmu.complete();
+      };
+      expect(finding("protectRange", drop, protect(2, 5))).toMatch(/changed vpn 0x2 from frame \d+ rights 1 to no PTE: pmap_protect to 5 leaves frame/);
+    });
+    it("reports a wire that also faults in the page after its range", () => {
+      const over = (f: RangeWork, h: Healthy): RangeWork => (m, s, e) => {
+        f(m, s, e);
+        h.mmu.wirePage(m, e);
+      };
+      expect(finding("syncWiring", over, wire)).toMatch(/wire of map 0 \[0x80, 0xc0\) changed vpn 0x3 from no PTE to frame \d+ rights \d+, outside its range/);
+    });
   });
 
   it("reports a page cached twice in one TLB (tlb-set-placement, the uniqueness half)", () => {
