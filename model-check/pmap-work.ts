@@ -43,8 +43,11 @@ interface OwnPte {
   readonly frame: number;
   readonly rights: number;
   readonly wired: boolean;
-  /** The page's buffer the frame held (a fault that replaces the page retires the frame everywhere). */
-  readonly bytes: unknown;
+  /**
+   * The page the frame held — object, index and buffer (a fault that replaces the page, or
+   * pageout reclaiming the frame, unmaps the frame everywhere).
+   */
+  readonly page: readonly unknown[];
 }
 
 /** Watch every `remove`, `protect` and `unwire` run on `kernel` from now on (idempotent). */
@@ -135,13 +138,15 @@ function allowedAfter(map: VmMap, op: Judged, va: number): { rights: number; wir
 }
 
 /** The PTEs the pmap of `map` owns now (none without a map or a pmap). */
+const framePage = (mmu: Mmu, f: number): unknown[] => [mmu.phys.object[f], mmu.phys.index[f], mmu.phys.bytes[f], mmu.phys.free[f]];
+
 function ownPtes(mmu: Mmu, map: VmMap | null | undefined): Map<number, OwnPte> {
   const own = new Map<number, OwnPte>();
   const pmap = map ? mmu.pmaps.get(map) : undefined;
   if (pmap === undefined) return own;
   for (const vpn of pmap.mapped) {
     const { frame, rights, wired } = pmap.pte(vpn);
-    own.set(vpn, { frame, rights, wired, bytes: mmu.phys.bytes[frame] });
+    own.set(vpn, { frame, rights, wired, page: framePage(mmu, frame) });
   }
   return own;
 }
@@ -173,8 +178,10 @@ function frameCondition(k: Kernel, mmu: Mmu, op: Ranged, before: ReadonlyMap<num
     const where = `${range} changed vpn ${hexAddr(vpn)} from ${show(was)} to ${show(now)}`;
     if (vpn < first || vpn >= end) {
       // A fault of the range that replaced a page (a write where a read had mapped the zero
-      // fill) unmaps its old frame everywhere, pmap_page_protect's work, not the range's.
-      const retired = was !== undefined && now === undefined && (mmu.phys.bytes[was.frame] !== was.bytes || mmu.shootdowns.deferredFrees.includes(was.frame));
+      // fill), or pageout taking a frame for it, unmaps the old frame everywhere:
+      // pmap_page_protect's work, not the range's.
+      const retired = was !== undefined && now === undefined &&
+        (framePage(mmu, was.frame).some((x, i) => x !== was.page[i]) || mmu.shootdowns.deferredFrees.includes(was.frame));
       if (!same(was, now) && !retired) return `${where}, outside its range`;
       continue;
     }
