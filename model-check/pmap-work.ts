@@ -13,6 +13,9 @@
  * by the map entries they leave. Like the collapse and entry-shape watchers, it wraps the
  * kernel instance's own `run` and its MMU's `revalidate`, so the implementation carries no hook.
  *
+ * The same instant judges a frame condition of those three and `wire` ({@link frameCondition}):
+ * an operation's own pmap work stays within its range and takes no more than it owes.
+ *
  * Not judged: the TLBs after a kernel thread's commit, which waits for its shootdowns itself
  * (the concurrency checker judges that wait); pages of a submap window still nested when the
  * operation is done (their PTEs are the submap's: a window the operation changes is un-nested
@@ -50,7 +53,7 @@ interface OwnPte {
   readonly page: readonly unknown[];
 }
 
-/** Watch every `remove`, `protect` and `unwire` run on `kernel` from now on (idempotent). */
+/** Watch every `remove`, `protect`, `unwire` and `wire` run on `kernel` from now on (idempotent). */
 export function pmapWorkWatcher(kernel: Kernel): PmapWorkWatcher {
   const w = watchers.get(kernel);
   if (w !== undefined) return w;
@@ -137,9 +140,10 @@ function allowedAfter(map: VmMap, op: Judged, va: number): { rights: number; wir
   return e.submap !== null || e.wiredCount > 0 ? undefined : { rights: 0xff, wired: false };
 }
 
-/** The PTEs the pmap of `map` owns now (none without a map or a pmap). */
+/** What frame `f` holds now: object, index, buffer and whether it is free. */
 const framePage = (mmu: Mmu, f: number): unknown[] => [mmu.phys.object[f], mmu.phys.index[f], mmu.phys.bytes[f], mmu.phys.free[f]];
 
+/** The PTEs the pmap of `map` owns now (none without a map or a pmap). */
 function ownPtes(mmu: Mmu, map: VmMap | null | undefined): Map<number, OwnPte> {
   const own = new Map<number, OwnPte>();
   const pmap = map ? mmu.pmaps.get(map) : undefined;
@@ -157,8 +161,8 @@ function ownPtes(mmu: Mmu, map: VmMap | null | undefined): Map<number, OwnPte> {
  * pmap owned is still there as it was, and none is new; inside it, `remove`, `protect` and
  * `unwire` enter nothing, `protect` keeps each PTE's frame and wiring and takes away exactly
  * the rights its entry no longer grants (an unwired PTE whose rights all go may also be
- * removed, as pmap_protect to no rights removes), and `unwire` changes nothing but wired bits. An operation that
- * touched more than it owed — protected a neighbour with the wrong entry's protection, wired a
+ * removed, as pmap_protect to no rights removes), and `unwire` changes nothing but wired bits
+ * (under the entries it unwired). An operation that touched more than it owed — protected a neighbour with the wrong entry's protection, wired a
  * page past its range, unwired the page after it — is caught here; the MMU's coherence pass
  * would not repair it, for a PTE with fewer rights than allowed or an extra valid one is still
  * coherent.
