@@ -64,7 +64,10 @@ function parseArgs(argv: readonly string[]): RunOptions {
 function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant[]): SubsystemScore {
   const report = JSON.parse(readFileSync(`mutation/incremental/${name}.json`, "utf8")) as Report;
   const keys = new Set(equivalents.map(equivalenceKey));
-  const described = Object.entries(report.files).flatMap(([file, { source, mutants }]) => {
+  // Only the row's own files: an incremental file written before a row was split keeps the
+  // results of files that now belong to another row (Stryker does not drop them).
+  const own = new Set<string>(SUBSYSTEMS[name].files);
+  const described = Object.entries(report.files).filter(([file]) => own.has(file)).flatMap(([file, { source, mutants }]) => {
     const lines = source.split("\n");
     return mutants.map((mutant) => {
       const original = originalText(mutant, lines);
