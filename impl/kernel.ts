@@ -239,7 +239,11 @@ export class Kernel implements MapHost {
     if (--this.names[handle]! === 0) this.maps[handle] = null;
     if (resident) map.release();
     else map.releaseNonResident();
-    if (map.refCount === 0) this.mmu?.destroyPmap(map);
+  }
+
+  /** The last reference to a map is gone (MapHost): its pmap goes with it. */
+  mapDestroyed(map: VmMap): void {
+    this.mmu?.destroyPmap(map);
   }
 
   /** A map was swapped out: its unwired translations leave its pmap (MapHost). */

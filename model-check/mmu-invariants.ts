@@ -387,6 +387,38 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
     }),
   },
   {
+    name: "cpu-runs-its-map",
+    ref: "vmcheck (switch: the MMU runs what the kernel scheduled)",
+    description: "Each CPU's MMU state names the map the kernel has it run: its current pmap is that map's pmap, tagged with that pmap's ASID, which the CPU may cache (never switched: no pmap, ASID -1; a map whose handle is gone may run on until it is destroyed); and once a CPU runs a map the MMU is in play. Without it an MMU that stopped running maps would pass every other MMU check vacuously, user accesses taking the direct path.",
+    // Not withMmu: an MMU that never comes into play is what this check is for.
+    check: (k) => {
+      const mmu = k.mmu;
+      if (mmu === null) return undefined;
+      for (const cpu of mmu.cpus) {
+        const map = k.cpuRunning(cpu.id);
+        if (map !== null && !mmu.engaged) return `cpu ${cpu.id} runs map ${k.cpuMap[cpu.id]}, but the MMU is not in play`;
+        if (cpu.current !== null && mmu.mapOfPmap.get(cpu.current) !== cpu.currentMap) return `cpu ${cpu.id} runs asid ${cpu.current.asid}, a pmap that is not its current map's`;
+        if (cpu.currentAsid !== (cpu.current?.asid ?? -1)) return `cpu ${cpu.id} tags its TLB lookups with asid ${cpu.currentAsid}, but runs ${cpu.current === null ? "no pmap (-1)" : `asid ${cpu.current.asid}`}`;
+        if (cpu.current !== null && !cpu.mayCache.has(cpu.current.asid)) return `cpu ${cpu.id} runs asid ${cpu.current.asid}, which is not in its shootdown target set`;
+        // A map whose handle was released may still run until it is destroyed (the CPU's reference).
+        if (map === null && k.cpuMap[cpu.id] !== null) continue;
+        const want = map === null ? null : (mmu.pmaps.get(map) ?? null);
+        if (cpu.currentMap !== map || cpu.current !== want)
+          return `cpu ${cpu.id} should run ${map === null ? "no map" : `map ${k.cpuMap[cpu.id]} (asid ${want?.asid ?? "none"})`}, but its MMU state runs ${cpu.current === null ? "no pmap" : `asid ${cpu.current.asid}`}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "pmaps-of-live-maps",
+    ref: "§4.2 (vm_map_destroy: pmap_destroy)",
+    description: "Every pmap belongs to a map that is still referenced: the last reference to a map destroys its pmap, so its translations, its frames' mappings and its ASID go with it.",
+    check: withMmu((mmu) => {
+      for (const [map, p] of mmu.pmaps) if (map.refCount === 0) return `asid ${p.asid} outlives its map, whose last reference is gone (${p.mapped.size} PTEs left)`;
+      return undefined;
+    }),
+  },
+  {
     name: "reserve-only-when-pinned",
     ref: "vmcheck (the reserve stands in for waiting for memory)",
     description: "A frame beyond the configured count is taken only when pageout can take none (every frame in use is pinned or already waiting to be freed), never while a frame could still be paged out.",

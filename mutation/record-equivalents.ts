@@ -1,5 +1,5 @@
 /**
- * `npx tsx mutation/record-equivalents.ts SUBSYSTEM FILE:FIRST-LAST "reason" [--mutator NAME]… [--original TEXT]…`:
+ * `npx tsx mutation/record-equivalents.ts SUBSYSTEM FILE:FIRST-LAST "reason" [--mutator NAME]… [--original TEXT]… [--replacement TEXT]…`:
  * record every mutant that survived the last run of SUBSYSTEM (or was not covered) on lines
  * FIRST..LAST of FILE as equivalent, with one reason, in mutation/equivalent.json. For a block
  * that shares one reason (code no operation can reach, a fast path whose two branches compute
@@ -14,12 +14,14 @@ const EQUIVALENTS = "mutation/equivalent.json";
 function main(argv: readonly string[]): void {
   const [subsystem, where, reason, ...rest] = argv;
   const m = /^(.+):(\d+)-(\d+)$/.exec(where ?? "");
-  if (!subsystem || !m || !reason) throw new Error('usage: record-equivalents.ts SUBSYSTEM FILE:FIRST-LAST "reason" [--mutator NAME]… [--original TEXT]…');
+  if (!subsystem || !m || !reason) throw new Error('usage: record-equivalents.ts SUBSYSTEM FILE:FIRST-LAST "reason" [--mutator NAME]… [--original TEXT]… [--replacement TEXT]…');
   const mutators = new Set<string>();
   const originals = new Set<string>();
+  const replacements = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === "--mutator") mutators.add(rest[++i]!);
     else if (rest[i] === "--original") originals.add(rest[++i]!);
+    else if (rest[i] === "--replacement") replacements.add(rest[++i]!);
     else throw new Error(`unknown flag ${rest[i]}`);
   }
   const [, file, first, last] = m;
@@ -34,6 +36,7 @@ function main(argv: readonly string[]): void {
     if (mutant.location.start.line < Number(first) || mutant.location.start.line > Number(last)) continue;
     if (mutators.size > 0 && !mutators.has(mutant.mutatorName)) continue;
     if (originals.size > 0 && !originals.has(originalText(mutant, lines))) continue;
+    if (replacements.size > 0 && !replacements.has(mutant.replacement ?? "")) continue;
     const record: EquivalentMutant = { file: file!, mutator: mutant.mutatorName, line: lines[mutant.location.start.line - 1]!.trim(), original: originalText(mutant, lines), replacement: mutant.replacement ?? "", reason };
     if (known.has(equivalenceKey(record))) continue;
     known.add(equivalenceKey(record));

@@ -35,6 +35,11 @@ export interface MapHost {
   /** `map` was just swapped out (res_count reached 0): its unwired translations leave the pmap. */
   mapSwappedOut(map: VmMap): void;
   /**
+   * `pmap_destroy`: the last reference to `map` is gone, whoever held it (a handle, or a submap
+   * entry of another map), so its pmap, its translations and its ASID go too.
+   */
+  mapDestroyed(map: VmMap): void;
+  /**
    * `pmap_unnest`: the submap window `e` of `map`, which asks for a nested pmap, is about to be
    * clipped, deleted, protected or wired, so it may stop being an exact window; the MMU un-nests
    * it first (the next re-derivation nests what is exact again).

@@ -148,6 +148,7 @@ export class VmMap extends VmMapSharing {
     this.lockWrite();
     this.deleteRange(this.store.header.next, this.max);
     this.refCount = 0;
+    this.host.mapDestroyed(this);
   }
 
   // ---- attributes (§4.7–§4.9, §4.15, §4.19) ----

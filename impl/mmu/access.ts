@@ -17,11 +17,13 @@ export abstract class MmuAccess extends MmuCore {
 
   /** Fill the TLB from a walk; the ghost checks the walk matched the page table. */
   fill(cpu: Cpu, pmap: Pmap, vpn: number, w: { frame: number; rights: number }): void {
+    // Stryker disable all: the checker's ghost record (the oracle input of tlb-fill-sound), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     if (pmap.walkWord(vpn) !== w.rights * 2 ** 32 + w.frame + 1) {
       const pte = pmap.pte(vpn);
       this.ghost.unsoundFills.push(`cpu ${cpu.id} filled asid ${pmap.asid} vpn ${vpn} with frame ${w.frame} rights ${w.rights}; the PTE holds frame ${pte.frame} rights ${pte.rights}`);
     }
-    cpu.tlb.fill(pmap.asid, vpn, w.frame, w.rights, pmap.ptGen.get(vpn) ?? 0);
+    // Stryker restore all
+    cpu.tlb.fill(pmap.asid, vpn, w.frame, w.rights);
   }
 
   /**
@@ -119,8 +121,10 @@ export abstract class MmuAccess extends MmuCore {
 
   /** Ghost: the last page a successful access translated through `cpu`'s TLB (tlb-caches-last-access checks it is cached). */
   private noteAccess(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number): void {
+    // Stryker disable all: the checker's ghost record (the oracle input of tlb-caches-last-access), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     if (cpu === null || size === 0) return;
     this.ghost.lastAccess = { cpu: cpu.id, asid: this.pmapOf(map).asid, vpn: Math.floor((addr + size - 1) / this.pageSize), access };
+    // Stryker restore all
   }
 
   /** Translate every page touched by the range first, so a fault on a later page moves no byte. */

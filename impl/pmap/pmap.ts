@@ -50,8 +50,6 @@ export class Pmap {
   readonly parents: NestedWindow[] = [];
   /** The windows this pmap nests (the same records, seen from the parent). */
   readonly nests: NestedWindow[] = [];
-  /** Ghost: generation of each page's PTE, bumped by the MMU whenever it loses rights or its frame. */
-  readonly ptGen = new Map<number, number>();
 
   constructor(
     readonly host: PmapHost,

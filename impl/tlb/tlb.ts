@@ -8,9 +8,6 @@
  *
  * A hit first tries the entry a way predictor names for the page (as L1 TLBs predict the way),
  * and probes the whole set only when that entry does not hold the page.
- *
- * Ghost field: `fillGen` records, per entry, the PTE generation the walk saw when it was
- * filled (model-check/mmu-invariants.ts checks fill soundness with it).
  */
 export type Replacement = "lru" | "random";
 
@@ -25,8 +22,6 @@ export class Tlb {
   readonly rights: Uint8Array;
   /** LRU stamp of each entry: the larger, the more recently used (the checker reads it too). */
   readonly stamp: Float64Array;
-  /** Ghost: PTE generation seen by the walk that filled the entry. */
-  readonly fillGen: Float64Array;
   /**
    * Way prediction: for each value of a page number's low bits, the entry that last served or
    * cached such a page. Only a hint: a hit checks the entry's tag and ASID before trusting it
@@ -51,7 +46,6 @@ export class Tlb {
     this.frame = new Int32Array(entries);
     this.rights = new Uint8Array(entries);
     this.stamp = new Float64Array(entries);
-    this.fillGen = new Float64Array(entries);
     this.predicted = new Int32Array(entries);
     this.predictMask = entries - 1;
     this.rng = seed >>> 0 || 1;
@@ -84,7 +78,7 @@ export class Tlb {
   }
 
   /** Cache (asid, vpn) → (frame, rights), replacing the entry for the same page or a victim of its set. */
-  fill(asid: number, vpn: number, frame: number, rights: number, gen: number): number {
+  fill(asid: number, vpn: number, frame: number, rights: number): number {
     const ways = this.ways;
     const base = this.setOf(vpn) * ways;
     let victim = -1;
@@ -100,7 +94,6 @@ export class Tlb {
     this.vpn[victim] = vpn;
     this.frame[victim] = frame;
     this.rights[victim] = rights;
-    this.fillGen[victim] = gen;
     this.stamp[victim] = ++this.clock;
     this.predicted[vpn & this.predictMask] = victim;
     return victim;

@@ -86,7 +86,6 @@ function copyTlbEntry(mmu: Mmu, i: number, j: number): void {
   t.vpn[j] = t.vpn[i]!;
   t.frame[j] = t.frame[i]!;
   t.rights[j] = t.rights[i]!;
-  t.fillGen[j] = t.fillGen[i]!;
 }
 
 /** Each MMU invariant broken the way a buggy MMU would break it. */
@@ -195,6 +194,15 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
     p.remove(3, 4);
     mmu.complete();
   },
+  "cpu-runs-its-map": ({ mmu }) => {
+    // A switch that forgot to retag: CPU 0's TLB lookups still carry no address space.
+    mmu.cpus[0]!.currentAsid = -1;
+  },
+  "pmaps-of-live-maps": ({ k, mmu }) => {
+    // Map 0's last reference gone, and pmap_destroy never called.
+    expect(mmu.pmaps.has(k.maps[0]!)).toBe(true);
+    k.maps[0]!.refCount = 0;
+  },
   "nest-link-has-window": ({ k }) => {
     // The window's protection lowered without un-nesting it first.
     k.maps[0]!.lookupEntry(16 * ps).entry.protection = 1;
@@ -240,6 +248,19 @@ describe("MMU invariants", () => {
       expect(inv.check(h.k, h.spec)).toMatch(/\S/);
     });
   }
+
+  it("reports a CPU whose MMU state is not the map the kernel has it run, and an MMU never put in play (cpu-runs-its-map)", () => {
+    const inv = MMU_INVARIANTS.find((i) => i.name === "cpu-runs-its-map")!;
+    const h = healthy();
+    // CPU 1 retagged to another map's pmap, consistently, as a switch on the wrong CPU would.
+    const c = h.mmu.cpus[1]!, [map, other] = [...h.mmu.pmaps].find(([, p]) => p !== c.current)!;
+    Object.assign(c, { currentMap: map, current: other, currentAsid: other.asid });
+    c.mayCache.add(other.asid);
+    expect(inv.check(h.k)).toMatch(/should run map/);
+    const idle = healthy();
+    idle.mmu.engaged = false;
+    expect(inv.check(idle.k)).toMatch(/the MMU is not in play/);
+  });
 
   it("reports a wired PTE under an unwired entry (wired-resident-mapped, the converse half)", () => {
     const h = healthy();

@@ -361,15 +361,14 @@ class TlbSetFromAddress extends Tlb {
   constructor(entries: number, ways: number, replacement: Replacement, seed: number, private readonly pageSize: number) {
     super(entries, ways, replacement, seed);
   }
-  override fill(asid: number, vpn: number, frame: number, rights: number, gen: number): number {
-    const i = super.fill(asid, vpn, frame, rights, gen);
+  override fill(asid: number, vpn: number, frame: number, rights: number): number {
+    const i = super.fill(asid, vpn, frame, rights);
     const j = (((vpn * this.pageSize) % 2 ** 32 & (this.sets - 1)) * this.ways) + (i % this.ways);
     if (j === i) return i;
     this.asid[j] = asid;
     this.vpn[j] = vpn;
     this.frame[j] = frame;
     this.rights[j] = rights;
-    this.fillGen[j] = gen;
     this.drop(i);
     return j;
   }
