@@ -124,8 +124,9 @@ export abstract class MmuAccess extends MmuCore {
     // Stryker disable all: the checker's ghost record (the oracle input of tlb-caches-last-access), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     if (cpu === null || size === 0) return;
     this.ghost.lastAccess = { cpu: cpu.id, asid: this.pmapOf(map).asid, vpn: Math.floor((addr + size - 1) / this.pageSize), access };
-    // Stryker restore all
   }
+
+  // Stryker restore all
 
   /** Translate every page touched by the range first, so a fault on a later page moves no byte. */
   private pagesFor(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number, hitsOnly = false): Uint8Array[] | undefined {

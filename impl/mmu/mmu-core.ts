@@ -176,8 +176,9 @@ export abstract class MmuCore implements PmapHost {
     for (const c of this.targetsOf(pmap.asid)) this.shootdowns.uncovered.add(ghostKey(c, pmap.asid, vpn));
     for (const w of pmap.parents)
       if (vpn >= w.nestedVpn && vpn < w.nestedVpn + w.pages) this.pteReduced(w.parent, vpn - w.nestedVpn + w.vpn);
-    // Stryker restore all
   }
+
+  // Stryker restore all
 
   /**
    * The end of a batch of pmap changes: deliver every in-flight request to its CPUs, collect the
@@ -192,13 +193,9 @@ export abstract class MmuCore implements PmapHost {
   completeAll(): void {
     const log = this.shootdowns;
     while (log.inFlight.length > 0) {
+      // Its last acknowledgement removes it (`issue` records no shootdown without a target).
       const sd = log.inFlight[0]!;
       sd.targets.forEach((_, i) => this.ack(sd, i));
-      if (log.inFlight[0] === sd) {
-        // No target (nobody could cache it): complete at once.
-        log.inFlight.shift();
-        log.completed++;
-      }
     }
     this.freeDeferred();
   }
@@ -269,15 +266,16 @@ export abstract class MmuCore implements PmapHost {
     const out = this.phys.mappings[f]!.map((m) => `PTE asid ${m.pmap.asid} vpn ${m.vpn}`);
     for (const c of this.cpus) for (const i of c.tlb.valid()) if (c.tlb.frame[i] === f) out.push(`cpu ${c.id} TLB entry vpn ${c.tlb.vpn[i]}`);
     return out;
-    // Stryker restore all
   }
 
-  /** `pmap_page_protect`: every mapping of frame `f` keeps only `rights` (none: unmapped). */
-  pageProtect(f: number, rights: number): void {
-    for (const m of [...this.phys.mappings[f]!]) {
-      if (rights === 0) m.pmap.remove(m.vpn, m.vpn + 1);
-      else m.pmap.protect(m.vpn, m.vpn + 1, rights);
-    }
+  // Stryker restore all
+
+  /**
+   * `pmap_page_protect(VM_PROT_NONE)`: every mapping of frame `f` goes. (Copy-on-write lowers
+   * rights by range, through `Pmap.protect`; nothing here lowers one frame's rights everywhere.)
+   */
+  pageProtect(f: number): void {
+    for (const m of [...this.phys.mappings[f]!]) m.pmap.remove(m.vpn, m.vpn + 1);
   }
 
   // ---- frames ----
@@ -308,7 +306,8 @@ export abstract class MmuCore implements PmapHost {
     if (f >= 0) return f;
     // Ghost: the reserve is for when every frame is pinned; note one taken while pageout could still free a frame.
     // Stryker disable all: the checker's ghost record (the oracle input of reserve-only-when-pinned), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
-    const could = [...this.phys.used()].find((g) => this.evictable(g));
+    // Judged here, not by `evictable` (the ghost must not share the code it judges).
+    const could = [...this.phys.used()].find((g) => this.phys.free[g] === 0 && this.phys.pins[g] === 0 && !this.shootdowns.deferredFrees.includes(g));
     if (could !== undefined) this.ghost.needlessReserves.push(`frame ${this.phys.count} taken beyond the ${this.phys.configured} configured while pageout could take frame ${could}`);
     // Stryker restore all
     return this.phys.allocateReserve(page.object, page.index, page.bytes);
@@ -323,7 +322,7 @@ export abstract class MmuCore implements PmapHost {
 
   /** Unmap a frame everywhere and free it once the shootdown completed. */
   retireFrame(f: number): void {
-    this.pageProtect(f, 0);
+    this.pageProtect(f);
     this.shootdowns.deferFree(f);
     this.complete();
   }

@@ -99,7 +99,7 @@ export class Mmu extends MmuNesting {
           const map = this.mapOfPmap.get(m.pmap);
           if (map && m.pmap.pte(m.vpn).wired) rewire.push([map, m.vpn * ps]);
         }
-        this.pageProtect(f, 0);
+        this.pageProtect(f);
         this.shootdowns.deferFree(f);
         continue;
       }

@@ -66,16 +66,6 @@ export class ShootdownLog {
     if (i >= 0) this.deferredFrees.splice(i, 1);
   }
 
-  /** The next acknowledgement `owner` waits for: a shootdown it issued and a target CPU that has not acknowledged. */
-  nextAck(owner: number): { readonly sd: Shootdown; readonly i: number; readonly cpu: number } | undefined {
-    for (const sd of this.inFlight) {
-      if (sd.owner !== owner) continue;
-      const i = sd.acked.indexOf(false);
-      if (i >= 0) return { sd, i, cpu: sd.targets[i]! };
-    }
-    return undefined;
-  }
-
   /** A CPU processed an invalidation of [startVpn, endVpn) of `asid` (all pages when endVpn is Infinity). */
   covered(cpu: number, asid: number, startVpn: number, endVpn: number): void {
     // Stryker disable all: the checker's ghost record (the oracle input of shootdown-coverage), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
@@ -84,6 +74,16 @@ export class ShootdownLog {
       const [c, a, v] = k.split(":").map(Number) as [number, number, number];
       if (c === cpu && (asid < 0 || a === asid) && v >= startVpn && v < endVpn) this.uncovered.delete(k);
     }
-    // Stryker restore all
+  }
+
+  // Stryker restore all
+  /** The next acknowledgement `owner` waits for: a shootdown it issued and a target CPU that has not acknowledged. */
+  nextAck(owner: number): { readonly sd: Shootdown; readonly i: number; readonly cpu: number } | undefined {
+    for (const sd of this.inFlight) {
+      if (sd.owner !== owner) continue;
+      const i = sd.acked.indexOf(false);
+      if (i >= 0) return { sd, i, cpu: sd.targets[i]! };
+    }
+    return undefined;
   }
 }

@@ -28,6 +28,8 @@ interface KillCampaign {
   readonly maxCommands?: number;
   /** Slots per B+tree node (default: the scope's, 4). */
   readonly treeOrder?: number;
+  /** Physical frames (default: the scope's, 16). */
+  readonly frames?: number;
 }
 
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
@@ -48,6 +50,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "mmu", runs: 10000, seed: 4 },
   // Random TLB replacement: the hardware may drop any entry at any time.
   { profile: "mmu", runs: 3000, seed: 10, tlbReplacement: "random" },
+  // Four frames: nearly every fault has to page a frame out (or, with every frame pinned, take
+  // one from the reserve), so pageout's choice and the reserve's rule are exercised.
+  { profile: "mmu", runs: 2000, seed: 4, frames: 4 },
   // Nested pmaps: windows that can be nested and their near misses (wired, copy-on-write, off a
   // leaf boundary, from a non-zero offset, chained through a second map), clipped and run.
   { profile: "nesting", runs: 2000, seed: 11 },
@@ -74,9 +79,9 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "");
-    const scope = tlbReplacement || treeOrder ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }) } : undefined;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "");
+    const scope = tlbReplacement || treeOrder || frames ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;

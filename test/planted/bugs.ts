@@ -316,7 +316,7 @@ class FlushNarrowerThanCleared extends Mmu {
 /** A frame goes back to the free list as soon as its PTEs are cleared, before the shootdown completes. */
 class FrameFreedBeforeShootdown extends Mmu {
   override retireFrame(f: number): void {
-    this.pageProtect(f, 0);
+    this.pageProtect(f);
     this.freeFrame(f);
     this.complete();
   }
