@@ -37,7 +37,7 @@ const MMU_CAMPAIGNS = ["mmu", "all"] as const satisfies readonly ProfileName[];
 
 /**
  * The campaigns for the subsystems above the MMU, the cheapest first: every profile except
- * `mmu`. The two `mmu` campaigns (13,000 runs, 25 of the suite's 38 s) exist for the corner
+ * `mmu`. The `mmu` campaigns (15,000 runs: about 56 s) exist for the corner
  * states of TLBs and page tables; the code above the MMU that an access reaches (faults
  * resolving copy-on-write, zero fill) is reached by `all` too, which engages the MMU. Leaving
  * them out makes a survivor cost a third as much, which is what lets map and object finish
