@@ -27,6 +27,6 @@ export function describeMmu(k: Kernel | undefined): string[] {
     out.push(`map ${handleOf.get(map) ?? "?"} (asid ${p.asid}) PTEs: ${ptes.join(", ") || "none"}`);
   }
   const used = [...mmu.phys.used()].map((f) => `f${f}=obj ${mmu.phys.object[f]!.id} page ${mmu.phys.index[f]}${mmu.phys.pins[f] ? " pinned" : ""}`);
-  out.push(`frames in use ${used.length}/${mmu.phys.count}: ${used.join(", ") || "none"}; paged out so far ${mmu.pagedOut}`);
+  out.push(`frames in use ${used.length}/${mmu.phys.count}: ${used.join(", ") || "none"}; paged out by the last command ${mmu.ghost.pageouts}`);
   return out;
 }

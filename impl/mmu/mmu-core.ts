@@ -72,8 +72,6 @@ export abstract class MmuCore implements PmapHost {
   readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined, wired: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
-  /** Pages written to the backing store by pageout (the object's page store plays that part). */
-  pagedOut = 0;
   private nextAsid = 1;
   protected readonly pageSize: number;
   protected readonly vpnBits: number;
@@ -208,7 +206,6 @@ export abstract class MmuCore implements PmapHost {
     sd.acked[i] = true;
     if (!sd.acked.every(Boolean)) return;
     log.inFlight.splice(log.inFlight.indexOf(sd), 1);
-    log.completed++;
   }
 
   /** Free the deferred frames once no shootdown is in flight (no TLB can still hold them). */
@@ -351,7 +348,6 @@ export abstract class MmuCore implements PmapHost {
 
   /** Page a frame out: unmap (shootdown), write back, free after every acknowledgement. */
   evictFrame(f: number): void {
-    this.pagedOut++;
     // Stryker disable next-line all: the checker's ghost record (the oracle input of op-does-its-pmap-work and page-list-pmap-entered, which excuse a page paged out again), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     this.ghost.pageouts++;
     this.retireFrame(f);

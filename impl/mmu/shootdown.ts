@@ -36,8 +36,6 @@ export class ShootdownLog {
   readonly deferredFrees: number[] = [];
   /** Ghost: (cpu, asid, vpn) whose PTE lost rights, not yet invalidated on that CPU. */
   readonly uncovered = new Set<string>();
-  /** Shootdowns completed since the world began (for reports). */
-  completed = 0;
   /**
    * The thread whose commit is running and will wait for its shootdowns' acknowledgements
    * itself (a suspension point); null: every shootdown completes before its operation returns.

@@ -129,7 +129,6 @@ export class AckWithoutInvalidation extends SuspendableOps {
     sd.acked[i] = true;
     if (!sd.acked.every(Boolean)) return;
     mmu.shootdowns.inFlight.splice(mmu.shootdowns.inFlight.indexOf(sd), 1);
-    mmu.shootdowns.completed++;
   }
 }
 
