@@ -104,6 +104,7 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   const campaigns = options.campaigns ?? subsystem.campaigns;
   if (campaigns) process.env["VMCHECK_KILL_PROFILES"] = campaigns.join(",");
   else delete process.env["VMCHECK_KILL_PROFILES"];
+  process.env["VMCHECK_KILL_ORACLE_TESTS"] = (subsystem.oracleTests ?? []).join(",");
   const stryker = new Stryker({
     testRunner: "vitest",
     plugins: ["@stryker-mutator/vitest-runner"],

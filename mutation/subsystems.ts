@@ -29,6 +29,14 @@ export interface Subsystem {
    * only cost time on every survivor.
    */
   readonly campaigns?: readonly ProfileName[];
+  /**
+   * Unit tests in this row's kill suite besides the campaigns: only for the checker's own oracle
+   * code that lives in impl/ (the lock-order validator and its view of the kernel), which a
+   * correct kernel never trips, so a mutant that weakens it survives every campaign. Other rows
+   * do not run them: they exercise the kernel too, and a unit test must not kill the other rows'
+   * mutants (mutation/vitest.config.ts).
+   */
+  readonly oracleTests?: readonly string[];
   readonly note: string;
 }
 
@@ -70,8 +78,8 @@ export const SUBSYSTEMS = {
   // The `nesting` campaign is this row's alone: it reaches the rules of which windows may be nested.
   coherence: { files: ["impl/mmu/mmu.ts", "impl/mmu/nesting.ts"], note: "the MMU's coherence with the maps: the pmap work of remove, protect and wiring, PTE revalidation after map changes, nested pmaps", campaigns: ["nesting", ...MMU_CAMPAIGNS] },
   fault: { files: ["impl/fault/**/*.ts"], note: "the fault path: entry lookup, protection, copy-on-write resolution, PTE rights", campaigns: MMU_CAMPAIGNS },
-  locks: { files: ["impl/locks/**/*.ts"], note: "lock classes and the lock-order validator (killed by its unit tests until the checker drives it)", campaigns: [] },
-  sched: { files: ["impl/sched/**/*.ts"], note: "threads, the deterministic scheduler, suspendable operations, map lock state", campaigns: ["concurrency", "all"] },
+  locks: { files: ["impl/locks/**/*.ts"], note: "lock classes and the lock-order validator (killed by its unit tests until the checker drives it)", campaigns: [], oracleTests: ["test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts"] },
+  sched: { files: ["impl/sched/**/*.ts"], note: "threads, the deterministic scheduler, suspendable operations, map lock state", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts"] },
 } as const satisfies Record<string, Subsystem>;
 
 export type SubsystemName = keyof typeof SUBSYSTEMS;
