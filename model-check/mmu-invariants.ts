@@ -421,7 +421,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "reserve-only-when-pinned",
     ref: "vmcheck (the reserve stands in for waiting for memory)",
-    description: "A frame beyond the configured count is taken only when pageout can take none (every frame in use is pinned or already waiting to be freed), never while a frame could still be paged out.",
+    description: "A frame beyond the configured count is taken only when every frame is pinned: never while a frame is free, while pageout could take one, or while frames only await a shootdown's acknowledgements (an allocation waits for those).",
     check: withMmu((mmu) => mmu.ghost.needlessReserves[0]),
   },
   {

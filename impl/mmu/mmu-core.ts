@@ -301,11 +301,16 @@ export abstract class MmuCore implements PmapHost {
       f = this.phys.allocate(page.object, page.index, page.bytes);
     }
     if (f >= 0) return f;
-    // Ghost: the reserve is for when every frame is pinned; note one taken while pageout could still free a frame.
+    // Ghost: the reserve is for when every frame is pinned; note one taken while a frame is free,
+    // pageout could still free one, or frames only await acknowledgements (waiting frees them).
     // Stryker disable all: the checker's ghost record (the oracle input of reserve-only-when-pinned), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     // Judged here, not by `evictable` (the ghost must not share the code it judges).
     const could = [...this.phys.used()].find((g) => this.phys.free[g] === 0 && this.phys.pins[g] === 0 && !this.shootdowns.deferredFrees.includes(g));
-    if (could !== undefined) this.ghost.needlessReserves.push(`frame ${this.phys.count} taken beyond the ${this.phys.configured} configured while pageout could take frame ${could}`);
+    const free = this.phys.free.indexOf(1), waiting = this.shootdowns.deferredFrees;
+    const beyond = `frame ${this.phys.count} taken beyond the ${this.phys.configured} configured`;
+    if (could !== undefined) this.ghost.needlessReserves.push(`${beyond} while pageout could take frame ${could}`);
+    else if (free >= 0) this.ghost.needlessReserves.push(`${beyond} while frame ${free} is free`);
+    else if (waiting.length > 0) this.ghost.needlessReserves.push(`${beyond} while frames ${waiting.join(", ")} only await acknowledgements`);
     // Stryker restore all
     return this.phys.allocateReserve(page.object, page.index, page.bytes);
   }

@@ -53,11 +53,6 @@ export class ShootdownLog {
     if (!this.deferredFrees.includes(f)) this.deferredFrees.push(f);
   }
 
-  /** Some shootdown in flight still waits for `cpu`'s acknowledgement. */
-  pendingOn(cpu: number): boolean {
-    return this.inFlight.some((sd) => sd.targets.some((c, i) => c === cpu && !sd.acked[i]));
-  }
-
   /** Frame `f` is in use again: not to be freed after all. */
   keep(f: number): void {
     const i = this.deferredFrees.indexOf(f);

@@ -111,9 +111,6 @@ export class Scheduler {
   resumptions = 0;
   /** Shootdown acknowledgements threads waited for as suspension points. */
   acksAwaited = 0;
-  /** User loads and stores done on TLB hits without a lock, and how many of them while a shootdown targeting their CPU was unacknowledged. */
-  lockFreeHits = 0;
-  racingHits = 0;
 
   constructor(
     readonly kernel: Kernel,

@@ -466,11 +466,7 @@ export class SuspendableOps {
     const map = op.op === "store" || op.op === "load" ? this.kernel.cpuRunning(op.cpu) : this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
     const hit = this.tlbHit(map, op);
-    if (hit !== undefined) {
-      s.lockFreeHits++;
-      if (op.op === "load" || op.op === "store") if (this.kernel.mmu!.shootdowns.pendingOn(op.cpu)) s.racingHits++;
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     for (;;) {
       yield { kind: "read", map };
       if (!this.needsUpgrade(map, op)) {

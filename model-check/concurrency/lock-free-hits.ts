@@ -40,3 +40,13 @@ export function servedByTlb(k: Kernel, op: Op): boolean {
   for (let vpn = Math.floor(op.addr / ps); vpn * ps < op.addr + size; vpn++) if (!tlbHolds(cpu.tlb, cpu.current.asid, vpn, access)) return false;
   return true;
 }
+
+/**
+ * Some shootdown in flight still waits for `cpu`'s acknowledgement: a TLB hit on `cpu` now may
+ * use a translation the kernel has already taken away (the report's racing hits). Read from the
+ * shootdown log's own records, like the TLB above.
+ */
+export function racesShootdown(k: Kernel, cpu: number): boolean {
+  const mmu = k.activeMmu;
+  return mmu !== null && mmu.shootdowns.inFlight.some((sd) => sd.targets.some((c, i) => c === cpu && !sd.acked[i]));
+}

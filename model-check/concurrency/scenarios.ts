@@ -123,6 +123,28 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "protect", map: 0, addr: 0, size: P, prot: VM_PROT_READ, setMax: false }], [store(1, 0, 0x77)]],
     },
     {
+      name: "pageout-vs-fault-back",
+      about: "pageout unmaps frame 0 and waits for CPU 1's acknowledgement; meanwhile CPU 0 faults a new page in (a free frame, not the one waiting) and then the paged-out page, which it finds still in its frame and maps again, so that frame must not be freed after the acknowledgement (research §1.6)",
+      prelude: [...cachedOnCpu1, enter(0, P, 1), { op: "switch", cpu: 0, map: 0 }],
+      threads: [[{ op: "evict", frame: 0 }], [store(0, P, 0x12), load(0, 0)]],
+    },
+    {
+      name: "two-pageouts",
+      about: "two pageouts wait for CPUs 1 and 2 at once; the one whose acknowledgements are all in must not free the other's frame, which a CPU may still reach through its TLB (research §1.6)",
+      prelude: [create(), enter(0, 0, 2), { op: "switch", cpu: 1, map: 0 }, store(1, 0, 0x11), { op: "switch", cpu: 2, map: 0 }, store(2, P, 0x22)],
+      threads: [[{ op: "evict", frame: 0 }], [{ op: "evict", frame: 1 }]],
+    },
+    {
+      name: "fault-waits-for-deferred-frames",
+      about: "with fourteen of the sixteen frames wired and two waiting for CPU 1 to acknowledge a remove's shootdown (the remover holds map 0 meanwhile), a store's fault in map 1 finds no free frame and nothing pageout may take: it waits for the acknowledgements and takes a freed frame, not one beyond the configured memory (research §1.6)",
+      prelude: [
+        create(32), enter(0, 0, 14), { op: "wire", map: 0, addr: 0, size: 14 * P, access: VM_PROT_DEFAULT, user: true },
+        enter(0, 16 * P, 2), { op: "switch", cpu: 1, map: 0 }, store(1, 16 * P, 0x11), store(1, 17 * P, 0x22),
+        create(), enter(1, 0, 1), { op: "switch", cpu: 0, map: 1 },
+      ],
+      threads: [[{ op: "remove", map: 0, addr: 16 * P, size: 2 * P, flags: 0 }], [store(0, 0, 0x55)]],
+    },
+    {
       name: "page-list-vs-remove",
       about: "a page-list copy drops its source's lock around the page faults and its continuation takes it again later: a remove of the pending source in between must make the continuation fail, not copy freed pages (§4.11.5)",
       // Four pages: a chunk of three (the scope's page-list size) and a continuation for the fourth.

@@ -266,6 +266,32 @@ describe("MMU invariants", () => {
     expect(inv.check(idle.k)).toMatch(/the MMU is not in play/);
   });
 
+  it("reports a reserve frame taken while a frame is free, or while frames only await acknowledgements (reserve-only-when-pinned)", () => {
+    const check = (h: Healthy) => MMU_INVARIANTS.find((i) => i.name === "reserve-only-when-pinned")!.check(h.k);
+    const reserveFor = (h: Healthy, index: number) => {
+      const o = h.k.maps[0]!.lookupEntry(0).entry.object!;
+      h.mmu.frameFor({ object: o, index, bytes: new Uint8Array(ps), rights: 1, wired: false });
+    };
+    // Every frame in use pinned, and the allocation fails although a frame is free.
+    const h = healthy();
+    expect(h.mmu.phys.freeFrames().length).toBeGreaterThan(0);
+    for (const f of h.mmu.phys.used()) h.mmu.phys.pins[f]! += 1;
+    Object.assign(h.mmu.phys, { allocate: () => -1 });
+    reserveFor(h, 200);
+    expect(check(h)).toMatch(/while frame \d+ is free/);
+    // No frame is free, every frame in use is pinned, and the allocation does not wait for the
+    // acknowledgements that would free the frame waiting for them.
+    const w = healthy();
+    Object.assign(w.mmu, { settleDeferred: () => false });
+    const o = w.k.maps[0]!.lookupEntry(0).entry.object!;
+    while (w.mmu.phys.freeFrames().length > 0) w.mmu.phys.allocate(o, 100 + w.mmu.phys.freeFrames().length, new Uint8Array(ps));
+    for (const f of w.mmu.phys.used()) w.mmu.phys.pins[f]! += 1;
+    const waiting = [...w.mmu.phys.used()][0]!;
+    w.mmu.shootdowns.deferFree(waiting);
+    reserveFor(w, 200);
+    expect(check(w)).toMatch(new RegExp(`while frames ${waiting} only await acknowledgements`));
+  });
+
   it("reports a wired PTE under an unwired entry (wired-resident-mapped, the converse half)", () => {
     const h = healthy();
     const inv = MMU_INVARIANTS.find((i) => i.name === "wired-resident-mapped")!;
