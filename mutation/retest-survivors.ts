@@ -1,5 +1,5 @@
 /**
- * `npx tsx mutation/retest-survivors.ts SUBSYSTEM [FILE:FROM-TO]… [--workers N]`: run the kill
+ * `npx tsx mutation/retest-survivors.ts SUBSYSTEM [FILE:FROM-TO]… [--workers N] [--drop-gone]`: run the kill
  * campaigns again against the last run's surviving mutants (all of them, or those on the given
  * lines of the report's source), and record each one the campaigns now kill.
  *
@@ -14,14 +14,17 @@
  * there (each sandbox first runs the suite unmutated, which must pass). A failing suite kills it; the report (mutation/incremental/SUBSYSTEM.json) records it as
  * Killed with a `statusReason` naming this tool and the commit. A mutant whose text is no longer
  * in the source is left as it was and listed: `npm run mutation -- SUBSYSTEM --force` re-runs
- * the whole row. Afterwards, `npm run mutation -- SUBSYSTEM --rescore` writes the score.
+ * the whole row. With `--drop-gone` such a mutant is taken out of the report instead, as a
+ * full run would leave it out — for code that was deleted, not for a line that was only
+ * edited (a full run mutates the edited line afresh); the tool lists every one it drops.
+ * Afterwards, `npm run mutation -- SUBSYSTEM --rescore` writes the score.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { originalText, type ReportedMutant } from "./equivalents.ts";
-import { SUBSYSTEMS, type SubsystemName } from "./subsystems.ts";
+import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
   readonly file: string;
@@ -33,15 +36,17 @@ interface Options {
   readonly subsystem: SubsystemName;
   readonly lines: readonly LineRange[];
   readonly workers: number;
+  readonly dropGone: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   let subsystem: SubsystemName | undefined;
   const lines: LineRange[] = [];
-  let workers = 2;
+  let workers = 2, dropGone = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--workers") workers = Number(argv[++i]);
+    else if (a === "--drop-gone") dropGone = true;
     else if (a in SUBSYSTEMS && subsystem === undefined) subsystem = a as SubsystemName;
     else {
       const m = /^(.+):(\d+)-(\d+)$/.exec(a);
@@ -51,7 +56,7 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (subsystem === undefined) throw new Error("name a subsystem");
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
-  return { subsystem, lines, workers };
+  return { subsystem, lines, workers, dropGone };
 }
 
 /** A mutant of the report, mutable where this tool records its new status. */
@@ -96,11 +101,11 @@ function sandbox(dir: string): void {
 }
 
 /** Run the kill suite in `dir`: true when it fails (the mutant is killed). */
-function killSuiteFails(dir: string, profiles: string): Promise<boolean> {
+function killSuiteFails(dir: string, profiles: string, oracleTests: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const child = spawn("npx", ["vitest", "run", "--config", "mutation/vitest.config.ts", "--bail", "1"], {
       cwd: dir,
-      env: { ...process.env, VMCHECK_KILL_PROFILES: profiles },
+      env: { ...process.env, VMCHECK_KILL_PROFILES: profiles, VMCHECK_KILL_ORACLE_TESTS: oracleTests },
       stdio: "ignore",
     });
     child.on("error", reject);
@@ -109,23 +114,26 @@ function killSuiteFails(dir: string, profiles: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const { subsystem, lines, workers } = parseArgs(process.argv.slice(2));
+  const { subsystem, lines, workers, dropGone } = parseArgs(process.argv.slice(2));
   const reportPath = `mutation/incremental/${subsystem}.json`;
   const report = JSON.parse(readFileSync(reportPath, "utf8")) as MutableReport;
   const profiles = (SUBSYSTEMS[subsystem].campaigns ?? []).join(",");
+  const row: Subsystem = SUBSYSTEMS[subsystem];
+  const oracleTests = (row.oracleTests ?? []).join(",");
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const chosen = (file: string, line: number) => lines.length === 0 || lines.some((r) => r.file === file && r.from <= line && line <= r.to);
   const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
     mutants.filter((m) => (m.status === "Survived" || m.status === "NoCoverage") && chosen(file, m.location.start.line)).map((m) => ({ file, source, m })));
   console.log(`${subsystem}: ${todo.length} survivors to test again, ${workers} at a time (kill campaigns: ${profiles || "unit tests only"})`);
   const moved: string[] = [];
+  const gone = new Set<Mutant>();
   let killed = 0, done = 0;
   const queue = [...todo];
   const work = async (w: number): Promise<void> => {
     const dir = join(".stryker-tmp", `retest-${w}`);
     sandbox(dir);
     // The unmutated sandbox must pass, or every mutant would look killed.
-    if (await killSuiteFails(dir, profiles)) throw new Error(`the kill suite fails in ${dir} without any mutant: fix that first`);
+    if (await killSuiteFails(dir, profiles, oracleTests)) throw new Error(`the kill suite fails in ${dir} without any mutant: fix that first`);
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
       const { file, source, m } = job;
       const path = join(dir, file);
@@ -134,11 +142,12 @@ async function main(): Promise<void> {
       const at = locate(source, current, m);
       if (at === undefined) {
         moved.push(where);
+        if (dropGone) gone.add(m);
         continue;
       }
       writeFileSync(path, current.slice(0, at[0]) + (m.replacement ?? "") + current.slice(at[1]));
       try {
-        if (await killSuiteFails(dir, profiles)) {
+        if (await killSuiteFails(dir, profiles, oracleTests)) {
           m.status = "Killed";
           m.statusReason = `killed by mutation/retest-survivors.ts at commit ${commit}`;
           killed++;
@@ -152,8 +161,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   };
   await Promise.all(Array.from({ length: workers }, (_, w) => work(w)));
+  for (const f of Object.values(report.files)) f.mutants = f.mutants.filter((m) => !gone.has(m));
   writeFileSync(reportPath, JSON.stringify(report, null, 2));
-  console.log(`\n${subsystem}: ${done} tested, ${killed} killed, ${done - killed} still survive${moved.length ? `; ${moved.length} no longer in the source (run the row with --force):` : ""}`);
+  const goneNote = dropGone ? "dropped from the report, as a full run would leave them out" : "run the row with --force";
+  console.log(`\n${subsystem}: ${done} tested, ${killed} killed, ${done - killed} still survive${moved.length ? `; ${moved.length} no longer in the source (${goneNote}):` : ""}`);
   for (const w of moved) console.log(`  ${w}`);
   console.log(`now: npm run mutation -- ${subsystem} --rescore`);
 }
