@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Stryker } from "@stryker-mutator/core";
 import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
-import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
+import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { PROFILES } from "../model-check/campaign.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
 
@@ -66,8 +66,8 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
   const keys = new Set(equivalents.map(equivalenceKey));
   // Only the row's own files: an incremental file written before a row was split keeps the
   // results of files that now belong to another row (Stryker does not drop them).
-  const own = new Set<string>(SUBSYSTEMS[name].files);
-  const described = Object.entries(report.files).filter(([file]) => own.has(file)).flatMap(([file, { source, mutants }]) => {
+  const globs: readonly string[] = SUBSYSTEMS[name].files;
+  const described = Object.entries(report.files).filter(([file]) => inSubsystem(file, globs)).flatMap(([file, { source, mutants }]) => {
     const lines = source.split("\n");
     return mutants.map((mutant) => {
       const original = originalText(mutant, lines);
