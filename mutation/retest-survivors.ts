@@ -1,7 +1,8 @@
 /**
  * `npx tsx mutation/retest-survivors.ts SUBSYSTEM [FILE:FROM-TO]… [--workers N] [--drop-gone]`: run the kill
  * campaigns again against the last run's surviving mutants (all of them, or those on the given
- * lines of the report's source), and record each one the campaigns now kill.
+ * lines of the report's source; recorded equivalents are skipped), and record each one the
+ * campaigns now kill.
  *
  * What it is for: after a check was strengthened, only the survivors can change (a killed mutant
  * stays killed: the campaigns generate the same commands and a stronger check fails at the same
@@ -23,7 +24,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { originalText, type ReportedMutant } from "./equivalents.ts";
+import { equivalenceKey, loadEquivalents, originalText, type ReportedMutant } from "./equivalents.ts";
 import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
@@ -122,8 +123,14 @@ async function main(): Promise<void> {
   const oracleTests = (row.oracleTests ?? []).join(",");
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const chosen = (file: string, line: number) => lines.length === 0 || lines.some((r) => r.file === file && r.from <= line && line <= r.to);
+  // Recorded equivalents are skipped: they survive by argument, and each would cost a whole suite.
+  const equivalent = new Set(loadEquivalents("mutation/equivalent.json").map(equivalenceKey));
+  const isEquivalent = (file: string, source: string, m: Mutant) => {
+    const lines = source.split("\n");
+    return equivalent.has(equivalenceKey({ file, mutator: m.mutatorName, line: lines[m.location.start.line - 1]!.trim(), original: originalText(m, lines), replacement: m.replacement ?? "" }));
+  };
   const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
-    mutants.filter((m) => (m.status === "Survived" || m.status === "NoCoverage") && chosen(file, m.location.start.line)).map((m) => ({ file, source, m })));
+    mutants.filter((m) => (m.status === "Survived" || m.status === "NoCoverage") && chosen(file, m.location.start.line) && !isEquivalent(file, source, m)).map((m) => ({ file, source, m })));
   console.log(`${subsystem}: ${todo.length} survivors to test again, ${workers} at a time (kill campaigns: ${profiles || "unit tests only"})`);
   const moved: string[] = [];
   const gone = new Set<Mutant>();
