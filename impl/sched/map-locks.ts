@@ -73,12 +73,4 @@ export class MapLock {
   holdsWrite(t: ThreadId): boolean {
     return this.writer === t;
   }
-
-  holds(t: ThreadId): boolean {
-    return this.writer === t || this.readers.has(t);
-  }
-
-  get idle(): boolean {
-    return this.writer === null && this.readers.size === 0 && this.upgrader === null;
-  }
 }
