@@ -278,7 +278,11 @@ export class Lockstep {
     this.session ??= new ConcurrentSession(this.sessionHost(), this.options.suspendable ?? SuspendableOps, this.options.lockValidator, this.options.concurrencyStats ?? newStats());
     const record: StepRecord = { op, spec: { kr: "KERN_SUCCESS" }, impl: undefined };
     this.history.push(record);
+    // A thread's write lock and upgrade bump the timestamp as a sequential command's does, and
+    // no step of any thread may take it back.
+    const timestamps = this.sut.timestamps?.() ?? [];
     const result = this.session.command(op, stepIndex);
+    this.checkTimestamps(stepIndex, op, timestamps);
     const done: StepRecord = { op, spec: result, impl: result };
     this.history[this.history.length - 1] = done;
     return done;
@@ -321,14 +325,18 @@ export class Lockstep {
       if (msg) throw new CheckFailure(inv.name, stepIndex, `after ${formatOp(op)}: ${msg}`);
     }
 
-    if (this.sut.timestamps) {
-      this.coverage.recordInvariant("timestamp-monotone");
-      const after = this.sut.timestamps();
-      for (let h = 0; h < timestamps.length; h++) {
-        const was = timestamps[h], now = after[h];
-        if (was !== undefined && now !== undefined && now < was)
-          throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${was} to ${now}`);
-      }
+    this.checkTimestamps(stepIndex, op, timestamps);
+  }
+
+  /** No map's timestamp went back since `timestamps` were taken (before the step). */
+  private checkTimestamps(stepIndex: number, op: Op, timestamps: readonly (number | undefined)[]): void {
+    if (!this.sut.timestamps) return;
+    this.coverage.recordInvariant("timestamp-monotone");
+    const after = this.sut.timestamps();
+    for (let h = 0; h < timestamps.length; h++) {
+      const was = timestamps[h], now = after[h];
+      if (was !== undefined && now !== undefined && now < was)
+        throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${was} to ${now}`);
     }
   }
 

@@ -35,3 +35,18 @@ describe("the exhaustive mode's schedule manifest", () => {
     expect(scheduleDrift({ ...report, preemptions: 9 }, manifest)).toEqual(["the manifest has no counts for 9 preemptions"]);
   });
 });
+
+describe("timestamps across thread steps", () => {
+  it("a thread step that takes a map's timestamp back fails timestamp-monotone", () => {
+    // Waiting for its acknowledgements, the thread winds every map's version counter back past its own write lock's bump.
+    class TimestampBack extends SuspendableOps {
+      override *awaitShootdowns(s: Parameters<SuspendableOps["awaitShootdowns"]>[0], t: number): ReturnType<SuspendableOps["awaitShootdowns"]> {
+        for (const m of this.kernel.everyMap.values()) m.timestamp -= 2;
+        yield* super.awaitShootdowns(s, t);
+      }
+    }
+    const only = scenarios(MODEL_CHECK_SCOPE).filter((s) => s.name === "remove-vs-stale-loads");
+    const report = exhaustive({ scope: MODEL_CHECK_SCOPE, preemptions: 0, scenarios: only, suspendable: TimestampBack });
+    expect(report.scenarios[0]!.failure?.check).toBe("timestamp-monotone");
+  });
+});
