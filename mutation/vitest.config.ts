@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SUBSYSTEMS, type Subsystem } from "./subsystems.ts";
 
 /**
  * Vitest configuration for mutation testing: the bounded campaigns kill mutants. The one
@@ -12,7 +13,7 @@ import { defineConfig } from "vitest/config";
  */
 const campaigns = process.env["VMCHECK_KILL_PROFILES"] === "" ? [] : ["mutation/kill/**/*.kill.ts"];
 /** The row's oracle unit tests (mutation/subsystems.ts `oracleTests`, set by mutation/run.ts); all of them when run by hand. */
-const ORACLE_TESTS = ["test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts", "test/impl/topology.test.ts"];
+const ORACLE_TESTS = Object.values<Subsystem>(SUBSYSTEMS).flatMap((row) => row.oracleTests ?? []);
 const oracleTests = process.env["VMCHECK_KILL_ORACLE_TESTS"]?.split(",").filter(Boolean) ?? ORACLE_TESTS;
 
 export default defineConfig({

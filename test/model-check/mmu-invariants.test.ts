@@ -228,6 +228,9 @@ const CORRUPTIONS: Record<string, (h: Healthy) => void> = {
   },
 };
 
+/** The finding of the MMU invariant `name` on `h`'s state. */
+const check = (name: string, h: Healthy) => MMU_INVARIANTS.find((i) => i.name === name)!.check(h.k);
+
 describe("MMU invariants", () => {
   it("hold on a healthy state, which has TLB entries on both CPUs, a wired page and a paged-out frame", () => {
     const h = healthy();
@@ -267,7 +270,6 @@ describe("MMU invariants", () => {
   });
 
   it("reports a reserve frame taken while a frame is free, or while frames only await acknowledgements (reserve-only-when-pinned)", () => {
-    const check = (h: Healthy) => MMU_INVARIANTS.find((i) => i.name === "reserve-only-when-pinned")!.check(h.k);
     const reserveFor = (h: Healthy, index: number) => {
       const o = h.k.maps[0]!.lookupEntry(0).entry.object!;
       h.mmu.frameFor({ object: o, index, bytes: new Uint8Array(ps), rights: 1, wired: false });
@@ -278,7 +280,7 @@ describe("MMU invariants", () => {
     for (const f of h.mmu.phys.used()) h.mmu.phys.pins[f]! += 1;
     Object.assign(h.mmu.phys, { allocate: () => -1 });
     reserveFor(h, 200);
-    expect(check(h)).toMatch(/while frame \d+ is free/);
+    expect(check("reserve-only-when-pinned", h)).toMatch(/while frame \d+ is free/);
     // No frame is free, every frame in use is pinned, and the allocation does not wait for the
     // acknowledgements that would free the frame waiting for them.
     const w = healthy();
@@ -289,7 +291,7 @@ describe("MMU invariants", () => {
     const waiting = [...w.mmu.phys.used()][0]!;
     w.mmu.shootdowns.deferFree(waiting);
     reserveFor(w, 200);
-    expect(check(w)).toMatch(new RegExp(`while frames ${waiting} only await acknowledgements`));
+    expect(check("reserve-only-when-pinned", w)).toMatch(new RegExp(`while frames ${waiting} only await acknowledgements`));
   });
 
   it("reports a wired PTE under an unwired entry (wired-resident-mapped, the converse half)", () => {
@@ -335,7 +337,6 @@ describe("MMU invariants", () => {
   });
 
   describe("nest-link-has-window and nesting-complete judge by their own rule, whatever MmuNesting.nestObstacle says", () => {
-    const check = (name: string, h: Healthy) => MMU_INVARIANTS.find((i) => i.name === name)!.check(h.k);
     it("reports a nested window the rule forbids (a wired one) when the MMU's rule allows everything", () => {
       const h = healthy();
       Object.assign(h.mmu, { nestObstacle: () => undefined });
