@@ -126,7 +126,7 @@ export function describeImplCopy(k: Kernel, c: number): string[] {
 function describeThreads(ls: Lockstep): string[] {
   const sched = ls.concurrency?.sched;
   if (!sched) return [];
-  return sched.inFlight().map((t) => `thread ${t}: ${formatOp(sched.opOf(t)!)} — ${sched.runnable(t) ? "can run" : "blocked"}`);
+  return sched.inFlight().map((t) => `thread ${t}: ${formatOp(sched.opOf(t)!)} — ${sched.runnable(t) ? "can run" : "blocked"} (${sched.pausedAt(t)})`);
 }
 
 /** The whole account of a counterexample, as lines of text. */

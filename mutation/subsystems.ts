@@ -79,7 +79,7 @@ export const SUBSYSTEMS = {
   coherence: { files: ["impl/mmu/mmu.ts", "impl/mmu/nesting.ts"], note: "the MMU's coherence with the maps: the pmap work of remove, protect and wiring, PTE revalidation after map changes, nested pmaps", campaigns: ["nesting", ...MMU_CAMPAIGNS] },
   fault: { files: ["impl/fault/**/*.ts"], note: "the fault path: entry lookup, protection, copy-on-write resolution, PTE rights", campaigns: MMU_CAMPAIGNS },
   locks: { files: ["impl/locks/**/*.ts"], note: "lock classes and the lock-order validator (killed by its unit tests until the checker drives it)", campaigns: [], oracleTests: ["test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts"] },
-  sched: { files: ["impl/sched/**/*.ts"], note: "threads, the deterministic scheduler, suspendable operations, map lock state", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts"] },
+  sched: { files: ["impl/sched/**/*.ts"], note: "threads, the deterministic scheduler, suspendable operations, map lock state", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts", "test/impl/lock-discipline.test.ts"] },
 } as const satisfies Record<string, Subsystem>;
 
 export type SubsystemName = keyof typeof SUBSYSTEMS;

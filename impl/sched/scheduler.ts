@@ -45,9 +45,9 @@ export type ThreadBody = Generator<Request, OpResult, boolean>;
 
 export type ThreadState =
   | "idle"
-  /** At a suspension point it may leave (a point, or an upgrade not yet asked for). */
+  /** In flight, and its pending request could be answered now (a point, a free lock, a wakeup received, an upgrade that can proceed). */
   | "ready"
-  /** Waiting for a lock, an upgrade to complete, or a wakeup. */
+  /** In flight, waiting for a lock, an upgrade to complete, or a wakeup. */
   | "blocked";
 
 /** Entries a thread put in transition: the pages `[start, end)` of `map` that were mapped then. */
@@ -68,7 +68,7 @@ export interface Completion {
 }
 
 class KernelThread {
-  state: ThreadState = "idle";
+  /** The operation in flight, or null: the thread is idle. */
   op: Op | null = null;
   body: ThreadBody | null = null;
   pending: Request | null = null;
@@ -144,8 +144,37 @@ export class Scheduler {
     return l;
   }
 
+  /** Idle, or in flight and able to run now ("ready"), or in flight and waiting ("blocked"): decided by {@link canRun}, never stored. */
   stateOf(thread: ThreadId): ThreadState {
-    return this.threads.get(thread)?.state ?? "idle";
+    const t = this.threads.get(thread);
+    return t === undefined || t.op === null ? "idle" : this.canRun(t) ? "ready" : "blocked";
+  }
+
+  /**
+   * Where an in-flight thread is suspended, in words: the unlocked phase or the reason it sleeps
+   * (the operation's own description), or the lock it waits for or will take next; undefined
+   * for an idle thread. Explanations show it, and the exhaustive mode's manifest records every
+   * one a scenario reaches.
+   */
+  pausedAt(thread: ThreadId): string | undefined {
+    const t = this.threads.get(thread);
+    if (t === undefined || t.op === null) return undefined;
+    const p = t.pending;
+    if (p === null) return "about to start";
+    switch (p.kind) {
+      case "point":
+        return p.why;
+      case "sleep":
+        return `${p.why}; asleep until a wakeup of map ${this.kernel.handleOf(p.map)}`;
+      case "mutex":
+        return `taking ${p.lock.cls} ${p.lock.id}`;
+      case "write":
+        return `taking map ${this.kernel.handleOf(p.map)}'s write lock`;
+      case "read":
+        return `taking a read hold of map ${this.kernel.handleOf(p.map)}`;
+      case "upgrade":
+        return `${t.upgrading ? "waiting for the other readers to leave, to upgrade" : "about to upgrade"} its read hold of map ${this.kernel.handleOf(p.map)}`;
+    }
   }
 
   opOf(thread: ThreadId): Op | null {
@@ -154,24 +183,23 @@ export class Scheduler {
 
   /** No thread has an operation in flight. */
   get quiescent(): boolean {
-    for (const t of this.threads.values()) if (t.state !== "idle") return false;
+    for (const t of this.threads.values()) if (t.op !== null) return false;
     return true;
   }
 
   /** Threads with an operation in flight, in id order. */
   inFlight(): ThreadId[] {
-    return [...this.threads.values()].filter((t) => t.state !== "idle").map((t) => t.id).sort((a, b) => a - b);
+    return [...this.threads.values()].filter((t) => t.op !== null).map((t) => t.id).sort((a, b) => a - b);
   }
 
   /** Start `op` on an idle `thread` and run it to its first suspension point; false if the thread is busy. */
   spawn(thread: ThreadId, op: Op): boolean {
     let t = this.threads.get(thread);
     if (t === undefined) this.threads.set(thread, (t = new KernelThread(thread)));
-    if (t.state !== "idle") return false;
+    if (t.op !== null) return false;
     t.op = op;
     t.body = this.body(this, thread, op);
     t.invoked = ++this.clock;
-    t.state = "ready";
     t.pending = null;
     this.resume(t, true);
     return true;
@@ -181,7 +209,7 @@ export class Scheduler {
   step(thread: ThreadId, count: number): number {
     const t = this.threads.get(thread);
     let passed = 0;
-    while (t !== undefined && t.state !== "idle" && passed < count && this.canRun(t)) {
+    while (t !== undefined && t.op !== null && passed < count && this.canRun(t)) {
       this.resume(t, false);
       passed++;
     }
@@ -191,13 +219,13 @@ export class Scheduler {
   /** True when `thread` is in flight and could run now. */
   runnable(thread: ThreadId): boolean {
     const t = this.threads.get(thread);
-    return t !== undefined && t.state !== "idle" && this.canRun(t);
+    return t !== undefined && t.op !== null && this.canRun(t);
   }
 
   // Stryker disable all: the checker's deadlock detector (asked only by model-check/concurrency/session.ts), not the scheduler's behaviour: a correct kernel never deadlocks, so a mutant here only weakens that check; the planted lock-order bugs (test/planted/bugs.ts, test/model-check/concurrency.test.ts: two remaps that lock their source first) show it fires
   /** Threads in flight none of which can run: each blocked thread and the lock it waits for. */
   deadlocked(): Map<ThreadId, LockInstance | null> | null {
-    const flying = [...this.threads.values()].filter((t) => t.state !== "idle");
+    const flying = [...this.threads.values()].filter((t) => t.op !== null);
     if (flying.length === 0 || flying.some((t) => this.canRun(t))) return null;
     const waitsFor = (p: Request | null): LockInstance | null =>
       p === null ? null : p.kind === "mutex" ? p.lock : p.kind === "write" || p.kind === "read" || p.kind === "upgrade" ? this.instance(p.map) : null;
@@ -272,7 +300,7 @@ export class Scheduler {
   lostWakeups(): { thread: ThreadId; why: string }[] {
     const out: { thread: ThreadId; why: string }[] = [];
     for (const t of this.threads.values())
-      if (t.state === "blocked" && t.pending?.kind === "sleep" && !t.woken && !t.pending.reason()) out.push({ thread: t.id, why: t.pending.why });
+      if (t.pending?.kind === "sleep" && !t.woken && !t.pending.reason()) out.push({ thread: t.id, why: t.pending.why });
     return out;
   }
 
@@ -282,9 +310,8 @@ export class Scheduler {
   abandonSleepers(): ThreadId[] {
     const out: ThreadId[] = [];
     for (const t of this.threads.values()) {
-      if (t.state !== "blocked" || t.pending?.kind !== "sleep") continue;
+      if (t.pending?.kind !== "sleep") continue;
       out.push(t.id);
-      t.state = "idle";
       t.op = null;
       t.body = null;
       t.pending = null;
@@ -371,7 +398,6 @@ export class Scheduler {
         if (next.done) {
           this.completions.push({ thread: t.id, op: t.op!, result: next.value, invoked: t.invoked, responded: ++this.clock });
           this.findings.push(...this.validator.returned(t.id, this.site));
-          t.state = "idle";
           t.op = null;
           t.body = null;
           t.pending = null;
@@ -391,7 +417,6 @@ export class Scheduler {
           set.add(t.id);
           this.findings.push(...this.validator.sleep(t.id, "entry_wait", this.site));
         }
-        t.state = r.kind === "point" || r.kind === "upgrade" ? "ready" : "blocked";
         return;
       }
     } finally {
@@ -403,7 +428,6 @@ export class Scheduler {
   private grant(t: KernelThread): boolean | "wait" {
     const p = t.pending;
     t.pending = null;
-    t.state = "ready";
     if (p === null || p.kind === "point") return true;
     if (p.kind === "sleep") {
       t.woken = false;
@@ -439,7 +463,6 @@ export class Scheduler {
     }
     // Still other readers: wait (the thread stays at this request, blocked).
     t.pending = p;
-    t.state = "blocked";
     return "wait";
   }
 

@@ -29,6 +29,11 @@ export interface ScenarioResult {
   readonly schedules: number;
   /** Prefixes replayed (each a partial schedule). */
   readonly prefixes: number;
+  /**
+   * Every place a thread was suspended at the end of some prefix (Scheduler.pausedAt: the
+   * unlocked phases, sleeps and lock waits the scenario reaches), sorted: what it exercised.
+   */
+  readonly pauses: readonly string[];
   readonly failure?: { readonly commands: readonly Op[]; readonly check: string; readonly step: number; readonly message: string; readonly preemptions: number };
 }
 
@@ -55,13 +60,17 @@ export function exhaustive(options: ExhaustiveOptions): ExhaustiveReport {
 function explore(scenario: Scenario, bound: number, options: ExhaustiveOptions): ScenarioResult {
   let schedules = 0;
   let prefixes = 0;
+  const pauses = new Set<string>();
+  const result = (failure?: ScenarioResult["failure"]): ScenarioResult =>
+    ({ name: scenario.name, about: scenario.about, schedules, prefixes, pauses: [...pauses].sort(), ...(failure ? { failure } : {}) });
   let level: Node[] = [{ commands: [], last: null, preemptions: 0 }];
   while (level.length > 0) {
     const next: Node[] = [];
     for (const node of level) {
       prefixes++;
       const ran = replay(scenario, node.commands, options);
-      if (ran.failure) return { name: scenario.name, about: scenario.about, schedules, prefixes, failure: { ...ran.failure, preemptions: node.preemptions } };
+      if (ran.failure) return result({ ...ran.failure, preemptions: node.preemptions });
+      for (const p of ran.pauses) pauses.add(p);
       if (ran.choices.length === 0) {
         schedules++;
         continue;
@@ -74,7 +83,7 @@ function explore(scenario: Scenario, bound: number, options: ExhaustiveOptions):
     }
     level = next;
   }
-  return { name: scenario.name, about: scenario.about, schedules, prefixes };
+  return result();
 }
 
 /**
@@ -87,6 +96,7 @@ function replay(scenario: Scenario, commands: readonly Op[], options: Exhaustive
   failure?: { commands: readonly Op[]; check: string; step: number; message: string };
   choices: { thread: number; op: Op }[];
   midOperation: Set<number>;
+  pauses: string[];
 } {
   const ls = new Lockstep(options);
   const all = [...scenario.prelude, ...commands];
@@ -97,7 +107,10 @@ function replay(scenario: Scenario, commands: readonly Op[], options: Exhaustive
     const spawned = scenario.threads.map((_, t) => commands.filter((c) => c.op === "spawn" && c.thread === t).length);
     const choices: { thread: number; op: Op }[] = [];
     const midOperation = new Set<number>();
+    const pauses: string[] = [];
     scenario.threads.forEach((program, t) => {
+      const at = sched?.pausedAt(t), name = sched?.opOf(t)?.op;
+      if (at !== undefined && name !== undefined) pauses.push(at.startsWith(`${name}:`) ? at : `${name}: ${at}`);
       const state = sched?.stateOf(t) ?? "idle";
       if (state === "idle") {
         const body = program[spawned[t]!];
@@ -111,9 +124,9 @@ function replay(scenario: Scenario, commands: readonly Op[], options: Exhaustive
     // drained. So a failure found is one of the command list as it stands, and the list is a
     // shortest one (no trailing step that the drain would have taken anyway).
     ls.finish();
-    return { choices, midOperation };
+    return { choices, midOperation, pauses };
   } catch (e) {
     if (!(e instanceof CheckFailure)) throw e;
-    return { failure: { commands: all, check: e.check, step: e.step, message: e.detail }, choices: [], midOperation: new Set() };
+    return { failure: { commands: all, check: e.check, step: e.step, message: e.detail }, choices: [], midOperation: new Set(), pauses: [] };
   }
 }

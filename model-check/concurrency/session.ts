@@ -246,6 +246,9 @@ export class ConcurrentSession {
       // Asleep on a kernel wiring nobody drops: the program waits forever; give those threads up.
       for (const m of host.impl.everyMap.values()) for (let e = m.store.header.next; e !== m.store.header; e = e.next) e.needsWakeup = false;
       sched.abandonSleepers();
+      // The window below is checked only at a quiescent instant: a thread left in flight here
+      // would skip the run's last linearizability and refinement checks without a word.
+      if (!sched.quiescent) throw new Error(`the run ends with thread(s) ${sched.inFlight().join(", ")} still in flight after the drain: neither runnable, deadlocked, nor asleep`);
     }
     this.checkInstant(stepIndex, op);
   }

@@ -178,3 +178,31 @@ describe("reports", () => {
     expect(merged.concurrency?.lockOrder.findings.map((f) => f.kind)).toEqual(["cycle"]);
   });
 });
+
+describe("the end of a run", () => {
+  const prelude: Op[] = [
+    { op: "create", min: 0, max: 16 * P },
+    { op: "enter", map: 0, addr: 0, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
+    { op: "wire", map: 0, addr: 0, size: P, access: 1, user: false },
+  ];
+  // Waits for the kernel wiring, which nobody drops: asleep for ever.
+  const sleeper: Op = { op: "spawn", thread: 0, body: { op: "remove", map: 0, addr: 0, size: P, flags: 4 } };
+
+  it("gives up a thread asleep on a kernel wiring nobody drops, and says where it sleeps until then", () => {
+    const ls = new Lockstep({ scope });
+    for (const op of [...prelude, sleeper]) ls.step(op);
+    const sched = ls.concurrency!.sched;
+    expect(sched.stateOf(0)).toBe("blocked");
+    expect(sched.pausedAt(0)).toBe("remove: waiting for an entry in transition or a kernel wiring; asleep until a wakeup of map 0");
+    ls.finish();
+    expect(sched.quiescent).toBe(true);
+    expect(sched.completions).toEqual([]);
+  });
+
+  it("refuses to end with a thread still in flight, whose last checks would be skipped", () => {
+    const ls = new Lockstep({ scope });
+    for (const op of [...prelude, sleeper]) ls.step(op);
+    ls.concurrency!.sched.abandonSleepers = () => []; // a scheduler that keeps its sleepers
+    expect(() => ls.finish()).toThrow(/still in flight after the drain/);
+  });
+});

@@ -22,6 +22,13 @@ describe("vmcheck explain", () => {
     expect(text).toMatch(/copy 0 in the implementation: entry list/);
   });
 
+  it("says, for each thread in flight, whether it can run and where it is suspended", () => {
+    const cx = readCounterexample("counterexamples/planted/wakeup-forgotten.json");
+    const lines = explain(cx, { suspendable: PLANTED_BUGS["wakeup-forgotten"]!.suspendable! }).lines;
+    expect(lines).toContain("  thread 0: wire(map=0, addr=0x0, size=0x80, access=r--, user=true) — can run (wire: pages faulted in, map unlocked)");
+    expect(lines).toContain("  thread 1: remove(map=0, addr=0x0, size=0x80, flags=0) — blocked (remove: waiting for an entry in transition or a kernel wiring; asleep until a wakeup of map 0)");
+  });
+
   it("shows each CPU's TLB, the page tables and the frames once a CPU runs a map", () => {
     const mmuCx = readCounterexample("counterexamples/planted/no-shootdown-on-protect.json");
     const text = explain(mmuCx, { kernel: PLANTED_BUGS["no-shootdown-on-protect"]!.kernel }).lines.join("\n");

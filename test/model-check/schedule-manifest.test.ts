@@ -28,6 +28,16 @@ describe("the exhaustive mode's schedule manifest", () => {
     expect(drift.some((d) => d.startsWith("wire-vs-remove:"))).toBe(false);
   });
 
+  it("notices a suspension point described differently, though the counts stay the same", () => {
+    const only = scenarios(MODEL_CHECK_SCOPE).filter((s) => s.name === "wire-unwire-remove");
+    const report = exhaustive({ scope: MODEL_CHECK_SCOPE, preemptions: 2, scenarios: only });
+    expect(report.scenarios[0]!.pauses).toContain("unwire: pages unwired, map unlocked");
+    // As if unwire's unlocked phase were labelled as wire's.
+    const relabelled = { ...report, scenarios: report.scenarios.map((r) => ({ ...r, pauses: r.pauses.map((p) => p.replace("unwire: pages unwired", "unwire: pages faulted in")) })) };
+    const drift = scheduleDrift(relabelled, manifest).filter((d) => d.startsWith("wire-unwire-remove:"));
+    expect(drift).toEqual(['wire-unwire-remove: suspended at "unwire: pages faulted in, map unlocked" (not in the manifest), never at "unwire: pages unwired, map unlocked" (in the manifest)']);
+  });
+
   it("reports scenarios missing on either side", () => {
     const only = scenarios(MODEL_CHECK_SCOPE).slice(0, 1);
     const report = exhaustive({ scope: MODEL_CHECK_SCOPE, preemptions: 2, scenarios: only });

@@ -1,0 +1,137 @@
+/**
+ * The scheduler's lock-discipline oracle (impl/sched/scheduler.ts): a thread body that releases
+ * a lock it does not hold, or changes a map outside a commit under a write lock (#35), raises
+ * LockDisciplineError, which the concurrency checker reports as the `lock-discipline` check
+ * with the error's message; object-lock findings of the object layer reach the scheduler's
+ * findings, which the checker reports as `lock-order`. A correct kernel never trips these, so
+ * the model-check campaigns cannot tell a broken oracle from a working one: these tests can
+ * (they are part of the `sched` row's kill suite, mutation/subsystems.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { Kernel } from "../../impl/kernel.ts";
+import { LockDisciplineError, Scheduler, type ThreadBody } from "../../impl/sched/scheduler.ts";
+import type { Op } from "../../spec/vocabulary.ts";
+import { defaultArgs } from "./helpers.ts";
+
+const scope = { addressBits: 32, pageSize: 64, maxWireCount: 4, maxObjectPages: 16, kernelBufferThreshold: 128 };
+const P = scope.pageSize;
+const lookup: Op = { op: "lookup", map: 0, addr: 0 };
+const protect: Op = { op: "protect", map: 0, addr: 0, size: P, prot: 1, setMax: false };
+
+function kernelWithMap(): Kernel {
+  const k = new Kernel(scope);
+  k.run({ op: "create", min: 0, max: 16 * P });
+  k.run({ op: "enter", ...defaultArgs(P).enter, size: 2 * P });
+  return k;
+}
+
+/** Spawn one thread running `body` on a fresh kernel; the error its first step throws. */
+function thrownBy(body: (s: Scheduler) => ThreadBody): unknown {
+  const s = new Scheduler(kernelWithMap(), (sch) => body(sch));
+  try {
+    s.spawn(0, lookup);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+function expectDiscipline(e: unknown, message: string): void {
+  expect(e).toBeInstanceOf(LockDisciplineError);
+  expect((e as Error).name).toBe("LockDisciplineError");
+  expect((e as Error).message).toBe(message);
+}
+
+describe("the scheduler's lock-discipline oracle", () => {
+  it("a write unlock without the write lock", () => {
+    const e = thrownBy(function* (s) {
+      s.unlockWrite(0, s.kernel.mapOf(0)!);
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(e, "thread 0 unlocks map 0, whose write lock it does not hold");
+  });
+
+  it("a read unlock without a read hold (a write lock is not one)", () => {
+    const e = thrownBy(function* (s) {
+      const map = s.kernel.mapOf(0)!;
+      yield { kind: "write", map };
+      s.unlockRead(0, map);
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(e, "thread 0 read-unlocks map 0, which it does not read-hold");
+  });
+
+  it("releasing a simple lock it does not hold", () => {
+    const e = thrownBy(function* (s) {
+      s.unlockMutex(0, { cls: "s_lock", id: 0 });
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(e, "thread 0 releases s_lock 0, which it does not hold");
+  });
+
+  it("changing a map with no lock, in a commit", () => {
+    const e = thrownBy(function* (s) {
+      return s.commit(protect);
+    });
+    expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
+  });
+
+  it("changing a map under its write lock, but outside a commit", () => {
+    const e = thrownBy(function* (s) {
+      yield { kind: "write", map: s.kernel.mapOf(0)! };
+      return s.kernel.run(protect);
+    });
+    expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
+  });
+
+  it("changing a map under a read hold, in a commit", () => {
+    const e = thrownBy(function* (s) {
+      yield { kind: "read", map: s.kernel.mapOf(0)! };
+      return s.commit(protect);
+    });
+    expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
+  });
+
+  it("allows a commit under the write lock, and bumps no timestamp beyond the lock's own", () => {
+    const k = kernelWithMap();
+    const map = k.mapOf(0)!;
+    const s = new Scheduler(k, function* (sch): ThreadBody {
+      yield { kind: "write", map };
+      const r = sch.commit(protect);
+      sch.unlockWrite(0, map);
+      return r;
+    });
+    const t0 = map.timestamp;
+    s.spawn(0, protect);
+    expect(s.completions.map((c) => c.result.kr)).toEqual(["KERN_SUCCESS"]);
+    expect(map.timestamp).toBe(t0 + 1);
+  });
+
+  it("a sequential command (no thread running) takes the write lock itself: the timestamp moves", () => {
+    const k = kernelWithMap();
+    new Scheduler(k, function* (): ThreadBody {
+      return { kr: "KERN_SUCCESS" };
+    });
+    const t0 = k.mapOf(0)!.timestamp;
+    expect(k.run(protect).kr).toBe("KERN_SUCCESS");
+    expect(k.mapOf(0)!.timestamp).toBe(t0 + 1);
+  });
+
+  it("reports an object lock released or asserted by a thread that does not hold it", () => {
+    const k = kernelWithMap();
+    const s = new Scheduler(k, function* (sch): ThreadBody {
+      const object = sch.kernel.mapOf(0)!.store.header.next.object;
+      yield { kind: "point", why: "test" };
+      if (object !== null) {
+        sch.kernel.objectLayer.lockHooks!.assertHeld!(object, "a page of it");
+        sch.kernel.objectLayer.lockHooks!.unlock(object);
+      }
+      return { kr: "KERN_SUCCESS" };
+    });
+    k.run({ op: "write_user", map: 0, addr: 0, data: "01" }); // the entry gets its object
+    s.spawn(0, lookup);
+    expect(s.findings).toEqual([]);
+    s.step(0, 1);
+    expect(s.findings.map((f) => f.kind)).toEqual(["not-held", "release-not-held"]);
+  });
+});
