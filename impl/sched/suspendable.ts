@@ -51,11 +51,13 @@ type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
 
 /**
  * Operations whose wait for shootdown acknowledgements is a suspension point: they only take
- * translations away or reduce their rights (or move them under both maps' locks), so their
- * commit changes no byte a stale TLB entry could show, and what they create (fork's child,
- * copyin's copy) no other thread can reach before they return.
+ * translations away or reduce their rights (or move them under both maps' locks; wire, copying
+ * a copy-on-write page into the map's own frame, replaces one), so their commit changes no byte
+ * a stale TLB entry could show, and what they create (fork's child, copyin's copy) no other
+ * thread can reach before they return. unwire and swapin take no translation away: they issue
+ * no shootdown to wait for.
  */
-export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "unwire", "remap", "swapout", "swapin", "evict", "fork", "copyin"]);
+export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "remap", "swapout", "evict", "fork", "copyin"]);
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {

@@ -123,6 +123,39 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "protect", map: 0, addr: 0, size: P, prot: VM_PROT_READ, setMax: false }], [store(1, 0, 0x77)]],
     },
     {
+      name: "fork-vs-stale-store",
+      about: "fork write-protects the parent's page and waits for CPU 1's acknowledgement; a store through CPU 1's old writable entry meanwhile lands in the page the child now shares, which is right only because fork has not returned: the store comes first (§4.2, §4.13, research §1.6)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "fork", map: 0 }, read(1, 0)], [store(1, 0, 0x77)]],
+    },
+    {
+      name: "copyin-vs-stale-store",
+      about: "copyin of two pages (past the kernel buffer) makes the source copy-on-write and waits for CPU 1 to acknowledge the write-protection; a store through the old writable entry before that is in the copy, one after it faults and copies the page (§4.11.2, §4.13)",
+      prelude: [create(), enter(0, 0, 2), { op: "switch", cpu: 1, map: 0 }, store(1, 0, 0x66)],
+      threads: [[{ op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false }], [store(1, 0, 0x77)]],
+    },
+    {
+      name: "remap-copy-vs-stale-store",
+      about: "a copying remap of CPU 1's page write-protects it under both map locks and waits for the acknowledgement; CPU 1's store may use its old entry until then (§4.12, §4.13)",
+      prelude: [...cachedOnCpu1, create()],
+      threads: [
+        [{ op: "remap", map: 1, addr: 4 * P, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: 0, copy: true, inheritance: VM_INHERIT_COPY }, read(1, 4 * P)],
+        [store(1, 0, 0x77)],
+      ],
+    },
+    {
+      name: "wire-cow-vs-stale-load",
+      about: "wiring a copy-on-write page for writing copies it into the parent's own frame and takes the old translation away: the wire waits for CPU 1's acknowledgement, and a load before it reads the shared frame, which holds the same bytes (§4.10, §4.13)",
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11), { op: "fork", map: 0 }, { op: "switch", cpu: 1, map: 0 }, load(1, 0)],
+      threads: [[{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_DEFAULT, user: true }], [load(1, 0)]],
+    },
+    {
+      name: "swapout-vs-stale-load",
+      about: "swapping a map out takes its translations away from every CPU and waits for the acknowledgements, holding the map's write lock; CPU 1 may load through its old entry until it acknowledges, then faults and waits for the map (§4.2, §4.13)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "swapout", map: 0 }], [load(1, 0)]],
+    },
+    {
       name: "pageout-vs-fault-back",
       about: "pageout unmaps frame 0 and waits for CPU 1's acknowledgement; meanwhile CPU 0 faults a new page in (a free frame, not the one waiting) and then the paged-out page, which it finds still in its frame and maps again, so that frame must not be freed after the acknowledgement (research §1.6)",
       prelude: [...cachedOnCpu1, enter(0, P, 1), { op: "switch", cpu: 0, map: 0 }],
