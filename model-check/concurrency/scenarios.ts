@@ -111,6 +111,13 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
     },
     {
+      name: "fault-vs-residence-count",
+      about: "a residence count that does not cross zero changes under the s_lock alone: the map lock is not taken, so a fault paging in with the map unlocked finds its lookup version still valid (§2.2, §4.2, #34)",
+      // A second reference: the residence count may go from 1 to 2 and back.
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11), { op: "reference", map: 0 }],
+      threads: [[write(0, 0, 0x22)], [{ op: "swapin", map: 0 }, { op: "swapout", map: 0 }]],
+    },
+    {
       name: "remove-vs-stale-loads",
       about: "remove waits for CPUs 1 and 2 to acknowledge its shootdown, one at a time; a CPU that has not acknowledged may load through its old TLB entry, one that has faults and waits for the map, and the frame is freed only after the last acknowledgement (§4.13, research §1.6)",
       prelude: [...cachedOnCpu1, { op: "switch", cpu: 2, map: 0 }, load(2, 0)],
@@ -186,6 +193,18 @@ export function scenarios(scope: Scope): Scenario[] {
         [{ op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }, { op: "copy_continue", copy: 0 }],
         [{ op: "remove", map: 0, addr: 3 * P, size: P, flags: 0 }],
       ],
+    },
+    {
+      name: "page-list-copyout-vs-remove",
+      about: "copyout of a page-list chain whose continuation destroys the rest of its source takes the source map too, with the destination, in address order; a remove of the pending source must wait for it or make the continuation fail (§4.11.5, §4.11.7, #35)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44), create(), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY }],
+      threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [{ op: "remove", map: 0, addr: 3 * P, size: P, flags: 0 }]],
+    },
+    {
+      name: "lookup-waits-for-remove",
+      about: "a lookup takes a read hold, so it waits while remove holds the write lock for its shootdown acknowledgements, and then finds the entry gone (§2.1, §3.1, §4.13)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [{ op: "lookup", map: 0, addr: 0 }]],
     },
     {
       name: "wire-vs-page-list-steal",

@@ -30,6 +30,14 @@ interface KillCampaign {
   readonly treeOrder?: number;
   /** Physical frames (default: the scope's, 16). */
   readonly frames?: number;
+  /** CPUs (default: the scope's, 3); 0 leaves the MMU out. */
+  readonly cpus?: number;
+  /**
+   * Floors on the campaign's concurrency statistics (the JSON report's `concurrency` object):
+   * a campaign meant to exercise threads must pass that many suspension points, and so on. A
+   * campaign that silently stopped doing what it is for would pass every check.
+   */
+  readonly atLeast?: Partial<Record<"resumptions" | "windows" | "acksAwaited" | "lockFreeHits", number>>;
 }
 
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
@@ -64,7 +72,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   // Threads: spawned operations suspended at their blocking points, interleaved step by step,
   // with linearizability, lock order (object and map locks taken on threads) and in-transition
   // waits checked (about 4 s).
-  { profile: "concurrency", runs: 600, seed: 1 },
+  { profile: "concurrency", runs: 600, seed: 1, atLeast: { resumptions: 1000, windows: 500, acksAwaited: 1, lockFreeHits: 1 } },
+  // Threads on a kernel without the MMU (`--cpus 0`): no TLBs, no shootdowns to wait for.
+  { profile: "concurrency", runs: 300, seed: 2, cpus: 0, atLeast: { resumptions: 500, windows: 300 } },
 ];
 
 /**
@@ -79,9 +89,9 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "");
-    const scope = tlbReplacement || treeOrder || frames ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }) } : undefined;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, atLeast } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`);
+    const scope = tlbReplacement || treeOrder || frames || cpus !== undefined ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;
@@ -92,6 +102,7 @@ describe("bounded model-check campaign", () => {
       const report = runCampaign({ seed, runs, maxCommands, ops: PROFILES[profile], ...(weights && { weights }), outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }) });
       expect(report.counterexample?.message ?? "", report.counterexample?.check).toBe("");
       expect(report.ok).toBe(true);
+      for (const [stat, floor] of Object.entries(atLeast ?? {})) expect(report.concurrency?.[stat as keyof typeof atLeast] ?? 0, stat).toBeGreaterThanOrEqual(floor);
     });
   }
 });
