@@ -31,7 +31,7 @@ import { formatOp, formatResult } from "../printer.ts";
 import { describe, linearize } from "./linearizability.ts";
 import { isDeepStrictEqual } from "node:util";
 import { dispatch } from "../../spec/vocabulary.ts";
-import { SPEC, wouldBlock } from "../../spec/index.ts";
+import { cloneSpecWorld, SPEC, wouldBlock } from "../../spec/index.ts";
 import { MMU_INVARIANTS } from "../mmu-invariants.ts";
 import { racesShootdown, servedByTlb, TLB_HIT_LOCK_FREE } from "./lock-free-hits.ts";
 
@@ -219,6 +219,7 @@ export class ConcurrentSession {
   finish(stepIndex: number, last: Op | undefined): void {
     const { sched, host } = this;
     const op = last ?? ({ op: "step", thread: 0, count: 1 } as const);
+    const abandoned: { thread: number; op: Op; at: string }[] = [];
     for (let guard = 0; !sched.quiescent && guard < 10_000; guard++) {
       const runnable = sched.inFlight().filter((t) => sched.runnable(t));
       if (runnable.length === 0) break;
@@ -244,6 +245,7 @@ export class ConcurrentSession {
         host.fail("deadlock", stepIndex, `at the end of the run every thread in flight is blocked: ${report?.message ?? onLocks.map(([t, l]) => `thread ${t} waits for map ${l!.id}`).join("; ")}`);
       }
       // Asleep on a kernel wiring nobody drops: the program waits forever; give those threads up.
+      for (const t of sched.inFlight()) abandoned.push({ thread: t, op: sched.opOf(t)!, at: sched.pausedAt(t) ?? "" });
       for (const m of host.impl.everyMap.values()) for (let e = m.store.header.next; e !== m.store.header; e = e.next) e.needsWakeup = false;
       sched.abandonSleepers();
       // The window below is checked only at a quiescent instant: a thread left in flight here
@@ -251,6 +253,14 @@ export class ConcurrentSession {
       if (!sched.quiescent) throw new Error(`the run ends with thread(s) ${sched.inFlight().join(", ")} still in flight after the drain: neither runnable, deadlocked, nor asleep`);
     }
     this.checkInstant(stepIndex, op);
+    // Every operation completed has been linearized: a thread given up must be one the spec
+    // says waits for ever in the world they left (a kernel wiring nobody can drop). One asleep
+    // for any other reason waited where the kernel would have gone on.
+    for (const a of abandoned) {
+      host.recordCheck("results");
+      if (!wouldBlock(host.spec, a.op))
+        host.fail("results", stepIndex, `at the end of the run thread ${a.thread} is still asleep in ${formatOp(a.op)} (${a.at}), but the spec would not wait: it answers ${formatResult(dispatch(SPEC, cloneSpecWorld(host.spec), a.op))}`);
+    }
   }
 
   /** The scheduler's running counts the campaign's statistics follow. */

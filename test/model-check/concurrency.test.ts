@@ -7,6 +7,7 @@ import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
 import { AckWithoutInvalidation, RemapLocksSourceFirst } from "../planted/concurrency-bugs.ts";
 import { mergeReports } from "../../model-check/reports.ts";
+import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
 const scope = MODEL_CHECK_SCOPE;
@@ -197,6 +198,18 @@ describe("the end of a run", () => {
     ls.finish();
     expect(sched.quiescent).toBe(true);
     expect(sched.completions).toEqual([]);
+  });
+
+  it("fails a thread given up asleep where the spec would not wait", () => {
+    // remove waits for kernel wirings even without WAIT_FOR_KWIRE (the spec answers KERN_FAILURE at once).
+    class WaitsWithoutTheFlag extends SuspendableOps {
+      override removeBlocker(map: Parameters<SuspendableOps["removeBlocker"]>[0], range: Parameters<SuspendableOps["removeBlocker"]>[1], flags: number, afterWakeup: boolean) {
+        return super.removeBlocker(map, range, flags | 4, afterWakeup);
+      }
+    }
+    const ls = new Lockstep({ scope, suspendable: WaitsWithoutTheFlag });
+    for (const op of [...prelude, { op: "spawn", thread: 0, body: { op: "remove", map: 0, addr: 0, size: P, flags: 0 } } as Op]) ls.step(op);
+    expect(() => ls.finish()).toThrow(/thread 0 is still asleep in remove\(.*\) \(remove: waiting for an entry in transition or a kernel wiring; asleep until a wakeup of map 0\), but the spec would not wait: it answers KERN_FAILURE/);
   });
 
   it("refuses to end with a thread still in flight, whose last checks would be skipped", () => {
