@@ -4,7 +4,7 @@
  * race the reference describes (§2, §4.6, §4.10, §4.11.8, §4.13); every schedule of its threads
  * within the preemption bound is run.
  */
-import { VM_INHERIT_COPY, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -109,6 +109,18 @@ export function scenarios(scope: Scope): Scenario[] {
       about: "residence counts change under the s_lock, a leaf; crossing zero swaps the map under its write lock, taken after the s_lock is dropped (§2.2, §4.2, #37)",
       prelude: [create(), enter(0, 0, 1), { op: "reference", map: 0 }, { op: "swapout", map: 0 }],
       threads: [[{ op: "swapout", map: 0 }], [{ op: "swapin", map: 0 }, { op: "swapin", map: 0 }]],
+    },
+    {
+      name: "remaps-across-a-submap",
+      about: "map 1 maps map 0 as a submap: two remaps between them, one each way, both lock the parent first, though its handle is the higher one (§2.4, #35)",
+      prelude: [
+        create(), enter(0, 0, 1), create(), enter(1, 0, 1),
+        { op: "submap", map: 1, addr: 8 * P, size: 2 * P, submap: 0, offset: 0, inheritance: VM_INHERIT_SHARE, usePmap: false },
+      ],
+      threads: [
+        [{ op: "remap", map: 0, addr: 4 * P, size: P, mask: 0, anywhere: false, srcMap: 1, srcAddr: 0, copy: false, inheritance: VM_INHERIT_COPY }],
+        [{ op: "remap", map: 1, addr: 4 * P, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: 0, copy: false, inheritance: VM_INHERIT_COPY }],
+      ],
     },
     {
       name: "fault-vs-residence-count",

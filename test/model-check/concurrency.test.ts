@@ -23,6 +23,13 @@ describe("bounded exhaustive mode", () => {
     expect(fewer.schedules).toBeLessThan(report.schedules);
   });
 
+  it("sets every scenario up as written: each command of each prelude succeeds", () => {
+    for (const s of scenarios(scope)) {
+      const ls = new Lockstep({ scope });
+      for (const op of s.prelude) expect(ls.step(op).spec.kr, `${s.name}: ${op.op}`).toBe("KERN_SUCCESS");
+    }
+  });
+
   const concurrencyPlants = Object.entries(PLANTED_BUGS).filter(([, b]) => b.suspendable !== undefined);
   it("has at least six planted concurrency bugs", () => expect(concurrencyPlants.length).toBeGreaterThanOrEqual(6));
 
