@@ -16,16 +16,20 @@
  *   lookup one under a read hold; copyin looks under a read hold, drops it for the copy, and
  *   commits under the write lock.
  * - two maps (remap) are locked together in increasing handle order (the header's rule, #35).
- * - TLB shootdowns (§4.13, research notes §1.6): an operation of {@link SHOOTDOWN_WAITS} issues
- *   its invalidations in its commit and then, still holding its locks, waits for each target
- *   CPU's acknowledgement as a suspension point; the frames it unmapped are freed only after
- *   the last one. Meanwhile other threads run, and a CPU that has not acknowledged yet may
- *   still load and store through its old TLB entry (the old state: the operation has not
- *   returned). fork and copyin wait the same way for the write-protection of their source (the
- *   child map or the copy they create is reachable by no other thread until they return). The
- *   two that write bytes in place (a write fault, copy_overwrite) complete their shootdowns
- *   inside the commit: the kernel writes only after the old translations are gone everywhere,
- *   so their wait would have to split the commit between the unmapping and the write.
+ * - TLB shootdowns (§4.13, research notes §1.6): an operation committed by
+ *   {@link SuspendableOps.commitAndAwait} issues its invalidations in its commit and then, still
+ *   holding its locks, waits for each target CPU's acknowledgement as a suspension point; the
+ *   frames it unmapped are freed only after the last one. Meanwhile other threads run, and a
+ *   CPU that has not acknowledged yet may still load and store through its old TLB entry (the
+ *   old state: the operation has not returned). Those that issue any (remove, protect, remap,
+ *   swapout, evict; wire, which copies a copy-on-write page into the map's own frame; fork and
+ *   copyin, which write-protect their source) only take translations away, reduce their rights
+ *   or replace a page by a copy of the same bytes, so their commit changes no byte a stale TLB
+ *   entry could show, and what they create (fork's child, copyin's copy) no other thread can
+ *   reach before they return. The two that write bytes in place (a write fault,
+ *   copy_overwrite) commit otherwise and complete their shootdowns inside the commit: the
+ *   kernel writes only after the old translations are gone everywhere, so their wait would
+ *   have to split the commit between the unmapping and the write.
  * - A user load or store on a CPU first tries its TLB alone, taking no lock: on a hit it is
  *   done (loads and stores racing with an in-flight change see the old or the new state); on a
  *   miss it takes the fault path below.
@@ -48,16 +52,6 @@ import type { Request, Scheduler, ThreadBody } from "./scheduler.ts";
 import type { LockInstance } from "../locks/lock-classes.ts";
 
 type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
-
-/**
- * Operations whose wait for shootdown acknowledgements is a suspension point: they only take
- * translations away or reduce their rights (or move them under both maps' locks; wire, copying
- * a copy-on-write page into the map's own frame, replaces one), so their commit changes no byte
- * a stale TLB entry could show, and what they create (fork's child, copyin's copy) no other
- * thread can reach before they return. unwire and swapin take no translation away: they issue
- * no shootdown to wait for.
- */
-export const SHOOTDOWN_WAITS: ReadonlySet<Op["op"]> = new Set<Op["op"]>(["remove", "protect", "wire", "remap", "swapout", "evict", "fork", "copyin"]);
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -101,8 +95,15 @@ export class SuspendableOps {
         return this.continuation(s, t, op);
       case "copyout_page_list":
         return this.pageListCopyout(s, t, op);
+      case "enter":
+      case "protect":
+      case "inherit":
+      case "fork":
+        return this.writeLocked(s, t, op, this.kernel.mapOf(op.map));
       default:
-        return this.writeLocked(s, t, op, "map" in op && typeof op.map === "number" ? this.kernel.mapOf(op.map) : null);
+        // steal_pages and page_discard work on a page-list copy, under no map lock; no other
+        // operation reaches here (SPAWNABLE keeps them off threads).
+        return this.writeLocked(s, t, op, null);
     }
   }
 
@@ -123,9 +124,8 @@ export class SuspendableOps {
 
   // ---- TLB shootdown waits (§4.13) ----
 
-  /** Commit `op`; for {@link SHOOTDOWN_WAITS}, then wait (holding whatever the caller holds) for its shootdowns. */
+  /** Commit `op`, then wait (holding whatever the caller holds) for the shootdowns it issued. */
   *commitAndAwait(s: Scheduler, t: ThreadId, op: Op): Generator<Request, OpResult, boolean> {
-    if (!SHOOTDOWN_WAITS.has(op.op)) return s.commit(op);
     const result = s.commitLeavingShootdowns(op);
     yield* this.awaitShootdowns(s, t);
     return result;
