@@ -213,13 +213,19 @@ export class SuspendableOps {
     return result;
   }
 
-  /** What a copyin with srcDestroy into a kernel buffer waits for (only when it would otherwise succeed). */
+  /**
+   * What a copyin with srcDestroy waits for before its commit removes the source: an entry of
+   * the range in transition, as every removal does (another thread is wiring or unwiring it,
+   * #28); and, for a kernel-buffer copy that will succeed, an entry keeping a kernel wiring, as
+   * remove with WAIT_FOR_KWIRE does (one that fails removes nothing, so it must not wait for
+   * wirings nobody may ever drop).
+   */
   copyinBlocker(map: VmMap, op: OpOf<"copyin">): VmMapEntry | null {
-    const { scope } = this.kernel;
-    const small = Number.isInteger(op.size) && op.size > 0 && op.size < scope.kernelBufferThreshold;
-    if (!op.srcDestroy || op.useMaxprot || !small || !Number.isInteger(op.addr) || !map.accessible(op.addr, op.size, VM_PROT_READ)) return null;
-    const range = this.rangeOf(map, op.addr, op.size);
-    return range === undefined ? null : this.removeBlocker(map, range, VM_MAP_REMOVE_WAIT_FOR_KWIRE, false);
+    const range = op.srcDestroy ? this.rangeOf(map, op.addr, op.size) : undefined;
+    if (range === undefined) return null;
+    const kernelBuffer = op.size < this.kernel.scope.kernelBufferThreshold && !op.useMaxprot;
+    const waitsForKernelWirings = kernelBuffer && map.accessible(op.addr, op.size, VM_PROT_READ);
+    return this.removeBlocker(map, range, waitsForKernelWirings ? VM_MAP_REMOVE_WAIT_FOR_KWIRE : 0, false);
   }
 
   // ---- page-list copies (§4.11.5, §4.11.7) ----

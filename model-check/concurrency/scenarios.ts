@@ -228,6 +228,24 @@ export function scenarios(scope: Scope): Scenario[] {
       ],
     },
     {
+      name: "kernel-buffer-copyin-destroy-vs-wire",
+      about: "copyin of one page (into a kernel buffer) with srcDestroy removes its source as remove with WAIT_FOR_KWIRE does: it must wait while a wiring holds the page in transition, and look again after relocking (§2.3, §4.11.2, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11)],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: true }],
+        [{ op: "copyin", map: 0, addr: 0, size: P, srcDestroy: true, useMaxprot: false }],
+      ],
+    },
+    {
+      name: "copyin-destroy-vs-wire",
+      about: "copyin of two pages (past the kernel buffer) with srcDestroy, racing a wiring of its first page that drops the map lock (§2.3, §4.11.2, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11)],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: true }],
+        [{ op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: true, useMaxprot: false }],
+      ],
+    },
+    {
       name: "remove-waits-for-kernel-unwire",
       about: "remove with WAIT_FOR_KWIRE sleeps until the kernel wiring is dropped; the unwire must wake it (§4.6, #30)",
       prelude: [create(), enter(0, 0, 1), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],
