@@ -95,7 +95,8 @@ export class Scheduler {
   private readonly mutexes = new Map<string, ThreadId>();
   /** Threads sleeping on each map's event (vm_map_entry_wait / vm_map_entry_wakeup). */
   private readonly sleepers = new Map<VmMap, Set<ThreadId>>();
-  readonly transitions: Transition[] = [];
+  /** Entries each thread has in transition (a thread has at most one range at a time: wiring's unlocked phase). */
+  readonly transitions = new Map<ThreadId, Transition>();
   readonly completions: Completion[] = [];
   /** Findings of the lock-order validator, in order. */
   readonly findings: Finding[] = [];
@@ -201,7 +202,7 @@ export class Scheduler {
     t.body = this.body(this, thread, op);
     t.invoked = ++this.clock;
     t.pending = null;
-    this.resume(t, true);
+    this.resume(t);
     return true;
   }
 
@@ -210,7 +211,7 @@ export class Scheduler {
     const t = this.threads.get(thread);
     let passed = 0;
     while (t !== undefined && t.op !== null && passed < count && this.canRun(t)) {
-      this.resume(t, false);
+      this.resume(t);
       passed++;
     }
     return passed;
@@ -218,8 +219,7 @@ export class Scheduler {
 
   /** True when `thread` is in flight and could run now. */
   runnable(thread: ThreadId): boolean {
-    const t = this.threads.get(thread);
-    return t !== undefined && t.op !== null && this.canRun(t);
+    return this.stateOf(thread) === "ready";
   }
 
   // Stryker disable all: the checker's deadlock detector (asked only by model-check/concurrency/session.ts), not the scheduler's behaviour: a correct kernel never deadlocks, so a mutant here only weakens that check; the planted lock-order bugs (test/planted/bugs.ts, test/model-check/concurrency.test.ts: two remaps that lock their source first) show it fires
@@ -322,6 +322,7 @@ export class Scheduler {
 
   /** Put the mapped pages of `[start, end)` in transition for `thread` (entries clipped to the range). */
   markTransition(thread: ThreadId, map: VmMap, start: number, end: number): void {
+    if (this.transitions.has(thread)) throw new LockDisciplineError(`thread ${thread} puts a second range in transition before clearing its first`);
     const pages: number[] = [];
     const ps = map.pageSize;
     for (let a = start; a < end; a += ps) {
@@ -332,21 +333,21 @@ export class Scheduler {
       r.entry.inTransition = true;
       pages.push(a);
     }
-    this.transitions.push({ thread, map, pages });
+    this.transitions.set(thread, { thread, map, pages });
   }
 
   /**
-   * Clear the transition `thread` set on `map` (on whatever entries now hold those pages, as
-   * #28 asks); returns true when a waiter asked for a wakeup (needs_wakeup), which the caller
-   * owes after unlocking. Pages gone meanwhile are skipped (the checker reports them).
+   * Clear the transition `thread` set (on whatever entries now hold those pages, as #28 asks);
+   * returns true when a waiter asked for a wakeup (needs_wakeup), which the caller owes after
+   * unlocking. Pages gone meanwhile are skipped (the checker reports them).
    */
-  clearTransition(thread: ThreadId, map: VmMap): boolean {
-    const i = this.transitions.findIndex((t) => t.thread === thread && t.map === map);
-    if (i < 0) return false;
-    const [tr] = this.transitions.splice(i, 1);
+  clearTransition(thread: ThreadId): boolean {
+    const tr = this.transitions.get(thread);
+    if (tr === undefined) throw new LockDisciplineError(`thread ${thread} clears a transition it never set`);
+    this.transitions.delete(thread);
     let owed = false;
-    for (const a of tr!.pages) {
-      const r = map.lookupEntry(a);
+    for (const a of tr.pages) {
+      const r = tr.map.lookupEntry(a);
       if (!r.found) continue;
       r.entry.inTransition = false;
       if (r.entry.needsWakeup) owed = true;
@@ -370,31 +371,49 @@ export class Scheduler {
     this.findings.push(...this.validator.acquire(thread, this.instance(map), this.site));
   }
 
-  /** Could `t` run its pending request now? */
+  /** Could `t` (in flight) run its pending request now? */
   private canRun(t: KernelThread): boolean {
-    const p = t.pending;
-    if (p === null || p.kind === "point") return true;
-    if (p.kind === "sleep") return t.woken;
-    if (p.kind === "mutex") return !this.mutexes.has(lockKey(p.lock));
-    const lock = this.lockOf(p.map);
-    if (p.kind === "upgrade") return !t.upgrading || (lock.upgrader === t.id && lock.readers.size === 1);
-    return p.kind === "write" ? lock.writer === null && lock.readers.size === 0 && lock.upgrader === null : lock.writer === null && lock.upgrader === null;
+    const p = t.pending!; // set whenever a thread in flight is suspended
+    switch (p.kind) {
+      case "point":
+        return true;
+      case "sleep":
+        return t.woken;
+      case "mutex":
+        return !this.mutexes.has(lockKey(p.lock));
+      case "upgrade":
+        // Asked already: it waits for the other readers to leave (a pending upgrade keeps new ones out).
+        return !t.upgrading || this.lockOf(p.map).readers.size === 1;
+      case "write": {
+        // A pending upgrader still holds its read hold: readers.size covers it.
+        const lock = this.lockOf(p.map);
+        return lock.writer === null && lock.readers.size === 0;
+      }
+      case "read": {
+        const lock = this.lockOf(p.map);
+        return lock.writer === null && lock.upgrader === null;
+      }
+    }
   }
 
-  /** Answer `t`'s pending request and run it to its next suspension point (or completion). */
-  private resume(t: KernelThread, first: boolean): void {
+  /**
+   * Answer `t`'s pending request (granting it, or for an upgrade deciding it) and run it to
+   * its next suspension point or to completion; nothing when an upgrade must still wait.
+   */
+  private resume(t: KernelThread): void {
     this.resumptions++;
     this.clock++;
-    let answer = true;
-    if (!first) {
-      const granted = this.grant(t);
-      if (granted === "wait") return;
-      answer = granted;
-    }
+    // Only an upgrade's answer is read by a thread body; a generator's first resumption takes none.
+    let answer: boolean | undefined;
+    if (t.pending?.kind === "upgrade") {
+      const upgraded = this.upgrade(t, t.pending);
+      if (upgraded === "wait") return;
+      answer = upgraded;
+    } else this.grant(t);
     this.current = t.id;
     try {
       for (;;) {
-        const next = t.body!.next(answer);
+        const next = t.body!.next(answer as boolean);
         if (next.done) {
           this.completions.push({ thread: t.id, op: t.op!, result: next.value, invoked: t.invoked, responded: ++this.clock });
           this.findings.push(...this.validator.returned(t.id, this.site));
@@ -407,7 +426,8 @@ export class Scheduler {
         t.pending = r;
         // A free lock is taken without giving up the CPU; everything else is a suspension point.
         if ((r.kind === "write" || r.kind === "read" || r.kind === "mutex") && this.canRun(t)) {
-          answer = this.grant(t) === true;
+          this.grant(t);
+          answer = undefined;
           continue;
         }
         if (r.kind === "sleep") {
@@ -424,46 +444,41 @@ export class Scheduler {
     }
   }
 
-  /** Grant `t`'s pending request (canRun was true); the value its generator is resumed with. */
-  private grant(t: KernelThread): boolean | "wait" {
+  /** Grant `t`'s pending request, other than an upgrade (canRun was true): take the lock it asked for. */
+  private grant(t: KernelThread): void {
     const p = t.pending;
     t.pending = null;
-    if (p === null || p.kind === "point") return true;
-    if (p.kind === "sleep") {
-      t.woken = false;
-      return true;
-    }
+    if (p === null || p.kind === "point" || p.kind === "sleep" || p.kind === "upgrade") return;
     if (p.kind === "mutex") {
       this.mutexes.set(lockKey(p.lock), t.id);
       this.findings.push(...this.validator.acquire(t.id, p.lock, this.site));
-      return true;
+      return;
     }
     const lock = this.lockOf(p.map);
-    if (p.kind === "write") {
-      if (!lock.tryWrite(t.id)) throw new Error("scheduler: write lock granted while busy");
-      this.acquired(t.id, p.map);
-      return true;
-    }
-    if (p.kind === "read") {
-      if (!lock.tryRead(t.id)) throw new Error("scheduler: read lock granted while busy");
-      this.acquired(t.id, p.map);
-      return true;
-    }
-    // upgrade
+    const took = p.kind === "write" ? lock.tryWrite(t.id) : lock.tryRead(t.id);
+    if (!took) throw new Error(`scheduler: ${p.kind} lock granted while busy`);
+    this.acquired(t.id, p.map);
+  }
+
+  /**
+   * `vm_map_lock_read_to_write` for `t` (canRun was true): the first time, ask for it — failed
+   * when another reader asked first (the read hold is then lost); then, once the other readers
+   * have left, complete it. "wait" while they have not (the thread stays at this request).
+   */
+  private upgrade(t: KernelThread, p: Extract<Request, { kind: "upgrade" }>): boolean | "wait" {
+    const lock = this.lockOf(p.map);
     if (!t.upgrading) {
       if (lock.requestUpgrade(t.id) === "failed") {
+        t.pending = null;
         this.released(t.id, p.map);
         return false;
       }
       t.upgrading = true;
     }
-    if (lock.tryCompleteUpgrade(t.id)) {
-      t.upgrading = false;
-      return true;
-    }
-    // Still other readers: wait (the thread stays at this request, blocked).
-    t.pending = p;
-    return "wait";
+    if (!lock.tryCompleteUpgrade(t.id)) return "wait";
+    t.upgrading = false;
+    t.pending = null;
+    return true;
   }
 
   /** The kernel's lock guard: a map may change only in a commit of a thread holding a write lock. */

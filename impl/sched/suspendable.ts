@@ -393,7 +393,7 @@ export class SuspendableOps {
     s.unlockWrite(t, map);
     yield { kind: "point", why: op.op === "wire" ? "wire: pages faulted in, map unlocked" : "unwire: pages unwired, map unlocked" };
     yield { kind: "write", map };
-    const owed = s.clearTransition(t, map);
+    const owed = s.clearTransition(t);
     s.unlockWrite(t, map);
     if (owed) this.wakeWaiters(s, map);
     return result;

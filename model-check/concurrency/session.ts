@@ -161,7 +161,7 @@ export class ConcurrentSession {
       host.fail("lock-order", stepIndex, `after ${formatOp(op)}: ${f.message}${f.scenario ? `\n${f.scenario.join("\n")}` : ""}`);
     }
     host.recordCheck("in-transition-held");
-    for (const tr of sched.transitions) {
+    for (const tr of sched.transitions.values()) {
       for (const a of tr.pages) {
         const r = tr.map.lookupEntry(a);
         if (!r.found || !r.entry.inTransition)
