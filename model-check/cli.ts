@@ -243,8 +243,9 @@ function exhaustiveCheck(p: Parsed, scope: Scope, out: (s: string) => void, deps
     return report.ok ? 0 : 1;
   }
   out(`vmcheck check --exhaustive — at most ${preemptions} preemptions, ${report.scenarios.length} scenarios, ${report.schedules} schedules in ${(durationMs / 1000).toFixed(1)} s`);
+  const nameWidth = Math.max(...report.scenarios.map((r) => r.name.length));
   for (const r of report.scenarios)
-    out(`  ${r.name.padEnd(32)} ${String(r.schedules).padStart(5)} schedules${r.failure ? `  FAIL ${r.failure.check} (${r.failure.commands.length} commands, ${r.failure.preemptions} preemptions)` : ""}`);
+    out(`  ${r.name.padEnd(nameWidth)} ${String(r.schedules).padStart(5)} schedules${r.failure ? `  FAIL ${r.failure.check} (${r.failure.commands.length} commands, ${r.failure.preemptions} preemptions)` : ""}`);
   if (!failed?.failure) {
     out("  result: PASS — every schedule agreed with the spec (linearizable) and every check held");
     return 0;

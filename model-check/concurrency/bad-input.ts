@@ -10,7 +10,7 @@
 import { MODEL_CHECK_SCOPE } from "../campaign.ts";
 import { CheckFailure, Lockstep } from "../lockstep.ts";
 import { formatOp } from "../printer.ts";
-import { SPAWNABLE } from "../../spec/ops/threads.ts";
+import { MAX_STEP_COUNT, MAX_THREADS, SPAWNABLE } from "../../spec/ops/threads.ts";
 import { VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -95,3 +95,53 @@ export function runOnThread(body: Op): { result: string } | { failure: string } 
 
 /** The operations of SPAWNABLE that {@link VALID_BODIES} leaves out (none, or the table is stale). */
 export const missingBodies = (): string[] => [...SPAWNABLE].filter((op) => !VALID_BODIES.some((b) => b.op === op));
+
+/** Thread ids and step counts outside their domains (0 … MAX_THREADS − 1, 1 … MAX_STEP_COUNT). */
+export const BAD_THREADS: readonly number[] = [Number.NaN, -1, 0.5, MAX_THREADS, Number.POSITIVE_INFINITY];
+export const BAD_COUNTS: readonly number[] = [Number.NaN, 0, -1, 1.5, MAX_STEP_COUNT + 1, Number.POSITIVE_INFINITY];
+
+/**
+ * Spawn `first` on thread 0, then each command of `then` (bad spawns and steps, a spawn on the
+ * busy thread), then finish the run: the codes `then` got, the completed operations with their
+ * results, or the failure. A refused command must leave `first` in flight and complete it
+ * unchanged: nothing is lost and nothing runs twice.
+ */
+export function refusedWhileBusy(first: Op, then: readonly Op[]): { codes: string[]; completed: string[] } | { failure: string } {
+  const ls = new Lockstep({ scope });
+  const codes: string[] = [];
+  try {
+    for (const op of THREAD_SETUP) ls.step(op);
+    ls.step({ op: "spawn", thread: 0, body: first });
+    for (const op of then) codes.push(ls.step(op).impl!.kr);
+    ls.finish();
+  } catch (e) {
+    if (e instanceof CheckFailure) return { failure: `${e.check}: ${e.detail}` };
+    throw e;
+  }
+  const completed = (ls.concurrency?.sched.completions ?? []).map((c) => `${c.thread} ${formatOp(c.op)} ${c.result.kr}`);
+  return { codes, completed };
+}
+
+/**
+ * Every refusal of {@link refusedWhileBusy} with a write in flight on thread 0: a spawn on the
+ * busy thread, bad thread ids and step counts, a spawn of a spawn. The problems found (none
+ * when every command got KERN_INVALID_ARGUMENT and the write completed once with success).
+ */
+export function refusalProblems(): string[] {
+  const write = VALID_BODIES.find((b) => b.op === "write_user")!;
+  const protect = VALID_BODIES.find((b) => b.op === "protect")!;
+  const refused: Op[] = [
+    { op: "spawn", thread: 0, body: protect },
+    ...BAD_THREADS.map((thread): Op => ({ op: "spawn", thread, body: protect })),
+    ...BAD_THREADS.map((thread): Op => ({ op: "step", thread, count: 1 })),
+    ...BAD_COUNTS.map((count): Op => ({ op: "step", thread: 0, count })),
+    { op: "spawn", thread: 1, body: { op: "spawn", thread: 2, body: protect } as unknown as Op },
+  ];
+  const r = refusedWhileBusy(write, refused);
+  if ("failure" in r) return [r.failure];
+  const problems = refused.flatMap((op, i) => (r.codes[i] === "KERN_INVALID_ARGUMENT" ? [] : [`${formatOp(op)}: ${r.codes[i]}, expected KERN_INVALID_ARGUMENT`]));
+  const expected = `0 ${formatOp(write)} KERN_SUCCESS`;
+  if (r.completed.length !== 1 || r.completed[0] !== expected) problems.push(`completed ${JSON.stringify(r.completed)}, expected only ${expected}`);
+  return problems;
+}
+

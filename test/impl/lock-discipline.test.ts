@@ -84,6 +84,29 @@ describe("the scheduler's lock-discipline oracle", () => {
     expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
   });
 
+  it("changing a map under its write lock after a commit has ended (the commit flag is cleared)", () => {
+    const e = thrownBy(function* (s) {
+      yield { kind: "write", map: s.kernel.mapOf(0)! };
+      s.commit(protect);
+      return s.kernel.run(protect);
+    });
+    expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
+  });
+
+  it("changing a map under its write lock after a commit that threw (the commit flag is cleared)", () => {
+    const e = thrownBy(function* (s) {
+      const map = s.kernel.mapOf(0)!;
+      try {
+        s.commit(protect); // no lock yet: refused
+      } catch {
+        // the thread goes on as if it had not tried
+      }
+      yield { kind: "write", map };
+      return s.kernel.run(protect);
+    });
+    expectDiscipline(e, "thread 0 changed map 0 without holding a write lock (#35)");
+  });
+
   it("changing a map under a read hold, in a commit", () => {
     const e = thrownBy(function* (s) {
       yield { kind: "read", map: s.kernel.mapOf(0)! };
@@ -115,6 +138,64 @@ describe("the scheduler's lock-discipline oracle", () => {
     const t0 = k.mapOf(0)!.timestamp;
     expect(k.run(protect).kr).toBe("KERN_SUCCESS");
     expect(k.mapOf(0)!.timestamp).toBe(t0 + 1);
+  });
+
+  it("a second range put in transition before the first is cleared, and a clear with none set", () => {
+    const twice = thrownBy(function* (s) {
+      const map = s.kernel.mapOf(0)!;
+      yield { kind: "write", map };
+      s.inCommit(() => s.markTransition(0, map, 0, P));
+      s.inCommit(() => s.markTransition(0, map, P, 2 * P));
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(twice, "thread 0 puts a second range in transition before clearing its first");
+    const none = thrownBy(function* (s) {
+      yield { kind: "write", map: s.kernel.mapOf(0)! };
+      s.clearTransition(0);
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(none, "thread 0 clears a transition it never set");
+  });
+
+  it("clearing a transition clears the flag on every page it set and owes a wakeup only when one was asked", () => {
+    const owedAfter = (askWakeup: boolean) => {
+      let owed: boolean | undefined;
+      let flags: boolean[] = [];
+      const k = kernelWithMap();
+      const s = new Scheduler(k, function* (sch): ThreadBody {
+        const map = sch.kernel.mapOf(0)!;
+        yield { kind: "write", map };
+        sch.inCommit(() => sch.markTransition(0, map, 0, 2 * P));
+        const entry = map.lookupEntry(P);
+        if (entry.found && askWakeup) entry.entry.needsWakeup = true;
+        owed = sch.inCommit(() => sch.clearTransition(0));
+        flags = [0, P].map((a) => { const r = map.lookupEntry(a); return r.found && (r.entry.inTransition || r.entry.needsWakeup); });
+        sch.unlockWrite(0, map);
+        return { kr: "KERN_SUCCESS" };
+      });
+      s.spawn(0, lookup);
+      expect(flags).toEqual([false, false]);
+      return owed;
+    };
+    expect(owedAfter(false)).toBe(false);
+    expect(owedAfter(true)).toBe(true);
+  });
+
+  it("reports a sleep on an entry while holding s_lock, and none while holding nothing", () => {
+    const sleeps = (withLock: boolean) => {
+      const s = new Scheduler(kernelWithMap(), function* (sch): ThreadBody {
+        const m = sch.kernel.mapOf(0)!;
+        if (withLock) yield { kind: "mutex", lock: { cls: "s_lock", id: 0 } };
+        yield { kind: "sleep", map: m, why: "test", reason: () => true };
+        return { kr: "KERN_SUCCESS" };
+      });
+      s.spawn(0, lookup);
+      return s.findings;
+    };
+    expect(sleeps(false)).toEqual([]);
+    const found = sleeps(true);
+    expect(found.map((f) => f.kind)).toEqual(["sleep-while-holding"]);
+    expect(found[0]!.message).toContain("blocked (entry_wait) holding s_lock 0");
   });
 
   it("reports an object lock released or asserted by a thread that does not hold it", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { badBodies, missingBodies, runOnThread, VALID_BODIES } from "../../model-check/concurrency/bad-input.ts";
+import { badBodies, missingBodies, refusalProblems, runOnThread, VALID_BODIES } from "../../model-check/concurrency/bad-input.ts";
 
 describe("bad input on threads (model-check/concurrency/bad-input.ts)", () => {
   it("has a body for every operation a thread can run, and each succeeds on the setup's world", () => {
@@ -12,5 +12,9 @@ describe("bad input on threads (model-check/concurrency/bad-input.ts)", () => {
     expect(bodies.length).toBeGreaterThan(400);
     const failures = bodies.map(runOnThread).flatMap((r) => ("failure" in r ? [r.failure] : []));
     expect(failures).toEqual([]);
+  });
+
+  it("a spawn on a busy thread, a bad thread id or a bad step count is refused; the operation in flight completes once, unchanged", () => {
+    expect(refusalProblems()).toEqual([]);
   });
 });
