@@ -254,5 +254,14 @@ export function scenarios(scope: Scope): Scenario[] {
         [{ op: "unwire", map: 0, addr: 0, size: P, user: false }],
       ],
     },
+    {
+      name: "remove-asleep-while-a-wire-elsewhere-ends",
+      about: "a remove asleep on a kernel wiring nobody drops stays asleep when another range's wiring ends: that range asked for no wakeup (§4.6, #30); given up at the end of the run",
+      prelude: [create(), enter(0, 0, 2), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],
+      threads: [
+        [{ op: "remove", map: 0, addr: 0, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE }],
+        [{ op: "wire", map: 0, addr: P, size: P, access: VM_PROT_READ, user: true }],
+      ],
+    },
   ];
 }
