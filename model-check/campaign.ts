@@ -19,6 +19,7 @@ import { CheckFailure, Coverage, Lockstep, type KernelFactory, type SystemFactor
 import { LockValidator, type LockdepSummary } from "../impl/locks/lockdep.ts";
 import { KernelTopology } from "../impl/sched/topology.ts";
 import { newStats, type ConcurrencyStats } from "./concurrency/session.ts";
+import { awaitedCpus } from "./concurrency/lock-free-hits.ts";
 import type { SuspendableOps } from "../impl/sched/suspendable.ts";
 
 const MAP_OPS = [
@@ -248,7 +249,7 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
     // Swarm testing: a run exercises only its own subset of the operations.
     if (enabled && !enabled.includes(c.name)) continue;
     const gen = gens[c.name] as Generator<OpName, unknown>;
-    const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges(), busy: ls.concurrency?.sched.inFlight() ?? [] });
+    const op = gen.resolve(c.sym, { view: ls.view, scope, recent: ls.recentRanges(), accesses: ls.recentAccesses(), awaited: awaitedCpus(ls.impl), busy: ls.concurrency?.sched.inFlight() ?? [] });
     if (ls.blocks(op)) ls.skip();
     else ls.step(op);
   }

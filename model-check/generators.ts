@@ -38,6 +38,14 @@ export interface ResolveContext {
   readonly recent: readonly RecentRange[];
   /** Threads with an operation in flight (spawn prefers an idle thread, step a busy one). */
   readonly busy?: readonly number[];
+  /** The (cpu, addr) of the last few loads and stores, newest first: the pages CPUs' TLBs likely hold. */
+  readonly accesses?: readonly RecentAccess[];
+  /** CPUs whose acknowledgement a shootdown in flight still awaits (a hit there races it). */
+  readonly awaited?: readonly number[];
+}
+export interface RecentAccess {
+  readonly cpu: number;
+  readonly addr: number;
 }
 export interface RecentRange {
   readonly op: OpName;
@@ -644,8 +652,15 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
   return {
     spawn: gen({
       weight: 2,
-      arb: fc.record({ thread, body }),
-      resolve: (s, ctx) => ({ op: "spawn", thread: idleThread(s.thread, ctx.busy ?? []), body: { ...(g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx) } }),
+      arb: fc.record({ thread, body, hit: fc.nat(7) }),
+      resolve: (s, ctx) => {
+        const resolved = (g[s.body.name] as Generator<OpName, unknown>).resolve(s.body.sym, ctx);
+        // While a shootdown awaits a CPU (rare at a spawn: any sequential command drains the
+        // threads first), mostly race it; otherwise now and then.
+        const racing = (ctx.awaited?.length ?? 0) > 0;
+        const again = s.hit < (racing ? 6 : 2) ? towardTlbHit(resolved, ctx, s.hit === 0 || racing) : resolved;
+        return { op: "spawn", thread: idleThread(s.thread, ctx.busy ?? []), body: { ...again } };
+      },
     }),
     step: gen({
       weight: 2,
@@ -656,6 +671,30 @@ function threadGenerators(g: Omit<Generators, "spawn" | "step">): Pick<Generator
       resolve: (s, ctx) => ({ op: "step", thread: busyThread(s.thread, ctx.busy ?? []), count: s.count }),
     }),
   };
+}
+
+/**
+ * Now and then a spawned load or store goes where a recent load or store went, on its CPU: the
+ * page its TLB most likely still holds, so the access can complete without a lock (a lock-free
+ * hit); with `any`, a spawn of another operation becomes such a load. Preferred among them: a
+ * page a recent range command (perhaps still in flight, waiting for acknowledgements) works on
+ * in that CPU's map, on a CPU whose acknowledgement a shootdown in flight awaits, so the hit
+ * races the change. The access stays within its page.
+ */
+function towardTlbHit(op: Op, ctx: ResolveContext, any: boolean): Op {
+  if (!ctx.accesses || ctx.accesses.length === 0) return op;
+  if (op.op !== "load" && op.op !== "store") {
+    if (!any) return op;
+    op = { op: "load", cpu: 0, addr: 0, size: 4 };
+  }
+  const ps = ctx.scope.pageSize;
+  const changing = (a: RecentAccess) =>
+    ctx.recent.some((r) => r.map === ctx.view.cpus?.[a.cpu] && a.addr >= r.addr - (r.addr % ps) && a.addr < r.addr + r.size);
+  const awaited = (a: RecentAccess) => ctx.awaited?.includes(a.cpu) === true;
+  const a = ctx.accesses.find((x) => awaited(x) && changing(x)) ?? ctx.accesses.find(awaited) ?? ctx.accesses.find(changing) ?? ctx.accesses[0]!;
+  const room = ps - (a.addr % ps);
+  if (op.op === "load") return { ...op, cpu: a.cpu, addr: a.addr, size: Math.max(1, Math.min(Number.isInteger(op.size) ? op.size : 1, room)) };
+  return { ...op, cpu: a.cpu, addr: a.addr, data: op.data.slice(0, 2 * room) };
 }
 
 /** A busy thread number stands for the next idle one (a spawn on a busy thread would be refused); others stay. */

@@ -18,7 +18,7 @@ import { abstractImpl, implMatches } from "./abstraction.ts";
 import { collapseWatcher, INVARIANTS, type Invariant } from "./invariants.ts";
 import { entryShapeWatcher } from "./entry-shape.ts";
 import { pmapWorkWatcher } from "./pmap-work.ts";
-import type { RecentRange } from "./generators.ts";
+import type { RecentAccess, RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
 import { ConcurrentSession, newStats, type ConcurrencyStats, type SessionHost } from "./concurrency/session.ts";
 import { SuspendableOps } from "../impl/sched/suspendable.ts";
@@ -199,6 +199,17 @@ export class Lockstep {
       const op = (top.op === "spawn" ? top.body : top) as { readonly op?: unknown; readonly map?: unknown; readonly addr?: unknown; readonly size?: unknown };
       if (typeof op.op === "string" && typeof op.map === "number" && typeof op.addr === "number" && typeof op.size === "number")
         out.push({ op: op.op as RecentRange["op"], map: op.map, addr: op.addr, size: op.size });
+    }
+    return out;
+  }
+
+  /** The CPU and address of the last eight loads and stores (spawned ones too), newest first. */
+  recentAccesses(): RecentAccess[] {
+    const out: RecentAccess[] = [];
+    for (let i = this.history.length - 1; i >= 0 && out.length < 8; i--) {
+      const top = this.history[i]!.op;
+      const { op, cpu, addr } = (top.op === "spawn" ? top.body : top) as { readonly op?: unknown; readonly cpu?: unknown; readonly addr?: unknown };
+      if ((op === "load" || op === "store") && typeof cpu === "number" && typeof addr === "number" && Number.isInteger(cpu) && Number.isInteger(addr)) out.push({ cpu, addr });
     }
     return out;
   }

@@ -50,3 +50,10 @@ export function racesShootdown(k: Kernel, cpu: number): boolean {
   const mmu = k.activeMmu;
   return mmu !== null && mmu.shootdowns.inFlight.some((sd) => sd.targets.some((c, i) => c === cpu && !sd.acked[i]));
 }
+
+/** The CPUs whose acknowledgement a shootdown in flight still awaits (none without a machine). */
+export function awaitedCpus(k: Kernel | undefined): number[] {
+  const mmu = k?.activeMmu ?? null;
+  if (mmu === null) return [];
+  return [...new Set(mmu.shootdowns.inFlight.flatMap((sd) => sd.targets.filter((_, i) => !sd.acked[i])))];
+}
