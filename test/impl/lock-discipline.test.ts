@@ -215,4 +215,31 @@ describe("the scheduler's lock-discipline oracle", () => {
     s.step(0, 1);
     expect(s.findings.map((f) => f.kind)).toEqual(["not-held", "release-not-held"]);
   });
+
+  it("an object lock taken out of order is a finding when blocking, and none as a try-lock", () => {
+    const findingsOf = (tryLock: boolean) => {
+      const k = kernelWithMap();
+      k.run({ op: "enter", ...defaultArgs(P).enter, addr: 4 * P, size: P });
+      k.run({ op: "write_user", map: 0, addr: 0, data: "01" });
+      k.run({ op: "write_user", map: 0, addr: 4 * P, data: "01" });
+      const s = new Scheduler(k, function* (sch): ThreadBody {
+        const map = sch.kernel.mapOf(0)!;
+        const objects = [0, 4 * P].map((a) => { const r = map.lookupEntry(a); return r.found ? r.entry.object : null; });
+        const [low, high] = [...objects].sort((a, b) => a!.id - b!.id);
+        yield { kind: "point", why: "test" };
+        const hooks = sch.kernel.objectLayer.lockHooks!;
+        hooks.lock(high!, false);
+        hooks.lock(low!, tryLock);
+        hooks.unlock(low!);
+        hooks.unlock(high!);
+        return { kr: "KERN_SUCCESS" };
+      });
+      s.spawn(0, lookup);
+      s.step(0, 1);
+      return s.findings.map((f) => f.kind);
+    };
+    expect(findingsOf(false)).toEqual(["objects-out-of-order"]);
+    expect(findingsOf(true)).toEqual([]);
+  });
 });
+
