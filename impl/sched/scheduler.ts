@@ -160,8 +160,8 @@ export class Scheduler {
   pausedAt(thread: ThreadId): string | undefined {
     const t = this.threads.get(thread);
     if (t === undefined || t.op === null) return undefined;
-    const p = t.pending;
-    if (p === null) return "about to start";
+    // An in-flight thread always waits at a request: it is granted only as the thread runs on.
+    const p = t.pending!;
     switch (p.kind) {
       case "point":
         return p.why;
@@ -307,17 +307,14 @@ export class Scheduler {
   // Stryker restore all
 
   /** Threads asleep whose reason still holds (a kernel wiring nobody will drop): given up at the end of a run. */
-  abandonSleepers(): ThreadId[] {
-    const out: ThreadId[] = [];
+  abandonSleepers(): void {
     for (const t of this.threads.values()) {
       if (t.pending?.kind !== "sleep") continue;
-      out.push(t.id);
       t.op = null;
       t.body = null;
       t.pending = null;
     }
     this.sleepers.clear();
-    return out;
   }
 
   /** Put the mapped pages of `[start, end)` in transition for `thread` (entries clipped to the range). */

@@ -243,3 +243,94 @@ describe("the scheduler's lock-discipline oracle", () => {
   });
 });
 
+describe("the scheduler's bookkeeping that the checker reads", () => {
+  const sLock = { cls: "s_lock", id: 0 } as const;
+
+  it("a thread waiting for a simple lock is blocked there, says so, and runs once it is released", () => {
+    const s = new Scheduler(kernelWithMap(), function* (sch, thread): ThreadBody {
+      yield { kind: "mutex", lock: sLock };
+      yield { kind: "point", why: "holding s_lock" };
+      sch.unlockMutex(thread, sLock);
+      return { kr: "KERN_SUCCESS" };
+    });
+    s.spawn(0, lookup);
+    s.spawn(1, lookup);
+    expect([s.stateOf(0), s.pausedAt(0)]).toEqual(["ready", "holding s_lock"]);
+    expect([s.stateOf(1), s.pausedAt(1)]).toEqual(["blocked", "taking s_lock 0"]);
+    expect([s.stateOf(2), s.pausedAt(2)]).toEqual(["idle", undefined]);
+    expect(s.step(1, 1)).toBe(0);
+    expect(s.findings).toEqual([]); // a suspension point is not a sleep: holding s_lock there is no finding
+    s.step(0, 1);
+    expect([s.stateOf(0), s.pausedAt(0), s.stateOf(1)]).toEqual(["idle", undefined, "ready"]);
+    s.step(1, 2);
+    expect(s.completions.map((c) => c.thread)).toEqual([0, 1]);
+  });
+
+  it("lists the threads in flight in id order, whatever order they were spawned in", () => {
+    const s = new Scheduler(kernelWithMap(), function* (): ThreadBody {
+      yield { kind: "point", why: "test" };
+      return { kr: "KERN_SUCCESS" };
+    });
+    s.spawn(3, lookup);
+    s.spawn(1, lookup);
+    s.spawn(2, lookup);
+    expect(s.inFlight()).toEqual([1, 2, 3]);
+  });
+
+  it("stamps each operation's invocation and response on one clock: real-time order for linearizability", () => {
+    const s = new Scheduler(kernelWithMap(), function* (): ThreadBody {
+      yield { kind: "point", why: "test" };
+      return { kr: "KERN_SUCCESS" };
+    });
+    s.spawn(0, lookup);
+    s.step(0, 1);
+    s.spawn(1, lookup);
+    s.spawn(2, lookup);
+    s.step(2, 1);
+    s.step(1, 1);
+    const [a, c, b] = s.completions;
+    expect([a!.thread, c!.thread, b!.thread]).toEqual([0, 2, 1]);
+    expect(a!.invoked).toBeLessThan(a!.responded);
+    expect(a!.responded).toBeLessThan(b!.invoked);
+    expect(b!.invoked).toBeLessThan(c!.invoked);
+    expect(c!.responded).toBeLessThan(b!.responded);
+  });
+
+  it("a wakeup of a map nobody sleeps on wakes nobody; giving up sleepers leaves other threads in flight", () => {
+    const k = kernelWithMap();
+    const s = new Scheduler(k, function* (sch, thread): ThreadBody {
+      const map = sch.kernel.mapOf(0)!;
+      if (thread === 0) yield { kind: "sleep", map, why: "test", reason: () => true };
+      else yield { kind: "point", why: "test" };
+      return { kr: "KERN_SUCCESS" };
+    });
+    expect(() => s.wakeup(k.mapOf(0)!)).not.toThrow();
+    s.spawn(0, lookup);
+    s.spawn(1, lookup);
+    expect([s.stateOf(0), s.stateOf(1)]).toEqual(["blocked", "ready"]);
+    s.abandonSleepers();
+    expect(s.inFlight()).toEqual([1]);
+    s.step(1, 1);
+    expect(s.quiescent).toBe(true);
+  });
+
+  it("clearing a transition skips pages removed meanwhile, leaving the entry before them alone", () => {
+    let owed: boolean | undefined;
+    const s = new Scheduler(kernelWithMap(), function* (sch): ThreadBody {
+      const map = sch.kernel.mapOf(0)!;
+      yield { kind: "write", map };
+      sch.inCommit(() => sch.markTransition(0, map, P, 2 * P));
+      sch.commit({ op: "remove", map: 0, addr: P, size: P, flags: 0 });
+      const before = map.lookupEntry(0);
+      if (before.found) before.entry.needsWakeup = true; // a waiter on something else
+      owed = sch.inCommit(() => sch.clearTransition(0));
+      sch.unlockWrite(0, map);
+      return { kr: "KERN_SUCCESS" };
+    });
+    s.spawn(0, lookup);
+    expect(owed).toBe(false);
+    const r = s.kernel.mapOf(0)!.lookupEntry(0);
+    expect(r.found && r.entry.needsWakeup).toBe(true);
+  });
+});
+
