@@ -332,8 +332,12 @@ export class SuspendableOps {
 
   // ---- waiting for entries in transition (§2.3) ----
 
-  /** The operation's page range clamped to the map, or undefined (bad arguments, empty). */
+  /**
+   * The operation's page range clamped to the map, or undefined (bad arguments, empty): the
+   * caller then leaves every check to its commit, under the lock, and waits for nothing.
+   */
   rangeOf(map: VmMap, addr: number, size: number): Range | undefined {
+    if (!areWords(this.kernel.scope, addr, size)) return undefined;
     const r = pageRange(this.kernel.scope, addr, size);
     if (r === undefined) return undefined;
     const start = Math.max(r.start, map.min), end = Math.min(r.end, map.max);

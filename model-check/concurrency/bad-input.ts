@@ -11,7 +11,7 @@ import { MODEL_CHECK_SCOPE } from "../campaign.ts";
 import { CheckFailure, Lockstep } from "../lockstep.ts";
 import { formatOp } from "../printer.ts";
 import { MAX_STEP_COUNT, MAX_THREADS, SPAWNABLE } from "../../spec/ops/threads.ts";
-import { VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
 const scope = MODEL_CHECK_SCOPE;
@@ -40,10 +40,12 @@ export const THREAD_SETUP: readonly Op[] = [
   { op: "copyin_page_list", map: 0, addr: BASE, size: 4 * P, options: VM_PROT_READ },
 ];
 
-/** One body per operation a thread can run, each succeeding on {@link THREAD_SETUP}'s world. */
+/** At least one body per operation a thread can run, each succeeding on {@link THREAD_SETUP}'s world. */
 export const VALID_BODIES: readonly Op[] = [
   { op: "enter", map: 0, addr: BASE + 20 * P, size: P, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } },
   { op: "remove", map: 0, addr: BASE, size: P, flags: 0 },
+  // Just below the kernel-wired page: WAIT_FOR_KWIRE looks at the range's entries only.
+  { op: "remove", map: 0, addr: BASE + 2 * P, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE },
   { op: "protect", map: 0, addr: BASE, size: P, prot: 1, setMax: false },
   { op: "inherit", map: 0, addr: BASE, size: P, inheritance: 0 },
   { op: "wire", map: 0, addr: BASE, size: P, access: 1, user: true },
@@ -54,6 +56,10 @@ export const VALID_BODIES: readonly Op[] = [
   { op: "load", cpu: 1, addr: BASE, size: 4 },
   { op: "store", cpu: 1, addr: BASE, data: "01" },
   { op: "copyin", map: 0, addr: BASE, size: P, srcDestroy: true, useMaxprot: false },
+  // Over the kernel-wired page, destroying it: only a kernel-buffer copy waits for the wiring
+  // (past the buffer's threshold, or with useMaxprot, the copy is made from the object).
+  { op: "copyin", map: 0, addr: BASE, size: 4 * P, srcDestroy: true, useMaxprot: false },
+  { op: "copyin", map: 0, addr: BASE + 3 * P, size: P, srcDestroy: true, useMaxprot: true },
   { op: "copy_overwrite", map: 0, addr: BASE + P, copy: 0, interruptible: false },
   { op: "fork", map: 0 },
   { op: "remap", map: 1, addr: 0, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: BASE, copy: false, inheritance: 1 },

@@ -4,7 +4,7 @@
  * race the reference describes (§2, §4.6, §4.10, §4.11.8, §4.13); every schedule of its threads
  * within the preemption bound is run.
  */
-import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_INHERIT_COPY, VM_INHERIT_SHARE, VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_COPYIN_OPT_STEAL_PAGES, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_DEFAULT, VM_PROT_READ, VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
@@ -252,6 +252,42 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [
         [{ op: "remove", map: 0, addr: 0, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE }],
         [{ op: "unwire", map: 0, addr: 0, size: P, user: false }],
+      ],
+    },
+    {
+      name: "remove-beside-a-wiring",
+      about: "a remove of the page just below one a wiring holds in transition does not wait for it: only entries of the range count (§2.3, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11)],
+      threads: [
+        [{ op: "wire", map: 0, addr: P, size: P, access: VM_PROT_READ, user: true }],
+        [{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }],
+      ],
+    },
+    {
+      name: "overwrite-waits-for-wire",
+      about: "copy_overwrite waits while a wiring holds its destination in transition, then overwrites the wired page (§2.3, §4.11.8, #28)",
+      prelude: [create(), enter(0, 0, 2), write(0, 0, 0x11), enter(0, 4 * P, 1), write(0, 4 * P, 0x44), { op: "copyin", map: 0, addr: 4 * P, size: P, srcDestroy: false, useMaxprot: false }],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ | VM_PROT_WRITE, user: true }],
+        [{ op: "copy_overwrite", map: 0, addr: 0, copy: 0, interruptible: false }],
+      ],
+    },
+    {
+      name: "continuation-waits-for-wire",
+      about: "a page-list copy's continuation takes its source map again and waits while a wiring holds the pending chunk in transition (§2.3, §4.11.5, #28)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }],
+      threads: [
+        [{ op: "wire", map: 0, addr: 3 * P, size: P, access: VM_PROT_READ, user: true }],
+        [{ op: "copy_continue", copy: 0 }],
+      ],
+    },
+    {
+      name: "destroying-continuation-waits-for-wire",
+      about: "the continuation of a page-list copy with SRC_DESTROY removes the source pages already copied; it waits while a wiring holds one in transition (§2.3, §4.11.5, #28)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ | VM_MAP_COPYIN_OPT_SRC_DESTROY }],
+      threads: [
+        [{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: true }],
+        [{ op: "copy_abort", copy: 0 }],
       ],
     },
     {
