@@ -333,11 +333,12 @@ export class SuspendableOps {
   // ---- waiting for entries in transition (§2.3) ----
 
   /**
-   * The operation's page range clamped to the map, or undefined (bad arguments, empty): the
+   * The operation's page range clamped to the map, or undefined (bad arguments, nothing asked
+   * for, empty after clamping — a size of 0 at an unaligned address still rounds to a page): the
    * caller then leaves every check to its commit, under the lock, and waits for nothing.
    */
   rangeOf(map: VmMap, addr: number, size: number): Range | undefined {
-    if (!areWords(this.kernel.scope, addr, size)) return undefined;
+    if (size === 0 || !areWords(this.kernel.scope, addr, size)) return undefined;
     const r = pageRange(this.kernel.scope, addr, size);
     if (r === undefined) return undefined;
     const start = Math.max(r.start, map.min), end = Math.min(r.end, map.max);
@@ -413,7 +414,7 @@ export class SuspendableOps {
   *remove(s: Scheduler, t: ThreadId, op: OpOf<"remove">): ThreadBody {
     const map = this.kernel.mapOf(op.map);
     if (map === null) return s.commit(op);
-    const range = op.size === 0 ? undefined : this.rangeOf(map, op.addr, op.size);
+    const range = this.rangeOf(map, op.addr, op.size);
     if (range === undefined) return yield* this.writeLocked(s, t, op, map);
     yield* this.lockWhenClear(s, t, map, (afterWakeup) => this.removeBlocker(map, range, op.flags, afterWakeup), "remove: waiting for an entry in transition or a kernel wiring");
     const result = yield* this.commitAndAwait(s, t, op);

@@ -46,6 +46,8 @@ export const VALID_BODIES: readonly Op[] = [
   { op: "remove", map: 0, addr: BASE, size: P, flags: 0 },
   // Just below the kernel-wired page: WAIT_FOR_KWIRE looks at the range's entries only.
   { op: "remove", map: 0, addr: BASE + 2 * P, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE },
+  // Nothing asked for, at an unaligned address on the kernel-wired page: nothing to wait for.
+  { op: "remove", map: 0, addr: BASE + 3 * P + 1, size: 0, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE },
   { op: "protect", map: 0, addr: BASE, size: P, prot: 1, setMax: false },
   { op: "inherit", map: 0, addr: BASE, size: P, inheritance: 0 },
   { op: "wire", map: 0, addr: BASE, size: P, access: 1, user: true },
@@ -74,12 +76,17 @@ export const VALID_BODIES: readonly Op[] = [
   { op: "page_discard", copy: 1 },
 ];
 
-/** Each valid body with one numeric argument made bad, in order. */
+/** Byte strings that are not whole hex bytes: not hex, odd length, a non-hex digit. */
+export const BAD_DATA: readonly string[] = ["xyz", "abc", "0z", "0"];
+
+/** Each valid body with one numeric argument (or its data) made bad, in order. */
 export function badBodies(): Op[] {
   const out: Op[] = [];
   for (const body of VALID_BODIES)
-    for (const [field, value] of Object.entries(body))
+    for (const [field, value] of Object.entries(body)) {
       if (typeof value === "number") for (const bad of BAD_NUMBERS) out.push({ ...body, [field]: bad } as Op);
+      if (field === "data") for (const bad of BAD_DATA) out.push({ ...body, [field]: bad } as Op);
+    }
   return out;
 }
 

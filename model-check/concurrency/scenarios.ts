@@ -291,6 +291,27 @@ export function scenarios(scope: Scope): Scenario[] {
       ],
     },
     {
+      name: "write-and-read-share-the-map",
+      about: "a write into a page whose object exists, ending at its entry's end, needs no upgrade: it pages in under a read hold, beside a read's (§2.1, §4.13)",
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11)],
+      threads: [[write(0, P - 4, 0x22)], [read(0, 0)]],
+    },
+    {
+      name: "page-list-copies-outside-the-map",
+      about: "page-list copies of ranges below a map's lowest address (one ending right at it) fail under the write lock, with no unlocked phase: their range, clamped to the map, is empty (§4.11.5)",
+      prelude: [{ op: "create", min: 4 * P, max: 16 * P }, enter(0, 4 * P, 1)],
+      threads: [
+        [{ op: "copyin_page_list", map: 0, addr: 0, size: P, options: VM_PROT_READ }],
+        [{ op: "copyin_page_list", map: 0, addr: 3 * P, size: P, options: VM_PROT_READ }],
+      ],
+    },
+    {
+      name: "copyout-with-a-dead-continuation",
+      about: "copyout of a page-list chain whose continuation's source map is gone (its references all dropped, the continuation's too) locks only its destination: there is no source left to lock (§4.11.7)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), create(), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }, { op: "deallocate", map: 0 }, { op: "deallocate", map: 0 }],
+      threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [read(1, 0)]],
+    },
+    {
       name: "remove-asleep-while-a-wire-elsewhere-ends",
       about: "a remove asleep on a kernel wiring nobody drops stays asleep when another range's wiring ends: that range asked for no wakeup (§4.6, #30); given up at the end of the run",
       prelude: [create(), enter(0, 0, 2), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],
