@@ -11,7 +11,7 @@ import { MODEL_CHECK_SCOPE } from "../campaign.ts";
 import { CheckFailure, Lockstep } from "../lockstep.ts";
 import { formatOp } from "../printer.ts";
 import { MAX_STEP_COUNT, MAX_THREADS, SPAWNABLE } from "../../spec/ops/threads.ts";
-import { VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_READ } from "../../spec/constants.ts";
+import { VM_MAP_COPYIN_OPT_SRC_DESTROY, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_READ } from "../../spec/constants.ts";
 import type { Op } from "../../spec/vocabulary.ts";
 
 const scope = MODEL_CHECK_SCOPE;
@@ -48,6 +48,8 @@ export const VALID_BODIES: readonly Op[] = [
   { op: "remove", map: 0, addr: BASE + 2 * P, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE },
   // Nothing asked for, at an unaligned address on the kernel-wired page: nothing to wait for.
   { op: "remove", map: 0, addr: BASE + 3 * P + 1, size: 0, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE },
+  // On the kernel-wired page with KUNWIRE: the remove drops that wiring itself, so nothing to wait for.
+  { op: "remove", map: 0, addr: BASE + 3 * P, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE | VM_MAP_REMOVE_KUNWIRE },
   { op: "protect", map: 0, addr: BASE, size: P, prot: 1, setMax: false },
   { op: "inherit", map: 0, addr: BASE, size: P, inheritance: 0 },
   { op: "wire", map: 0, addr: BASE, size: P, access: 1, user: true },
@@ -62,6 +64,8 @@ export const VALID_BODIES: readonly Op[] = [
   // (past the buffer's threshold, or with useMaxprot, the copy is made from the object).
   { op: "copyin", map: 0, addr: BASE, size: 4 * P, srcDestroy: true, useMaxprot: false },
   { op: "copyin", map: 0, addr: BASE + 3 * P, size: P, srcDestroy: true, useMaxprot: true },
+  // Exactly the threshold is already an entry-list copy: no wait for the wiring either.
+  { op: "copyin", map: 0, addr: BASE + 2 * P, size: scope.kernelBufferThreshold, srcDestroy: true, useMaxprot: false },
   { op: "copy_overwrite", map: 0, addr: BASE + P, copy: 0, interruptible: false },
   { op: "fork", map: 0 },
   { op: "remap", map: 1, addr: 0, size: P, mask: 0, anywhere: false, srcMap: 0, srcAddr: BASE, copy: false, inheritance: 1 },
