@@ -16,6 +16,10 @@
  *   lookup one under a read hold; copyin looks under a read hold, drops it for the copy, and
  *   commits under the write lock.
  * - two maps (remap) are locked together in increasing handle order (the header's rule, #35).
+ * - copyout_page_list with a continuation places every chunk in one commit holding both maps,
+ *   then holds the new range in transition through an unlocked window, as the 2000 code does
+ *   while the continuation runs; that code places the later chunks (or, on a failure, deletes
+ *   the range) after the window, which would make a half-done copyout visible.
  * - TLB shootdowns (§4.13, research notes §1.6): an operation committed by
  *   {@link SuspendableOps.commitAndAwait} issues its invalidations in its commit and then, still
  *   holding its locks, waits for each target CPU's acknowledgement as a suspension point; the
@@ -42,7 +46,7 @@ import type { Op, OpOf, OpResult } from "../../spec/vocabulary.ts";
 import { areWords, fromHex, isWord, pageRange, toHex, wraps } from "../args.ts";
 import type { Mmu } from "../mmu/mmu.ts";
 import type { Shootdown } from "../mmu/shootdown.ts";
-import { sourceLive, type PageListContinuation } from "../copy/page-list.ts";
+import { sourceLive, type PageListContinuation, type PageListCopy } from "../copy/page-list.ts";
 import type { Kernel } from "../kernel.ts";
 import { overwritePlan, type OverwritePlan } from "../kernel-transfers.ts";
 import type { VmMapEntry } from "../map/entry.ts";
@@ -174,15 +178,20 @@ export class SuspendableOps {
   *bothLocked(s: Scheduler, t: ThreadId, op: Op, a: VmMap | null, b: VmMap | null): ThreadBody {
     if (a === null || b === null) return s.commit(op);
     const order = a === b ? [a] : this.lockOrder(a, b);
+    const result = yield* this.lockedInOrder(s, t, op, order);
+    for (const m of [...order].reverse()) s.unlockWrite(t, m);
+    return result;
+  }
+
+  /** Write-lock one or two maps in the order given, then commit; the caller unlocks them. */
+  *lockedInOrder(s: Scheduler, t: ThreadId, op: Op, order: readonly VmMap[]): Generator<Request, OpResult, boolean> {
     yield { kind: "write", map: order[0]! };
     // The first map is looked up before the second is locked: another thread may run here.
     if (order.length > 1) {
       yield { kind: "point", why: `${op.op}: holding map ${this.kernel.handleOf(order[0]!)}, about to lock map ${this.kernel.handleOf(order[1]!)}` };
       yield { kind: "write", map: order[1]! };
     }
-    const result = yield* this.commitAndAwait(s, t, op);
-    for (const m of [...order].reverse()) s.unlockWrite(t, m);
-    return result;
+    return yield* this.commitAndAwait(s, t, op);
   }
 
   /**
@@ -287,16 +296,36 @@ export class SuspendableOps {
   }
 
   /**
-   * copyout_page_list: the destination under its write lock; a chain with a continuation also
-   * takes the continuation's source map (the 2000 code unlocks the destination, its new entry
-   * protected by in_transition, while the continuation runs; here both are held, in
-   * {@link lockOrder}, through one commit).
+   * copyout_page_list: the destination under its write lock. A chain with a continuation also
+   * takes the continuation's source map, both in {@link lockOrder}, for one commit that places
+   * every chunk. Then, as the 2000 code does while a continuation runs, the destination is
+   * unlocked with its new range in transition (which blocks removes, wirings and copies of it
+   * meanwhile), locked again, and the transition cleared with a wakeup. What is not modelled:
+   * the 2000 code places the later chunks after that window, and a continuation that fails in
+   * it deletes the new range; here the commit has already placed them (so the operation stays
+   * one atomic step, as the spec describes it).
    */
   *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): ThreadBody {
     const dst = this.kernel.mapOf(op.map);
     const cont = this.continuationOf(op.copy);
-    if (cont === null) return yield* this.writeLocked(s, t, op, dst);
-    return yield* this.bothLocked(s, t, op, cont.map, dst);
+    if (cont === null || dst === null) return yield* this.writeLocked(s, t, op, dst);
+    const chain = this.kernel.copyOf(op.copy) as PageListCopy;
+    const order = cont.map === dst ? [dst] : this.lockOrder(cont.map, dst);
+    const result = yield* this.lockedInOrder(s, t, op, order);
+    if (result.kr === "KERN_SUCCESS") {
+      // The new range: the chain's pages, placed from the page of the address returned.
+      const span = pageRange(this.kernel.scope, chain.offset, chain.size)!;
+      const start = (result as OpResult<"copyout_page_list"> & { addr: number }).addr - (chain.offset - span.start);
+      s.markTransition(t, dst, start, start + span.end - span.start);
+    }
+    for (const m of [...order].reverse()) s.unlockWrite(t, m);
+    if (result.kr !== "KERN_SUCCESS") return result;
+    yield { kind: "point", why: "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition" };
+    yield { kind: "write", map: dst };
+    const owed = s.clearTransition(t);
+    s.unlockWrite(t, dst);
+    if (owed) this.wakeWaiters(s, dst);
+    return result;
   }
 
   // ---- residence (§2.2, §4.2) ----

@@ -312,6 +312,12 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [read(1, 0)]],
     },
     {
+      name: "remove-waits-for-copyout-continuation",
+      about: "copyout of a page-list chain with a continuation unlocks its destination while the continuation runs, its new range in transition: a remove of that range must wait, be woken when the transition clears, and then remove the pages copied out (§2.3, §4.11.7, #28–#30)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44), create(), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }],
+      threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [{ op: "remove", map: 1, addr: 0, size: 4 * P, flags: 0 }, read(1, 3 * P)]],
+    },
+    {
       name: "remove-asleep-while-a-wire-elsewhere-ends",
       about: "a remove asleep on a kernel wiring nobody drops stays asleep when another range's wiring ends: that range asked for no wakeup (§4.6, #30); given up at the end of the run",
       prelude: [create(), enter(0, 0, 2), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],

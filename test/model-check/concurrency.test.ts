@@ -5,7 +5,7 @@ import { scenarios } from "../../model-check/concurrency/scenarios.ts";
 import { Lockstep, replayCommands } from "../../model-check/lockstep.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
-import { AckWithoutInvalidation, RemapLocksSourceFirst } from "../planted/concurrency-bugs.ts";
+import { AckWithoutInvalidation, RemapLocksSourceFirst, WakeupForgotten } from "../planted/concurrency-bugs.ts";
 import { mergeReports } from "../../model-check/reports.ts";
 import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -28,6 +28,16 @@ describe("bounded exhaustive mode", () => {
       const ls = new Lockstep({ scope });
       for (const op of s.prelude) expect(ls.step(op).spec.kr, `${s.name}: ${op.op}`).toBe("KERN_SUCCESS");
     }
+  });
+
+  it("keeps copyout_page_list's destination in transition while its continuation runs: a remove waits and must be woken", () => {
+    const name = "remove-waits-for-copyout-continuation";
+    const real = exhaustive({ scope }).scenarios.find((s) => s.name === name)!;
+    expect(real.failure).toBeUndefined();
+    expect(real.pauses).toContain("remove: waiting for an entry in transition or a kernel wiring; asleep until a wakeup of map 1");
+    // The copyout's clear is the only wakeup in the scenario: forgetting it leaves the remove asleep.
+    const forgot = exhaustive({ scope, suspendable: WakeupForgotten }).scenarios.find((s) => s.name === name)!;
+    expect(forgot.failure?.check).toBe("lost-wakeup");
   });
 
   const concurrencyPlants = Object.entries(PLANTED_BUGS).filter(([, b]) => b.suspendable !== undefined);
