@@ -412,6 +412,8 @@ export class Scheduler {
       for (;;) {
         const next = t.body!.next(answer as boolean);
         if (next.done) {
+          // A range left in transition would block every later remove and wiring of it for ever.
+          if (this.transitions.has(t.id)) throw new LockDisciplineError(`thread ${t.id} returns from ${t.op!.op} with a range still in transition`);
           this.completions.push({ thread: t.id, op: t.op!, result: next.value, invoked: t.invoked, responded: ++this.clock });
           this.findings.push(...this.validator.returned(t.id, this.site));
           t.op = null;

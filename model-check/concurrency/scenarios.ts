@@ -318,6 +318,18 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [{ op: "remove", map: 1, addr: 0, size: 4 * P, flags: 0 }, read(1, 3 * P)]],
     },
     {
+      name: "copyout-window-from-an-unaligned-source",
+      about: "copyout of a chain copied from an unaligned source not at 0 holds in transition exactly the pages it placed (from the page of the address it returns): a remove of its first page waits for the window, and a remove asleep on the kernel wiring just past them is not woken when it closes (§4.11.7, #28–#30)",
+      prelude: [create(), enter(0, 2 * P, 4), write(0, 2 * P + 8, 0x11), write(0, 5 * P, 0x44), create(), enter(1, 0, 1), enter(1, 5 * P, 1), { op: "wire", map: 1, addr: 5 * P, size: P, access: VM_PROT_READ, user: false }, { op: "copyin_page_list", map: 0, addr: 2 * P + 8, size: 4 * P - 8, options: VM_PROT_READ }],
+      threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [{ op: "remove", map: 1, addr: P, size: P, flags: 0 }, { op: "remove", map: 1, addr: 5 * P, size: P, flags: VM_MAP_REMOVE_WAIT_FOR_KWIRE }]],
+    },
+    {
+      name: "failed-copyout-of-a-chain",
+      about: "a copyout of a chain with a continuation that finds no space fails with nothing left in transition: the same thread's next wiring of the destination goes ahead (§4.11.7)",
+      prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), create(2), enter(1, 0, 1), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }],
+      threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }, { op: "wire", map: 1, addr: 0, size: P, access: VM_PROT_READ, user: true }], [read(1, 0)]],
+    },
+    {
       name: "remove-asleep-while-a-wire-elsewhere-ends",
       about: "a remove asleep on a kernel wiring nobody drops stays asleep when another range's wiring ends: that range asked for no wakeup (§4.6, #30); given up at the end of the run",
       prelude: [create(), enter(0, 0, 2), { op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_READ, user: false }],

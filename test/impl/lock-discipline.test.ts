@@ -157,6 +157,26 @@ describe("the scheduler's lock-discipline oracle", () => {
     expectDiscipline(none, "thread 0 clears a transition it never set");
   });
 
+  it("returning with a range still in transition; none when it was cleared first", () => {
+    const left = thrownBy(function* (s) {
+      const map = s.kernel.mapOf(0)!;
+      yield { kind: "write", map };
+      s.inCommit(() => s.markTransition(0, map, 0, P));
+      s.unlockWrite(0, map);
+      return { kr: "KERN_SUCCESS" };
+    });
+    expectDiscipline(left, "thread 0 returns from lookup with a range still in transition");
+    const cleared = thrownBy(function* (s) {
+      const map = s.kernel.mapOf(0)!;
+      yield { kind: "write", map };
+      s.inCommit(() => s.markTransition(0, map, 0, P));
+      s.clearTransition(0);
+      s.unlockWrite(0, map);
+      return { kr: "KERN_SUCCESS" };
+    });
+    expect(cleared).toBeUndefined();
+  });
+
   it("clearing a transition clears the flag on every page it set and owes a wakeup only when one was asked", () => {
     const owedAfter = (askWakeup: boolean) => {
       let owed: boolean | undefined;
