@@ -177,10 +177,20 @@ export class SuspendableOps {
   /** {@link twoMaps} for maps given directly (one may have no handle left: a continuation's source). */
   *bothLocked(s: Scheduler, t: ThreadId, op: Op, a: VmMap | null, b: VmMap | null): ThreadBody {
     if (a === null || b === null) return s.commit(op);
-    const order = a === b ? [a] : this.lockOrder(a, b);
+    const order = this.mapsToLock(a, b);
     const result = yield* this.lockedInOrder(s, t, op, order);
-    for (const m of [...order].reverse()) s.unlockWrite(t, m);
+    this.unlockAll(s, t, order);
     return result;
+  }
+
+  /** The maps to write-lock for an operation on `a` and `b`, in {@link lockOrder} (one when they are the same map). */
+  mapsToLock(a: VmMap, b: VmMap): VmMap[] {
+    return a === b ? [a] : this.lockOrder(a, b);
+  }
+
+  /** Unlock what {@link lockedInOrder} locked, the last first. */
+  unlockAll(s: Scheduler, t: ThreadId, order: readonly VmMap[]): void {
+    for (let i = order.length - 1; i >= 0; i--) s.unlockWrite(t, order[i]!);
   }
 
   /** Write-lock one or two maps in the order given, then commit; the caller unlocks them. */
@@ -310,7 +320,7 @@ export class SuspendableOps {
     const cont = this.continuationOf(op.copy);
     if (cont === null || dst === null) return yield* this.writeLocked(s, t, op, dst);
     const chain = this.kernel.copyOf(op.copy) as PageListCopy;
-    const order = cont.map === dst ? [dst] : this.lockOrder(cont.map, dst);
+    const order = this.mapsToLock(cont.map, dst);
     const result = yield* this.lockedInOrder(s, t, op, order);
     if (result.kr === "KERN_SUCCESS") {
       // The new range: the chain's pages, placed from the page of the address returned.
@@ -318,7 +328,7 @@ export class SuspendableOps {
       const start = (result as OpResult<"copyout_page_list"> & { addr: number }).addr - (chain.offset - span.start);
       s.markTransition(t, dst, start, start + span.end - span.start);
     }
-    for (const m of [...order].reverse()) s.unlockWrite(t, m);
+    this.unlockAll(s, t, order);
     if (result.kr !== "KERN_SUCCESS") return result;
     yield { kind: "point", why: "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition" };
     yield { kind: "write", map: dst };
