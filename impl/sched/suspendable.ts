@@ -330,11 +330,7 @@ export class SuspendableOps {
     }
     this.unlockAll(s, t, order);
     if (result.kr !== "KERN_SUCCESS") return result;
-    yield { kind: "point", why: "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition" };
-    yield { kind: "write", map: dst };
-    const owed = s.clearTransition(t);
-    s.unlockWrite(t, dst);
-    if (owed) this.wakeWaiters(s, dst);
+    yield* this.closeWindow(s, t, dst, "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition");
     return result;
   }
 
@@ -435,12 +431,21 @@ export class SuspendableOps {
     }
     s.markTransition(t, map, range.start, range.end);
     s.unlockWrite(t, map);
-    yield { kind: "point", why: op.op === "wire" ? "wire: pages faulted in, map unlocked" : "unwire: pages unwired, map unlocked" };
+    yield* this.closeWindow(s, t, map, op.op === "wire" ? "wire: pages faulted in, map unlocked" : "unwire: pages unwired, map unlocked");
+    return result;
+  }
+
+  /**
+   * The end of an unlocked window (the caller has put a range of `map` in transition and
+   * dropped its locks): suspended at `why`, then `map` locked again, the transition cleared and
+   * its waiters woken after the unlock.
+   */
+  *closeWindow(s: Scheduler, t: ThreadId, map: VmMap, why: string): Generator<Request, void, boolean> {
+    yield { kind: "point", why };
     yield { kind: "write", map };
     const owed = s.clearTransition(t);
     s.unlockWrite(t, map);
     if (owed) this.wakeWaiters(s, map);
-    return result;
   }
 
   /** `vm_map_entry_wakeup` after clearing a transition someone waits on (#30). */
