@@ -308,6 +308,7 @@ export class Kernel implements MapHost {
     mmu.ghost.unsoundFills.length = 0;
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;
+    mmu.ghost.pagedOut.clear();
     mmu.ghost.lastAccess = undefined;
     mmu.ghost.wired = undefined;
     const result = f();

@@ -223,6 +223,9 @@ export const PROFILE_WEIGHTS: Partial<Record<ProfileName, Partial<Record<OpName,
   // 100 commands) and its inner nodes split, borrow and merge as entries come and go.
   tree: { enter: 40, protect: 12, inherit: 6, deallocate: 0, reference: 0, create: 1 },
   concurrency: { spawn: 14, step: 12 },
+  // Page lists taken often enough that a run both consumes one (copyout, steal) and then
+  // writes where its pages came from: a list that still shares a page with its source shows.
+  pagelist: { copyin_page_list: 4, copyout_page_list: 2, steal_pages: 2 },
   // Copy-on-write submaps (named entries of region_object_create mapped with copy) need a named
   // entry first: more of both, and more writes, so a run often writes through such a window
   // and behind it.

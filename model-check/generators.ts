@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { MAX_STEP_COUNT, MAX_THREADS } from "../spec/ops/threads.ts";
 import type { AbstractMap, AbstractPage, AbstractWorld } from "../spec/abstract.ts";
 import {
-  MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY, VM_PROT_WRITE,
+  MATTR_VALUES, VM_INHERIT_NONE, VM_MAP_REMOVE_INTERRUPTIBLE, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_PROT_COPY, VM_PROT_WRITE,
 } from "../spec/constants.ts";
 import { mmuGeometry, pageListMax, type Scope } from "../spec/scope.ts";
 import type { Op, OpName, OpOf } from "../spec/vocabulary.ts";
@@ -309,8 +309,14 @@ function sizeSel(scope: Scope, maxPages = 6): fc.Arbitrary<SizeSel> {
   );
 }
 
-/** Protections: mostly valid bits, rarely unknown ones. */
-const protArb = fc.oneof({ weight: 150, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constantFrom(8, 0x20, 0xff) });
+/** remove's valid flag sets: none, KUNWIRE, WAIT_FOR_KWIRE, both, and INTERRUPTIBLE. */
+const REMOVE_FLAGS = [0, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_MAP_REMOVE_KUNWIRE | VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_MAP_REMOVE_INTERRUPTIBLE] as const;
+
+/**
+ * Protections: mostly valid bits, rarely unknown ones — among them 2^32 + 1 and 2^32 + 7, whose
+ * low 32 bits are valid: a word in a 48-bit scope, and refused only by a test of every bit.
+ */
+const protArb = fc.oneof({ weight: 150, arbitrary: fc.nat(7) }, { weight: 1, arbitrary: fc.constantFrom(8, 0x20, 0xff, 2 ** 32 + 1, 2 ** 32 + 7) });
 /** Alignment masks: none, a few pages, rarely malformed or raw. */
 function maskArb(scope: Scope): fc.Arbitrary<number> {
   const ps = scope.pageSize;
@@ -469,7 +475,8 @@ export function resolveHandle(s: HandleSym, ctx: ResolveContext): Op {
  * A submap installation: a parent and a different live map as the submap (symbolic handles, as
  * everywhere), a free run of the parent's pages (the placeholder's range), and a window of the
  * submap starting at one of its mapped pages, so that the window shows memory. `odd` picks the
- * rejected cases now and then: a mapped range, an unaligned offset, the parent as its own submap.
+ * rejected cases now and then: a mapped range, an unaligned offset, the parent as its own submap,
+ * and (odd 9 and 10) each malformed argument.
  */
 export interface SubmapSym {
   readonly map: number;
@@ -489,6 +496,7 @@ export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap">
   const parent = ctx.view.maps[map], inner = ctx.view.maps[submap];
   const base = { op: "submap" as const, map, submap, inheritance: s.inheritance, usePmap: s.usePmap };
   if (!parent || !inner) return { ...base, addr: 0, size: s.pages * ps, offset: 0 };
+  if (s.odd === 9 || s.odd === 10) return malformedSubmap(s, ctx, base, parent, inner);
   // Most requests for a nested pmap make a window the MMU can nest: offset 0 of a submap
   // starting at 0, whole page-table leaves at a leaf boundary of a parent some CPU runs. Some
   // odd values aim at the nesting rule's edges, so that a rule too lax or too strict shows:
@@ -529,6 +537,47 @@ export function resolveSubmap(s: SubmapSym, ctx: ResolveContext): OpOf<"submap">
   // The range: a free run of the parent (a mapped page now and then).
   const start = s.odd === 3 ? parent.min / ps + (s.at % Math.max(1, (parent.max - parent.min) / ps)) : freeRun(parent, pages, s.at, ps);
   return { ...base, addr: start * ps, size: pages * ps, offset };
+}
+
+/**
+ * Odd 9 and 10: a request each of vm_map_submap's argument checks refuses on its own, the rest of it
+ * well formed (a window of one page at the submap's start, in a free page of the parent), chosen
+ * by `at`: an unaligned address, an unaligned size, no size, a range that passes 2^W, an offset
+ * below the submap's start (from a submap that does not start at 0, when there is one), a
+ * submap handle that names no map.
+ */
+function malformedSubmap(s: SubmapSym, ctx: ResolveContext, base: Omit<OpOf<"submap">, "addr" | "size" | "offset">, parent: AbstractMap, inner: AbstractMap): OpOf<"submap"> {
+  const ps = ctx.scope.pageSize, top = 2 ** ctx.scope.addressBits;
+  const addr = freeRun(parent, 1, s.at, ps) * ps, offset = inner.min;
+  switch (s.at % 6) {
+    case 0: return { ...base, addr: addr + 1, size: ps, offset };
+    case 1: return { ...base, addr, size: ps + 1, offset };
+    case 2: return { ...base, addr, size: 0, offset };
+    case 3: return { ...base, addr: top - ps, size: 2 * ps, offset };
+    case 4: {
+      const high = ctx.view.maps.flatMap((m, h) => (m && m.min >= ps && h !== base.map ? [h] : []));
+      if (high.length === 0) return { ...base, addr, size: ps, offset: offset - ps };
+      const submap = high[s.submap % high.length]!;
+      return { ...base, submap, addr, size: ps, offset: ctx.view.maps[submap]!.min - ps };
+    }
+    default: return { ...base, submap: ctx.view.maps.length, addr, size: ps, offset };
+  }
+}
+
+/**
+ * The tail of a run of mapped pages of `map`, from a written page that is not the run's first
+ * (the first such at or after `addr`, wrapping): its address and size, or undefined.
+ */
+function writtenTail(view: AbstractWorld, map: number, addr: number, scope: Scope): { addr: number; size: number } | undefined {
+  const pages = view.maps[map]?.pages ?? [];
+  const ps = scope.pageSize;
+  const written = (i: number): boolean => pages[i - 1]?.page === pages[i]!.page - 1 && pages[i]!.submap === -1 && (view.cells[pages[i]!.cell] ?? "") !== "";
+  const candidates = pages.flatMap((_, i) => (written(i) ? [i] : []));
+  if (candidates.length === 0) return undefined;
+  const from = candidates.find((i) => pages[i]!.page * ps >= addr) ?? candidates[0]!;
+  let to = from;
+  while (pages[to + 1]?.page === pages[to]!.page + 1) to++;
+  return { addr: pages[from]!.page * ps, size: (pages[to]!.page - pages[from]!.page + 1) * ps };
 }
 
 /** Pages of one page-table leaf: a window of whole leaves at a leaf boundary can be nested. */
@@ -778,6 +827,13 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         const attrs = like
           ? { alias: like.alias, cur: like.prot, max: like.maxProt, inheritance: like.inheritance }
           : { alias: s.alias, cur, max: s.max, inheritance: s.inheritance };
+        // 1 in 20, after a remove: the heap grows back where it shrank, anonymous and like the
+        // page it follows, so the entry before it is extended over its object's old pages.
+        const shrunk = s.curExceeds >= 96 ? ctx.recent.find((r) => r.op === "remove") : undefined;
+        const regrow = shrunk && shrunk.size > 0 ? pageBefore(ctx.view.maps[shrunk.map], shrunk.addr, shrunk.size, false, ctx.scope) : undefined;
+        if (shrunk && regrow) {
+          return { op: "enter", map: shrunk.map, addr: shrunk.addr, size: shrunk.size, mask: 0, anywhere: false, alias: regrow.alias, cur: regrow.prot, max: regrow.maxProt, inheritance: regrow.inheritance, source: { kind: "anonymous" } };
+        }
         return { op: "enter", map, addr, size, mask, anywhere: s.anywhere, ...attrs, source };
       },
     }),
@@ -793,12 +849,20 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
     remove: ranged(
       "remove",
       scope,
+      // The trim choice rides on the flags' draw (a branch of the same weights), not a draw of
+      // its own: adding one would shift every later value of every seed's stream.
       fc.oneof(
-        { weight: 30, arbitrary: fc.constantFrom(0, VM_MAP_REMOVE_KUNWIRE, VM_MAP_REMOVE_WAIT_FOR_KWIRE, VM_MAP_REMOVE_KUNWIRE | VM_MAP_REMOVE_WAIT_FOR_KWIRE, 2) },
-        { weight: 1, arbitrary: fc.constantFrom(8, 0x100) },
+        { weight: 26, arbitrary: fc.constantFrom(...REMOVE_FLAGS).map((flags) => ({ flags, trim: false })) },
+        { weight: 4, arbitrary: fc.constantFrom(...REMOVE_FLAGS).map((flags) => ({ flags, trim: true })) },
+        { weight: 1, arbitrary: fc.constantFrom(8, 0x100).map((flags) => ({ flags, trim: false })) },
       ),
       5,
-      (map, addr, size, flags) => ({ op: "remove", map, addr, size, flags }),
+      (map, addr, size, { flags, trim }, ctx) => {
+        // 4 in 31: a heap shrinking (brk, realloc): the tail of a run of pages, from a written
+        // page. The object behind keeps that page; an enter that grows the run back must not show it.
+        const tail = trim ? writtenTail(ctx.view, map, addr, scope) : undefined;
+        return { op: "remove", map, addr: tail?.addr ?? addr, size: tail?.size ?? size, flags };
+      },
     ),
     protect: ranged(
       "protect",
@@ -876,8 +940,8 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         // Bad data now and then: not hex, odd-length hex, even-length with a non-hex digit.
         const data = s.bad === 17 ? "xyz" : s.bad === 18 ? "abc" : s.bad === 19 ? "0z" : patternHex(s.seed, s.length);
         // Often write into the range the last copy or share came from: writing to the source
-        // after a deferred copy is how copy-on-write goes wrong.
-        const source = s.bad % 4 === 1 ? ctx.recent.find((r) => r.op === "copyin" || r.op === "remap") : undefined;
+        // after a deferred copy (or while a page list holds its pages) is how copy-on-write goes wrong.
+        const source = s.bad % 4 === 1 ? ctx.recent.find((r) => r.op === "copyin" || r.op === "remap" || r.op === "copyin_page_list") : undefined;
         if (source && ctx.view.maps[source.map]) return { op: "write_user", map: source.map, addr: source.addr + (s.seed % Math.max(1, source.size)), data };
         // Often, where copy-on-write windows are: through one (it goes private), or behind one
         // in its submap (seen through the window until then, never after).
@@ -891,9 +955,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       weight: 2,
       arb: fc.record({ cpu: fc.nat(1000), map: mapSel }),
       resolve: (s, ctx) => {
-        // Prefer any CPU here (idle ones too): the point is to give CPUs maps.
+        // Prefer any CPU here (idle ones too): the point is to give CPUs maps. One in 40 is no
+        // CPU: one past the last, or (one in 160) negative, fractional or NaN.
         const n = ctx.view.cpus?.length ?? 0;
-        const cpu = s.cpu % 40 === 39 ? n : n === 0 ? 0 : s.cpu % n;
+        const cpu = s.cpu % 40 === 39 ? [n, -1, 0.5, Number.NaN][Math.floor(s.cpu / 40) % 4]! : n === 0 ? 0 : s.cpu % n;
         return { op: "switch", cpu, map: pickMap(s.map, ctx.view) };
       },
     }),
@@ -994,8 +1059,10 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         map: mapSel, at: fc.nat(1000), pages: fc.integer({ min: 1, max: 12 }), bytes: fc.constantFrom(0, 0, 0, 0, 1, ps - 1),
         unaligned: fc.constantFrom(0, 0, 0, 0, 1), anywhere: fc.nat(7), addr: addrSel(scope), size: sizeSel(scope, 10),
         prot: fc.constantFrom(0, 1, 3, 7, 7, 4),
-        // SRC_DESTROY, STEAL_PAGES, PMAP_ENTER, NO_ZERO_FILL, each now and then; rarely unknown bits.
-        flags: fc.oneof({ weight: 40, arbitrary: fc.constantFrom(0, 0, 0x8, 0x10, 0x18, 0x18, 0x20, 0x40, 0x48, 0x58) }, { weight: 1, arbitrary: fc.constantFrom(0x80, 0x100) }),
+        // SRC_DESTROY, STEAL_PAGES, PMAP_ENTER, NO_ZERO_FILL, each now and then, and PMAP_ENTER
+        // with each of the others (pages stolen, removed or never touched are not entered);
+        // rarely unknown bits.
+        flags: fc.oneof({ weight: 40, arbitrary: fc.constantFrom(0, 0, 0x8, 0x10, 0x18, 0x18, 0x20, 0x40, 0x48, 0x58, 0x28, 0x38, 0x60) }, { weight: 1, arbitrary: fc.constantFrom(0x80, 0x100) }),
       }),
       resolve: (s, ctx) => {
         const options = s.prot | s.flags;

@@ -246,9 +246,12 @@ function pmapEntered(mmu: Mmu, k: Kernel): string | undefined {
     const now = currentTranslation(map, va);
     if (now === undefined || now.object !== page.object || now.index !== page.index || now.bytes !== page.bytes) continue;
     const want = page.rights & now.rights;
+    // Paged out since it was entered: pageout takes any unpinned frame, PMAP_ENTER's included
+    // (with frames scarce, the chunk's next page takes it), and a page faulted back in since
+    // (by another map's wiring, say) is not owed the source's translation again.
+    if (want === 0 || mmu.ghost.pagedOut.has(page.bytes)) continue;
     const f = mmu.phys.frameOf(now.object, now.index);
     const frame = f >= 0 && mmu.phys.bytes[f] === now.bytes ? f : -1;
-    if (want === 0 || (frame < 0 && mmu.ghost.pageouts > 0)) continue;
     const pte = mmu.pmaps.get(map)?.pte(va / ps);
     const at = `map ${k.handleOf(map)} ${hexAddr(va)}`;
     if (!pte || frame < 0 || pte.frame !== frame) return `${at}: PMAP_ENTER took the page, but the source pmap does not map its frame`;

@@ -36,8 +36,14 @@ export interface MmuGhost {
   readonly swappedOut: VmMap[];
   /** Frames taken beyond the configured count while pageout could still have taken one. */
   readonly needlessReserves: string[];
-  /** Frames paged out during the operation (a page entered by PMAP_ENTER may have lost its frame again). */
+  /** Frames paged out during the operation. */
   pageouts: number;
+  /**
+   * The page buffers those pageouts took: a page PMAP_ENTER entered may have lost its frame
+   * again (to the next page of its own chunk, when frames are scarce), and may even be resident
+   * once more, faulted back in by another map's wiring, without the source's translation.
+   */
+  readonly pagedOut: Set<Uint8Array>;
   /** The last page a load or store of the operation translated through a CPU's TLB, and the access. */
   lastAccess: TlbAccess | undefined;
   /** The range a successful `wire` of the operation wired (the wire handler notes it, whatever the MMU then does). */
@@ -69,7 +75,7 @@ export abstract class MmuCore implements PmapHost {
   /** The map of each pmap. */
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
-  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, lastAccess: undefined, wired: undefined };
+  readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, pagedOut: new Set(), lastAccess: undefined, wired: undefined };
   /** True once a CPU ran a map. */
   engaged = false;
   private nextAsid = 1;
@@ -355,6 +361,8 @@ export abstract class MmuCore implements PmapHost {
   evictFrame(f: number): void {
     // Stryker disable next-line all: the checker's ghost record (the oracle input of op-does-its-pmap-work and page-list-pmap-entered, which excuse a page paged out again), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
     this.ghost.pageouts++;
+    // Stryker disable next-line all: the same ghost record, as above
+    if (this.phys.bytes[f]) this.ghost.pagedOut.add(this.phys.bytes[f]!);
     this.retireFrame(f);
   }
 

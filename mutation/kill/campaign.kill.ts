@@ -32,6 +32,8 @@ interface KillCampaign {
   readonly frames?: number;
   /** CPUs (default: the scope's, 3); 0 leaves the MMU out. */
   readonly cpus?: number;
+  /** Address width W (default: the scope's, 32). */
+  readonly addressBits?: number;
   /**
    * Floors on the campaign's concurrency statistics (the JSON report's `concurrency` object):
    * a campaign meant to exercise threads must pass that many suspension points, and so on. A
@@ -43,6 +45,9 @@ interface KillCampaign {
 /** Runs per profile, and the seed: the bounded campaign that decides each mutant. */
 export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "map", runs: 400, seed: 1 },
+  // A 48-bit address space: flags and protections of 2^32 and above pass the word check there,
+  // so only the bit test refuses them (a 32-bit test of the bits would take 2^32 + 1 for 1).
+  { profile: "map", runs: 600, seed: 12, addressBits: 48 },
   // Maps of up to 20 entries in trees of order 4: inner nodes split, borrow and merge.
   { profile: "tree", runs: 300, seed: 14, maxCommands: 100 },
   // An odd order: the minimum fill is rounded up, and a merge must still fit in one node.
@@ -90,9 +95,9 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, atLeast } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`);
-    const scope = tlbReplacement || treeOrder || frames || cpus !== undefined ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }) } : undefined;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, addressBits, atLeast } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`) + (addressBits ? `, ${addressBits}-bit addresses` : "");
+    const scope = tlbReplacement || treeOrder || frames || cpus !== undefined || addressBits ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }), ...(addressBits && { addressBits }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;
