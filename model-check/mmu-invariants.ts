@@ -507,7 +507,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "op-does-its-pmap-work",
     ref: "§4.6 step 2d, §4.7 step 4 and its quirk, §4.10",
-    description: "When a successful remove, protect or unwire has done its own work — before the MMU's coherence pass could repair anything — no PTE or TLB entry of the range translates a removed page, none grants more than its entry's new protection, no PTE under an entry it unwired is wired, and no shootdown is left unacknowledged (pages of a submap window still nested aside). And the frame condition, for wire too: outside the range every PTE of the map's pmap is as it was (unless a fault replaced its page), and inside it protect takes away exactly the rights its entry no longer grants, unwire changes only wired bits, and neither enters a translation.",
+    description: "When a successful remove, protect or unwire has done its own work — before the MMU's coherence pass could repair anything — no PTE or TLB entry of the range translates a removed page, none grants more than its entry's new protection, no PTE under an entry it unwired is wired, and no shootdown is left unacknowledged (pages of a submap window still nested aside). And the frame condition, for wire too: outside the range every PTE of the map's pmap is as it was (unless a fault replaced its page), and inside it protect takes away exactly the rights its entry no longer grants, unwire changes only wired bits, and neither enters a translation; nor does a page-list copyin not asked to PMAP_ENTER.",
     check: withMmu((_, k) => {
       const w = pmapWorkWatcher(k);
       const finding = w.finding;

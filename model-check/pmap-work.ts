@@ -13,8 +13,9 @@
  * by the map entries they leave. Like the collapse and entry-shape watchers, it wraps the
  * kernel instance's own `run` and its MMU's `revalidate`, so the implementation carries no hook.
  *
- * The same instant judges a frame condition of those three and `wire` ({@link frameCondition}):
- * an operation's own pmap work stays within its range and takes no more than it owes.
+ * The same instant judges a frame condition of those three, `wire` and a `copyin_page_list`
+ * without PMAP_ENTER ({@link frameCondition}): an operation's own pmap work stays within its
+ * range and takes no more than it owes, and a page list not asked to enter pages enters none.
  *
  * Not judged: the TLBs after a kernel thread's commit, which waits for its shootdowns itself
  * (the concurrency checker judges that wait); pages of a submap window still nested when the
@@ -26,6 +27,7 @@ import type { Kernel } from "../impl/kernel.ts";
 import type { Mmu } from "../impl/mmu/mmu.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import { hexAddr } from "../spec/abstract.ts";
+import { VM_MAP_COPYIN_OPT_PMAP_ENTER } from "../spec/constants.ts";
 import type { Op, OpResult } from "../spec/vocabulary.ts";
 
 /** The first violation since the last check. */
@@ -37,9 +39,13 @@ const watchers = new WeakMap<Kernel, PmapWorkWatcher>();
 
 type Judged = Extract<Op, { op: "remove" | "protect" | "unwire" }>;
 const judged = (op: Op): op is Judged => op.op === "remove" || op.op === "protect" || op.op === "unwire";
-/** The operations whose pmap work stays within their range (the frame condition). */
-type Ranged = Judged | Extract<Op, { op: "wire" }>;
-const ranged = (op: Op): op is Ranged => judged(op) || op.op === "wire";
+/**
+ * The operations whose pmap work stays within their range (the frame condition), and a
+ * page-list copyin not asked to PMAP_ENTER: its faults make pages resident, and enter nothing.
+ */
+type Ranged = Judged | Extract<Op, { op: "wire" | "copyin_page_list" }>;
+const ranged = (op: Op): op is Ranged =>
+  judged(op) || op.op === "wire" || (op.op === "copyin_page_list" && (op.options & VM_MAP_COPYIN_OPT_PMAP_ENTER) === 0);
 
 /** One PTE a pmap owns, as the frame condition compares it. */
 interface OwnPte {
@@ -162,7 +168,7 @@ function ownPtes(mmu: Mmu, map: VmMap | null | undefined): Map<number, OwnPte> {
  * `unwire` enter nothing, `protect` keeps each PTE's frame and wiring and takes away exactly
  * the rights its entry no longer grants (an unwired PTE whose rights all go may also be
  * removed, as pmap_protect to no rights removes), and `unwire` changes nothing but wired bits
- * (under the entries it unwired). An operation that touched more than it owed — protected a neighbour with the wrong entry's protection, wired a
+ * (under the entries it unwired); a page-list copyin without PMAP_ENTER enters nothing. An operation that touched more than it owed — protected a neighbour with the wrong entry's protection, wired a
  * page past its range, unwired the page after it — is caught here; the MMU's coherence pass
  * would not repair it, for a PTE with fewer rights than allowed or an extra valid one is still
  * coherent.
@@ -194,6 +200,8 @@ function frameCondition(k: Kernel, mmu: Mmu, op: Ranged, before: ReadonlyMap<num
       if (now !== undefined) return `${where}: it enters no translation`;
       continue;
     }
+    // A page list's write fault may replace a page (its old frame retired): only entries are judged.
+    if (op.op === "copyin_page_list") continue;
     if (op.op === "unwire") {
       // (Under an entry still wired, the wiring fault may enter its page again: as wire may.)
       const r = map.lookupEntry(vpn * ps);

@@ -77,18 +77,18 @@ export function takeChunk(
   const mid = chunkEnd(k, start, end);
   const pages = map.holdChunk(start, mid, options, noZeroFill, isCont);
   const mmu = k.activeMmu;
+  // Ghost: what PMAP_ENTER owes, from the fault path's answer now (invariant page-list-pmap-entered).
+  // Recorded apart from the work below, so that work left undone is still owed.
+  // Stryker disable all: the checker's expectation (the oracle input of page-list-pmap-entered), not the implementation; a mutant here only weakens that check, and the check's corruption test shows it can fail
   if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) {
-    const access = options & VM_PROT_ALL;
-    // Ghost: what PMAP_ENTER owes, from the fault path's answer now (invariant page-list-pmap-entered).
-    // Stryker disable all: the checker's expectation (the oracle input of page-list-pmap-entered), not the implementation; a mutant here only weakens that check, and the check's corruption test shows it can fail
     for (let va = start; va < mid; va += k.scope.pageSize) {
       const page = currentTranslation(map, va);
-      const rights = page === undefined ? 0 : pmapEnterRights(page, access);
+      const rights = page === undefined ? 0 : pmapEnterRights(page, options & VM_PROT_ALL);
       if (page !== undefined && rights !== 0) mmu.ghost.pmapEnterPages.push({ map, va, page: { ...page, rights } });
     }
-    // Stryker restore all
-    mmu.pmapEnterChunk(map, start, mid, access);
   }
+  // Stryker restore all
+  if (mmu !== null && has(options, VM_MAP_COPYIN_OPT_PMAP_ENTER)) mmu.pmapEnterChunk(map, start, mid, options & VM_PROT_ALL);
   const [destroyStart, destroyEnd] = destroy;
   const handle = k.maps.indexOf(map);
   const cont = mid < end || destroyStart < destroyEnd ? { map, handle, start: mid, end, options, noZeroFill, destroyStart, destroyEnd } : null;

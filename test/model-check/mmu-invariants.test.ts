@@ -393,6 +393,23 @@ describe("MMU invariants", () => {
       };
       expect(finding("syncWiring", over, wire)).toMatch(/wire of map 0 \[0x80, 0xc0\) changed vpn 0x3 from no PTE to frame \d+ rights \d+, outside its range/);
     });
+    it("reports a page-list copyin that enters its pages without being asked to (no PMAP_ENTER)", () => {
+      const run = (enterAnyway: boolean) => {
+        const h = healthy();
+        pmapWorkWatcher(h.k);
+        const map = h.k.maps[0]!, hold = map.holdChunk.bind(map);
+        // Pages 2 and 3: page 3 has no PTE yet.
+        if (enterAnyway) map.holdChunk = (start, end, options, noZeroFill, isCont) => {
+          const pages = hold(start, end, options, noZeroFill, isCont);
+          h.mmu.pmapEnterChunk(map, start, end, 1);
+          return pages;
+        };
+        expect(h.k.run({ op: "copyin_page_list", map: 0, addr: 2 * ps, size: 2 * ps, options: 1 }).kr).toBe("KERN_SUCCESS");
+        return MMU_INVARIANTS.find((i) => i.name === "op-does-its-pmap-work")!.check(h.k);
+      };
+      expect(run(false)).toBeUndefined();
+      expect(run(true)).toMatch(/copyin_page_list of map 0 \[0x80, 0x100\) changed vpn 0x3 from no PTE to frame \d+ rights 1: it enters no translation/);
+    });
   });
 
   it("reports a page cached twice in one TLB (tlb-set-placement, the uniqueness half)", () => {
