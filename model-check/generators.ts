@@ -998,7 +998,13 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
       scope,
       fc.record({ srcDestroy: fc.nat(7), useMaxprot: fc.nat(5) }),
       12,
-      (map, addr, size, x) => ({ op: "copyin", map, addr, size, srcDestroy: x.srcDestroy === 3, useMaxprot: x.useMaxprot === 2 }),
+      (map, addr, size, x) => {
+        // 1 in 6, of a range of whole pages: a page fewer, from its second byte — an entry list
+        // whose offset is inside a page and whose size is whole pages (an overwrite with it at a
+        // page boundary must take the byte path).
+        const skew = x.useMaxprot === 4 && size % scope.pageSize === 0 && size - scope.pageSize >= scope.kernelBufferThreshold;
+        return { op: "copyin", map, addr: skew ? addr + 1 : addr, size: skew ? size - scope.pageSize : size, srcDestroy: x.srcDestroy === 3, useMaxprot: x.useMaxprot === 2 };
+      },
       4,
     ),
     copyin_object: gen({
@@ -1028,10 +1034,13 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
           // Over other memory that can take it: a run of writable pages as long as the copy's,
           // not at its source address — so the overwrite succeeds and really changes bytes
           // (overwriting the copy's own source with itself hides a destination never written).
-          const copy = pickCopy(s.copy, ctx.view);
+          // One in eight: a copy starting inside a page, of whole pages, written at a page
+          // boundary (below): it must take the byte path, not hand its entries over.
+          const skewed = s.copy % 8 === 7 ? ctx.view.copies.findIndex((c) => c?.kind === "entry_list" && c.offset % ps !== 0 && c.size % ps === 0) : -1;
+          const copy = skewed >= 0 ? skewed : pickCopy(s.copy, ctx.view);
           const c = copy === null ? undefined : ctx.view.copies[copy];
           const dest = c ? writableRun(ctx.view, Math.max(1, Math.ceil(((c.offset % ps) + c.size) / ps)), s.copy >> 5, Math.floor(c.offset / ps)) : undefined;
-          if (dest) return { op: "copy_overwrite", map: dest.map, addr: dest.page * ps + (c!.offset % ps), copy, interruptible: s.interruptible === 1 };
+          if (dest) return { op: "copy_overwrite", map: dest.map, addr: dest.page * ps + (s.copy % 8 === 7 ? 0 : c!.offset % ps), copy, interruptible: s.interruptible === 1 };
         }
         // Half the time, overwrite where a recent copyin came from (a destination that exists).
         const from = ctx.recent.find((r) => r.op === "copyin");
