@@ -270,7 +270,7 @@ function rawNumber(scope: Scope): fc.Arbitrary<number> {
   const top = 2 ** scope.addressBits;
   const ps = scope.pageSize;
   return fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(0, 1, ps - 1, ps, top - ps, top - 1, top - 2 * ps + 1) },
+    { weight: 4, arbitrary: fc.constantFrom(0, 1, ps - 1, ps, top - ps, top - 1, top - 2 * ps + 1, top + ps) },
     { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 * ps }).map((d) => top - 1 - d) },
     { weight: 2, arbitrary: fc.integer({ min: 0, max: top - 1 }) },
     { weight: 1, arbitrary: fc.constantFrom(Number.NaN, -1, -ps, 0.5, ps + 0.5, top, top + ps, Number.POSITIVE_INFINITY) },
@@ -360,8 +360,9 @@ export function resolveCreate(s: CreateSym, scope: Scope): OpOf<"create"> {
       return { op: "create", min: top - (s.base + s.span) * ps, max: top - s.base * ps };
     case "raw": {
       // Raw bounds test create's validation; a valid map stays small (at most 64 pages) so that
-      // a huge enter into it cannot make the page-per-page spec allocate millions of pages.
-      const max = s.rawMax - s.rawMin > 64 * ps ? s.rawMin + (s.span + 1) * ps : s.rawMax;
+      // a huge enter into it cannot make the page-per-page spec allocate millions of pages. A
+      // max past the address space stays as it is: no map can have it.
+      const max = s.rawMax - s.rawMin > 64 * ps && !(s.rawMax > top) ? s.rawMin + (s.span + 1) * ps : s.rawMax;
       return { op: "create", min: s.rawMin, max };
     }
   }
