@@ -1164,7 +1164,8 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         // A submap-backed entry: mostly into a map its submap is not, with SHARE or NONE (submaps are never copied).
         const sub = named?.submap ?? -1;
         const into = fits && sub >= 0 && map === sub ? ctx.view.maps.findIndex((m, h) => m !== null && h !== sub) : map;
-        const inheritance = fits && sub >= 0 && s.inheritance === 1 ? 2 * (s.offsetPages % 2) : s.inheritance;
+        // (One in eight of those keeps COPY: a submap-backed entry mapped with it is refused.)
+        const inheritance = fits && sub >= 0 && s.inheritance === 1 && s.curDrop !== 5 ? 2 * (s.offsetPages % 2) : s.inheritance;
         return {
           op: "map_memory_entry", map: into < 0 ? map : into, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: pages * ps, mask: anywhere ? s.mask : 0,
           anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance,
