@@ -149,17 +149,12 @@ export class Kernel implements MapHost {
    * Every live map: those with a handle, and those alive only as submaps, a region's or a named
    * entry's (they live on through their holders). Computed once per operation (every invariant
    * asks for it after every command, and finding submaps walks every entry): `run` forgets it,
-   * and so does {@link forgetLiveMaps}, for code that changes maps outside `run`.
+   * and so does {@link change}, for a scheduler thread's commit outside `run`.
    */
   liveMaps(): readonly VmMap[] {
     return (this.live ??= this.findLiveMaps());
   }
   private live: readonly VmMap[] | null = null;
-
-  /** Forget the cached {@link liveMaps} (for a caller that changed the maps other than through `run`). */
-  forgetLiveMaps(): void {
-    this.live = null;
-  }
 
   private findLiveMaps(): VmMap[] {
     const held = this.namedEntries.flatMap((n) => (n.submap ? [n.submap] : []));
