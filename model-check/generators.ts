@@ -270,7 +270,8 @@ function rawNumber(scope: Scope): fc.Arbitrary<number> {
   const top = 2 ** scope.addressBits;
   const ps = scope.pageSize;
   return fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(0, 1, ps - 1, ps, top - ps, top - 1, top - 2 * ps + 1, top + ps) },
+    // (The largest object size allowed is among them: sizes at the bound are accepted.)
+    { weight: 4, arbitrary: fc.constantFrom(0, 1, ps - 1, ps, top - ps, top - 1, top - 2 * ps + 1, top + ps, scope.maxObjectPages * ps) },
     { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 * ps }).map((d) => top - 1 - d) },
     { weight: 2, arbitrary: fc.integer({ min: 0, max: top - 1 }) },
     { weight: 1, arbitrary: fc.constantFrom(Number.NaN, -1, -ps, 0.5, ps + 0.5, top, top + ps, Number.POSITIVE_INFINITY) },
