@@ -1167,9 +1167,13 @@ function sequentialGenerators(scope: Scope): Omit<Generators, "spawn" | "step"> 
         const into = fits && sub >= 0 && map === sub ? ctx.view.maps.findIndex((m, h) => m !== null && h !== sub) : map;
         // (One in eight of those keeps COPY: a submap-backed entry mapped with it is refused.)
         const inheritance = fits && sub >= 0 && s.inheritance === 1 && s.curDrop !== 5 ? 2 * (s.offsetPages % 2) : s.inheritance;
+        // Of the requests that do not fit, a quarter give max an unknown bit (cur stays valid) and a
+        // quarter ask for a cur beyond max: each is refused by its own test of the protections.
+        const cur = max & ~s.curDrop;
+        const [curArg, maxArg] = fits ? [cur, max] : s.offsetPages === 1 ? [cur & 7, max | 8] : s.offsetPages === 2 ? [(max & 7) ^ 7 || 1, max] : [cur, max];
         return {
           op: "map_memory_entry", map: into < 0 ? map : into, addr: resolveAddr(s.addr, mapOf(ctx, map), ctx.scope), size: pages * ps, mask: anywhere ? s.mask : 0,
-          anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: max & ~s.curDrop, max, inheritance,
+          anywhere, entry, offset: offsetPages * ps + s.bytes, copy: s.copy, cur: curArg, max: maxArg, inheritance,
         };
       },
     }),

@@ -137,7 +137,8 @@ async function main(): Promise<void> {
   let killed = 0, done = 0;
   const queue = [...todo];
   const work = async (w: number): Promise<void> => {
-    const dir = join(".stryker-tmp", `retest-${w}`);
+    // A folder of this run's own: two retests at once (of different rows) must not share a sandbox.
+    const dir = join(".stryker-tmp", `retest-${subsystem}-${process.pid}-${w}`);
     sandbox(dir);
     // The unmutated sandbox must pass, or every mutant would look killed.
     if (await killSuiteFails(dir, profiles, oracleTests)) throw new Error(`the kill suite fails in ${dir} without any mutant: fix that first`);

@@ -34,6 +34,8 @@ interface KillCampaign {
   readonly cpus?: number;
   /** Address width W (default: the scope's, 32). */
   readonly addressBits?: number;
+  /** Bits of a page number a page-table leaf resolves (default: the scope's, 2). */
+  readonly ptLeafBits?: number;
   /**
    * Floors on the campaign's concurrency statistics (the JSON report's `concurrency` object):
    * a campaign meant to exercise threads must pass that many suspension points, and so on. A
@@ -66,6 +68,13 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   // Four frames: nearly every fault has to page a frame out (or, with every frame pinned, take
   // one from the reserve), so pageout's choice and the reserve's rule are exercised.
   { profile: "mmu", runs: 2000, seed: 4, frames: 4 },
+  // 48-bit addresses under the MMU: page numbers past 2^31 and directory levels whose shift is
+  // 32 or more, where the page-table walk must divide (a 32-bit shift would drop high bits and
+  // alias two pages onto one PTE).
+  { profile: "mmu", runs: 1000, seed: 15, addressBits: 48 },
+  // A page table with no directory level (16-bit addresses, leaves of 1,024 pages): the root
+  // holds the one leaf, and no window can be nested.
+  { profile: "mmu", runs: 500, seed: 16, addressBits: 16, ptLeafBits: 10 },
   // Nested pmaps: windows that can be nested and their near misses (wired, copy-on-write, off a
   // leaf boundary, from a non-zero offset, chained through a second map), clipped and run.
   { profile: "nesting", runs: 2000, seed: 11 },
@@ -98,9 +107,9 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, addressBits, atLeast } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`) + (addressBits ? `, ${addressBits}-bit addresses` : "");
-    const scope = tlbReplacement || treeOrder || frames || cpus !== undefined || addressBits ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }), ...(addressBits && { addressBits }) } : undefined;
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, addressBits, ptLeafBits, atLeast } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`) + (addressBits ? `, ${addressBits}-bit addresses` : "") + (ptLeafBits ? `, page-table leaves of 2^${ptLeafBits} pages` : "");
+    const scope = tlbReplacement || treeOrder || frames || cpus !== undefined || addressBits || ptLeafBits ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }), ...(addressBits && { addressBits }), ...(ptLeafBits && { pageTableLeafBits: ptLeafBits }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
       k.objectLayer.maxChainLength = maxChainLength;
