@@ -128,7 +128,7 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
   const invariantsChecked = Object.keys(r.coverage.invariants).length;
   const threadChecks = CONCURRENCY_CHECKS.filter((c) => r.coverage.invariants[c]);
   const concurrencyKinds = threadChecks.length ? `, concurrency: ${threadChecks.join(", ")}` : "";
-  out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone${concurrencyKinds}), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
+  out(`  checks: ${invariantsChecked} kinds (results, refinement, ${INVARIANT_NAMES.length} invariants, timestamp-monotone, timestamp-bumped${concurrencyKinds}), ${r.coverage.invariants["refinement"] ?? 0} steps checked`);
   const c = r.concurrency;
   if (c) {
     out(`  concurrency: ${c.resumptions} thread steps (suspension points passed), ${c.windows} quiescent windows linearized (${c.ordersTried} orders tried${c.undecided ? `, ${c.undecided} undecided` : ""})`);

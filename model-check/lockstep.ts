@@ -11,7 +11,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { Kernel } from "../impl/kernel.ts";
 import { abstractSpec, newSpecWorld, SPEC, wouldBlock, type SpecWorld } from "../spec/index.ts";
-import { diffAbstract, type AbstractWorld } from "../spec/abstract.ts";
+import { diffAbstract, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
 import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
@@ -72,7 +72,7 @@ export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = 
 }
 
 /** Names of the checks that are not invariants of the registry. */
-export const STEP_CHECKS = ["results", "refinement", "timestamp-monotone", "exception"] as const;
+export const STEP_CHECKS = ["results", "refinement", "timestamp-monotone", "timestamp-bumped", "exception"] as const;
 
 export class CheckFailure extends Error {
   constructor(
@@ -255,6 +255,8 @@ export class Lockstep {
     this.drainThreads();
     const stepIndex = this.steps++;
     const timestamps = this.sut.timestamps?.() ?? [];
+    // The spec's view before this command, when the last step built it (and no thread ran since).
+    const before = this.viewStep === stepIndex - 1 ? this.view : undefined;
     let specResult: OpResult;
     try {
       specResult = dispatch(SPEC, this.spec, op);
@@ -280,6 +282,7 @@ export class Lockstep {
     if (refine === "named") this.checkNamedMaps(stepIndex, op, implResult);
     else if (refine) this.checkRefinement(stepIndex, op);
     this.checkInvariants(stepIndex, op, timestamps);
+    if (before !== undefined && this.viewStep === stepIndex) this.checkChangesBumped(stepIndex, op, before, this.view, timestamps);
     return record;
   }
 
@@ -348,6 +351,29 @@ export class Lockstep {
       const was = timestamps[h], now = after[h];
       if (was !== undefined && now !== undefined && now < was)
         throw new CheckFailure("timestamp-monotone", stepIndex, `after ${formatOp(op)}: map ${h} timestamp went from ${was} to ${now}`);
+    }
+  }
+
+  /**
+   * "timestamp-bumped" (#34, #35): a map whose mappings changed — a page mapped or unmapped, or
+   * any attribute of one (protections, inheritance, behavior, alias, wiring, submap window) —
+   * was changed under its write lock, and taking the write lock bumps the timestamp; a change
+   * without the bump would leave a faulting thread's lookup version valid over a changed map.
+   * The spec's views before and after the command say what changed (refinement has shown the
+   * implementation's equal); the bytes and the sharing of pages (cells) are left out: a write
+   * under the read lock changes them legitimately. Only checked when the view of the step before
+   * was built (every full refinement check builds it).
+   */
+  private checkChangesBumped(stepIndex: number, op: Op, before: AbstractWorld, after: AbstractWorld, timestamps: readonly (number | undefined)[]): void {
+    if (!this.sut.timestamps) return;
+    this.coverage.recordInvariant("timestamp-bumped");
+    const now = this.sut.timestamps();
+    for (let h = 0; h < before.maps.length; h++) {
+      const was = before.maps[h], is = after.maps[h], t0 = timestamps[h], t1 = now[h];
+      if (!was || !is || t0 === undefined || t1 === undefined || t1 > t0) continue;
+      const changed = mappingsChange(was.pages, is.pages);
+      if (changed !== undefined)
+        throw new CheckFailure("timestamp-bumped", stepIndex, `after ${formatOp(op)}: map ${h} changed (${changed}) but its timestamp stayed ${t1}: the change was made without the write lock`);
     }
   }
 
@@ -420,4 +446,19 @@ export function replayCommands(commands: readonly Op[], options: LockstepOptions
     if (e instanceof CheckFailure) return { ok: false, steps: ls.history.length, skipped, check: e.check, step: e.step, message: e.detail, history: ls.history };
     throw e;
   }
+}
+
+/** The first page whose mapping differs between two views of a map (bytes and cells aside), described; undefined when none does. */
+function mappingsChange(before: readonly AbstractPage[], after: readonly AbstractPage[]): string | undefined {
+  const key = (p: AbstractPage): string =>
+    `${p.prot}/${p.maxProt}/${p.inheritance}/${p.behavior}/${p.alias}/${p.wiredCount}/${p.userWiredCount}/${p.submap}/${p.nested}/${p.cow}`;
+  const was = new Map(before.map((p) => [p.page, key(p)]));
+  for (const p of after) {
+    const k = was.get(p.page);
+    if (k === undefined) return `page ${p.page} mapped`;
+    if (k !== key(p)) return `page ${p.page}: ${k} -> ${key(p)}`;
+    was.delete(p.page);
+  }
+  for (const page of was.keys()) return `page ${page} unmapped`;
+  return undefined;
 }

@@ -138,7 +138,7 @@ const xml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt
  * so a CI system shows which check a counterexample broke, with the counterexample attached.
  */
 export function junitXml(r: JsonReport): string {
-  const checks = ["results", "refinement", ...INVARIANT_NAMES, "timestamp-monotone", "exception", ...CONCURRENCY_CHECKS];
+  const checks = ["results", "refinement", ...INVARIANT_NAMES, "timestamp-monotone", "timestamp-bumped", "exception", ...CONCURRENCY_CHECKS];
   const cx = r.counterexample;
   const seconds = (r.durationMs / 1000).toFixed(3);
   const cases = checks.map((name) => {

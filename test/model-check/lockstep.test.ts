@@ -85,6 +85,16 @@ describe("lockstep checks", () => {
     expect(replayCommands(commands, { scope, kernel: k })).toMatchObject({ ok: false, check: "timestamp-monotone", step: 3 });
   });
 
+  it("reports 'timestamp-bumped' when a map changes without its write lock", () => {
+    // A map that never takes its write lock: enter maps the pages, and the timestamp stays at 0.
+    class UnlockedProtect extends VmMap {
+      override lockWrite(): void {}
+    }
+    const r = replayCommands(commands, { scope, kernel: (s) => new Kernel(s, { mapClass: UnlockedProtect }) });
+    expect(r).toMatchObject({ ok: false, check: "timestamp-bumped", step: 1 });
+    expect(r.ok || r.message).toMatch(/map 0 changed \(page 0 mapped\)/);
+  });
+
   it("skips a remove that would wait forever for kernel wirings, on both sides", () => {
     const blocked: Op[] = [
       { op: "create", min: 0, max: 16 * ps },
