@@ -44,7 +44,7 @@ export interface Subsystem {
 const MMU_CAMPAIGNS = ["mmu", "all"] as const satisfies readonly ProfileName[];
 
 /**
- * The machine's own row adds the `concurrency` campaign and, with it, the exhaustive scenarios
+ * The machine's own rows (mmu, pmap) add the `concurrency` campaign and, with it, the exhaustive scenarios
  * (mutation/kill/exhaustive.kill.ts): only a kernel thread waits for a shootdown's
  * acknowledgements one CPU at a time, so only threads drive the machine's acknowledgement path
  * (ack, frames kept or freed while shootdowns are in flight, loads racing an unacknowledged
@@ -71,7 +71,8 @@ export const SUBSYSTEMS = {
   kernel: { files: ["impl/kernel.ts", "impl/kernel-residence.ts", "impl/args.ts", "impl/shared-regions.ts"], note: "the kernel facade: argument validation and dispatch of every operation, residence, shared regions", campaigns: ABOVE_MMU_CAMPAIGNS },
   object: { files: ["impl/object/**/*.ts", "!impl/object/object-check.ts"], note: "VM objects, shadow chains, copy strategies, collapse", campaigns: ABOVE_MMU_CAMPAIGNS },
   copy: { files: ["impl/copy/**/*.ts", "impl/kernel-transfers.ts", "impl/kernel-page-lists.ts"], note: "map copies: copyin, copyout, overwrite; page-list copies", campaigns: ABOVE_MMU_CAMPAIGNS },
-  pmap: { files: ["impl/pmap/**/*.ts"], note: "physical frames and free list, radix page tables, pmaps", campaigns: MMU_CAMPAIGNS },
+  // With the threads' campaign too: a frame whose free waits for a shootdown's acknowledgements (physical-memory.ts release) exists only while a kernel thread waits for them.
+  pmap: { files: ["impl/pmap/**/*.ts"], note: "physical frames and free list, radix page tables, pmaps", campaigns: MACHINE_CAMPAIGNS },
   tlb: { files: ["impl/tlb/**/*.ts"], note: "set-associative per-CPU TLBs", campaigns: MMU_CAMPAIGNS },
   // impl/mmu is two rows, so that each fits a session (one row took over two hours): the machine, and its coherence with the maps.
   mmu: { files: ["impl/mmu/mmu-core.ts", "impl/mmu/access.ts", "impl/mmu/shootdown.ts"], note: "the machine: CPUs, the access path, shootdown, pageout", campaigns: MACHINE_CAMPAIGNS },
