@@ -76,7 +76,8 @@ export function renderReference(): string {
     "",
     "Besides these, after every command: `results` (spec and implementation return the same result), `refinement`",
     "(the implementation's abstract state equals the spec's), `timestamp-monotone` (no map's timestamp goes back) and",
-    "`timestamp-bumped` (a map whose mappings changed had its timestamp bumped: the change was made under its write lock).",
+    "`timestamp-bumped` (a map whose entries changed — a range, an object created or shadowed, an attribute, a wiring — had its",
+    "timestamp bumped: the change was made under its write lock).",
     "",
   );
   return out.join("\n");

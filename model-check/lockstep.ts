@@ -11,7 +11,9 @@
 import { isDeepStrictEqual } from "node:util";
 import { Kernel } from "../impl/kernel.ts";
 import { abstractSpec, newSpecWorld, SPEC, wouldBlock, type SpecWorld } from "../spec/index.ts";
-import { diffAbstract, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
+import { diffAbstract, hexAddr, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
+import { mapEntries } from "../impl/map/map-check.ts";
+import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
@@ -53,6 +55,14 @@ export interface SystemUnderTest {
   readonly invariants?: readonly { readonly name: string; check(spec: () => AbstractWorld): string | undefined }[];
   /** Each map's version counter (Mach's timestamp), index = map handle; it must never go back. */
   timestamps?(): readonly (number | undefined)[];
+  /**
+   * Optional: each map's entries as one string (index = map handle), every field the map's
+   * write lock guards: ranges, object and offset, needs_copy, submap, protections, inheritance,
+   * behavior, alias, wiring, sharing, transition. With it, "timestamp-bumped" judges a change
+   * by the entries themselves (a copy-on-write resolved, an object created); without it, by the
+   * abstraction's page attributes.
+   */
+  entryShapes?(): readonly (string | undefined)[];
 }
 export type SystemFactory = (scope: Scope) => SystemUnderTest;
 
@@ -68,6 +78,7 @@ export function kernelSystem(kernel: Kernel, invariants: readonly Invariant[] = 
     matches: (view) => implMatches(kernel, view),
     invariants: invariants.map((inv) => ({ name: inv.name, check: (spec) => inv.check(kernel, spec) })),
     timestamps: () => kernel.maps.map((m) => m?.timestamp),
+    entryShapes: () => kernel.maps.map((m) => (m ? entryShape(m) : undefined)),
   };
 }
 
@@ -257,6 +268,7 @@ export class Lockstep {
     const timestamps = this.sut.timestamps?.() ?? [];
     // The spec's view before this command, when the last step built it (and no thread ran since).
     const before = this.viewStep === stepIndex - 1 ? this.view : undefined;
+    const shapes = this.sut.entryShapes?.();
     let specResult: OpResult;
     try {
       specResult = dispatch(SPEC, this.spec, op);
@@ -282,7 +294,8 @@ export class Lockstep {
     if (refine === "named") this.checkNamedMaps(stepIndex, op, implResult);
     else if (refine) this.checkRefinement(stepIndex, op);
     this.checkInvariants(stepIndex, op, timestamps);
-    if (before !== undefined && this.viewStep === stepIndex) this.checkChangesBumped(stepIndex, op, before, this.view, timestamps);
+    if (shapes !== undefined) this.checkEntriesBumped(stepIndex, op, shapes, timestamps);
+    else if (before !== undefined && this.viewStep === stepIndex) this.checkChangesBumped(stepIndex, op, before, this.view, timestamps);
     return record;
   }
 
@@ -377,6 +390,21 @@ export class Lockstep {
     }
   }
 
+  /** "timestamp-bumped" judged by the implementation's own entries (see {@link SystemUnderTest.entryShapes}). */
+  private checkEntriesBumped(stepIndex: number, op: Op, before: readonly (string | undefined)[], timestamps: readonly (number | undefined)[]): void {
+    this.coverage.recordInvariant("timestamp-bumped");
+    const after = this.sut.entryShapes!(), now = this.sut.timestamps?.() ?? [];
+    for (let h = 0; h < before.length; h++) {
+      const was = before[h], is = after[h], t0 = timestamps[h], t1 = now[h];
+      if (was === undefined || is === undefined || t0 === undefined || t1 === undefined || t1 > t0 || was === is) continue;
+      const a = was === "" ? [] : was.split("\n"), b = is === "" ? [] : is.split("\n");
+      let i = 0;
+      while (a[i] === b[i]) i++;
+      const what = a[i] === undefined ? `entry ${b[i]} added` : b[i] === undefined ? `entry ${a[i]} gone` : `entry ${a[i]} became ${b[i]}`;
+      throw new CheckFailure("timestamp-bumped", stepIndex, `after ${formatOp(op)}: map ${h} changed (${what}) but its timestamp stayed ${t1}: the change was made without the write lock`);
+    }
+  }
+
   /** Refinement restricted to the maps `op` names or created (nothing for a command naming none). */
   private checkNamedMaps(stepIndex: number, op: Op, result: OpResult): void {
     if (!this.sut.abstractMaps) return;
@@ -461,4 +489,15 @@ function mappingsChange(before: readonly AbstractPage[], after: readonly Abstrac
   }
   for (const page of was.keys()) return `page ${page} unmapped`;
   return undefined;
+}
+
+/** A map's entries, one line each, with every field its write lock guards (objects by id). */
+function entryShape(map: VmMap): string {
+  const lines: string[] = [];
+  for (const e of mapEntries(map))
+    lines.push(
+      `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? " submap" : ""}${e.usePmap ? " use-pmap" : ""} ` +
+        `${e.protection}/${e.maxProtection} inherit ${e.inheritance} behavior ${e.behavior} alias ${e.alias} wired ${e.wiredCount}/${e.userWiredCount}${e.isShared ? " shared" : ""}${e.inTransition ? " in-transition" : ""}`,
+    );
+  return lines.join("\n");
 }

@@ -66,6 +66,7 @@ export abstract class VmMapCopyOps extends VmMapMemory {
         return;
       }
       const shift = x.start - x.offset;
+      x.submap.lockWrite(); // its entries are clipped and marked copy-on-write: the submap's write lock
       for (const e of x.submap.copyEntriesOf(x.offset, x.offset + (x.end - x.start), false)) {
         e.start += shift;
         e.end += shift;
@@ -244,6 +245,8 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     for (let a = x.start; a < x.end; a += ps) {
       const bytes = this.copyPage(copy, a + shift);
       const held = this.reachPage(x, a)!; // a submap entry is written in the submap's memory (§4.11.8)
+      // Creating or shadowing the submap entry's object changes the submap: its write lock.
+      if (held.owner !== this && held.owner.writeNeedsUpgrade(held.entry)) held.owner.lockWrite();
       const page = held.owner.writablePage(held.entry, held.addr);
       if (bytes === undefined) page.fill(0);
       else page.set(bytes);

@@ -494,6 +494,8 @@ export abstract class VmMapMemory extends VmMapCore {
     this.privatizeForWrite(addr - (addr % ps), Math.ceil((addr + bytes.length) / ps) * ps);
     this.forEachPiece(addr, bytes.length, (e, a, n, at, owner) => {
       const off = a % ps;
+      // A write through a submap window that must create or shadow the submap entry's object changes the submap: its write lock.
+      if (owner !== this && owner.writeNeedsUpgrade(e)) owner.lockWrite();
       owner.writablePage(e, a - off).set(bytes.subarray(at, at + n), off);
     });
   }

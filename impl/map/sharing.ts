@@ -198,6 +198,7 @@ export abstract class VmMapSharing extends VmMapPageLists {
       const s = Math.max(x.start, start);
       const e = Math.min(x.end, end);
       if (x.submap !== null) {
+        x.submap.lockWrite(); // its entries get objects, shadows and true sharing: the submap's write lock
         windows.push(...x.submap.namedWindows(s - x.start + x.offset, e - x.start + x.offset));
         continue;
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import { VmMap } from "../../impl/map/vm-map.ts";
-import { replayCommands, type KernelFactory } from "../../model-check/lockstep.ts";
+import { kernelSystem, replayCommands, type KernelFactory } from "../../model-check/lockstep.ts";
 import { MODEL_CHECK_SCOPE } from "../../model-check/campaign.ts";
 import type { KernReturn } from "../../spec/constants.ts";
 import type { Op, OpResult } from "../../spec/vocabulary.ts";
@@ -92,7 +92,17 @@ describe("lockstep checks", () => {
     }
     const r = replayCommands(commands, { scope, kernel: (s) => new Kernel(s, { mapClass: UnlockedProtect }) });
     expect(r).toMatchObject({ ok: false, check: "timestamp-bumped", step: 1 });
-    expect(r.ok || r.message).toMatch(/map 0 changed \(page 0 mapped\)/);
+    expect(r.ok || r.message).toMatch(/map 0 changed \(entry \[0x0, 0x80\) .* added\)/);
+    // A system under test without entry shapes is judged by the abstraction's pages instead.
+    const byPages = replayCommands(commands, {
+      scope,
+      system: (s) => {
+        const { entryShapes: _shapes, ...rest } = kernelSystem(new Kernel(s, { mapClass: UnlockedProtect }));
+        return rest;
+      },
+    });
+    expect(byPages).toMatchObject({ ok: false, check: "timestamp-bumped", step: 1 });
+    expect(byPages.ok || byPages.message).toMatch(/map 0 changed \(page 0 mapped\)/);
   });
 
   it("skips a remove that would wait forever for kernel wirings, on both sides", () => {
