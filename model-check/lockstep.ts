@@ -496,7 +496,7 @@ function entryShape(map: VmMap): string {
   const lines: string[] = [];
   for (const e of mapEntries(map))
     lines.push(
-      `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? " submap" : ""}${e.usePmap ? " use-pmap" : ""} ` +
+      `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? ` submap ${map.host.handleOf(e.submap)}` : ""}${e.usePmap ? " use-pmap" : ""} ` +
         `${e.protection}/${e.maxProtection} inherit ${e.inheritance} behavior ${e.behavior} alias ${e.alias} wired ${e.wiredCount}/${e.userWiredCount}${e.isShared ? " shared" : ""}${e.inTransition ? " in-transition" : ""}`,
     );
   return lines.join("\n");

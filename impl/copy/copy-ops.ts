@@ -245,8 +245,7 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     for (let a = x.start; a < x.end; a += ps) {
       const bytes = this.copyPage(copy, a + shift);
       const held = this.reachPage(x, a)!; // a submap entry is written in the submap's memory (§4.11.8)
-      // Creating or shadowing the submap entry's object changes the submap: its write lock.
-      if (held.owner !== this && held.owner.writeNeedsUpgrade(held.entry)) held.owner.lockWrite();
+      this.lockSubmapToWrite(held.owner, held.entry);
       const page = held.owner.writablePage(held.entry, held.addr);
       if (bytes === undefined) page.fill(0);
       else page.set(bytes);

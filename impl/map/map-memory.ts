@@ -488,14 +488,22 @@ export abstract class VmMapMemory extends VmMapCore {
     return !(o.internal && o.strategy === "symmetric" && !e.isShared && !o.trueShare);
   }
 
+  /**
+   * Before writing into entry `e` of `owner`, a submap reached through a window of this map: a
+   * write that must create or shadow that entry's object changes the submap, so it takes the
+   * submap's write lock (this map's the caller holds).
+   */
+  lockSubmapToWrite(owner: VmMapMemory, e: VmMapEntry): void {
+    if (owner !== this && owner.writeNeedsUpgrade(e)) owner.lockWrite();
+  }
+
   /** Write `bytes` at `addr` (every page mapped) through copy-on-write; the caller holds the write lock. */
   writeBytes(addr: number, bytes: Uint8Array): void {
     const ps = this.pageSize;
     this.privatizeForWrite(addr - (addr % ps), Math.ceil((addr + bytes.length) / ps) * ps);
     this.forEachPiece(addr, bytes.length, (e, a, n, at, owner) => {
       const off = a % ps;
-      // A write through a submap window that must create or shadow the submap entry's object changes the submap: its write lock.
-      if (owner !== this && owner.writeNeedsUpgrade(e)) owner.lockWrite();
+      this.lockSubmapToWrite(owner, e);
       owner.writablePage(e, a - off).set(bytes.subarray(at, at + n), off);
     });
   }
