@@ -1,7 +1,7 @@
 /**
  * The entry boundaries the reference prescribes after `enter` and `simplify` (reference §4.3,
  * §4.15; §9.5 (c) and (d) make them observable: vm_region reports entries, and wiring and
- * protection act entry by entry).
+ * protection act entry by entry), and the entries a command on a range must leave alone.
  *
  * The spec has no entries (DESIGN.md), so the refinement check cannot tell whether the
  * implementation coalesces and merges as Mach does: with both turned off every page still
@@ -24,6 +24,7 @@ import { hexAddr } from "../spec/abstract.ts";
 export interface EntryShapeWatcher {
   coalescing: string | undefined;
   merging: string | undefined;
+  frame: string | undefined;
 }
 
 const watchers = new WeakMap<Kernel, EntryShapeWatcher>();
@@ -32,12 +33,14 @@ const watchers = new WeakMap<Kernel, EntryShapeWatcher>();
 export function entryShapeWatcher(kernel: Kernel): EntryShapeWatcher {
   const w = watchers.get(kernel);
   if (w !== undefined) return w;
-  const watcher: EntryShapeWatcher = { coalescing: undefined, merging: undefined };
+  const watcher: EntryShapeWatcher = { coalescing: undefined, merging: undefined, frame: undefined };
   const run = kernel.run;
   kernel.run = function watchedRun(this: Kernel, op: Op): OpResult {
     const merge = op.op === "simplify" ? expectedMerge(kernel, op) : undefined;
     const allocation = anonymousAllocation(kernel, op);
+    const frame = frameOf(kernel, op);
     const result = run.call(this, op);
+    if (frame !== undefined) watcher.frame ??= judgeFrame(op, frame);
     if (result.kr === "KERN_SUCCESS") {
       const addr = (result as { addr?: number }).addr;
       if (allocation !== undefined && addr !== undefined) watcher.coalescing ??= judgeAllocation(kernel, allocation, addr);
@@ -185,4 +188,67 @@ function judgeSimplify(m: ExpectedMerge): string | undefined {
   if (e !== undefined && e.start === start && e.end === end) return undefined;
   const got = e === undefined ? "nothing" : `the entry ${range(e.start, e.end)}`;
   return `simplify at ${hexAddr(m.addr)} (in ${range(m.before.start, m.before.end)}) left ${got} there; the reference's merges give ${range(start, end)} (§4.15: mergeable neighbours are adjacent, map the same object at contiguous offsets, are neither shared, submaps nor in transition, and agree in every attribute)`;
+}
+
+// ---- commands on a range: the entries outside it stay as they were ----
+
+/**
+ * One entry as the checker compares it: its range, its object window (object identity and
+ * offset, needs_copy, submap), and every attribute.
+ */
+export function entryLine(map: VmMap, e: VmMapEntry): string {
+  return (
+    `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? ` submap ${map.host.handleOf(e.submap)}` : ""}${e.usePmap ? " use-pmap" : ""} ` +
+    `${e.protection}/${e.maxProtection} inherit ${e.inheritance} behavior ${e.behavior} alias ${e.alias} wired ${e.wiredCount}/${e.userWiredCount}${e.isShared ? " shared" : ""}${e.inTransition ? " in-transition" : ""}`
+  );
+}
+
+/**
+ * The commands whose contract names a range of one map and changes nothing of the map outside
+ * it: they clip the entries the range cuts and change only entries it overlaps (a write fault
+ * shadows or promotes an entry it reaches, a named entry names the objects of the entries it
+ * covers, wiring faults in the entries it wires). An entry the page-rounded range does not
+ * overlap keeps its range, its object window and every attribute.
+ */
+const RANGED_OPS = ["make_memory_entry", "protect", "inherit", "behavior_set", "machine_attribute", "wire", "unwire", "read_user", "write_user"] as const;
+type RangedOp = (typeof RANGED_OPS)[number];
+
+interface Frame {
+  readonly map: VmMap;
+  readonly start: number;
+  readonly end: number;
+  /** The entries outside `[start, end)` before the command, as {@link entryLine}s, by start. */
+  readonly outside: ReadonlyMap<number, string>;
+}
+
+/** The range `op` names in its map (page-rounded) and the entries outside it, or undefined when it names none (malformed arguments, no such map). */
+function frameOf(kernel: Kernel, op: Op): Frame | undefined {
+  if (!(RANGED_OPS as readonly string[]).includes(op.op)) return undefined;
+  const o = op as OpArgs<RangedOp>;
+  const size = "data" in o ? (o.data.length % 2 === 0 ? o.data.length / 2 : NaN) : o.size;
+  const ps = kernel.scope.pageSize;
+  if (!Number.isSafeInteger(o.addr) || !Number.isSafeInteger(size) || o.addr < 0 || size < 0) return undefined;
+  const map = kernel.mapOf(o.map);
+  if (map === null) return undefined;
+  const start = o.addr - (o.addr % ps);
+  const end = Math.ceil((o.addr + size) / ps) * ps;
+  return { map, start, end, outside: entriesOutside(map, start, end) };
+}
+
+function entriesOutside(map: VmMap, start: number, end: number): Map<number, string> {
+  const lines = new Map<number, string>();
+  for (const e of mapEntries(map)) if (e.end <= start || e.start >= end) lines.set(e.start, entryLine(map, e));
+  return lines;
+}
+
+function judgeFrame(op: Op, f: Frame): string | undefined {
+  const after = new Map<number, VmMapEntry>();
+  for (const e of mapEntries(f.map)) after.set(e.start, e);
+  for (const [start, before] of f.outside) {
+    const e = after.get(start);
+    const now = e === undefined ? "no entry starts there" : entryLine(f.map, e);
+    if (now !== before)
+      return `${op.op} of ${range(f.start, f.end)} changed the entry ${before.slice(0, before.indexOf(")") + 1)} outside that range: it was ${before}; now ${now}`;
+  }
+  return undefined;
 }

@@ -74,7 +74,7 @@ export function collapseWatcher(layer: ObjectLayer): CollapseWatcher {
 }
 
 /** The watcher's finding of one rule since the last check, cleared. */
-function takeFinding(w: EntryShapeWatcher, rule: "coalescing" | "merging"): string | undefined {
+function takeFinding(w: EntryShapeWatcher, rule: "coalescing" | "merging" | "frame"): string | undefined {
   const finding = w[rule];
   w[rule] = undefined;
   return finding;
@@ -379,6 +379,19 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: "object-kinds",
+    ref: "§5, §5.1",
+    description: "Only a memory object made by object_create is external (kind shared, copies DELAYed); every object the kernel makes itself — zero fill, shadows, copy objects, physical copies, a page list's copied-out pages — is internal anonymous memory.",
+    check: (k) => {
+      const external = new Set(k.objects);
+      for (const o of k.objectLayer.live) {
+        const kind = external.has(o) ? "shared" : "anonymous";
+        if (o.kind !== kind) return `object ${o.id} is of kind "${o.kind}", but ${kind === "shared" ? "object_create made it: a shared memory object" : "the kernel made it itself: anonymous memory"}`;
+      }
+      return undefined;
+    },
+  },
+  {
     name: "no-leaks",
     ref: "§6.9, vmcheck",
     description: "Nothing leaks: every live object is held by something (a map entry, a copy, a page a page list holds, a named entry, a shadowing object or the kernel), so after every map and copy is released no anonymous object and no page remain; and every page marked busy is held by a live page-list copy, so releasing the copies un-busies every page.",
@@ -428,6 +441,12 @@ export const INVARIANTS: readonly Invariant[] = [
     ref: "§4.15, §9.5 (d)",
     description: "simplify(addr) leaves at addr exactly the entry the reference's merges give: the entry holding addr joined with its predecessor and its successor where they are mergeable (adjacent, the same object at contiguous offsets, neither shared, a submap nor in transition, every attribute equal). Judged at each simplify, from the entries before and after it.",
     check: (k) => takeFinding(entryShapeWatcher(k), "merging"),
+  },
+  {
+    name: "range-frame",
+    ref: "§4.7–§4.10, §4.18, §4.19, §4.21, vmcheck",
+    description: "A command on a range of one map (make_memory_entry, protect, inherit, behavior_set, machine_attribute, wire, unwire, read_user, write_user) leaves every entry of that map that the page-rounded range does not overlap as it was: the same range, object, offset, needs_copy and attributes. It may clip the entries the range cuts and change those it overlaps (a write fault shadows the whole entry it lands in). Judged at each such command, from the entries before and after it.",
+    check: (k) => takeFinding(entryShapeWatcher(k), "frame"),
   },
   {
     name: "shadow-chains-acyclic",

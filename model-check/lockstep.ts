@@ -11,14 +11,14 @@
 import { isDeepStrictEqual } from "node:util";
 import { Kernel } from "../impl/kernel.ts";
 import { abstractSpec, newSpecWorld, SPEC, wouldBlock, type SpecWorld } from "../spec/index.ts";
-import { diffAbstract, hexAddr, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
+import { diffAbstract, type AbstractPage, type AbstractWorld } from "../spec/abstract.ts";
 import { mapEntries } from "../impl/map/map-check.ts";
 import type { VmMap } from "../impl/map/vm-map.ts";
 import type { Scope } from "../spec/scope.ts";
 import { dispatch, type Op, type OpResult } from "../spec/vocabulary.ts";
 import { abstractImpl, implMatches } from "./abstraction.ts";
 import { collapseWatcher, INVARIANTS, type Invariant } from "./invariants.ts";
-import { entryShapeWatcher } from "./entry-shape.ts";
+import { entryLine, entryShapeWatcher } from "./entry-shape.ts";
 import { pmapWorkWatcher } from "./pmap-work.ts";
 import type { RecentAccess, RecentRange } from "./generators.ts";
 import { formatOp, formatResult } from "./printer.ts";
@@ -493,11 +493,5 @@ function mappingsChange(before: readonly AbstractPage[], after: readonly Abstrac
 
 /** A map's entries, one line each, with every field its write lock guards (objects by id). */
 function entryShape(map: VmMap): string {
-  const lines: string[] = [];
-  for (const e of mapEntries(map))
-    lines.push(
-      `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? ` submap ${map.host.handleOf(e.submap)}` : ""}${e.usePmap ? " use-pmap" : ""} ` +
-        `${e.protection}/${e.maxProtection} inherit ${e.inheritance} behavior ${e.behavior} alias ${e.alias} wired ${e.wiredCount}/${e.userWiredCount}${e.isShared ? " shared" : ""}${e.inTransition ? " in-transition" : ""}`,
-    );
-  return lines.join("\n");
+  return [...mapEntries(map)].map((e) => entryLine(map, e)).join("\n");
 }

@@ -85,6 +85,8 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "wired-no-needs-copy": ({ entries }) => { entries[0]!.needsCopy = true; },
   "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
   "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
+  // The kernel's own memory (the anonymous entry's object) made as if it were a pager's.
+  "object-kinds": ({ entries }) => { (entries[3]!.object as { kind: string }).kind = "shared"; },
   "no-leaks": ({ k }) => { k.objectLayer.allocate("anonymous", ps); },
   "shadow-chains-bounded": ({ k, entries }) => {
     // Shadow the entry's object again and again, past the bound, with no collapse in between.
@@ -106,6 +108,16 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
     map.canCoalesce = () => false; // the read-only entry [2, 4) pages in could grow over [4, 6)
     entryShapeWatcher(k);
     expect(k.run({ op: "enter", map: 0, addr: MIN + 4 * ps, size: 2 * ps, mask: 0, anywhere: false, alias: 0, cur: 1, max: 7, inheritance: 1, source: { kind: "anonymous" } }).kr).toBe("KERN_SUCCESS");
+  },
+  "range-frame": ({ k, map, entries }) => {
+    // A protect of [2, 4) that also changes the inheritance of the entry at [8, 10).
+    const honest = map.protect.bind(map);
+    map.protect = (start, end, prot, setMax) => {
+      entries[2]!.inheritance = 2;
+      return honest(start, end, prot, setMax);
+    };
+    entryShapeWatcher(k);
+    expect(k.run({ op: "protect", map: 0, addr: MIN + 2 * ps, size: 2 * ps, prot: 1, setMax: false }).kr).toBe("KERN_SUCCESS");
   },
   "simplify-merging": ({ k, map }) => {
     map.mergeable = () => true; // the wired read-write entry is merged with the read-only one after it
