@@ -464,7 +464,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
   {
     name: "frame-accounting",
     ref: "vmcheck",
-    description: "Every frame is either on the free list (once) or holds a live resident page; the reverse map lists exactly the PTEs of each frame.",
+    description: "Every frame is either on the free list (once) or holds a live resident page — and not one a pageout took: at quiescence its shootdown is complete, so it is free unless its page was faulted back in meanwhile; the reverse map lists exactly the PTEs of each frame.",
     check: withMmu((mmu) => {
       const phys = mmu.phys;
       if (phys.count !== phys.configured + phys.reserveTaken) return `${phys.count} frames, ${phys.configured} configured and ${phys.reserveTaken} reserve taken`;
@@ -482,6 +482,7 @@ export const MMU_INVARIANTS: readonly Invariant[] = [
           continue;
         }
         if (!holdsLivePage(mmu, f)) return `frame ${f} is in use but its page is gone`;
+        if (mmu.pageoutOwed.has(f)) return `frame ${f} was paged out and its shootdown is complete, yet it is neither free nor faulted back in`;
         if (phys.frameOf(phys.object[f]!, phys.index[f]!) !== f) return `frame ${f} is not the frame of the page it holds`;
         if (phys.mappings[f]!.length !== (refs.get(f) ?? 0)) return `frame ${f}: reverse map lists ${phys.mappings[f]!.length} mappings, ${refs.get(f) ?? 0} PTEs map it`;
         for (const m of phys.mappings[f]!) if (m.pmap.pte(m.vpn).frame !== f) return `frame ${f}: reverse map lists asid ${m.pmap.asid} vpn ${hexAddr(m.vpn)}, which maps another frame`;

@@ -76,6 +76,13 @@ export abstract class MmuCore implements PmapHost {
   readonly mapOfPmap = new Map<Pmap, VmMap>();
   readonly shootdowns = new ShootdownLog();
   readonly ghost: MmuGhost = { earlyFrees: [], unsoundFills: [], needlessReserves: [], swappedOut: [], pmapEnterPages: [], pageouts: 0, pagedOut: new Set(), lastAccess: undefined, wired: undefined };
+  /**
+   * Ghost: frames a pageout took whose free is still owed — each leaves the set when it is
+   * freed, or when its page is faulted back in while it waits (the page keeps the frame). Kept
+   * across operations, unlike `ghost`: the acknowledgements a pageout waits for may come later.
+   * At quiescence no frame in use may be in it (frame-accounting).
+   */
+  readonly pageoutOwed = new Set<number>();
   /** True once a CPU ran a map. */
   engaged = false;
   private nextAsid = 1;
@@ -256,9 +263,10 @@ export abstract class MmuCore implements PmapHost {
 
   /** Return a frame to the free list; the ghost notes a frame some PTE or TLB entry can still reach. */
   freeFrame(f: number): void {
-    // Stryker disable all: the checker's ghost record (the oracle input of no-freed-frame-reachable), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail
+    // Stryker disable all: the checker's ghost records (the oracle inputs of no-freed-frame-reachable and of frame-accounting's pageout half), not the implementation; a mutant here only weakens those checks, and their tests in test/model-check/mmu-invariants.test.ts show they can fail
     const reach = this.reachers(f);
     if (reach.length > 0) this.ghost.earlyFrees.push(`frame ${f} freed while ${reach.join(", ")} still reach it`);
+    this.pageoutOwed.delete(f);
     // Stryker restore all
     this.phys.release(f);
   }
@@ -290,6 +298,8 @@ export abstract class MmuCore implements PmapHost {
       // Still holding its page while a shootdown's acknowledgements are awaited (pageout took
       // it): faulted back in, the page keeps its frame, which is no longer to be freed.
       this.shootdowns.keep(f);
+      // Stryker disable next-line all: the checker's ghost record (the oracle input of frame-accounting's pageout half: the free is no longer owed), not the implementation; the check's test in test/model-check/mmu-invariants.test.ts shows it can fail
+      this.pageoutOwed.delete(f);
       return f;
     }
     if (f >= 0) {
@@ -363,6 +373,8 @@ export abstract class MmuCore implements PmapHost {
     this.ghost.pageouts++;
     // Stryker disable next-line all: the same ghost record, as above
     if (this.phys.bytes[f]) this.ghost.pagedOut.add(this.phys.bytes[f]!);
+    // Stryker disable next-line all: the checker's ghost record (the oracle input of frame-accounting's pageout half: the frame's free is owed), not the implementation; the check's test in test/model-check/mmu-invariants.test.ts shows it can fail
+    this.pageoutOwed.add(f);
     this.retireFrame(f);
   }
 

@@ -169,6 +169,12 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_DEFAULT, user: true }], [load(1, 0)]],
     },
     {
+      name: "wire-mapped-page-vs-load",
+      about: "wiring a page CPU 1 already maps with every right the wiring needs re-enters the same frame, wired, and takes nothing away: no shootdown, so the wire never waits for CPU 1 and CPU 1's load hits its entry whenever it runs (pmap_enter of the page it maps; §4.10, research §1.6)",
+      prelude: cachedOnCpu1,
+      threads: [[{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_DEFAULT, user: true }], [load(1, 0)]],
+    },
+    {
       name: "swapout-vs-stale-load",
       about: "swapping a map out takes its translations away from every CPU and waits for the acknowledgements, holding the map's write lock; CPU 1 may load through its old entry until it acknowledges, then faults and waits for the map (§4.2, §4.13)",
       prelude: cachedOnCpu1,

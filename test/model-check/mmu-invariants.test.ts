@@ -336,6 +336,26 @@ describe("MMU invariants", () => {
     expect(MMU_INVARIANTS.find((i) => i.name === "frame-accounting")!.check(h.k)).toMatch(/in use but its page is gone/);
   });
 
+  it("reports a frame a pageout took and never freed, its page not faulted back in (frame-accounting, the pageout half)", () => {
+    const h = healthy();
+    const inv = MMU_INVARIANTS.find((i) => i.name === "frame-accounting")!;
+    expect(h.mmu.pageoutOwed.size).toBe(0); // the healthy state's pageout freed its frame
+    // A pageout that unmaps its frame and forgets to free it: the page stays resident, live, and
+    // every other half of the check (and shootdown-coverage: nothing waits) is satisfied.
+    Object.assign(h.mmu, { retireFrame: (f: number) => { h.mmu.pageProtect(f); h.mmu.complete(); } });
+    const f = [...h.mmu.phys.used()].find((g) => h.mmu.evictable(g))!;
+    expect(h.k.run({ op: "evict", frame: f }).kr).toBe("KERN_SUCCESS");
+    expect(h.mmu.phys.free[f]).toBe(0);
+    expect(h.mmu.shootdowns.deferredFrees).toEqual([]);
+    expect(inv.check(h.k)).toBe(`frame ${f} was paged out and its shootdown is complete, yet it is neither free nor faulted back in`);
+    // Faulted back in, the page keeps its frame: nothing is owed any more.
+    const p = h.mmu.pmaps.get(h.k.maps[0]!)!;
+    const vpn = p.present(0, 1 << 20).find((v) => p.pte(v).frame === f);
+    expect(vpn).toBeUndefined(); // unmapped by the pageout
+    h.mmu.frameFor({ object: h.mmu.phys.object[f]!, index: h.mmu.phys.index[f]!, bytes: h.mmu.phys.bytes[f]!, rights: 1, wired: false });
+    expect(inv.check(h.k)).toBeUndefined();
+  });
+
   describe("nest-link-has-window and nesting-complete judge by their own rule, whatever MmuNesting.nestObstacle says", () => {
     it("reports a nested window the rule forbids (a wired one) when the MMU's rule allows everything", () => {
       const h = healthy();
