@@ -577,6 +577,34 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: "shadow-window",
+    ref: "§5.2, vmcheck",
+    description: "An object's window onto its shadow lies inside the shadow: the shadow offset is page-aligned and not negative, and offset + size is at most the shadow's size. Every page the object can read through its chain is then a page of each object below; a shadow, collapse, bypass or copy object that computed a wrong offset or size reads outside it (wrong bytes, or none).",
+    check: (k) => {
+      const ps = k.scope.pageSize;
+      for (const o of k.objectLayer.live) {
+        const b = o.shadow;
+        if (b === null) continue;
+        if (o.shadowOffset < 0 || o.shadowOffset % ps !== 0 || o.shadowOffset + o.size > b.size)
+          return `object ${o.id} sees [${hexAddr(o.shadowOffset)}, ${hexAddr(o.shadowOffset + o.size)}) of object ${b.id} (size ${hexAddr(b.size)})`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "object-kinds",
+    ref: "§5, vmcheck",
+    description: "An object is pager-backed (`shared`, not internal) exactly when it is one of the kernel's memory objects (object_create); every other object — zero-fill memory, shadows, copy objects, physical copies, page-list objects — is internal anonymous memory. An internal object marked otherwise would be DELAY from birth, never absorbed by collapse and never grown by coalescing.",
+    check: (k) => {
+      const memoryObjects = new Set(k.objects);
+      for (const o of k.objectLayer.live) {
+        const want = memoryObjects.has(o) ? "shared" : "anonymous";
+        if (o.kind !== want) return `object ${o.id} is of kind "${o.kind}" but ${want === "shared" ? "is a memory object" : "is not a memory object"}`;
+      }
+      return undefined;
+    },
+  },
+  {
     name: "quiescent-entries",
     ref: "§6.7 #31",
     description: "At quiescence no entry is in transition or owed a wakeup.",
