@@ -379,19 +379,6 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: "object-kinds",
-    ref: "§5, §5.1",
-    description: "Only a memory object made by object_create is external (kind shared, copies DELAYed); every object the kernel makes itself — zero fill, shadows, copy objects, physical copies, a page list's copied-out pages — is internal anonymous memory.",
-    check: (k) => {
-      const external = new Set(k.objects);
-      for (const o of k.objectLayer.live) {
-        const kind = external.has(o) ? "shared" : "anonymous";
-        if (o.kind !== kind) return `object ${o.id} is of kind "${o.kind}", but ${kind === "shared" ? "object_create made it: a shared memory object" : "the kernel made it itself: anonymous memory"}`;
-      }
-      return undefined;
-    },
-  },
-  {
     name: "no-leaks",
     ref: "§6.9, vmcheck",
     description: "Nothing leaks: every live object is held by something (a map entry, a copy, a page a page list holds, a named entry, a shadowing object or the kernel), so after every map and copy is released no anonymous object and no page remain; and every page marked busy is held by a live page-list copy, so releasing the copies un-busies every page.",
@@ -592,6 +579,34 @@ export const INVARIANTS: readonly Invariant[] = [
       for (const o of k.objectLayer.live)
         for (const i of o.pages.keys())
           if (!(Number.isInteger(i) && i >= 0 && i < o.size / ps)) return `object ${o.id} (${o.size / ps} pages) holds a page at index ${i}`;
+      return undefined;
+    },
+  },
+  {
+    name: "shadow-window",
+    ref: "§5.2, vmcheck",
+    description: "An object's window onto its shadow lies inside the shadow: the shadow offset is page-aligned and not negative, and offset + size is at most the shadow's size. Every page the object can read through its chain is then a page of each object below; a shadow, collapse, bypass or copy object that computed a wrong offset or size reads outside it (wrong bytes, or none).",
+    check: (k) => {
+      const ps = k.scope.pageSize;
+      for (const o of k.objectLayer.live) {
+        const b = o.shadow;
+        if (b === null) continue;
+        if (o.shadowOffset < 0 || o.shadowOffset % ps !== 0 || o.shadowOffset + o.size > b.size)
+          return `object ${o.id} sees [${hexAddr(o.shadowOffset)}, ${hexAddr(o.shadowOffset + o.size)}) of object ${b.id} (size ${hexAddr(b.size)})`;
+      }
+      return undefined;
+    },
+  },
+  {
+    name: "object-kinds",
+    ref: "§5, vmcheck",
+    description: "An object is pager-backed (`shared`, not internal) exactly when it is one of the kernel's memory objects (object_create); every other object — zero-fill memory, shadows, copy objects, physical copies, page-list objects — is internal anonymous memory. An internal object marked otherwise would be DELAY from birth, never absorbed by collapse and never grown by coalescing.",
+    check: (k) => {
+      const memoryObjects = new Set(k.objects);
+      for (const o of k.objectLayer.live) {
+        const want = memoryObjects.has(o) ? "shared" : "anonymous";
+        if (o.kind !== want) return `object ${o.id} is of kind "${o.kind}" but ${want === "shared" ? "is a memory object" : "is not a memory object"}`;
+      }
       return undefined;
     },
   },

@@ -85,8 +85,6 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "wired-no-needs-copy": ({ entries }) => { entries[0]!.needsCopy = true; },
   "prot-within-max": ({ entries }) => { entries[2]!.protection = 7; },
   "object-refcounts": ({ k }) => { k.objects[0]!.refCount += 1; },
-  // The kernel's own memory (the anonymous entry's object) made as if it were a pager's.
-  "object-kinds": ({ entries }) => { (entries[3]!.object as { kind: string }).kind = "shared"; },
   "no-leaks": ({ k }) => { k.objectLayer.allocate("anonymous", ps); },
   "shadow-chains-bounded": ({ k, entries }) => {
     // Shadow the entry's object again and again, past the bound, with no collapse in between.
@@ -156,6 +154,13 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "object-window": ({ entries }) => { entries[2]!.offset = 3 * ps; },
   // A page put one past the object's last page (an absorb or flatten that missed its window's end).
   "pages-within-object": ({ entries }) => { const o = entries[0]!.object!; o.pages.set(o.size / ps, new Uint8Array(ps)); },
+  // A collapse that subtracted the backing object's offset: the window starts below the shadow.
+  "shadow-window": ({ k }) => {
+    const o = [...k.objectLayer.live].find((x) => x.shadow !== null)!;
+    o.shadowOffset = -ps;
+  },
+  // A physical copy made as a pager-backed object (DELAY from birth, never absorbed).
+  "object-kinds": ({ k }) => { k.objectLayer.allocate("shared", ps); },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },
   "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },
