@@ -11,6 +11,8 @@
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import { MODEL_CHECK_SCOPE, PROFILE_WEIGHTS, PROFILES, runCampaign, type ProfileName } from "../../model-check/campaign.ts";
+import { kernelSystem } from "../../model-check/lockstep.ts";
+import type { Scope } from "../../spec/scope.ts";
 
 interface KillCampaign {
   readonly profile: ProfileName;
@@ -24,6 +26,12 @@ interface KillCampaign {
   readonly maxChainLength?: number;
   /** The TLBs' replacement policy (default: the scope's, LRU). */
   readonly tlbReplacement?: "lru" | "random";
+  /**
+   * Our kernel behind the adapter, as a system of a user's own is checked: no scheduler, so a
+   * `spawn` runs its operation to completion and `step` does nothing (their sequential meaning,
+   * spec/ops/threads.ts), judged against the spec's.
+   */
+  readonly throughAdapter?: boolean;
   /** Longest command sequence (default 40). */
   readonly maxCommands?: number;
   /** Slots per B+tree node (default: the scope's, 4). */
@@ -93,6 +101,9 @@ export const KILL_CAMPAIGNS: readonly KillCampaign[] = [
   { profile: "concurrency", runs: 600, seed: 1, atLeast: { resumptions: 1000, windows: 500, acksAwaited: 20, lockFreeHits: 13 } },
   // Threads on a kernel without the MMU (`--cpus 0`): no TLBs, no shootdowns to wait for.
   { profile: "concurrency", runs: 300, seed: 2, cpus: 0, atLeast: { resumptions: 500, windows: 300 } },
+  // The threads' commands through the adapter, without a scheduler: spawn and step in their
+  // sequential meaning, as a user's own implementation would get them.
+  { profile: "concurrency", runs: 200, seed: 3, throughAdapter: true },
 ];
 
 /**
@@ -107,8 +118,8 @@ function selected(): readonly KillCampaign[] {
 }
 
 describe("bounded model-check campaign", () => {
-  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, addressBits, ptLeafBits, atLeast } of selected()) {
-    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`) + (addressBits ? `, ${addressBits}-bit addresses` : "") + (ptLeafBits ? `, page-table leaves of 2^${ptLeafBits} pages` : "");
+  for (const { profile, runs, seed, maxChainLength, tlbReplacement, maxCommands = 40, treeOrder, frames, cpus, addressBits, ptLeafBits, throughAdapter, atLeast } of selected()) {
+    const bound = (maxChainLength === undefined ? "" : `, shadow chains bounded at ${maxChainLength}`) + (tlbReplacement ? `, ${tlbReplacement} TLB replacement` : "") + (treeOrder ? `, B+tree order ${treeOrder}` : "") + (frames ? `, ${frames} frames` : "") + (cpus === undefined ? "" : `, ${cpus} CPUs`) + (addressBits ? `, ${addressBits}-bit addresses` : "") + (ptLeafBits ? `, page-table leaves of 2^${ptLeafBits} pages` : "") + (throughAdapter ? ", through the adapter (no scheduler)" : "");
     const scope = tlbReplacement || treeOrder || frames || cpus !== undefined || addressBits || ptLeafBits ? { ...MODEL_CHECK_SCOPE, ...(tlbReplacement && { tlbReplacement }), ...(treeOrder && { mapTreeOrder: treeOrder }), ...(frames && { frames }), ...(cpus !== undefined && { cpus }), ...(addressBits && { addressBits }), ...(ptLeafBits && { pageTableLeafBits: ptLeafBits }) } : undefined;
     const kernel = maxChainLength === undefined ? undefined : (scope: ConstructorParameters<typeof Kernel>[0]) => {
       const k = new Kernel(scope);
@@ -117,7 +128,7 @@ describe("bounded model-check campaign", () => {
     };
     it(`profile ${profile}: ${runs} runs of up to ${maxCommands} commands, seed ${seed}${bound}`, () => {
       const weights = PROFILE_WEIGHTS[profile];
-      const report = runCampaign({ seed, runs, maxCommands, ops: PROFILES[profile], ...(weights && { weights }), outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }) });
+      const report = runCampaign({ seed, runs, maxCommands, ops: PROFILES[profile], ...(weights && { weights }), outDir: null, shrink: false, ...(kernel && { kernel }), ...(scope && { scope }), ...(throughAdapter && { system: (s: Scope) => kernelSystem(new Kernel(s)) }) });
       expect(report.counterexample?.message ?? "", report.counterexample?.check).toBe("");
       expect(report.ok).toBe(true);
       for (const [stat, floor] of Object.entries(atLeast ?? {})) expect(report.concurrency?.[stat as keyof typeof atLeast] ?? 0, stat).toBeGreaterThanOrEqual(floor);
