@@ -5,7 +5,9 @@
  * and its replacement — not a line number, so the record survives edits elsewhere in the file;
  * the line, so that one record never covers the same small text (`[]`, `<`) elsewhere — and a
  * one-line reason. A record whose reason is
- * missing is an error: "hard to kill" is not equivalence.
+ * missing is an error: "hard to kill" is not equivalence. Where the line's text occurs more than
+ * once in the file (`return true;`), the record also names the nearest non-blank line above it,
+ * so it covers that one place only.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { MutantStatus } from "@stryker-mutator/api/core";
@@ -17,11 +19,43 @@ export interface EquivalentMutant {
   readonly line: string;
   readonly original: string;
   readonly replacement: string;
+  /** The nearest non-blank line above, trimmed: only when `line`'s text is not unique in the file. */
+  readonly after?: string;
   readonly reason: string;
 }
 
-export function equivalenceKey(m: Pick<EquivalentMutant, "file" | "mutator" | "line" | "original" | "replacement">): string {
-  return JSON.stringify([m.file, m.mutator, m.line, m.original, m.replacement]);
+export function equivalenceKey(m: Pick<EquivalentMutant, "file" | "mutator" | "line" | "original" | "replacement"> & { readonly after?: string | undefined }): string {
+  return JSON.stringify(m.after === undefined ? [m.file, m.mutator, m.line, m.original, m.replacement] : [m.file, m.mutator, m.line, m.original, m.replacement, m.after]);
+}
+
+/** The nearest non-blank line above line `n` (1-based) of `lines`, trimmed ("" at the top). */
+export function lineAbove(lines: readonly string[], n: number): string {
+  for (let i = n - 2; i >= 0; i--) if (lines[i]!.trim() !== "") return lines[i]!.trim();
+  return "";
+}
+
+/**
+ * The record describing mutant `m` of `file` (report source `lines`): with `after` exactly when
+ * the mutant's line text occurs more than once in the file.
+ */
+export function describeMutant(file: string, m: ReportedMutant, lines: readonly string[]): Omit<EquivalentMutant, "reason"> {
+  const n = m.location.start.line;
+  const line = lines[n - 1]!.trim();
+  const base = { file, mutator: m.mutatorName, line, original: originalText(m, lines), replacement: m.replacement ?? "" };
+  const repeated = lines.filter((l) => l.trim() === line).length > 1;
+  return repeated ? { ...base, after: lineAbove(lines, n) } : base;
+}
+
+/**
+ * Whether a recorded equivalence covers mutant `m`; the key of the record that does, else
+ * undefined. A record without `after` (written before the field existed, or for a line whose text
+ * was unique then) still matches by its line text alone.
+ */
+export function matchingRecord(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
+  const d = describeMutant(file, m, lines);
+  const exact = equivalenceKey({ ...d, after: d.after ?? lineAbove(lines, m.location.start.line) });
+  const loose = equivalenceKey({ ...d, after: undefined });
+  return keys.has(exact) ? exact : keys.has(loose) ? loose : undefined;
 }
 
 export function loadEquivalents(path: string): EquivalentMutant[] {
@@ -35,6 +69,7 @@ export function loadEquivalents(path: string): EquivalentMutant[] {
         throw new Error(`${path}[${i}].${field}: ${field === "reason" ? "a one-line reason (at least 10 characters) is required" : "must be a string"}`);
       }
     }
+    if (r["after"] !== undefined && typeof r["after"] !== "string") throw new Error(`${path}[${i}].after: must be a string`);
     return r as unknown as EquivalentMutant;
   });
 }

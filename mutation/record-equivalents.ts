@@ -7,7 +7,7 @@
  * file do not move them. Prints what it recorded: read it, every record is a claim.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { describeMutant, equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
 
 const EQUIVALENTS = "mutation/equivalent.json";
 
@@ -37,7 +37,7 @@ function main(argv: readonly string[]): void {
     if (mutators.size > 0 && !mutators.has(mutant.mutatorName)) continue;
     if (originals.size > 0 && !originals.has(originalText(mutant, lines))) continue;
     if (replacements.size > 0 && !replacements.has(mutant.replacement ?? "")) continue;
-    const record: EquivalentMutant = { file: file!, mutator: mutant.mutatorName, line: lines[mutant.location.start.line - 1]!.trim(), original: originalText(mutant, lines), replacement: mutant.replacement ?? "", reason };
+    const record: EquivalentMutant = { ...describeMutant(file!, mutant, lines), reason };
     if (known.has(equivalenceKey(record))) continue;
     known.add(equivalenceKey(record));
     records.push(record);

@@ -16,7 +16,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Stryker } from "@stryker-mutator/core";
-import { equivalenceKey, loadEquivalents, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { equivalenceKey, loadEquivalents, matchingRecord, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
 import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { PROFILES } from "../model-check/campaign.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
@@ -72,9 +72,8 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
     return mutants.map((mutant) => {
       const original = originalText(mutant, lines);
       const replacement = mutant.replacement ?? "";
-      const line = lines[mutant.location.start.line - 1]!.trim();
-      const key = equivalenceKey({ file, mutator: mutant.mutatorName, line, original, replacement });
-      return { file, mutant, original, replacement, equivalent: keys.has(key), key };
+      const key = matchingRecord(keys, file, mutant, lines);
+      return { file, mutant, original, replacement, equivalent: key !== undefined, key };
     });
   });
   const score = scoreOf(name, described.map(({ mutant, equivalent }) => ({ status: mutant.status, equivalent })));

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { equivalenceKey, loadEquivalents, originalText } from "../../mutation/equivalents.ts";
+import { describeMutant, equivalenceKey, loadEquivalents, matchingRecord, originalText } from "../../mutation/equivalents.ts";
 import { scoreOf } from "../../mutation/score.ts";
 
 describe("mutation score", () => {
@@ -45,6 +45,21 @@ describe("equivalent mutants file", () => {
     expect(() => loadEquivalents(file([{ ...record, file: 3 }]))).toThrow(/\[0\]\.file/);
     expect(() => loadEquivalents(file([{ ...record, line: undefined }]))).toThrow(/\[0\]\.line/);
     expect(() => loadEquivalents(file({}))).toThrow(/array/);
+  });
+
+  it("a record of a line whose text repeats in the file names the line above it, and covers only that place", () => {
+    const lines = ["function merge() {", "  release(y);", "  return true;", "}", "function isEnd() {", "  for (;;) {}", "  return true;", "}"];
+    const mutant = (line: number) => ({ mutatorName: "BooleanLiteral", replacement: "false", status: "Survived" as const, location: { start: { line, column: 10 }, end: { line, column: 14 } } });
+    const described = describeMutant("impl/a.ts", mutant(7), lines);
+    expect(described).toMatchObject({ line: "return true;", original: "true", after: "for (;;) {}" });
+    const keys = new Set([equivalenceKey(described)]);
+    expect(matchingRecord(keys, "impl/a.ts", mutant(7), lines)).toBeDefined();
+    expect(matchingRecord(keys, "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    // A record without `after` (older, or of a line unique when recorded) matches by its text alone.
+    const loose = new Set([equivalenceKey({ ...described, after: undefined })]);
+    expect(matchingRecord(loose, "impl/a.ts", mutant(3), lines)).toBeDefined();
+    expect(describeMutant("impl/a.ts", mutant(2), lines)).not.toHaveProperty("after");
+    expect(() => loadEquivalents(file([{ ...record, after: 1 }]))).toThrow(/\[0\]\.after/);
   });
 
   it("a missing file means no equivalents", () => {
