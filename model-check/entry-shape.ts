@@ -192,15 +192,23 @@ function judgeSimplify(m: ExpectedMerge): string | undefined {
 
 // ---- commands on a range: the entries outside it stay as they were ----
 
-/**
- * One entry as the checker compares it: its range, its object window (object identity and
- * offset, needs_copy, submap), and every attribute.
- */
-export function entryLine(map: VmMap, e: VmMapEntry): string {
+/** One entry's range, object window (the object itself, offset, needs_copy, submap) and every attribute, as the checker compares them. */
+type EntryFields = readonly [start: number, end: number, object: VmMapEntry["object"], offset: number, needsCopy: boolean, submap: VmMap | null, usePmap: boolean, protection: number, maxProtection: number, inheritance: number, behavior: number, alias: number, wired: number, userWired: number, shared: boolean, inTransition: boolean];
+
+function entryFields(e: VmMapEntry): EntryFields {
+  return [e.start, e.end, e.object, e.offset, e.needsCopy, e.submap, e.usePmap, e.protection, e.maxProtection, e.inheritance, e.behavior, e.alias, e.wiredCount, e.userWiredCount, e.isShared, e.inTransition];
+}
+
+function formatFields(map: VmMap, [start, end, object, offset, needsCopy, submap, usePmap, prot, max, inheritance, behavior, alias, wired, userWired, shared, inTransition]: EntryFields): string {
   return (
-    `[${hexAddr(e.start)}, ${hexAddr(e.end)}) object ${e.object?.id ?? "none"}+${hexAddr(e.offset)}${e.needsCopy ? " needs-copy" : ""}${e.submap ? ` submap ${map.host.handleOf(e.submap)}` : ""}${e.usePmap ? " use-pmap" : ""} ` +
-    `${e.protection}/${e.maxProtection} inherit ${e.inheritance} behavior ${e.behavior} alias ${e.alias} wired ${e.wiredCount}/${e.userWiredCount}${e.isShared ? " shared" : ""}${e.inTransition ? " in-transition" : ""}`
+    `[${hexAddr(start)}, ${hexAddr(end)}) object ${object?.id ?? "none"}+${hexAddr(offset)}${needsCopy ? " needs-copy" : ""}${submap ? ` submap ${map.host.handleOf(submap)}` : ""}${usePmap ? " use-pmap" : ""} ` +
+    `${prot}/${max} inherit ${inheritance} behavior ${behavior} alias ${alias} wired ${wired}/${userWired}${shared ? " shared" : ""}${inTransition ? " in-transition" : ""}`
   );
+}
+
+/** One entry as the checker prints and compares it: its range, its object window and every attribute. */
+export function entryLine(map: VmMap, e: VmMapEntry): string {
+  return formatFields(map, entryFields(e));
 }
 
 /**
@@ -217,8 +225,8 @@ interface Frame {
   readonly map: VmMap;
   readonly start: number;
   readonly end: number;
-  /** The entries outside `[start, end)` before the command, as {@link entryLine}s, by start. */
-  readonly outside: ReadonlyMap<number, string>;
+  /** The entries outside `[start, end)` before the command, by start. */
+  readonly outside: ReadonlyMap<number, EntryFields>;
 }
 
 /** The range `op` names in its map (page-rounded) and the entries outside it, or undefined when it names none (malformed arguments, no such map). */
@@ -235,10 +243,10 @@ function frameOf(kernel: Kernel, op: Op): Frame | undefined {
   return { map, start, end, outside: entriesOutside(map, start, end) };
 }
 
-function entriesOutside(map: VmMap, start: number, end: number): Map<number, string> {
-  const lines = new Map<number, string>();
-  for (const e of mapEntries(map)) if (e.end <= start || e.start >= end) lines.set(e.start, entryLine(map, e));
-  return lines;
+function entriesOutside(map: VmMap, start: number, end: number): Map<number, EntryFields> {
+  const outside = new Map<number, EntryFields>();
+  for (const e of mapEntries(map)) if (e.end <= start || e.start >= end) outside.set(e.start, entryFields(e));
+  return outside;
 }
 
 function judgeFrame(op: Op, f: Frame): string | undefined {
@@ -246,9 +254,10 @@ function judgeFrame(op: Op, f: Frame): string | undefined {
   for (const e of mapEntries(f.map)) after.set(e.start, e);
   for (const [start, before] of f.outside) {
     const e = after.get(start);
-    const now = e === undefined ? "no entry starts there" : entryLine(f.map, e);
-    if (now !== before)
-      return `${op.op} of ${range(f.start, f.end)} changed the entry ${before.slice(0, before.indexOf(")") + 1)} outside that range: it was ${before}; now ${now}`;
+    const now = e === undefined ? undefined : entryFields(e);
+    if (now !== undefined && now.every((v, i) => v === before[i])) continue;
+    const was = formatFields(f.map, before);
+    return `${op.op} of ${range(f.start, f.end)} changed the entry ${range(before[0], before[1])} outside that range: it was ${was}; now ${now === undefined ? "no entry starts there" : formatFields(f.map, now)}`;
   }
   return undefined;
 }
