@@ -58,6 +58,36 @@ export function matchingRecord(keys: ReadonlySet<string>, file: string, m: Repor
   return keys.has(exact) ? exact : keys.has(loose) ? loose : undefined;
 }
 
+/**
+ * The start of the status reason of a mutant that a record held back from a run
+ * (mutation/equivalence-checker.ts): Stryker reports it as a failed check (CompileError).
+ */
+export const EQUIVALENT_REASON_PREFIX = "recorded equivalent, not run:";
+
+/** Whether `m` was held back from its run as a recorded equivalent. */
+export function heldBack(m: Pick<ReportedMutant, "status" | "statusReason">): boolean {
+  return m.status === "CompileError" && (m.statusReason ?? "").startsWith(EQUIVALENT_REASON_PREFIX);
+}
+
+/** Whether no test detected `m`: it survived, had no coverage, or was held back as a recorded equivalent. */
+export function undetected(m: Pick<ReportedMutant, "status" | "statusReason">): boolean {
+  return m.status === "Survived" || m.status === "NoCoverage" || heldBack(m);
+}
+
+/**
+ * The record that covers mutant `m` for the purpose of not running it: the record naming the
+ * line above when the line's text repeats in the file; on a line whose text is unique, a record
+ * of either form. (matchingRecord, used for scoring after a run, also accepts a record without
+ * the line above on a repeated line: an older record, whose mutant was run.)
+ */
+export function coveringKey(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
+  const d = describeMutant(file, m, lines);
+  if (d.after !== undefined) return keys.has(equivalenceKey(d)) ? equivalenceKey(d) : undefined;
+  const loose = equivalenceKey(d);
+  const exact = equivalenceKey({ ...d, after: lineAbove(lines, m.location.start.line) });
+  return keys.has(loose) ? loose : keys.has(exact) ? exact : undefined;
+}
+
 export function loadEquivalents(path: string): EquivalentMutant[] {
   if (!existsSync(path)) return [];
   const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
@@ -79,6 +109,7 @@ export interface ReportedMutant {
   readonly mutatorName: string;
   readonly replacement?: string;
   readonly status: MutantStatus;
+  readonly statusReason?: string;
   readonly location: { readonly start: { readonly line: number; readonly column: number }; readonly end: { readonly line: number; readonly column: number } };
 }
 export interface Report {

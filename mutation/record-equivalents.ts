@@ -7,7 +7,7 @@
  * file do not move them. Prints what it recorded: read it, every record is a claim.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { describeMutant, equivalenceKey, loadEquivalents, matchingRecord, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { describeMutant, equivalenceKey, loadEquivalents, matchingRecord, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
 
 const EQUIVALENTS = "mutation/equivalent.json";
 
@@ -32,7 +32,7 @@ function main(argv: readonly string[]): void {
   const records = loadEquivalents(EQUIVALENTS);
   const known = new Set(records.map(equivalenceKey));
   for (const mutant of reported.mutants) {
-    if (mutant.status !== "Survived" && mutant.status !== "NoCoverage") continue;
+    if (!undetected(mutant)) continue;
     if (mutant.location.start.line < Number(first) || mutant.location.start.line > Number(last)) continue;
     if (mutators.size > 0 && !mutators.has(mutant.mutatorName)) continue;
     if (originals.size > 0 && !originals.has(originalText(mutant, lines))) continue;

@@ -24,7 +24,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { equivalenceKey, loadEquivalents, matchingRecord, originalText, type ReportedMutant } from "./equivalents.ts";
+import { equivalenceKey, loadEquivalents, matchingRecord, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
 import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     return matchingRecord(equivalent, file, m, lines) !== undefined;
   };
   const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
-    mutants.filter((m) => (m.status === "Survived" || m.status === "NoCoverage") && chosen(file, m.location.start.line) && !isEquivalent(file, source, m)).map((m) => ({ file, source, m })));
+    mutants.filter((m) => undetected(m) && chosen(file, m.location.start.line) && !isEquivalent(file, source, m)).map((m) => ({ file, source, m })));
   console.log(`${subsystem}: ${todo.length} survivors to test again, ${workers} at a time (kill campaigns: ${profiles || "unit tests only"})`);
   const moved: string[] = [];
   const gone = new Set<Mutant>();

@@ -13,10 +13,18 @@
  *
  * `--campaigns P,…` runs only the kill campaigns of those profiles instead of the row's own
  * list: a quicker run whose score is a lower bound (a smaller kill suite can only kill fewer).
+ *
+ * Mutants covered by a record of mutation/equivalent.json are not run (the checker plugin of
+ * mutation/equivalence-checker.ts holds them back; they are scored as equivalent): each would
+ * survive the row's whole kill suite, which made them most of a whole run's time.
+ * `--verify-equivalents` runs them too, so that a record a stronger check has since refuted is
+ * found (reported as refuted, to be removed).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Stryker } from "@stryker-mutator/core";
-import { equivalenceKey, loadEquivalents, matchingRecord, originalText, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { equivalenceKey, heldBack, loadEquivalents, matchingRecord, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { CHECKER_NAME } from "./equivalence-checker.ts";
 import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { PROFILES } from "../model-check/campaign.ts";
 import { scoreOf, type SubsystemScore } from "./score.ts";
@@ -29,6 +37,8 @@ interface RunOptions {
   readonly rescore: boolean;
   /** The kill campaigns' profiles, replacing each row's own list (a lower bound); undefined: the row's. */
   readonly campaigns: readonly string[] | undefined;
+  /** Run the recorded equivalents too (otherwise held back, scored as equivalent). */
+  readonly verifyEquivalents: boolean;
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
@@ -37,6 +47,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
   let force = false;
   let rescore = false;
   let campaigns: string[] | undefined;
+  let verifyEquivalents = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--concurrency") concurrency = Number(argv[++i]);
@@ -47,13 +58,14 @@ function parseArgs(argv: readonly string[]): RunOptions {
     }
     else if (a === "--force") force = true;
     else if (a === "--rescore") rescore = true;
+    else if (a === "--verify-equivalents") verifyEquivalents = true;
     else if (a === "--all") names.push(...(Object.keys(SUBSYSTEMS) as SubsystemName[]).filter((n) => SUBSYSTEMS[n].files.length > 0));
     else if (a in SUBSYSTEMS) names.push(a as SubsystemName);
     else throw new Error(`unknown subsystem or flag ${JSON.stringify(a)}; subsystems: ${Object.keys(SUBSYSTEMS).join(", ")}`);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
   if (names.length === 0) throw new Error(`name a subsystem (${Object.keys(SUBSYSTEMS).join(", ")}) or --all`);
-  return { subsystems: names, concurrency, force, rescore, campaigns };
+  return { subsystems: names, concurrency, force, rescore, campaigns, verifyEquivalents };
 }
 
 /**
@@ -73,14 +85,16 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
       const original = originalText(mutant, lines);
       const replacement = mutant.replacement ?? "";
       const key = matchingRecord(keys, file, mutant, lines);
-      return { file, mutant, original, replacement, equivalent: key !== undefined, key };
+      // Held back from the run by a record that has since been removed: undetected, not equivalent.
+      const status = heldBack(mutant) ? "Survived" : mutant.status;
+      return { file, mutant: { ...mutant, status }, original, replacement, equivalent: key !== undefined, key };
     });
   });
   const score = scoreOf(name, described.map(({ mutant, equivalent }) => ({ status: mutant.status, equivalent })));
   mkdirSync("mutation/results", { recursive: true });
   writeFileSync(`mutation/results/${name}.json`, `${JSON.stringify(score, null, 2)}\n`);
   const survivors = described
-    .filter(({ mutant, equivalent }) => (mutant.status === "Survived" || mutant.status === "NoCoverage") && !equivalent)
+    .filter(({ mutant, equivalent }) => undetected(mutant) && !equivalent)
     .map(({ file, mutant, original, replacement }) =>
       `${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${replacement.replaceAll("\n", "\n    ")}`);
   writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
@@ -106,7 +120,10 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
   process.env["VMCHECK_KILL_ORACLE_TESTS"] = (subsystem.oracleTests ?? []).join(",");
   const stryker = new Stryker({
     testRunner: "vitest",
-    plugins: ["@stryker-mutator/vitest-runner"],
+    plugins: ["@stryker-mutator/vitest-runner", ...(options.verifyEquivalents ? [] : [fileURLToPath(new URL("./equivalence-checker-plugin.mjs", import.meta.url))])],
+    checkers: options.verifyEquivalents ? [] : [CHECKER_NAME],
+    // The checker is TypeScript: its processes get the loader this script runs under.
+    checkerNodeArgs: ["--import", "tsx"],
     vitest: { configFile: "mutation/vitest.config.ts", related: false },
     mutate: [...subsystem.files],
     coverageAnalysis: "perTest",

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeMutant, equivalenceKey, loadEquivalents, matchingRecord, originalText } from "../../mutation/equivalents.ts";
+import { coveringKey, describeMutant, equivalenceKey, EQUIVALENT_REASON_PREFIX, heldBack, loadEquivalents, matchingRecord, originalText, undetected } from "../../mutation/equivalents.ts";
 import { scoreOf } from "../../mutation/score.ts";
 
 describe("mutation score", () => {
@@ -60,6 +60,34 @@ describe("equivalent mutants file", () => {
     expect(matchingRecord(loose, "impl/a.ts", mutant(3), lines)).toBeDefined();
     expect(describeMutant("impl/a.ts", mutant(2), lines)).not.toHaveProperty("after");
     expect(() => loadEquivalents(file([{ ...record, after: 1 }]))).toThrow(/\[0\]\.after/);
+  });
+
+  it("holds back from a run only a mutant its record names exactly: a record without the line above covers a unique line only", () => {
+    const lines = ["function merge() {", "  release(y);", "  return true;", "}", "function isEnd() {", "  for (;;) {}", "  return true;", "}", "  x = 1;"];
+    const mutant = (line: number, column = 10) => ({ mutatorName: "BooleanLiteral", replacement: "false", status: "Survived" as const, location: { start: { line, column }, end: { line, column: column + 4 } } });
+    const exact = describeMutant("impl/a.ts", mutant(7), lines);
+    expect(coveringKey(new Set([equivalenceKey(exact)]), "impl/a.ts", mutant(7), lines)).toBeDefined();
+    expect(coveringKey(new Set([equivalenceKey(exact)]), "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    // The older record of the repeated text, which scoring still accepts, holds back neither copy.
+    const loose = new Set([equivalenceKey({ ...exact, after: undefined })]);
+    expect(matchingRecord(loose, "impl/a.ts", mutant(3), lines)).toBeDefined();
+    expect(coveringKey(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/a.ts", mutant(7), lines)).toBeUndefined();
+    // On a unique line, either form of the record covers it; another replacement is not covered.
+    const unique = describeMutant("impl/a.ts", mutant(9, 7), lines);
+    expect(coveringKey(new Set([equivalenceKey(unique)]), "impl/a.ts", mutant(9, 7), lines)).toBeDefined();
+    expect(coveringKey(new Set([equivalenceKey({ ...unique, after: "}" })]), "impl/a.ts", mutant(9, 7), lines)).toBeDefined();
+    expect(coveringKey(new Set([equivalenceKey({ ...unique, replacement: "true" })]), "impl/a.ts", mutant(9, 7), lines)).toBeUndefined();
+  });
+
+  it("a mutant held back as a recorded equivalent is told apart from a real compile error, and counts as undetected", () => {
+    const held = { status: "CompileError" as const, statusReason: `${EQUIVALENT_REASON_PREFIX} a reason` };
+    expect(heldBack(held)).toBe(true);
+    expect(undetected(held)).toBe(true);
+    expect(heldBack({ status: "CompileError", statusReason: "TS2322: wrong type" })).toBe(false);
+    expect(undetected({ status: "CompileError", statusReason: "TS2322: wrong type" })).toBe(false);
+    expect(undetected({ status: "Killed" })).toBe(false);
+    expect(undetected({ status: "NoCoverage" })).toBe(true);
   });
 
   it("a missing file means no equivalents", () => {
