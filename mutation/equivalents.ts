@@ -7,7 +7,8 @@
  * one-line reason. A record whose reason is
  * missing is an error: "hard to kill" is not equivalence. Where the line's text occurs more than
  * once in the file (`return true;`), the record also names the nearest non-blank line above it,
- * so it covers that one place only.
+ * so it covers that one place only; where the mutated text occurs more than once on its line
+ * (`{ a: [], b: [] }`), the record also names the column the mutant starts at.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { MutantStatus } from "@stryker-mutator/api/core";
@@ -21,11 +22,25 @@ export interface EquivalentMutant {
   readonly replacement: string;
   /** The nearest non-blank line above, trimmed: only when `line`'s text is not unique in the file. */
   readonly after?: string;
+  /** The 1-based column the mutant starts at: only when `original` occurs more than once on its line. */
+  readonly column?: number;
   readonly reason: string;
 }
 
-export function equivalenceKey(m: Pick<EquivalentMutant, "file" | "mutator" | "line" | "original" | "replacement"> & { readonly after?: string | undefined }): string {
-  return JSON.stringify(m.after === undefined ? [m.file, m.mutator, m.line, m.original, m.replacement] : [m.file, m.mutator, m.line, m.original, m.replacement, m.after]);
+type RecordKeyFields = Pick<EquivalentMutant, "file" | "mutator" | "line" | "original" | "replacement"> & { readonly after?: string | undefined; readonly column?: number | undefined };
+
+export function equivalenceKey(m: RecordKeyFields): string {
+  const base = [m.file, m.mutator, m.line, m.original, m.replacement];
+  if (m.column !== undefined) return JSON.stringify([...base, m.after ?? null, m.column]);
+  return JSON.stringify(m.after === undefined ? base : [...base, m.after]);
+}
+
+/** How many times `text` occurs in `line` (overlapping occurrences too). */
+function occurrences(line: string, text: string): number {
+  if (text === "") return 0;
+  let n = 0;
+  for (let i = line.indexOf(text); i >= 0; i = line.indexOf(text, i + 1)) n++;
+  return n;
 }
 
 /** The nearest non-blank line above line `n` (1-based) of `lines`, trimmed ("" at the top). */
@@ -36,26 +51,31 @@ export function lineAbove(lines: readonly string[], n: number): string {
 
 /**
  * The record describing mutant `m` of `file` (report source `lines`): with `after` exactly when
- * the mutant's line text occurs more than once in the file.
+ * the mutant's line text occurs more than once in the file, with `column` exactly when the text
+ * it replaces occurs more than once on its line.
  */
 export function describeMutant(file: string, m: ReportedMutant, lines: readonly string[]): Omit<EquivalentMutant, "reason"> {
   const n = m.location.start.line;
   const line = lines[n - 1]!.trim();
-  const base = { file, mutator: m.mutatorName, line, original: originalText(m, lines), replacement: m.replacement ?? "" };
+  const original = originalText(m, lines);
+  const base = { file, mutator: m.mutatorName, line, original, replacement: m.replacement ?? "" };
   const repeated = lines.filter((l) => l.trim() === line).length > 1;
-  return repeated ? { ...base, after: lineAbove(lines, n) } : base;
+  const ambiguous = m.location.end.line === n && occurrences(lines[n - 1]!, original) > 1;
+  return { ...base, ...(repeated ? { after: lineAbove(lines, n) } : {}), ...(ambiguous ? { column: m.location.start.column } : {}) };
 }
 
 /**
- * Whether a recorded equivalence covers mutant `m`; the key of the record that does, else
- * undefined. A record without `after` (written before the field existed, or for a line whose text
- * was unique then) still matches by its line text alone.
+ * Whether a recorded equivalence covers mutant `m`, for scoring a run's report; the key of the
+ * record that does, else undefined. Older, less precise records match too: one without `after`
+ * (written before the field existed, or for a line whose text was unique then) by its line text,
+ * one without `column` for every copy of its text on the line. (A killed mutant counts as killed
+ * whatever record matches it; only an undetected one is scored by the record.)
  */
 export function matchingRecord(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
   const d = describeMutant(file, m, lines);
-  const exact = equivalenceKey({ ...d, after: d.after ?? lineAbove(lines, m.location.start.line) });
-  const loose = equivalenceKey({ ...d, after: undefined });
-  return keys.has(exact) ? exact : keys.has(loose) ? loose : undefined;
+  const withAfter = { ...d, after: d.after ?? lineAbove(lines, m.location.start.line) };
+  const candidates = [d, withAfter, { ...withAfter, column: undefined }, { ...d, after: undefined, column: undefined }];
+  return candidates.map(equivalenceKey).find((k) => keys.has(k));
 }
 
 /**
@@ -75,17 +95,16 @@ export function undetected(m: Pick<ReportedMutant, "status" | "statusReason">): 
 }
 
 /**
- * The record that covers mutant `m` for the purpose of not running it: the record naming the
- * line above when the line's text repeats in the file; on a line whose text is unique, a record
- * of either form. (matchingRecord, used for scoring after a run, also accepts a record without
- * the line above on a repeated line: an older record, whose mutant was run.)
+ * The record that covers mutant `m` for the purpose of not running it: one that names the mutant
+ * exactly. On a line whose text repeats in the file it must name the line above; where the
+ * mutated text repeats on its line, the column. On a line whose text is unique, a record of it
+ * with or without the line above will do. (matchingRecord, used for scoring after a run, also
+ * accepts the less precise older records: their mutants were run.)
  */
 export function coveringKey(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
   const d = describeMutant(file, m, lines);
-  if (d.after !== undefined) return keys.has(equivalenceKey(d)) ? equivalenceKey(d) : undefined;
-  const loose = equivalenceKey(d);
-  const exact = equivalenceKey({ ...d, after: lineAbove(lines, m.location.start.line) });
-  return keys.has(loose) ? loose : keys.has(exact) ? exact : undefined;
+  const candidates = d.after !== undefined || d.column !== undefined ? [d] : [d, { ...d, after: lineAbove(lines, m.location.start.line) }];
+  return candidates.map(equivalenceKey).find((k) => keys.has(k));
 }
 
 export function loadEquivalents(path: string): EquivalentMutant[] {
@@ -100,6 +119,7 @@ export function loadEquivalents(path: string): EquivalentMutant[] {
       }
     }
     if (r["after"] !== undefined && typeof r["after"] !== "string") throw new Error(`${path}[${i}].after: must be a string`);
+    if (r["column"] !== undefined && !(Number.isInteger(r["column"]) && (r["column"] as number) >= 1)) throw new Error(`${path}[${i}].column: must be a positive integer`);
     return r as unknown as EquivalentMutant;
   });
 }

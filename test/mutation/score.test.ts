@@ -80,6 +80,23 @@ describe("equivalent mutants file", () => {
     expect(coveringKey(new Set([equivalenceKey({ ...unique, replacement: "true" })]), "impl/a.ts", mutant(9, 7), lines)).toBeUndefined();
   });
 
+  it("a record of text that occurs twice on its line names its column, and only that one is held back", () => {
+    const lines = ["const ghost = { a: [], b: [] };"];
+    const at = (column: number) => ({ mutatorName: "ArrayDeclaration", replacement: '["Stryker was here"]', status: "Survived" as const, location: { start: { line: 1, column }, end: { line: 1, column: column + 2 } } });
+    const second = describeMutant("impl/g.ts", at(27), lines);
+    expect(second).toMatchObject({ original: "[]", column: 27 });
+    const keys = new Set([equivalenceKey(second)]);
+    expect(coveringKey(keys, "impl/g.ts", at(27), lines)).toBeDefined();
+    expect(coveringKey(keys, "impl/g.ts", at(20), lines)).toBeUndefined();
+    expect(matchingRecord(keys, "impl/g.ts", at(20), lines)).toBeUndefined();
+    // An older record without the column still scores both (their mutants were run), but holds back neither.
+    const loose = new Set([equivalenceKey({ ...second, column: undefined })]);
+    expect(matchingRecord(loose, "impl/g.ts", at(20), lines)).toBeDefined();
+    expect(coveringKey(loose, "impl/g.ts", at(20), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/g.ts", at(27), lines)).toBeUndefined();
+    expect(() => loadEquivalents(file([{ ...record, column: 0 }]))).toThrow(/\[0\]\.column/);
+  });
+
   it("a mutant held back as a recorded equivalent is told apart from a real compile error, and counts as undetected", () => {
     const held = { status: "CompileError" as const, statusReason: `${EQUIVALENT_REASON_PREFIX} a reason` };
     expect(heldBack(held)).toBe(true);
