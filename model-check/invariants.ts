@@ -632,6 +632,20 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
+    name: "handle-counts",
+    ref: "§6.9 #36–37",
+    description: "Every map handle's counts are consistent: a NULL handle holds no reference (none made through it, none swapped out); a handle that names a map holds at least one, and between none and all of them swapped out. A reference dropped through a handle that is already NULL (an over-release seen twice) would leave it negative.",
+    check: (k) => {
+      for (let h = 0; h < k.maps.length; h++) {
+        const names = k.names[h]!, swapped = k.swapped[h]!;
+        if (k.maps[h] === null) {
+          if (names !== 0 || swapped !== 0) return `map handle ${h} is NULL but holds ${names} references, ${swapped} of them swapped out`;
+        } else if (!(names >= 1 && swapped >= 0 && swapped <= names)) return `map handle ${h} holds ${names} references, ${swapped} of them swapped out`;
+      }
+      return undefined;
+    },
+  },
+  {
     name: "submap-references",
     ref: "§6.9 #38",
     description: "A map's ref_count is exactly its holders: the references its handle's users hold, one per submap entry mapping it (clipping a submap entry adds one), one per shared region it is the text or data submap of, one per named entry backed by it.",

@@ -163,6 +163,8 @@ const CORRUPTIONS: Record<string, (h: ReturnType<typeof healthy>) => void> = {
   "object-kinds": ({ k }) => { k.objectLayer.allocate("shared", ps); },
   "quiescent-entries": ({ entries }) => { entries[1]!.inTransition = true; },
   "map-references": ({ map }) => { map.refCount = 0; },
+  // A release through a handle that is already NULL (a continuation's reference dropped after deallocate over-released the map).
+  "handle-counts": ({ k }) => { k.maps.push(null); k.names.push(-1); k.swapped.push(-1); },
   "submap-references": ({ k }) => { k.maps[2]!.store.header.next.submap!.refCount += 1; },
   "submap-inheritance": ({ k }) => { k.maps[2]!.store.header.next.inheritance = 1; },
   "region-references": ({ k }) => { k.regions[0]!.refCount = 1; },
