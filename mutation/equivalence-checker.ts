@@ -14,9 +14,12 @@
  * equivalent (not as invalid), and `--verify-equivalents` leaves this checker out so that every
  * record is put to the kill suite again (a killed one is reported as refuted).
  *
- * A record without `after` (the line above) covers a mutant only on a line whose text is unique
- * in its file: such a record may have been written when the text was unique, and a mutant on a
- * second copy of the line is run rather than assumed equivalent.
+ * A record holds back only the mutant it names exactly (equivalents.ts `coveringKey`): on a line
+ * whose text repeats in its file it must name the line above, and where the mutated text repeats
+ * on its line, the column. An older, less precise record may cover more than the mutant it was
+ * written for; such mutants are run (and, if they survive, still scored by the record). With
+ * `--verify-equivalents`, use `--force` too: Stryker's incremental mode would otherwise reuse the
+ * held-back results.
  *
  * Loaded by Stryker in its checker processes (run.ts passes `--import tsx` to them), from the
  * project folder: the mutants' files are read from there, as they are before instrumentation.
