@@ -7,7 +7,7 @@
  * file do not move them. Prints what it recorded: read it, every record is a claim.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { describeMutant, equivalenceKey, loadEquivalents, matchingRecord, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { coveringKey, describeMutant, equivalenceKey, loadEquivalents, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
 
 const EQUIVALENTS = "mutation/equivalent.json";
 
@@ -37,8 +37,9 @@ function main(argv: readonly string[]): void {
     if (mutators.size > 0 && !mutators.has(mutant.mutatorName)) continue;
     if (originals.size > 0 && !originals.has(originalText(mutant, lines))) continue;
     if (replacements.size > 0 && !replacements.has(mutant.replacement ?? "")) continue;
-    // Already covered (by an older record without `after`, too): nothing to add.
-    if (matchingRecord(known, file!, mutant, lines) !== undefined) continue;
+    // Already named exactly, so a run holds it back: nothing to add. (An older, less precise
+    // record scores it but does not hold it back; the precise one is added beside it.)
+    if (coveringKey(known, file!, mutant, lines) !== undefined) continue;
     const record: EquivalentMutant = { ...describeMutant(file!, mutant, lines), reason };
     known.add(equivalenceKey(record));
     records.push(record);
