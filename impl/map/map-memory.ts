@@ -480,12 +480,18 @@ export abstract class VmMapMemory extends VmMapCore {
     return e.object !== null && e.object.kind === "shared" && !e.needsCopy;
   }
 
-  /** A write through `e` may show elsewhere: it may not simply be handed another object (overwrite). */
+  /**
+   * A write through `e` may show elsewhere: it may not simply be handed another object
+   * (overwrite). Temporary, unshared memory may (reference §4.11.9): an internal object that is
+   * neither truly shared nor mapped by an entry marked shared, whatever its copy strategy — an
+   * unshared internal DELAY object is a remap-with-copy source, whose copy object keeps its
+   * snapshot whether the entry's pages are written or the entry is handed other objects.
+   */
   writableInPlaceOnly(e: VmMapEntry): boolean {
     if (e.wiredCount > 0 || e.submap !== null) return true; // keeps its resident pages (§8 #13); a submap's memory is the submap's
     if (e.needsCopy || e.object === null) return false;
     const o = e.object;
-    return !(o.internal && o.strategy === "symmetric" && !e.isShared && !o.trueShare);
+    return !(o.internal && !e.isShared && !o.trueShare);
   }
 
   /**
