@@ -74,7 +74,9 @@ export const TRANSFER_HANDLERS: Handlers = {
 
   copy_overwrite(k, op) {
     const plan = overwritePlan(k, op);
-    return plan.apply === undefined ? plan.result : plan.apply();
+    if (plan.apply === undefined) return plan.result;
+    plan.prepare();
+    return plan.apply();
   },
 
   copy_discard(k, { copy: h }) {
@@ -156,8 +158,13 @@ export const TRANSFER_HANDLERS: Handlers = {
  * copy_overwrite in two halves, so a scheduler thread can check, drop the lock, and apply later
  * (impl/sched/suspendable.ts): `result` when a check fails (nothing changed), else `apply`,
  * which writes the destination and consumes the copy. Sequentially they run back to back.
+ * `prepare`, optional before `apply`, is apply's fault half: the pages it will write in place
+ * made writable (copy-on-write resolved, pushes done), no byte written, so that a thread can
+ * wait for the shootdowns this issues before the bytes land.
  */
-export type OverwritePlan = { readonly result: OpResult; readonly apply?: undefined } | { readonly result?: undefined; readonly apply: () => OpResult };
+export type OverwritePlan =
+  | { readonly result: OpResult; readonly apply?: undefined; readonly prepare?: undefined }
+  | { readonly result?: undefined; readonly apply: () => OpResult; readonly prepare: () => void };
 
 export function overwritePlan(k: Kernel, { map: handle, addr, copy: h, interruptible }: OpOf<"copy_overwrite">): OverwritePlan {
   const { scope } = k;
@@ -174,9 +181,15 @@ export function overwritePlan(k: Kernel, { map: handle, addr, copy: h, interrupt
   // No copy is empty here: copyin of 0 bytes gives the null copy (handled above).
   if (copy.kind === "kernel_buffer") {
     if (!map.accessible(addr, copy.data.length, VM_PROT_WRITE)) return { result: { kr: "KERN_INVALID_ADDRESS" } };
+    const pages = pageRange(scope, addr, copy.data.length)!; // checked above
     return {
-      apply: () => {
+      prepare: () => {
         map.lockWrite(); // the write may create or shadow objects
+        map.privatizeForWrite(pages.start, pages.end);
+        map.makeWritable(pages.start, pages.end);
+      },
+      apply: () => {
+        map.lockWrite();
         map.writeBytes(addr, copy.data);
         return done();
       },
@@ -184,5 +197,5 @@ export function overwritePlan(k: Kernel, { map: handle, addr, copy: h, interrupt
   }
   const failure = map.overwriteFailure(addr, copy, interruptible);
   if (failure !== undefined) return { result: { kr: failure } };
-  return { apply: () => (map.overwriteApply(addr, copy), done()) };
+  return { prepare: () => map.overwritePrepare(addr, copy), apply: () => (map.overwriteApply(addr, copy), done()) };
 }

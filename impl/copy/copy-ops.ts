@@ -198,6 +198,20 @@ export abstract class VmMapCopyOps extends VmMapMemory {
     else this.writeBytes(addr, this.copyBytes(copy));
   }
 
+  /**
+   * The fault half of {@link overwriteApply}: every destination page the overwrite will write into
+   * its own memory (all of them unaligned; aligned, those of entries {@link writableInPlaceOnly})
+   * is made writable — copy-on-write submap pages promoted, copy-on-write resolved, the old page
+   * pushed to a delayed copy — and no byte is written, so that a thread can wait for the
+   * shootdowns that took old translations away before the bytes land (impl/sched). The apply
+   * that follows finds those pages writable already.
+   */
+  overwritePrepare(addr: number, copy: EntryListCopy): void {
+    const { start, end, aligned } = this.overwriteRange(addr, copy);
+    this.privatizeForWrite(start, end);
+    this.makeWritable(start, end, aligned ? (x) => this.writableInPlaceOnly(x) : () => true);
+  }
+
   /** The destination pages of an overwrite, and whether the aligned path applies. */
   overwriteRange(addr: number, copy: EntryListCopy): { start: number; end: number; aligned: boolean } {
     const ps = this.pageSize;

@@ -503,6 +503,25 @@ export abstract class VmMapMemory extends VmMapCore {
     if (owner !== this && owner.writeNeedsUpgrade(e)) owner.lockWrite();
   }
 
+  /**
+   * Make the pages of `[start, end)` (page-aligned, every page mapped) whose entry `chosen` picks
+   * writable in place, as a write would — copy-on-write resolved, old pages pushed — writing
+   * nothing: the fault half of {@link writeBytes} and of an overwrite's in-place pages.
+   */
+  makeWritable(start: number, end: number, chosen: (e: VmMapEntry) => boolean = () => true): void {
+    const ps = this.pageSize;
+    for (let a = start; a < end; a += ps) {
+      const e = this.lookupEntry(a).entry;
+      if (!chosen(e)) {
+        a = e.end - ps; // the whole entry is left alone
+        continue;
+      }
+      const held = this.reachPage(e, a)!;
+      this.lockSubmapToWrite(held.owner, held.entry);
+      held.owner.writablePage(held.entry, held.addr);
+    }
+  }
+
   /** Write `bytes` at `addr` (every page mapped) through copy-on-write; the caller holds the write lock. */
   writeBytes(addr: number, bytes: Uint8Array): void {
     const ps = this.pageSize;

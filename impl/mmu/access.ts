@@ -119,6 +119,16 @@ export abstract class MmuAccess extends MmuCore {
     return true;
   }
 
+  /**
+   * The fault half of {@link write}: every page of the range translated for writing — copy-on-write
+   * resolved, old pages pushed to a delayed copy, translations entered — and no byte written, so
+   * that a thread can wait for the shootdowns this issued before it writes (impl/sched). Nothing
+   * is done when the write would fault for good: that write is left to run whole.
+   */
+  faultForWrite(cpu: Cpu | null, map: VmMap, addr: number, size: number): void {
+    if (map.accessible(addr, size, VM_PROT_WRITE)) this.pagesFor(cpu, map, addr, size, VM_PROT_WRITE);
+  }
+
   /** Ghost: the last page a successful access translated through `cpu`'s TLB (tlb-caches-last-access checks it is cached). */
   private noteAccess(cpu: Cpu | null, map: VmMap, addr: number, size: number, access: number): void {
     // Stryker disable all: the checker's ghost record (the oracle input of tlb-caches-last-access), not the implementation; a mutant here only weakens that check, and the check's corruption test in test/model-check/mmu-invariants.test.ts shows it can fail

@@ -275,11 +275,16 @@ export class Scheduler {
    * (SuspendableOps.awaitShootdowns), and the frames they protect stay allocated until then.
    */
   commitLeavingShootdowns(op: Op): OpResult {
+    return this.inCommitLeavingShootdowns(() => this.kernel.run(op));
+  }
+
+  /** {@link inCommit}, leaving the shootdowns `f` issues in flight as this thread's (see {@link commitLeavingShootdowns}). */
+  inCommitLeavingShootdowns<T>(f: () => T): T {
     const log = this.kernel.mmu?.shootdowns;
-    if (log === undefined) return this.commit(op);
+    if (log === undefined) return this.inCommit(f);
     log.deferTo = this.current;
     try {
-      return this.commit(op);
+      return this.inCommit(f);
     } finally {
       log.deferTo = null;
     }

@@ -31,9 +31,13 @@
  *   or replace a page by a copy of the same bytes, so their commit changes no byte a stale TLB
  *   entry could show, and what they create (fork's child, copyin's copy) no other thread can
  *   reach before they return. The two that write bytes in place (a write fault,
- *   copy_overwrite) commit otherwise and complete their shootdowns inside the commit: the
- *   kernel writes only after the old translations are gone everywhere, so their wait would
- *   have to split the commit between the unmapping and the write.
+ *   copy_overwrite) split their change instead: a first commit makes the pages they will write
+ *   writable (copy-on-write resolved, old pages pushed to a delayed copy: a page replaced by a
+ *   copy of the same bytes), they wait for the acknowledgements, and only then a second commit
+ *   writes — the kernel writes only once the old translations are gone everywhere. That second
+ *   commit is the whole sequential write (its fault half finds the pages ready); should anything
+ *   still need a shootdown there (a page evicted meanwhile by pageout, which takes no map lock),
+ *   it completes inside the commit.
  * - A user load or store on a CPU first tries its TLB alone, taking no lock: on a hit it is
  *   done (loads and stores racing with an in-flight change see the old or the new state); on a
  *   miss it takes the fault path below.
@@ -502,9 +506,25 @@ export class SuspendableOps {
     // copy belongs to one caller; here a handle is shared), so that is checked whatever the timestamp.
     const copyGone = op.copy !== null && this.kernel.usableCopyOf(op.copy) === undefined;
     if (copyGone || !this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
-    const result = plan.apply === undefined ? plan.result : s.inCommit(plan.apply);
+    const result = yield* this.applyOverwrite(s, t, op, plan);
     s.unlockWrite(t, map);
     return result;
+  }
+
+  /**
+   * The change of a checked overwrite, holding the write lock: the pages it writes in place are
+   * made writable in a commit of their own, the shootdowns that took old translations away are
+   * waited for — a CPU not yet acknowledged may still read an old frame, which is right only
+   * while no byte was written — and then the bytes land. The copy is not under the map lock, so
+   * it is looked at again after the wait.
+   */
+  *applyOverwrite(s: Scheduler, t: ThreadId, op: OpOf<"copy_overwrite">, checked: OverwritePlan): Generator<Request, OpResult, boolean> {
+    if (checked.apply === undefined) return checked.result;
+    s.inCommitLeavingShootdowns(checked.prepare);
+    yield* this.awaitShootdowns(s, t);
+    const copyGone = op.copy !== null && this.kernel.usableCopyOf(op.copy) === undefined;
+    const plan = copyGone ? this.recheckOverwrite(s, op, checked) : checked;
+    return plan.apply === undefined ? plan.result : s.inCommit(plan.apply);
   }
 
   /** After relocking: nobody else took the write lock iff the timestamp moved by exactly our own acquisition (#33). */
@@ -537,7 +557,7 @@ export class SuspendableOps {
           s.unlockRead(t, map);
           continue; // the map changed: look up again
         }
-        const result = this.writeUnderRead(s, op);
+        const result = yield* this.faultThenWrite(s, t, map, op, () => this.writeUnderRead(s, op));
         s.unlockRead(t, map);
         return result;
       }
@@ -545,7 +565,7 @@ export class SuspendableOps {
       yield { kind: "point", why: `${op.op}: about to upgrade the map lock` };
       const upgraded: boolean = yield { kind: "upgrade", map };
       if (!upgraded && this.retryAfterFailedUpgrade()) continue; // the read hold is gone: start over
-      const result = s.commit(op);
+      const result = yield* this.faultThenWrite(s, t, map, op, () => s.commit(op));
       s.unlockWrite(t, map);
       return result;
     }
@@ -588,6 +608,33 @@ export class SuspendableOps {
       if (write ? owner.writeNeedsUpgrade(e) : throughMmu && e.object === null) upgrade = true;
     });
     return upgrade;
+  }
+
+  /**
+   * The end of a fault, holding the map lock: a write's pages are first faulted in for writing in
+   * a commit of its own ({@link faultForWrite}), and the shootdowns that took old translations
+   * away are waited for before `finish` writes a byte — a CPU not yet acknowledged may still read
+   * the old frame through its stale entry, which is right only while nothing was written. A
+   * read, and a write that faults for good, just commit `finish`.
+   */
+  *faultThenWrite(s: Scheduler, t: ThreadId, map: VmMap, op: UserAccess, finish: () => OpResult): Generator<Request, OpResult, boolean> {
+    this.faultForWrite(s, map, op);
+    yield* this.awaitShootdowns(s, t);
+    return finish();
+  }
+
+  /**
+   * A write's fault half (copy-on-write resolved, pushes done, translations entered, no byte
+   * written), its shootdowns left in flight for this thread to wait for. Nothing for a read,
+   * without the MMU, or for arguments the write refuses.
+   */
+  faultForWrite(s: Scheduler, map: VmMap, op: UserAccess): void {
+    const mmu = this.kernel.activeMmu;
+    if (mmu === null || (op.op !== "store" && op.op !== "write_user")) return;
+    const bytes = fromHex(op.data);
+    if (bytes === undefined || bytes.length === 0 || !isWord(this.kernel.scope, op.addr) || wraps(this.kernel.scope, op.addr, bytes.length)) return;
+    const cpu = op.op === "store" ? mmu.cpus[op.cpu]! : null;
+    s.inCommitLeavingShootdowns(() => mmu.faultForWrite(cpu, map, op.addr, bytes.length));
   }
 
   /** The lookup version is valid iff no write lock was taken since (#34). */

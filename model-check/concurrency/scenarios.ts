@@ -169,6 +169,31 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "wire", map: 0, addr: 0, size: P, access: VM_PROT_DEFAULT, user: true }], [load(1, 0)]],
     },
     {
+      name: "store-cow-vs-stale-load",
+      about: "a store on CPU 2 into a page shared copy-on-write with the child copies it into a frame of its own and takes the old translation away: it waits for CPU 1's acknowledgement before it writes a byte, so a load through CPU 1's stale entry and one through CPU 2's new entry both read the bytes as they were (§4.13, research §1.6)",
+      prelude: [
+        create(), enter(0, 0, 1), write(0, 0, 0x11), { op: "fork", map: 0 },
+        { op: "switch", cpu: 1, map: 0 }, load(1, 0), { op: "switch", cpu: 2, map: 0 },
+      ],
+      threads: [[store(2, 0, 0x22)], [load(1, 0)], [load(2, 0)]],
+    },
+    {
+      name: "overwrite-push-vs-stale-load",
+      about: "an overwrite of shared memory writes in place: it first pushes the old page into the delayed copy object another mapping reads, takes that mapping's translation of the original away, and waits for CPU 1's acknowledgement before it writes — CPU 1's stale entry reads the original frame until then (§4.11.9, §5.4, §4.13)",
+      prelude: [
+        create(), { op: "object_create", size: 2 * P },
+        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
+        write(0, 0, 0x11),
+        // Two pages: past the kernel-buffer threshold, a delayed copy object, mapped at 2P.
+        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
+        { op: "copyout", map: 0, copy: 0 },
+        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        // One page of zeros, a kernel buffer, to write over the first.
+        { op: "copyin", map: 0, addr: P, size: P, srcDestroy: false, useMaxprot: false },
+      ],
+      threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
+    },
+    {
       name: "wire-mapped-page-vs-load",
       about: "wiring a page CPU 1 already maps with every right the wiring needs re-enters the same frame, wired, and takes nothing away: no shootdown, so the wire never waits for CPU 1 and CPU 1's load hits its entry whenever it runs (pmap_enter of the page it maps; §4.10, research §1.6)",
       prelude: cachedOnCpu1,

@@ -26,7 +26,7 @@ import { realKernel } from "../../model-check/lockstep.ts";
 import {
   FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
   RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock, CopyObjectLockedBlocking,
-  FramesFreedBeforeAcks, AckWithoutInvalidation, TerminateLocksShadowFirst, PageListIgnoresTransition, TlbHitTakesMapLock,
+  FramesFreedBeforeAcks, AckWithoutInvalidation, WriteBeforeShootdownAcks, OverwriteBeforeShootdownAcks, TerminateLocksShadowFirst, PageListIgnoresTransition, TlbHitTakesMapLock,
   TerminateLeavesShadowUnlocked, QuickCopyKeepsLock,
 } from "./concurrency-bugs.ts";
 
@@ -576,5 +576,7 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "tlb-hit-takes-map-lock": { description: "a user load or store takes the map lock even when its CPU's TLB holds the translation", kernel: realKernel, suspendable: TlbHitTakesMapLock, maxLength: 10, profile: "concurrency", exhaustive: true },
   "page-list-ignores-transition": { description: "a page-list copyin steals and destroys its source without waiting for entries another thread holds in transition", kernel: realKernel, suspendable: PageListIgnoresTransition, maxLength: 10, profile: "concurrency", exhaustive: true },
   "frames-freed-before-acks": { description: "a thread waiting for its shootdown's acknowledgements frees the unmapped frames before they arrive", kernel: realKernel, suspendable: FramesFreedBeforeAcks, maxLength: 10, profile: "concurrency", exhaustive: true },
+  "write-before-shootdown-acks": { description: "a write fault writes its bytes before the shootdown of the old translation is acknowledged", kernel: realKernel, suspendable: WriteBeforeShootdownAcks, maxLength: 12, profile: "concurrency", exhaustive: true },
+  "overwrite-before-shootdown-acks": { description: "an overwrite writes in place before the shootdown of the old translations is acknowledged", kernel: realKernel, suspendable: OverwriteBeforeShootdownAcks, maxLength: 12, profile: "concurrency", exhaustive: true },
   "ack-without-invalidation": { description: "a shootdown counts a CPU as acknowledged without its TLB being invalidated", kernel: realKernel, suspendable: AckWithoutInvalidation, maxLength: 10, profile: "concurrency", exhaustive: true },
 };

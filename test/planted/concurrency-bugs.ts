@@ -123,6 +123,41 @@ export class FramesFreedBeforeAcks extends SuspendableOps {
   }
 }
 
+/**
+ * A write fault commits like the operations that only take translations away — fault and write
+ * in one commit, then the wait for the acknowledgements of the shootdown that took the old
+ * translation away: a CPU not yet acknowledged reads the old frame after another has read the
+ * new bytes.
+ */
+export class WriteBeforeShootdownAcks extends SuspendableOps {
+  override *faultThenWrite(s: Scheduler, t: ThreadId, _map: VmMap, _op: OpOf<"write_user" | "store" | "read_user" | "load">, finish: () => OpResult): Generator<Request, OpResult, boolean> {
+    const log = this.kernel.mmu!.shootdowns;
+    log.deferTo = t;
+    let result: OpResult;
+    try {
+      result = finish();
+    } finally {
+      log.deferTo = null;
+    }
+    yield* this.awaitShootdowns(s, t);
+    return result;
+  }
+}
+
+/**
+ * An overwrite that writes in place commits like the operations that only take translations
+ * away — pushes and bytes in one commit, then the wait for the acknowledgements: a CPU not yet
+ * acknowledged reads the new bytes through its stale entry of a mapping that must keep the old.
+ */
+export class OverwriteBeforeShootdownAcks extends SuspendableOps {
+  override *applyOverwrite(s: Scheduler, t: ThreadId, _op: OpOf<"copy_overwrite">, plan: OverwritePlan): Generator<Request, OpResult, boolean> {
+    if (plan.apply === undefined) return plan.result;
+    const result = s.inCommitLeavingShootdowns(() => (plan.prepare(), plan.apply()));
+    yield* this.awaitShootdowns(s, t);
+    return result;
+  }
+}
+
 /** A target CPU is counted as acknowledged without having invalidated its TLB (its interrupt was never sent). */
 export class AckWithoutInvalidation extends SuspendableOps {
   override acknowledge(mmu: Mmu, sd: Shootdown, i: number): void {
