@@ -161,6 +161,19 @@ describe("releases and sleeps", () => {
     expect(v.returned(1, at(1, 5))).toEqual([]);
   });
 
+  it("reports one held-at-return finding per lock class, a later leak of a class counted into its finding", () => {
+    const v = new LockValidator();
+    v.acquire(1, map(0), at(0));
+    v.acquire(1, obj(5), at(0, 1));
+    const raised = v.returned(1, at(0, 2));
+    expect(raised.map((f) => [f.kind, f.at.lock])).toEqual([["held-at-return", "map 0"], ["held-at-return", "object 5"]]);
+    v.acquire(2, obj(6), at(1, 3));
+    const [again] = v.returned(2, at(1, 4));
+    expect(again).toBe(raised[1]); // the class's finding, not a new one
+    expect(again!.count).toBe(2);
+    expect(raised[0]!.count).toBe(1);
+  });
+
   it("reports an entry wait while holding an object lock, not while holding only another map", () => {
     const v = new LockValidator(TOPOLOGY);
     v.acquire(1, map(1), at(0));
