@@ -626,13 +626,15 @@ export class SuspendableOps {
   /**
    * A write's fault half (copy-on-write resolved, pushes done, translations entered, no byte
    * written), its shootdowns left in flight for this thread to wait for. Nothing for a read,
-   * without the MMU, or for arguments the write refuses.
+   * without the MMU, or for arguments the write refuses before it faults: no bytes, an address
+   * that is not a word. (A range past 2^W is refused by the MMU's accessibility test: no map
+   * reaches there.)
    */
   faultForWrite(s: Scheduler, map: VmMap, op: UserAccess): void {
     const mmu = this.kernel.activeMmu;
     if (mmu === null || (op.op !== "store" && op.op !== "write_user")) return;
     const bytes = fromHex(op.data);
-    if (bytes === undefined || bytes.length === 0 || !isWord(this.kernel.scope, op.addr) || wraps(this.kernel.scope, op.addr, bytes.length)) return;
+    if (bytes === undefined || bytes.length === 0 || !isWord(this.kernel.scope, op.addr)) return;
     const cpu = op.op === "store" ? mmu.cpus[op.cpu]! : null;
     s.inCommitLeavingShootdowns(() => mmu.faultForWrite(cpu, map, op.addr, bytes.length));
   }
