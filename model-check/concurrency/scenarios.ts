@@ -194,6 +194,36 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
     },
     {
+      name: "overwrite-list-push-vs-stale-load",
+      about: "the same with an entry-list copy of two pages (past the kernel buffer), written page by page into the shared memory object it overwrites (aligned, in place: memory others see, §4.11.9): the push, the wait for CPU 1, then the bytes (§5.4, §4.13)",
+      prelude: [
+        create(), { op: "object_create", size: 2 * P },
+        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
+        write(0, 0, 0x11),
+        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
+        { op: "copyout", map: 0, copy: 0 },
+        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        // Two pages of zeros, an entry list.
+        enter(0, 8 * P, 2), { op: "copyin", map: 0, addr: 8 * P, size: 2 * P, srcDestroy: false, useMaxprot: false },
+      ],
+      threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
+    },
+    {
+      name: "overwrite-unaligned-push-vs-stale-load",
+      about: "the same with an entry-list copy that starts inside a page: the unaligned overwrite writes every destination page in place (§4.11.10), pushing first and waiting for CPU 1 (§5.4, §4.13)",
+      prelude: [
+        create(), { op: "object_create", size: 2 * P },
+        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
+        write(0, 0, 0x11),
+        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
+        { op: "copyout", map: 0, copy: 0 },
+        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        // Two pages of zeros from 4 bytes into a page: an entry list, unaligned.
+        enter(0, 8 * P, 3), { op: "copyin", map: 0, addr: 8 * P + 4, size: 2 * P, srcDestroy: false, useMaxprot: false },
+      ],
+      threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
+    },
+    {
       name: "wire-mapped-page-vs-load",
       about: "wiring a page CPU 1 already maps with every right the wiring needs re-enters the same frame, wired, and takes nothing away: no shootdown, so the wire never waits for CPU 1 and CPU 1's load hits its entry whenever it runs (pmap_enter of the page it maps; §4.10, research §1.6)",
       prelude: cachedOnCpu1,
