@@ -32,6 +32,17 @@ export function scenarios(scope: Scope): Scenario[] {
   const store = (cpu: number, addr: number, byte: number): Op => ({ op: "store", cpu, addr, data: hex(4, byte) });
   // CPU 1 runs map 0 and has the page at 0 in its TLB (filled by a store: writable).
   const cachedOnCpu1: Op[] = [create(), enter(0, 0, 1), { op: "switch", cpu: 1, map: 0 }, store(1, 0, 0x66)];
+  // Map 0 maps two pages of a shared memory object (the first written) and, at 2P, a delayed copy
+  // of them (two pages: past the kernel-buffer threshold, a copy object); CPU 1 has read the copy
+  // through the original's frame: an overwrite of the original must push, and shoot CPU 1 down.
+  const readerOfACopyOnCpu1: Op[] = [
+    create(), { op: "object_create", size: 2 * P },
+    { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
+    write(0, 0, 0x11),
+    { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
+    { op: "copyout", map: 0, copy: 0 },
+    { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+  ];
   return [
     {
       name: "wire-vs-remove",
@@ -181,13 +192,7 @@ export function scenarios(scope: Scope): Scenario[] {
       name: "overwrite-push-vs-stale-load",
       about: "an overwrite of shared memory writes in place: it first pushes the old page into the delayed copy object another mapping reads, takes that mapping's translation of the original away, and waits for CPU 1's acknowledgement before it writes — CPU 1's stale entry reads the original frame until then (§4.11.9, §5.4, §4.13)",
       prelude: [
-        create(), { op: "object_create", size: 2 * P },
-        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
-        write(0, 0, 0x11),
-        // Two pages: past the kernel-buffer threshold, a delayed copy object, mapped at 2P.
-        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
-        { op: "copyout", map: 0, copy: 0 },
-        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        ...readerOfACopyOnCpu1,
         // One page of zeros, a kernel buffer, to write over the first.
         { op: "copyin", map: 0, addr: P, size: P, srcDestroy: false, useMaxprot: false },
       ],
@@ -197,12 +202,7 @@ export function scenarios(scope: Scope): Scenario[] {
       name: "overwrite-list-push-vs-stale-load",
       about: "the same with an entry-list copy of two pages (past the kernel buffer), written page by page into the shared memory object it overwrites (aligned, in place: memory others see, §4.11.9): the push, the wait for CPU 1, then the bytes (§5.4, §4.13)",
       prelude: [
-        create(), { op: "object_create", size: 2 * P },
-        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
-        write(0, 0, 0x11),
-        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
-        { op: "copyout", map: 0, copy: 0 },
-        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        ...readerOfACopyOnCpu1,
         // Two pages of zeros, an entry list.
         enter(0, 8 * P, 2), { op: "copyin", map: 0, addr: 8 * P, size: 2 * P, srcDestroy: false, useMaxprot: false },
       ],
@@ -212,12 +212,7 @@ export function scenarios(scope: Scope): Scenario[] {
       name: "overwrite-unaligned-push-vs-stale-load",
       about: "the same with an entry-list copy that starts inside a page: the unaligned overwrite writes every destination page in place (§4.11.10), pushing first and waiting for CPU 1 (§5.4, §4.13)",
       prelude: [
-        create(), { op: "object_create", size: 2 * P },
-        { op: "enter", map: 0, addr: 0, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_COPY, source: { kind: "object", object: 0, offset: 0 } },
-        write(0, 0, 0x11),
-        { op: "copyin", map: 0, addr: 0, size: 2 * P, srcDestroy: false, useMaxprot: false },
-        { op: "copyout", map: 0, copy: 0 },
-        { op: "switch", cpu: 1, map: 0 }, load(1, 2 * P),
+        ...readerOfACopyOnCpu1,
         // Two pages of zeros from 4 bytes into a page: an entry list, unaligned.
         enter(0, 8 * P, 3), { op: "copyin", map: 0, addr: 8 * P + 4, size: 2 * P, srcDestroy: false, useMaxprot: false },
       ],
