@@ -219,6 +219,21 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
     },
     {
+      name: "overwrite-moves-and-pushes-vs-stale-loads",
+      about: "one aligned overwrite over a private copy-on-write page, handed the copy's object (no push, no wait of its own: its translation goes in the commit that moves), and two pages of shared memory written in place (pushed into the delayed copy CPU 1 reads, then the wait for CPU 1): only the pages written in place are made writable before the wait (§4.11.9, §4.13)",
+      prelude: [
+        create(), { op: "object_create", size: 2 * P }, enter(0, 0, 1), write(0, 0, 0x22),
+        { op: "enter", map: 0, addr: P, size: 2 * P, mask: 0, anywhere: false, alias: 0, cur: VM_PROT_DEFAULT, max: 7, inheritance: VM_INHERIT_SHARE, source: { kind: "object", object: 0, offset: 0 } },
+        write(0, P, 0x11),
+        { op: "copyin", map: 0, addr: P, size: 2 * P, srcDestroy: false, useMaxprot: false },
+        { op: "copyout", map: 0, copy: 0 },
+        { op: "fork", map: 0 },
+        { op: "switch", cpu: 1, map: 0 }, load(1, 0), load(1, 3 * P),
+        enter(0, 8 * P, 3), { op: "copyin", map: 0, addr: 8 * P, size: 3 * P, srcDestroy: false, useMaxprot: false },
+      ],
+      threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 3 * P)]],
+    },
+    {
       name: "wire-mapped-page-vs-load",
       about: "wiring a page CPU 1 already maps with every right the wiring needs re-enters the same frame, wired, and takes nothing away: no shootdown, so the wire never waits for CPU 1 and CPU 1's load hits its entry whenever it runs (pmap_enter of the page it maps; §4.10, research §1.6)",
       prelude: cachedOnCpu1,
