@@ -502,10 +502,8 @@ export class SuspendableOps {
     s.unlockWrite(t, map);
     yield { kind: "point", why: "copy_overwrite: source pages copied, destination unlocked" };
     yield { kind: "write", map };
-    // The copy is not under the map lock: another thread may have consumed it meanwhile (in Mach a
-    // copy belongs to one caller; here a handle is shared), so that is checked whatever the timestamp.
-    const copyGone = op.copy !== null && this.kernel.usableCopyOf(op.copy) === undefined;
-    if (copyGone || !this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
+    // (The copy, which is not under the map lock, is looked at by applyOverwrite, after its wait.)
+    if (!this.unchangedSince(map, stamp)) plan = this.recheckOverwrite(s, op, plan);
     const result = yield* this.applyOverwrite(s, t, op, plan);
     s.unlockWrite(t, map);
     return result;
@@ -515,8 +513,11 @@ export class SuspendableOps {
    * The change of a checked overwrite, holding the write lock: the pages it writes in place are
    * made writable in a commit of their own, the shootdowns that took old translations away are
    * waited for — a CPU not yet acknowledged may still read an old frame, which is right only
-   * while no byte was written — and then the bytes land. The copy is not under the map lock, so
-   * it is looked at again after the wait.
+   * while no byte was written — and then the bytes land. The copy is not under the map lock:
+   * another thread may have consumed it while this one was unlocked or waiting (in Mach a copy
+   * belongs to one caller; here a handle is shared), so it is looked at after the wait, whatever
+   * the timestamp. (Making the destination writable first, with a copy consumed meanwhile, only
+   * resolved copy-on-write early: the same bytes.)
    */
   *applyOverwrite(s: Scheduler, t: ThreadId, op: OpOf<"copy_overwrite">, checked: OverwritePlan): Generator<Request, OpResult, boolean> {
     if (checked.apply === undefined) return checked.result;

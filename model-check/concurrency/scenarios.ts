@@ -189,6 +189,12 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[store(2, 0, 0x22)], [load(1, 0)], [load(2, 0)]],
     },
     {
+      name: "kernel-write-cow-vs-stale-load",
+      about: "a write_user (the kernel's access, through no CPU) into a page shared copy-on-write with the child copies it for the parent and takes the old translation away: it waits for CPU 1's acknowledgement before it writes, so CPU 1's stale entry reads the bytes as they were until then (§4.13, research §1.6)",
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11), { op: "fork", map: 0 }, { op: "switch", cpu: 1, map: 0 }, load(1, 0)],
+      threads: [[write(0, 0, 0x22)], [load(1, 0)]],
+    },
+    {
       name: "overwrite-push-vs-stale-load",
       about: "an overwrite of shared memory writes in place: it first pushes the old page into the delayed copy object another mapping reads, takes that mapping's translation of the original away, and waits for CPU 1's acknowledgement before it writes — CPU 1's stale entry reads the original frame until then (§4.11.9, §5.4, §4.13)",
       prelude: [
