@@ -35,9 +35,9 @@
  *   writable (copy-on-write resolved, old pages pushed to a delayed copy: a page replaced by a
  *   copy of the same bytes), they wait for the acknowledgements, and only then a second commit
  *   writes — the kernel writes only once the old translations are gone everywhere. That second
- *   commit is the whole sequential write (its fault half finds the pages ready); should anything
- *   still need a shootdown there (a page evicted meanwhile by pageout, which takes no map lock),
- *   it completes inside the commit.
+ *   commit is the whole sequential write (its fault half finds the pages ready); the shootdowns
+ *   it still issues (the translations of a private destination handed the copy's objects, the
+ *   fault of a page evicted meanwhile by pageout, which takes no map lock) complete inside it.
  * - A user load or store on a CPU first tries its TLB alone, taking no lock: on a hit it is
  *   done (loads and stores racing with an in-flight change see the old or the new state); on a
  *   miss it takes the fault path below.
