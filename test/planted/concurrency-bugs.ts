@@ -130,15 +130,8 @@ export class FramesFreedBeforeAcks extends SuspendableOps {
  * new bytes.
  */
 export class WriteBeforeShootdownAcks extends SuspendableOps {
-  override *faultThenWrite(s: Scheduler, t: ThreadId, _map: VmMap, _op: OpOf<"write_user" | "store" | "read_user" | "load">, finish: () => OpResult): Generator<Request, OpResult, boolean> {
-    const log = this.kernel.mmu!.shootdowns;
-    log.deferTo = t;
-    let result: OpResult;
-    try {
-      result = finish();
-    } finally {
-      log.deferTo = null;
-    }
+  override *faultThenWrite(s: Scheduler, t: ThreadId, _map: VmMap, op: OpOf<"write_user" | "store" | "read_user" | "load">): Generator<Request, OpResult, boolean> {
+    const result = s.commitLeavingShootdowns(op);
     yield* this.awaitShootdowns(s, t);
     return result;
   }
