@@ -192,12 +192,20 @@ export abstract class MmuCore implements PmapHost {
   // Stryker restore all
 
   /**
-   * The end of a batch of pmap changes: deliver every in-flight request to its CPUs, collect the
-   * acknowledgements, then free the deferred frames — unless a kernel thread's commit is running
-   * that waits for its acknowledgements itself, step by step ({@link ack}).
+   * The end of a batch of pmap changes: deliver the batch's requests to their CPUs, collect the
+   * acknowledgements, then free the deferred frames if nothing else is in flight — unless a
+   * kernel thread's commit is running that waits for its acknowledgements itself, step by step
+   * ({@link ack}). Requests another thread waits for are not this batch's: they stay in flight.
    */
   complete(): void {
-    if (this.shootdowns.deferTo === null) this.completeAll();
+    if (this.shootdowns.deferTo !== null) return;
+    const log = this.shootdowns;
+    // Only the shootdowns nobody waits for. Until 2026-11-29 this delivered every request in
+    // flight, so any other commit or fault finished a waiting thread's shootdown for it and
+    // hid the schedules where a CPU it had not heard from loads through its old entry later.
+    for (let sd = log.inFlight.find((s) => s.owner === null); sd !== undefined; sd = log.inFlight.find((s) => s.owner === null))
+      sd.targets.forEach((_, i) => this.ack(sd!, i));
+    this.freeDeferred();
   }
 
   /** Deliver every in-flight request (whoever waits for it), then free the deferred frames. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
 import { Mmu } from "../../impl/mmu/mmu.ts";
+import { Scheduler, type ThreadBody } from "../../impl/sched/scheduler.ts";
 import { VM_PROT_WRITE } from "../../spec/constants.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -90,6 +91,37 @@ describe("the MMU", () => {
     expect(inFlightAtFree).toEqual([0]);
     expect(k.mmu!.ghost.earlyFrees).toEqual([]);
     expect(k.mmu!.phys.freeCount).toBe(scope.frames);
+  });
+
+  it("another operation's batch leaves a waiting thread's shootdown in flight: the CPU not yet heard from still hits its old entry", () => {
+    const k = kernel();
+    ok(k, { op: "create", min: 0, max: 64 * ps });
+    ok(k, { op: "enter", map: 1, addr: 0, size: 8 * ps, mask: 0, anywhere: false, alias: 0, cur: 3, max: 7, inheritance: 1, source: { kind: "anonymous" } });
+    ok(k, { op: "switch", cpu: 1, map: 0 });
+    ok(k, { op: "store", cpu: 1, addr: 0, data: "0a0b" });
+    ok(k, { op: "switch", cpu: 0, map: 1 });
+    const remove: Op = { op: "remove", map: 0, addr: 0, size: ps, flags: 0 };
+    const s = new Scheduler(k, function* (sch): ThreadBody {
+      yield { kind: "write", map: sch.kernel.mapOf(0)! };
+      const r = sch.commitLeavingShootdowns(remove);
+      yield { kind: "point", why: "waiting for the acknowledgements" };
+      return r;
+    });
+    s.spawn(0, remove);
+    const log = k.mmu!.shootdowns;
+    expect(log.inFlight.map((sd) => sd.owner)).toEqual([0]);
+    // Meanwhile CPU 0 faults a page of map 1 in and map 1 is protected: pmap batches of their
+    // own, each completed before its operation returns ...
+    ok(k, { op: "store", cpu: 0, addr: 2 * ps, data: "ff" });
+    ok(k, { op: "protect", map: 1, addr: 2 * ps, size: ps, prot: 1, setMax: false });
+    // ... neither of which delivers the remover's request to CPU 1.
+    expect(log.inFlight.map((sd) => sd.owner)).toEqual([0]);
+    expect(cached(k, 1, 0)).toBe(true);
+    expect(k.run({ op: "load", cpu: 1, addr: 0, size: 2 })).toEqual({ kr: "KERN_SUCCESS", data: "0a0b" });
+    const next = log.nextAck(0)!;
+    k.mmu!.ack(next.sd, next.i);
+    expect(log.nextAck(0)).toBeUndefined();
+    expect(cached(k, 1, 0)).toBe(false);
   });
 
   it("maps a copy-on-write page read-only; a write faults and gets a private copy", () => {
