@@ -83,7 +83,10 @@ export const SUBSYSTEMS = {
   coherence: { files: ["impl/mmu/mmu.ts", "impl/mmu/nesting.ts"], note: "the MMU's coherence with the maps: the pmap work of remove, protect and wiring, PTE revalidation after map changes, nested pmaps", campaigns: ["nesting", ...MMU_CAMPAIGNS] },
   fault: { files: ["impl/fault/**/*.ts"], note: "the fault path: entry lookup, protection, copy-on-write resolution, PTE rights", campaigns: MMU_CAMPAIGNS },
   locks: { files: ["impl/locks/**/*.ts"], note: "lock classes and the lock-order validator (killed by its unit tests until the checker drives it)", campaigns: [], oracleTests: ["test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts"] },
-  sched: { files: ["impl/sched/**/*.ts"], note: "threads, the deterministic scheduler, suspendable operations, map lock state", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts", "test/impl/lock-discipline.test.ts"] },
+  // The threads are two rows since 2026-11-29 (one row's whole run took 62 minutes): the scheduler
+  // with the lock state it keeps and its oracle, and the operations that suspend on it.
+  sched: { files: ["impl/sched/scheduler.ts", "impl/sched/map-locks.ts", "impl/sched/topology.ts"], note: "threads, the deterministic scheduler, map lock state, the lock-discipline oracle", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts", "test/impl/lock-discipline.test.ts"] },
+  suspend: { files: ["impl/sched/suspendable.ts"], note: "the suspendable operations: where each blocks, drops its lock, waits for shootdowns, and re-checks after relocking", campaigns: ["concurrency", "all"] },
 } as const satisfies Record<string, Subsystem>;
 
 export type SubsystemName = keyof typeof SUBSYSTEMS;
