@@ -262,12 +262,16 @@ function execute(scenario: Scenario, ls: Lockstep, scope: Scope, gens: ReturnTyp
 export function runCampaign(options: CampaignOptions): CampaignReport {
   const scope = options.scope ?? MODEL_CHECK_SCOPE;
   const coverage = new Coverage();
-  const lockValidator = new LockValidator(new KernelTopology());
+  // The campaign's class-order graph: every run's edges, so two orders seen in two runs still
+  // close a cycle. Each run is judged by a validator of its own, which the graph then absorbs: a
+  // run fails only on what that run shows alone, so its counterexample replays, and shrinks,
+  // without the runs before it (a shared validator failed every shrink candidate that closed a
+  // cycle with an edge of another run, which then did not replay).
+  const lockGraph = new LockValidator(new KernelTopology());
   const concurrencyStats = newStats();
   const lockstepOptions = {
     scope,
     coverage,
-    lockValidator,
     concurrencyStats,
     ...(options.suspendable ? { suspendable: options.suspendable } : {}),
     ...(options.kernel ? { kernel: options.kernel } : {}),
@@ -295,14 +299,19 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     (options.ops ?? OP_NAMES).includes("switch") ? fc.array(commandArbitrary(scope, ["switch"]), { minLength: 1, maxLength: 2 }) : fc.constant([]),
   );
   const property = fc.property(scenarioArb, (scenario) => {
-    if (!coverage.frozen) runs++;
-    const ls = new Lockstep(lockstepOptions);
+    // Shrink candidates (after the first failure) are not runs of the campaign.
+    const counted = !coverage.frozen;
+    if (counted) runs++;
+    const lockValidator = new LockValidator(new KernelTopology(), runs - 1);
+    const ls = new Lockstep({ ...lockstepOptions, lockValidator });
     try {
       execute(scenario, ls, scope, gens);
     } catch (e) {
       if (!coverage.frozen) originalLength = ls.history.length;
       coverage.frozen = true;
       throw e;
+    } finally {
+      if (counted) lockGraph.absorb(lockValidator.summary());
     }
     options.onProgress?.({ runs, totalRuns: options.runs, commandsExecuted: coverage.commandsExecuted, elapsedMs: performance.now() - started, coverage });
   });
@@ -324,7 +333,7 @@ export function runCampaign(options: CampaignOptions): CampaignReport {
     resultsByOp: coverage.resultsByOp,
     scope,
     ops: options.ops ?? OP_NAMES,
-    ...(concurrencyStats.resumptions > 0 ? { concurrency: concurrencyReport(concurrencyStats, lockValidator) } : {}),
+    ...(concurrencyStats.resumptions > 0 ? { concurrency: concurrencyReport(concurrencyStats, lockGraph) } : {}),
   };
   if (!details.failed || !details.counterexample) return { ok: true, ...base };
 

@@ -133,7 +133,11 @@ function printSummary(r: JsonReport, out: (s: string) => void, detail?: Campaign
   if (c) {
     out(`  concurrency: ${c.resumptions} thread steps (suspension points passed), ${c.windows} quiescent windows linearized (${c.ordersTried} orders tried${c.undecided ? `, ${c.undecided} undecided` : ""})`);
     out(`  shootdowns: ${c.acksAwaited} acknowledgements awaited as suspension points; ${c.lockFreeHits} lock-free TLB hits (${c.racingHits} racing an unacknowledged shootdown)`);
-    out(`  lock order: ${c.lockOrder.acquisitions} acquisitions, ${c.lockOrder.edges.length} class-order edges, ${c.lockOrder.findings.length} findings`);
+    const edges = c.lockOrder.edges.map((e) => `${e.from} -> ${e.to}`).join(", ");
+    out(`  lock order: ${c.lockOrder.acquisitions} acquisitions, ${c.lockOrder.edges.length} class-order edges${edges ? ` (${edges})` : ""}, ${c.lockOrder.findings.length} findings`);
+    // A run fails on what it shows alone; a cycle whose edges only different runs made is the
+    // campaign graph's, with no run to replay: it is listed here, with the run of each edge.
+    if (r.ok) for (const f of c.lockOrder.findings) out(`  warning: lock order, across runs: ${f.message}${f.scenario ? `\n    ${f.scenario.join("\n    ")}` : ""}`);
   }
   const missing = unreachedResults(r, ops);
   if (missing.length) out(`  warning: never reached: ${missing.join("; ")}`);

@@ -105,7 +105,11 @@ export class LockValidator {
   private run = -1;
   private acquisitions = 0;
 
-  constructor(topology: LockTopology = FLAT_TOPOLOGY) {
+  /** `firstRun`: the number the first run it sees has in its campaign (a campaign gives each run a validator of its own). */
+  constructor(
+    topology: LockTopology = FLAT_TOPOLOGY,
+    private readonly firstRun = 0,
+  ) {
     this.topology = topology;
   }
 
@@ -114,7 +118,7 @@ export class LockValidator {
    * them), the class-order graph and findings stay.
    */
   beginRun(): void {
-    this.run += 1;
+    this.run = this.run < 0 ? this.firstRun : this.run + 1;
     this.held.clear();
   }
 

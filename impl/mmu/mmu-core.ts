@@ -7,7 +7,7 @@ import { mmuGeometry, type Scope } from "../../spec/scope.ts";
 import type { ResolvedPage } from "../fault/fault.ts";
 import type { VmMap } from "../map/vm-map.ts";
 import { PhysicalMemory } from "../pmap/physical-memory.ts";
-import { Pmap, type PmapHost } from "../pmap/pmap.ts";
+import { Pmap, type MachineLockHooks, type PmapHost } from "../pmap/pmap.ts";
 import { Tlb } from "../tlb/tlb.ts";
 import { ghostKey, ShootdownLog, type Shootdown } from "./shootdown.ts";
 
@@ -83,6 +83,8 @@ export abstract class MmuCore implements PmapHost {
    * At quiescence no frame in use may be in it (frame-accounting).
    */
   readonly pageoutOwed = new Set<number>();
+  /** Told of the pmap and page-queues locks the machine takes (the scheduler's validator listens); null: nobody. */
+  lockHooks: MachineLockHooks | null = null;
   /** True once a CPU ran a map. */
   engaged = false;
   private nextAsid = 1;
@@ -383,7 +385,13 @@ export abstract class MmuCore implements PmapHost {
     if (this.phys.bytes[f]) this.ghost.pagedOut.add(this.phys.bytes[f]!);
     // Stryker disable next-line all: the checker's ghost record (the oracle input of frame-accounting's pageout half: the frame's free is owed), not the implementation; the check's test in test/model-check/mmu-invariants.test.ts shows it can fail
     this.pageoutOwed.add(f);
+    // Pageout works under the page-queues lock (§2.4: below the object locks); the pmap locks
+    // of the unmapping are taken under it.
+    // Stryker disable next-line all: the lock-order validator's input (oracle code), as in pmap.ts
+    this.lockHooks?.lock("page_queues", 0);
     this.retireFrame(f);
+    // Stryker disable next-line all: the same
+    this.lockHooks?.unlock("page_queues", 0);
   }
 
   /** Wired pages of `[start, end)` faulted in and pinned; unwired ones unpinned (mmu.ts). */

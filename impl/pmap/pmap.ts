@@ -22,9 +22,24 @@
 import { PageTable } from "./page-table.ts";
 import type { PhysicalMemory } from "./physical-memory.ts";
 
+/** The machine's lock classes: each pmap's lock, and the one page-queues lock pageout holds. */
+export type MachineLockClass = "pmap" | "page_queues";
+
+/**
+ * Where the machine reports the locks it takes, so that a kernel thread's lock-order validator
+ * learns their order against the map and object locks the thread holds (impl/sched/). Reported,
+ * not enforced, like object locks: the pmap work of an operation runs inside its commit.
+ */
+export interface MachineLockHooks {
+  lock(cls: MachineLockClass, id: number): void;
+  unlock(cls: MachineLockClass, id: number): void;
+}
+
 /** What a pmap needs from the MMU around it. */
 export interface PmapHost {
   readonly phys: PhysicalMemory;
+  /** Told of every pmap lock taken and released; null when nobody listens. */
+  readonly lockHooks: MachineLockHooks | null;
   /** PTEs of `pmap` in `[startVpn, endVpn)` lost rights or frames: shoot the range down. */
   invalidate(pmap: Pmap, startVpn: number, endVpn: number): void;
   /** Ghost bookkeeping: the PTE of (pmap, vpn) lost rights or its frame. */
@@ -90,6 +105,12 @@ export class Pmap {
 
   /** `pmap_enter`: map `vpn` to `frame` with `rights`, wired or not, replacing what was there. */
   enter(vpn: number, frame: number, rights: number, wired: boolean): void {
+    this.lock();
+    this.enterLocked(vpn, frame, rights, wired);
+    this.unlock();
+  }
+
+  private enterLocked(vpn: number, frame: number, rights: number, wired: boolean): void {
     if (this.nests.length > 0 && this.nestAt(vpn)) throw new Error(`pmap_enter at vpn ${vpn} inside a nested window: the nested pmap owns it`);
     const l = this.table.leaf(vpn, true)!;
     const s = this.table.leafSlot(vpn);
@@ -114,6 +135,12 @@ export class Pmap {
 
   /** `pmap_remove`: unmap every page of `[startVpn, endVpn)`, then one invalidation of the range. */
   remove(startVpn: number, endVpn: number): void {
+    this.lock();
+    this.removeLocked(startVpn, endVpn);
+    this.unlock();
+  }
+
+  private removeLocked(startVpn: number, endVpn: number): void {
     let any = false;
     for (const vpn of this.present(startVpn, endVpn)) {
       const l = this.table.leaf(vpn)!;
@@ -133,6 +160,12 @@ export class Pmap {
    * an unwired PTE is removed, a wired one stays (the page stays resident and mapped) with none.
    */
   protect(startVpn: number, endVpn: number, rights: number): void {
+    this.lock();
+    this.protectLocked(startVpn, endVpn, rights);
+    this.unlock();
+  }
+
+  private protectLocked(startVpn: number, endVpn: number, rights: number): void {
     let any = false;
     for (const vpn of this.present(startVpn, endVpn)) {
       const l = this.table.leaf(vpn)!;
@@ -152,6 +185,12 @@ export class Pmap {
 
   /** `pmap_change_wiring`: set or clear the wired bit of a present PTE (pinning its frame). */
   changeWiring(vpn: number, wired: boolean): void {
+    this.lock();
+    this.changeWiringLocked(vpn, wired);
+    this.unlock();
+  }
+
+  private changeWiringLocked(vpn: number, wired: boolean): void {
     const l = this.table.leaf(vpn);
     const s = this.table.leafSlot(vpn);
     if (l === null || l.frame[s] === -1 || (l.wired[s] === 1) === wired) return;
@@ -164,7 +203,13 @@ export class Pmap {
    * leaves), walked through this pmap with rights `mask`. This pmap's own PTEs there go first.
    */
   nest(vpn: number, nested: Pmap, nestedVpn: number, pages: number, mask: number): void {
-    this.remove(vpn, vpn + pages);
+    this.lock();
+    this.nestLocked(vpn, nested, nestedVpn, pages, mask);
+    this.unlock();
+  }
+
+  private nestLocked(vpn: number, nested: Pmap, nestedVpn: number, pages: number, mask: number): void {
+    this.removeLocked(vpn, vpn + pages);
     this.table.nest(vpn, nested.table, nestedVpn, pages);
     const w: NestedWindow = { parent: this, nested, vpn, nestedVpn, pages, mask };
     nested.parents.push(w);
@@ -176,6 +221,12 @@ export class Pmap {
    * one it saw counts as lost, and this pmap's CPUs are shot down over the window.
    */
   unnest(vpn: number): void {
+    this.lock();
+    this.unnestLocked(vpn);
+    this.unlock();
+  }
+
+  private unnestLocked(vpn: number): void {
     const i = this.nests.findIndex((w) => w.vpn === vpn);
     if (i < 0) return;
     const w = this.nests[i]!;
@@ -185,6 +236,17 @@ export class Pmap {
     this.table.unnest(vpn, w.pages);
     this.host.invalidate(this, vpn, vpn + w.pages);
   }
+
+  // Stryker disable all: the lock-order validator's input (oracle code, like the object layer's lock reports); a mutant here only hides the pmap's edges from the class-order graph, and test/impl/machine-locks.test.ts shows they are reported
+  /** `PMAP_LOCK`, reported to whoever listens. */
+  private lock(): void {
+    this.host.lockHooks?.lock("pmap", this.asid);
+  }
+
+  private unlock(): void {
+    this.host.lockHooks?.unlock("pmap", this.asid);
+  }
+  // Stryker restore all
 
   /** The present pages of `[startVpn, endVpn)`, ascending, as a list (safe to change the table while using it). */
   present(startVpn: number, endVpn: number): number[] {

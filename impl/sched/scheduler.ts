@@ -136,6 +136,18 @@ export class Scheduler {
         if (f !== null) this.findings.push(f);
       },
     };
+    // So are the machine's: each pmap's lock, and pageout's page-queues lock.
+    if (kernel.mmu !== null)
+      kernel.mmu.lockHooks = {
+        lock: (cls, id) => {
+          if (this.current !== null) this.findings.push(...this.validator.acquire(this.current, { cls, id }, this.site));
+        },
+        unlock: (cls, id) => {
+          if (this.current === null) return;
+          const f = this.validator.release(this.current, { cls, id }, this.site);
+          if (f !== null) this.findings.push(f);
+        },
+      };
   }
 
 

@@ -10,6 +10,7 @@ function host(frames = 8): PmapHost & { invalidations: [number, number, number][
   const reduced: string[] = [];
   return {
     phys: new PhysicalMemory(frames),
+    lockHooks: null,
     invalidations,
     reduced,
     invalidate: (p, s, e) => void invalidations.push([p.asid, s, e]),

@@ -14,7 +14,9 @@ import { fromHex } from "../../impl/args.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { VmObject } from "../../impl/object/vm-object.ts";
 import type { OpOf, OpResult } from "../../spec/vocabulary.ts";
-import type { Mmu } from "../../impl/mmu/mmu.ts";
+import { Mmu } from "../../impl/mmu/mmu.ts";
+import type { ResolvedPage } from "../../impl/fault/fault.ts";
+import type { Pmap } from "../../impl/pmap/pmap.ts";
 import type { Shootdown } from "../../impl/mmu/shootdown.ts";
 
 /** After waking up, remove deletes at once: it does not look again for an entry in transition. */
@@ -189,5 +191,22 @@ export class QuickCopyKeepsLock extends ObjectLayer {
 export class PageListIgnoresTransition extends SuspendableOps {
   override pageListBlocker(): VmMapEntry | null {
     return null;
+  }
+}
+
+/**
+ * pmap_enter puts the page it maps on the active queue while it holds its pmap lock: the
+ * page-queues lock under a pmap lock, where pageout takes pmap locks under the page-queues
+ * lock (an ABBA deadlock between a faulting thread and pageout). The reference gives the pmap
+ * lock no rank, so no fixed rule forbids either order: only the class-order graph, learning
+ * both, can see it.
+ */
+export class PmapEnterTakesPageQueues extends Mmu {
+  override enter(pmap: Pmap, vpn: number, page: ResolvedPage): void {
+    this.lockHooks?.lock("pmap", pmap.asid);
+    this.lockHooks?.lock("page_queues", 0);
+    this.lockHooks?.unlock("page_queues", 0);
+    this.lockHooks?.unlock("pmap", pmap.asid);
+    super.enter(pmap, vpn, page);
   }
 }
