@@ -106,6 +106,26 @@ describe("vmcheck CLI", () => {
     expect((await run("check", "--shard", "4/3")).code).toBe(2);
   });
 
+  it("merge prints a lock-order cycle whose two edges two shards saw as a warning, with each edge's run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
+    const shard = async (n: string) => {
+      const r = await run("check", "--profile", "concurrency", "--runs", "5", "--seed", "7", "--shard", n, "--json", "--out", dir);
+      return JSON.parse(r.out);
+    };
+    const [a, b] = [await shard("1/2"), await shard("2/2")];
+    // Each shard learned one order of two classes the reference does not rank.
+    const at = (run: number) => ({ run, thread: 0, command: 3, step: 1, lock: "x", held: "y" });
+    a.concurrency.lockOrder.edges.push({ from: "pmap", to: "named_entry", first: at(1) });
+    b.concurrency.lockOrder.edges.push({ from: "named_entry", to: "pmap", first: at(4) });
+    const files = [join(dir, "a.json"), join(dir, "b.json")];
+    writeFileSync(files[0]!, JSON.stringify(a));
+    writeFileSync(files[1]!, JSON.stringify(b));
+    const merged = await run("merge", ...files);
+    expect(merged.code).toBe(0);
+    expect(merged.out).toContain("warning: lock order, across runs: cycle: ");
+    expect(merged.out).toMatch(/thread A holds (pmap|named_entry), wants (named_entry|pmap) \(as thread 0 at run [14]/);
+  });
+
   it("--junit writes one test case per check, the broken one failed with the counterexample", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vmcheck-"));
     const junit = join(dir, "report.xml");
