@@ -85,7 +85,7 @@ export const SUBSYSTEMS = {
   locks: { files: ["impl/locks/**/*.ts"], note: "lock classes and the lock-order validator (killed by its unit tests until the checker drives it)", campaigns: [], oracleTests: ["test/impl/lockdep.test.ts", "test/impl/lockdep-rules.test.ts"] },
   // The threads are two rows since 2026-11-29 (one row's whole run took 62 minutes): the scheduler
   // with the lock state it keeps and its oracle, and the operations that suspend on it.
-  sched: { files: ["impl/sched/scheduler.ts", "impl/sched/map-locks.ts", "impl/sched/topology.ts"], note: "threads, the deterministic scheduler, map lock state, the lock-discipline oracle", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts", "test/impl/lock-discipline.test.ts"] },
+  sched: { files: ["impl/sched/scheduler.ts", "impl/sched/map-locks.ts", "impl/sched/topology.ts"], note: "threads, the deterministic scheduler, map lock state, the lock-discipline oracle", campaigns: ["concurrency", "all"], oracleTests: ["test/impl/topology.test.ts", "test/impl/lock-discipline.test.ts", "test/impl/machine-locks.test.ts"] },
   suspend: { files: ["impl/sched/suspendable.ts"], note: "the suspendable operations: where each blocks, drops its lock, waits for shootdowns, and re-checks after relocking", campaigns: ["concurrency", "all"] },
 } as const satisfies Record<string, Subsystem>;
 
