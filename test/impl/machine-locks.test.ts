@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Kernel } from "../../impl/kernel.ts";
-import { Scheduler } from "../../impl/sched/scheduler.ts";
+import { Scheduler, type ThreadBody } from "../../impl/sched/scheduler.ts";
 import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import type { Scope } from "../../spec/scope.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -50,5 +50,16 @@ describe("the machine's locks", () => {
     s.step(0, 16);
     expect(edges(s)).toEqual(["page_queues -> pmap"]);
     expect(s.findings).toEqual([]);
+  });
+
+  it("a machine lock released by a thread that does not hold it is a finding", () => {
+    const { k } = machine();
+    const s = new Scheduler(k, function* (sch): ThreadBody {
+      sch.kernel.mmu!.lockHooks!.unlock("pmap", 7);
+      yield { kind: "point", why: "test" };
+      return { kr: "KERN_SUCCESS" };
+    });
+    s.spawn(0, { op: "lookup", map: 0, addr: 0 });
+    expect(s.findings.map((f) => f.kind)).toEqual(["release-not-held"]);
   });
 });
