@@ -66,16 +66,16 @@ export function describeMutant(file: string, m: ReportedMutant, lines: readonly 
 
 /**
  * Whether a recorded equivalence covers mutant `m`, for scoring a run's report; the key of the
- * record that does, else undefined. Older, less precise records match too: one without `after`
- * (written before the field existed, or for a line whose text was unique then) by its line text,
- * one without `column` for every copy of its text on the line. (A killed mutant counts as killed
- * whatever record matches it; only an undetected one is scored by the record.)
+ * record that does, else undefined. The same rule as for holding a mutant back
+ * ({@link coveringKey}): a record must name the mutant exactly. (Until 2026-11-29 scoring also
+ * took older, less precise records — one without `after` by its line text alone — and so counted
+ * as equivalent a survivor on any other line with the same text, including lines written after
+ * the record: the sched row's machine-lock hook was scored equivalent by a record written for
+ * the scheduler's own release. A killed mutant counts as killed whatever record matches it; only
+ * an undetected one is scored by the record.)
  */
 export function matchingRecord(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
-  const d = describeMutant(file, m, lines);
-  const withAfter = { ...d, after: d.after ?? lineAbove(lines, m.location.start.line) };
-  const candidates = [d, withAfter, { ...withAfter, column: undefined }, { ...d, after: undefined, column: undefined }];
-  return candidates.map(equivalenceKey).find((k) => keys.has(k));
+  return coveringKey(keys, file, m, lines);
 }
 
 /**
@@ -98,8 +98,7 @@ export function undetected(m: Pick<ReportedMutant, "status" | "statusReason">): 
  * The record that covers mutant `m` for the purpose of not running it: one that names the mutant
  * exactly. On a line whose text repeats in the file it must name the line above; where the
  * mutated text repeats on its line, the column. On a line whose text is unique, a record of it
- * with or without the line above will do. (matchingRecord, used for scoring after a run, also
- * accepts the less precise older records: their mutants were run.)
+ * with or without the line above will do.
  */
 export function coveringKey(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
   const d = describeMutant(file, m, lines);
