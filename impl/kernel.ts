@@ -294,13 +294,28 @@ export class Kernel implements MapHost {
     }
   }
 
+  /**
+   * Set by the concurrency checker while threads are in flight: it checks the state only at
+   * quiescence, so the MMU's records of violations (a frame freed early, a needless reserve, an
+   * unsound fill) must outlive the commands and commits in between until it does. The records of
+   * what an operation owes (swapped-out maps, PMAP_ENTER's pages, …) stay per change.
+   */
+  holdViolations = false;
+
+  /** Clear the MMU's records of violations (the concurrency checker, once it has checked them). */
+  clearViolations(): void {
+    const mmu = this.activeMmu;
+    if (mmu === null) return;
+    mmu.ghost.earlyFrees.length = 0;
+    mmu.ghost.needlessReserves.length = 0;
+    mmu.ghost.unsoundFills.length = 0;
+  }
+
   private changeWith<T>(f: () => T, revalidate: boolean): T {
     const mmu = this.activeMmu;
     if (mmu === null) return f();
-    mmu.ghost.earlyFrees.length = 0;
-    mmu.ghost.needlessReserves.length = 0;
+    if (!this.holdViolations) this.clearViolations();
     mmu.ghost.swappedOut.length = 0;
-    mmu.ghost.unsoundFills.length = 0;
     mmu.ghost.pmapEnterPages.length = 0;
     mmu.ghost.pageouts = 0;
     mmu.ghost.pagedOut.clear();

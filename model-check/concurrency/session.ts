@@ -132,6 +132,7 @@ export class ConcurrentSession {
     const hit = servedByTlb(this.host.impl, body);
     // Judged before the access runs: a shootdown that still awaits this CPU's acknowledgement.
     const racing = hit && racesShootdown(this.host.impl, (body as { cpu: number }).cpu);
+    this.holdViolations();
     if (!this.sched.spawn(op.thread, body)) return { kr: "KERN_INVALID_ARGUMENT" };
     if (hit) {
       this.host.recordCheck(TLB_HIT_LOCK_FREE);
@@ -147,6 +148,7 @@ export class ConcurrentSession {
 
   private step(op: OpOf<"step">): OpResult {
     if (!isThread(op.thread) || !isStepCount(op.count)) return { kr: "KERN_INVALID_ARGUMENT" };
+    this.holdViolations();
     this.sched.step(op.thread, op.count);
     return { kr: "KERN_SUCCESS" };
   }
@@ -178,8 +180,22 @@ export class ConcurrentSession {
       const early = FRAMES_NEVER_FREED_EARLY.check(host.impl);
       if (early !== undefined) host.fail(FRAMES_NEVER_FREED_EARLY.name, stepIndex, `after ${formatOp(op)}: ${early}`);
     }
-    if (sched.quiescent) this.checkWindow(stepIndex, op);
-    else host.recordInFlight();
+    if (sched.quiescent) {
+      this.checkWindow(stepIndex, op);
+      host.impl.holdViolations = false; // checked: the next command starts afresh
+    } else host.recordInFlight();
+  }
+
+  /**
+   * From the first thread command after a quiescent check on, the MMU's records of violations
+   * are kept — across every commit of a thread command and every command until the next
+   * quiescent instant, where they are checked (a needless reserve taken by a write's fault half
+   * was cleared by its own write commit, and every record by the next command, before).
+   */
+  private holdViolations(): void {
+    const impl = this.host.impl;
+    if (!impl.holdViolations) impl.clearViolations();
+    impl.holdViolations = true;
   }
 
   /** Linearizability of the operations completed since the last quiescence. */
