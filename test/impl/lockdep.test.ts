@@ -65,6 +65,18 @@ describe("fixed ordering rules", () => {
 });
 
 describe("class-order cycles", () => {
+  it("numbers its runs from the campaign run it was made for (a campaign gives each run a validator)", () => {
+    const v = new LockValidator(undefined, 7);
+    v.beginRun();
+    nest(v, 1, [named(0), region(0)], 4);
+    v.beginRun();
+    nest(v, 1, [map(0), obj(0)], 5);
+    expect(v.summary().edges.map((e) => e.first.run)).toEqual([7, 8]);
+    const w = new LockValidator(undefined, 3);
+    nest(w, 1, [named(0), region(0)], 4); // an acquisition before any beginRun starts the first run
+    expect(w.summary().edges.map((e) => e.first.run)).toEqual([3]);
+  });
+
   it("finds a cycle whose two edges come from two separate runs", () => {
     const v = new LockValidator();
     v.beginRun();
