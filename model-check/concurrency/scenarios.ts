@@ -205,6 +205,18 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copy_overwrite", map: 0, addr: 0, copy: 1, interruptible: false }], [load(1, 2 * P)]],
     },
     {
+      name: "remove-acks-outlive-an-overwrite-elsewhere",
+      about: "remove waits for CPUs 1 and 2 one at a time; meanwhile an overwrite of map 1 hands its private destination the copy's objects, and its write commit shoots CPU 0's old translations down and completes that itself: its own requests only, so the remover still waits for both CPUs (research §1.6, §4.11.9)",
+      prelude: [
+        ...cachedOnCpu1, { op: "switch", cpu: 2, map: 0 }, load(2, 0),
+        // Map 1: two private pages at 0 (CPU 0 maps both), and an entry-list copy of two others.
+        create(), enter(1, 0, 2), enter(1, 4 * P, 2), write(1, 0, 0x11), write(1, 4 * P, 0x44),
+        { op: "copyin", map: 1, addr: 4 * P, size: 2 * P, srcDestroy: false, useMaxprot: false },
+        { op: "switch", cpu: 0, map: 1 }, load(0, 0), load(0, P),
+      ],
+      threads: [[{ op: "remove", map: 0, addr: 0, size: P, flags: 0 }], [{ op: "copy_overwrite", map: 1, addr: 0, copy: 0, interruptible: false }]],
+    },
+    {
       name: "overwrite-list-push-vs-stale-load",
       about: "the same with an entry-list copy of two pages (past the kernel buffer), written page by page into the shared memory object it overwrites (aligned, in place: memory others see, §4.11.9): the push, the wait for CPU 1, then the bytes (§5.4, §4.13)",
       prelude: [
