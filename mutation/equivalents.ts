@@ -65,20 +65,6 @@ export function describeMutant(file: string, m: ReportedMutant, lines: readonly 
 }
 
 /**
- * Whether a recorded equivalence covers mutant `m`, for scoring a run's report; the key of the
- * record that does, else undefined. The same rule as for holding a mutant back
- * ({@link coveringKey}): a record must name the mutant exactly. (Until 2026-11-29 scoring also
- * took older, less precise records — one without `after` by its line text alone — and so counted
- * as equivalent a survivor on any other line with the same text, including lines written after
- * the record: the sched row's machine-lock hook was scored equivalent by a record written for
- * the scheduler's own release. A killed mutant counts as killed whatever record matches it; only
- * an undetected one is scored by the record.)
- */
-export function matchingRecord(keys: ReadonlySet<string>, file: string, m: ReportedMutant, lines: readonly string[]): string | undefined {
-  return coveringKey(keys, file, m, lines);
-}
-
-/**
  * The start of the status reason of a mutant that a record held back from a run
  * (mutation/equivalence-checker.ts): Stryker reports it as a failed check (CompileError).
  */
@@ -95,8 +81,10 @@ export function undetected(m: Pick<ReportedMutant, "status" | "statusReason">): 
 }
 
 /**
- * The record that covers mutant `m` for the purpose of not running it: one that names the mutant
- * exactly. On a line whose text repeats in the file it must name the line above; where the
+ * The record that covers mutant `m` — to hold it back from a run, and to score it after one: one
+ * that names the mutant exactly. (Until 2026-11-29 scoring also took older, less precise records,
+ * one without `after` by its line text alone, and so counted as equivalent a survivor on any other
+ * line with that text, including lines written after the record.) On a line whose text repeats in the file it must name the line above; where the
  * mutated text repeats on its line, the column. On a line whose text is unique, a record of it
  * with or without the line above will do.
  */

@@ -24,7 +24,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { equivalenceKey, loadEquivalents, matchingRecord, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
+import { coveringKey, equivalenceKey, loadEquivalents, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
 import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const equivalent = new Set(loadEquivalents("mutation/equivalent.json").map(equivalenceKey));
   const isEquivalent = (file: string, source: string, m: Mutant) => {
     const lines = source.split("\n");
-    return matchingRecord(equivalent, file, m, lines) !== undefined;
+    return coveringKey(equivalent, file, m, lines) !== undefined;
   };
   const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
     mutants.filter((m) => undetected(m) && chosen(file, m.location.start.line) && !isEquivalent(file, source, m)).map((m) => ({ file, source, m })));

@@ -23,7 +23,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Stryker } from "@stryker-mutator/core";
-import { equivalenceKey, heldBack, loadEquivalents, matchingRecord, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { coveringKey, equivalenceKey, heldBack, loadEquivalents, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
 import { CHECKER_NAME } from "./equivalence-checker.ts";
 import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { PROFILES } from "../model-check/campaign.ts";
@@ -84,7 +84,7 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
     return mutants.map((mutant) => {
       const original = originalText(mutant, lines);
       const replacement = mutant.replacement ?? "";
-      const key = matchingRecord(keys, file, mutant, lines);
+      const key = coveringKey(keys, file, mutant, lines);
       // Held back from the run by a record that has since been removed: undetected, not equivalent.
       const status = heldBack(mutant) ? "Survived" : mutant.status;
       return { file, mutant: { ...mutant, status }, original, replacement, equivalent: key !== undefined, key };

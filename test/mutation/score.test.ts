@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { coveringKey, describeMutant, equivalenceKey, EQUIVALENT_REASON_PREFIX, heldBack, loadEquivalents, matchingRecord, originalText, undetected } from "../../mutation/equivalents.ts";
+import { coveringKey, describeMutant, equivalenceKey, EQUIVALENT_REASON_PREFIX, heldBack, loadEquivalents, originalText, undetected } from "../../mutation/equivalents.ts";
 import { scoreOf } from "../../mutation/score.ts";
 
 describe("mutation score", () => {
@@ -53,12 +53,12 @@ describe("equivalent mutants file", () => {
     const described = describeMutant("impl/a.ts", mutant(7), lines);
     expect(described).toMatchObject({ line: "return true;", original: "true", after: "for (;;) {}" });
     const keys = new Set([equivalenceKey(described)]);
-    expect(matchingRecord(keys, "impl/a.ts", mutant(7), lines)).toBeDefined();
-    expect(matchingRecord(keys, "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    expect(coveringKey(keys, "impl/a.ts", mutant(7), lines)).toBeDefined();
+    expect(coveringKey(keys, "impl/a.ts", mutant(3), lines)).toBeUndefined();
     // A record without `after` (older, or of a line unique when recorded) names neither copy of the repeated text.
     const loose = new Set([equivalenceKey({ ...described, after: undefined })]);
-    expect(matchingRecord(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
-    expect(matchingRecord(loose, "impl/a.ts", mutant(7), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/a.ts", mutant(7), lines)).toBeUndefined();
     expect(describeMutant("impl/a.ts", mutant(2), lines)).not.toHaveProperty("after");
     expect(() => loadEquivalents(file([{ ...record, after: 1 }]))).toThrow(/\[0\]\.after/);
   });
@@ -71,7 +71,7 @@ describe("equivalent mutants file", () => {
     expect(coveringKey(new Set([equivalenceKey(exact)]), "impl/a.ts", mutant(3), lines)).toBeUndefined();
     // The older record of the repeated text holds back neither copy (and scores neither).
     const loose = new Set([equivalenceKey({ ...exact, after: undefined })]);
-    expect(matchingRecord(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
     expect(coveringKey(loose, "impl/a.ts", mutant(3), lines)).toBeUndefined();
     expect(coveringKey(loose, "impl/a.ts", mutant(7), lines)).toBeUndefined();
     // On a unique line, either form of the record covers it; another replacement is not covered.
@@ -89,10 +89,10 @@ describe("equivalent mutants file", () => {
     const keys = new Set([equivalenceKey(second)]);
     expect(coveringKey(keys, "impl/g.ts", at(27), lines)).toBeDefined();
     expect(coveringKey(keys, "impl/g.ts", at(20), lines)).toBeUndefined();
-    expect(matchingRecord(keys, "impl/g.ts", at(20), lines)).toBeUndefined();
+    expect(coveringKey(keys, "impl/g.ts", at(20), lines)).toBeUndefined();
     // An older record without the column names neither copy: it scores neither and holds back neither.
     const loose = new Set([equivalenceKey({ ...second, column: undefined })]);
-    expect(matchingRecord(loose, "impl/g.ts", at(20), lines)).toBeUndefined();
+    expect(coveringKey(loose, "impl/g.ts", at(20), lines)).toBeUndefined();
     expect(coveringKey(loose, "impl/g.ts", at(20), lines)).toBeUndefined();
     expect(coveringKey(loose, "impl/g.ts", at(27), lines)).toBeUndefined();
     expect(() => loadEquivalents(file([{ ...record, column: 0 }]))).toThrow(/\[0\]\.column/);
