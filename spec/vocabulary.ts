@@ -738,7 +738,10 @@ export const VOCABULARY = {
    *    KERN_NO_SPACE.
    * 3. Every remaining chunk of the chain is walked (on the state before anything is mapped);
    *    the first failure decides (KERN_INVALID_ADDRESS, KERN_PROTECTION_FAILURE).
-   * Nothing changes and the copy stays with the caller on any failure.
+   * Nothing changes and the copy stays with the caller on any failure. (The 2000 code places
+   *    the later chunks after an unlocked window and, when a continuation fails there, deletes
+   *    the new range with the pages already placed: not failure-atomic. This is the intended
+   *    contract; the 2000 order is the planted bug copyout-chunks-after-window.)
    * 4. KERN_SUCCESS: the continuations run in order; the copy's pages and then each chunk's
    *    land at the fit with prot DEFAULT (RW), maxProt ALL, inheritance COPY, behavior DEFAULT,
    *    alias 0, unwired. Result `addr` = start + the page offset of the copy's offset.

@@ -19,7 +19,7 @@
  * - copyout_page_list with a continuation places every chunk in one commit holding both maps,
  *   then holds the new range in transition through an unlocked window, as the 2000 code does
  *   while the continuation runs; that code places the later chunks (or, on a failure, deletes
- *   the range) after the window, which would make a half-done copyout visible.
+ *   the range) after the window: a half-done copyout, visible (the planted copyout-chunks-after-window).
  * - TLB shootdowns (§4.13, research notes §1.6): an operation committed by
  *   {@link SuspendableOps.commitAndAwait} issues its invalidations in its commit and then, still
  *   holding its locks, waits for each target CPU's acknowledgement as a suspension point; the
@@ -314,10 +314,10 @@ export class SuspendableOps {
    * takes the continuation's source map, both in {@link lockOrder}, for one commit that places
    * every chunk. Then, as the 2000 code does while a continuation runs, the destination is
    * unlocked with its new range in transition (which blocks removes, wirings and copies of it
-   * meanwhile), locked again, and the transition cleared with a wakeup. What is not modelled:
+   * meanwhile), locked again, and the transition cleared with a wakeup. What is done otherwise:
    * the 2000 code places the later chunks after that window, and a continuation that fails in
    * it deletes the new range; here the commit has already placed them (so the operation stays
-   * one atomic step, as the spec describes it).
+   * one atomic step, as the spec describes it; the 2000 order is a planted bug).
    */
   *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): ThreadBody {
     const dst = this.kernel.mapOf(op.map);

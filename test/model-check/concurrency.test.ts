@@ -5,7 +5,7 @@ import { scenarios } from "../../model-check/concurrency/scenarios.ts";
 import { Lockstep, replayCommands } from "../../model-check/lockstep.ts";
 import { minimizeCommands } from "../../model-check/minimize.ts";
 import { PLANTED_BUGS } from "../planted/bugs.ts";
-import { AckWithoutInvalidation, RemapLocksSourceFirst, WakeupForgotten } from "../planted/concurrency-bugs.ts";
+import { AckWithoutInvalidation, CopyoutChunksAfterWindow, RemapLocksSourceFirst, WakeupForgotten } from "../planted/concurrency-bugs.ts";
 import { mergeReports } from "../../model-check/reports.ts";
 import { SuspendableOps } from "../../impl/sched/suspendable.ts";
 import type { Op } from "../../spec/vocabulary.ts";
@@ -38,6 +38,16 @@ describe("bounded exhaustive mode", () => {
     // The copyout's clear is the only wakeup in the scenario: forgetting it leaves the remove asleep.
     const forgot = exhaustive({ scope, suspendable: WakeupForgotten }).scenarios.find((s) => s.name === name)!;
     expect(forgot.failure?.check).toBe("lost-wakeup");
+  });
+
+  it("sees the 2000 code's half-done copyout_page_list: a read in its window of a page the continuation has not placed yet", () => {
+    // The campaign finds the plant sequentially (a failing continuation takes back the pages
+    // already placed); this is its race: the read is neither before the copyout (unmapped) nor after it (0x44).
+    const only = scenarios(scope).filter((s) => s.name === "remove-waits-for-copyout-continuation");
+    expect(exhaustive({ scope, scenarios: only }).ok).toBe(true);
+    const failure = exhaustive({ scope, scenarios: only, suspendable: CopyoutChunksAfterWindow }).scenarios[0]!.failure;
+    expect(failure?.check).toBe("linearizability");
+    expect(failure?.message).toContain(`read_user(map=1, addr=${"0x" + (3 * P).toString(16)}, size=0x4) → KERN_SUCCESS data="00000000"`);
   });
 
   const concurrencyPlants = Object.entries(PLANTED_BUGS).filter(([, b]) => b.suspendable !== undefined);

@@ -18,6 +18,9 @@ import { Mmu } from "../../impl/mmu/mmu.ts";
 import type { ResolvedPage } from "../../impl/fault/fault.ts";
 import type { Pmap } from "../../impl/pmap/pmap.ts";
 import type { Shootdown } from "../../impl/mmu/shootdown.ts";
+import type { HeldPage } from "../../impl/object/vm-object.ts";
+import { finishContinuation, stealPages, takeChunk, type PageListContinuation } from "../../impl/copy/page-list.ts";
+import { VM_MAP_COPYIN_OPT_VM_PROT } from "../../spec/constants.ts";
 
 /** After waking up, remove deletes at once: it does not look again for an entry in transition. */
 export class RemoveSkipsRecheckAfterWakeup extends SuspendableOps {
@@ -208,5 +211,80 @@ export class PmapEnterTakesPageQueues extends Mmu {
     this.lockHooks?.unlock("page_queues", 0);
     this.lockHooks?.unlock("pmap", pmap.asid);
     super.enter(pmap, vpn, page);
+  }
+}
+
+/**
+ * copyout_page_list in the 2000 code's order (§4.11.7): the whole new range is mapped and the
+ * first page list placed; then, the destination unlocked and the range in transition, the
+ * continuation runs, and only after relocking are its chunks placed — or, when it fails, the
+ * new range deleted. A read of a later page in that window finds zero-fill, and a failing
+ * continuation takes back a range others saw mapped: neither is the atomic copyout of the spec
+ * (and of impl/sched/suspendable.ts, which places every chunk in its first commit).
+ */
+export class CopyoutChunksAfterWindow extends SuspendableOps {
+  override *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): Generator<Request, OpResult, boolean> {
+    const k = this.kernel;
+    const dst = k.mapOf(op.map);
+    const cont = this.continuationOf(op.copy);
+    const copy = k.copyOf(op.copy);
+    if (dst === null || cont === null || copy?.kind !== "page_list" || copy.pages.length === 0) return yield* super.pageListCopyout(s, t, op);
+    const ps = k.scope.pageSize;
+    const first = Math.floor(copy.offset / ps) * ps;
+    const size = Math.ceil((copy.offset + copy.size) / ps) * ps - first;
+    yield { kind: "write", map: dst };
+    const start = dst.store.firstFit(dst.min, size, 0);
+    if (start === undefined) {
+      const refused = s.commit(op);
+      s.unlockWrite(t, dst);
+      return refused;
+    }
+    // The range mapped whole, only the first page list's pages in its object.
+    const placed = s.inCommit(() => {
+      stealPages(k, copy);
+      const pages = copy.pages;
+      copy.pages = [];
+      const blanks = Array.from({ length: size / ps - pages.length }, (_, i): HeldPage => ({ object: null, index: pages.length + i, bytes: null }));
+      dst.copyoutPages(start, [...pages, ...blanks]);
+      return pages.length;
+    });
+    s.markTransition(t, dst, start, start + size);
+    s.unlockWrite(t, dst);
+    yield { kind: "point", why: "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition" };
+    const order = this.mapsToLock(cont.map, dst);
+    for (const m of order) yield { kind: "write", map: m };
+    let owed = false;
+    const result = s.inCommit((): OpResult => {
+      const c0 = copy.cont!;
+      const failure = c0.start < c0.end ? c0.map.pageListWalkFailure(c0.start, c0.end, c0.options & VM_MAP_COPYIN_OPT_VM_PROT) : undefined;
+      if (failure !== undefined) {
+        owed = s.clearTransition(t);
+        dst.remove(start, start + size, 0);
+        return { kr: failure };
+      }
+      const object = dst.lookupEntry(start).entry.object!;
+      let index = placed;
+      copy.cont = null;
+      for (let c: PageListContinuation | null = c0; c !== null; ) {
+        if (c.start === c.end) {
+          finishContinuation(c);
+          break;
+        }
+        const next = takeChunk(k, c.map, c.start, c.end, c.options, c.noZeroFill, [c.destroyStart, c.destroyEnd], c.start, c.end - c.start, true);
+        stealPages(k, next);
+        for (const p of next.pages) {
+          if (p.bytes !== null) object.pages.set(index, p.bytes);
+          index++;
+        }
+        c = next.cont;
+      }
+      k.consumeCopy(op.copy);
+      k.dropMapReference(c0.map);
+      return { kr: "KERN_SUCCESS", addr: start + (copy.offset % ps) };
+    });
+    if (result.kr === "KERN_SUCCESS") owed = s.clearTransition(t);
+    this.unlockAll(s, t, order);
+    if (owed) this.wakeWaiters(s, dst);
+    return result;
   }
 }
