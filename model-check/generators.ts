@@ -692,6 +692,7 @@ const SPAWN_BODIES = [
   ["fork", 2], ["read_user", 3], ["load", 2], ["lookup", 2], ["enter", 1], ["inherit", 1], ["remap", 2], ["copyin", 2],
   ["swapout", 1], ["swapin", 1], ["evict", 1],
   ["copyin_page_list", 2], ["copy_continue", 1], ["copy_abort", 1], ["copyout_page_list", 1], ["steal_pages", 1], ["page_discard", 1],
+  ["copyout", 1],
 ] as const satisfies readonly (readonly [OpName, number])[];
 
 /** spawn and step: a thread (mostly 0–2) and a body drawn from the other generators. */

@@ -25,6 +25,12 @@ describe("counterexample corpus", () => {
     expect(jsonFiles(root).map((f) => relative(root, f)).sort()).toEqual(listed);
   });
 
+  it("keeps a counterexample of every planted bug", () => {
+    // Found missing on 2026-11-29: plant 63's was never recorded (npx tsx test/planted/record-corpus.ts NAME).
+    const recorded = new Set(manifest.entries.flatMap((e) => (e.plant === undefined ? [] : [e.plant])));
+    expect(Object.keys(PLANTED_BUGS).filter((name) => !recorded.has(name))).toEqual([]);
+  });
+
   for (const entry of manifest.entries) {
     const cx = readCounterexample(join(root, entry.file));
     const plant = entry.plant === undefined ? undefined : PLANTED_BUGS[entry.plant];

@@ -60,6 +60,8 @@ import type { Request, Scheduler, ThreadBody } from "./scheduler.ts";
 import type { LockInstance } from "../locks/lock-classes.ts";
 
 type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
+/** A copyout of a page list: copyout_page_list, or copyout given one. */
+type PageListCopyout = OpOf<"copyout_page_list"> | (OpOf<"copyout"> & { readonly copy: number });
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -103,6 +105,8 @@ export class SuspendableOps {
         return this.continuation(s, t, op);
       case "copyout_page_list":
         return this.pageListCopyout(s, t, op);
+      case "copyout":
+        return this.copyout(s, t, op);
       case "enter":
       case "protect":
       case "inherit":
@@ -319,7 +323,7 @@ export class SuspendableOps {
    * it deletes the new range; here the commit has already placed them (so the operation stays
    * one atomic step, as the spec describes it; the 2000 order is a planted bug).
    */
-  *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): ThreadBody {
+  *pageListCopyout(s: Scheduler, t: ThreadId, op: PageListCopyout): ThreadBody {
     const dst = this.kernel.mapOf(op.map);
     const cont = this.continuationOf(op.copy);
     if (cont === null || dst === null) return yield* this.writeLocked(s, t, op, dst);
@@ -336,6 +340,20 @@ export class SuspendableOps {
     if (result.kr !== "KERN_SUCCESS") return result;
     yield* this.closeWindow(s, t, dst, "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition");
     return result;
+  }
+
+  /**
+   * copyout (§4.11.6): a page list goes as copyout_page_list does; any other copy in one commit
+   * under the destination's write lock. An entry list or an object is mapped under that lock in
+   * the 2000 code too (it would sleep only for wait_for_space, not modelled); a kernel buffer
+   * there is allocated, the map unlocked, and the bytes written as a user access, so a read in
+   * between finds zero-fill: here the commit writes them (the spec's atomic copyout; the 2000
+   * order is the planted copyout-writes-after-allocating).
+   */
+  *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout">): ThreadBody {
+    const copy = op.copy === null ? undefined : this.kernel.copyOf(op.copy);
+    if (copy?.kind === "page_list") return yield* this.pageListCopyout(s, t, op as PageListCopyout);
+    return yield* this.writeLocked(s, t, op, this.kernel.mapOf(op.map));
   }
 
   // ---- residence (§2.2, §4.2) ----

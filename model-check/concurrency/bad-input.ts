@@ -78,6 +78,7 @@ export const VALID_BODIES: readonly Op[] = [
   { op: "copyout_page_list", map: 1, copy: 1 },
   { op: "steal_pages", copy: 1 },
   { op: "page_discard", copy: 1 },
+  { op: "copyout", map: 1, copy: 0 },
 ];
 
 /** Byte strings that are not whole hex bytes: not hex, odd length, a non-hex digit. */

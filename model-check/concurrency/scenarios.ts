@@ -401,6 +401,13 @@ export function scenarios(scope: Scope): Scenario[] {
       threads: [[{ op: "copyout_page_list", map: 1, copy: 0 }], [read(1, 0)]],
     },
     {
+      name: "copyout-of-a-kernel-buffer-vs-read",
+      about: "copyout of a kernel buffer maps fresh memory and writes the bytes in one commit under the write lock: a read of the new range sees it unmapped or holding the bytes, never the zero-fill between allocating and writing (§4.11.4)",
+      // Four bytes: under the scope's kernel-buffer threshold, so the copy is a kernel buffer.
+      prelude: [create(), enter(0, 0, 1), write(0, 0, 0x11), create(), { op: "copyin", map: 0, addr: 0, size: 4, srcDestroy: false, useMaxprot: false }],
+      threads: [[{ op: "copyout", map: 1, copy: 0 }], [read(1, 0)]],
+    },
+    {
       name: "remove-waits-for-copyout-continuation",
       about: "copyout of a page-list chain with a continuation unlocks its destination while the continuation runs, its new range in transition: a remove of that range must wait, be woken when the transition clears, and then remove the pages copied out (§2.3, §4.11.7, #28–#30)",
       prelude: [create(), enter(0, 0, 4), write(0, 0, 0x11), write(0, 3 * P, 0x44), create(), { op: "copyin_page_list", map: 0, addr: 0, size: 4 * P, options: VM_PROT_READ }],

@@ -1,7 +1,7 @@
 /**
  * The exhaustive mode as a kill test: every schedule of the concurrency scenarios with at most
- * four preemptions (`vmcheck check --exhaustive --preemptions 4`: 639 schedules, a few
- * seconds; the CLI's default bound of two runs 454). The random concurrency campaign
+ * four preemptions (`vmcheck check --exhaustive --preemptions 4`: 643 schedules, a few
+ * seconds; the CLI's default bound of two runs 458). The random concurrency campaign
  * interleaves threads where its generator happens to; the scenarios line up the races a
  * reviewer would worry about (wire against remove, a fault against fork, an upgrade against
  * another) and try every order of their blocking points, so a mutant of the scheduler or of a

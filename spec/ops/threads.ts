@@ -21,7 +21,7 @@ export const MAX_STEP_COUNT = 16;
 export const SPAWNABLE: ReadonlySet<OpName> = new Set<OpName>([
   "enter", "remove", "protect", "inherit", "wire", "unwire", "lookup", "read_user", "write_user",
   "load", "store", "copyin", "copy_overwrite", "fork", "remap", "swapout", "swapin", "evict",
-  "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard",
+  "copyin_page_list", "copy_continue", "copy_abort", "copyout_page_list", "steal_pages", "page_discard", "copyout",
 ]);
 
 const decodeOp = Schema.decodeUnknownOption(OpSchema);

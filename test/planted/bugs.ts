@@ -27,7 +27,7 @@ import {
   FailedUpgradeTakenAsSuccess, OverwriteSkipsProtectionRecheck, OverwriteTrustsStaleTimestamp, RemapLocksSourceFirst,
   RemoveSkipsRecheckAfterWakeup, WakeupForgotten, WriteIgnoresNewNeedsCopy, MapLockedUnderSLock, CopyObjectLockedBlocking,
   FramesFreedBeforeAcks, AckWithoutInvalidation, WriteBeforeShootdownAcks, OverwriteBeforeShootdownAcks, TerminateLocksShadowFirst, PageListIgnoresTransition, TlbHitTakesMapLock,
-  TerminateLeavesShadowUnlocked, QuickCopyKeepsLock, PmapEnterTakesPageQueues, CopyoutChunksAfterWindow,
+  TerminateLeavesShadowUnlocked, QuickCopyKeepsLock, PmapEnterTakesPageQueues, CopyoutChunksAfterWindow, CopyoutWritesAfterAllocating,
 } from "./concurrency-bugs.ts";
 
 export interface PlantedBug {
@@ -580,5 +580,6 @@ export const PLANTED_BUGS: Record<string, PlantedBug> = {
   "overwrite-before-shootdown-acks": { description: "an overwrite writes in place before the shootdown of the old translations is acknowledged", kernel: realKernel, suspendable: OverwriteBeforeShootdownAcks, maxLength: 12, profile: "concurrency", exhaustive: true },
   "pmap-enter-takes-page-queues": { description: "pmap_enter takes the page-queues lock under its pmap lock, where pageout takes pmap locks under the page-queues lock", kernel: withMmu(PmapEnterTakesPageQueues), suspendable: SuspendableOps, maxLength: 10, profile: "concurrency" },
   "copyout-chunks-after-window": { description: "copyout_page_list places a continuation's chunks only after its unlocked window, as the 2000 code does: a continuation failing there takes back the new range with the pages already placed, and a read in the window finds zero-fill", kernel: realKernel, suspendable: CopyoutChunksAfterWindow, maxLength: 10, profile: "concurrency" },
+  "copyout-writes-after-allocating": { description: "copyout of a kernel buffer allocates its memory, unlocks the map and only then writes the bytes, as the 2000 code does: a read in between finds zero-fill", kernel: realKernel, suspendable: CopyoutWritesAfterAllocating, maxLength: 10, profile: "concurrency", exhaustive: true },
   "ack-without-invalidation": { description: "a shootdown counts a CPU as acknowledged without its TLB being invalidated", kernel: realKernel, suspendable: AckWithoutInvalidation, maxLength: 10, profile: "concurrency", exhaustive: true },
 };

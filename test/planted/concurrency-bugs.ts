@@ -20,7 +20,7 @@ import type { Pmap } from "../../impl/pmap/pmap.ts";
 import type { Shootdown } from "../../impl/mmu/shootdown.ts";
 import type { HeldPage } from "../../impl/object/vm-object.ts";
 import { finishContinuation, stealPages, takeChunk, type PageListContinuation } from "../../impl/copy/page-list.ts";
-import { VM_MAP_COPYIN_OPT_VM_PROT } from "../../spec/constants.ts";
+import { VM_MAP_COPYIN_OPT_VM_PROT, VM_PROT_WRITE } from "../../spec/constants.ts";
 
 /** After waking up, remove deletes at once: it does not look again for an entry in transition. */
 export class RemoveSkipsRecheckAfterWakeup extends SuspendableOps {
@@ -223,7 +223,7 @@ export class PmapEnterTakesPageQueues extends Mmu {
  * (and of impl/sched/suspendable.ts, which places every chunk in its first commit).
  */
 export class CopyoutChunksAfterWindow extends SuspendableOps {
-  override *pageListCopyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list">): Generator<Request, OpResult, boolean> {
+  override *pageListCopyout(s: Scheduler, t: ThreadId, op: Parameters<SuspendableOps["pageListCopyout"]>[2]): Generator<Request, OpResult, boolean> {
     const k = this.kernel;
     const dst = k.mapOf(op.map);
     const cont = this.continuationOf(op.copy);
@@ -285,6 +285,36 @@ export class CopyoutChunksAfterWindow extends SuspendableOps {
     if (result.kr === "KERN_SUCCESS") owed = s.clearTransition(t);
     this.unlockAll(s, t, order);
     if (owed) this.wakeWaiters(s, dst);
+    return result;
+  }
+}
+
+/**
+ * copyout of a kernel buffer in the 2000 code's order (§4.11.4): fresh zero memory allocated
+ * under the write lock, the map unlocked, then the bytes written as a user access (and the
+ * buffer freed even when that write faults). A read of the new range in between finds
+ * zero-fill, which neither the unmapped range of before nor the written bytes of after explain.
+ */
+export class CopyoutWritesAfterAllocating extends SuspendableOps {
+  override *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout">): Generator<Request, OpResult, boolean> {
+    const k = this.kernel;
+    const map = k.mapOf(op.map);
+    const copy = op.copy === null ? undefined : k.copyOf(op.copy);
+    if (map === null || copy?.kind !== "kernel_buffer") return yield* super.copyout(s, t, op);
+    yield { kind: "write", map };
+    const allocated = s.inCommit(() => map.copyout({ kind: "kernel_buffer", data: new Uint8Array(copy.data.length) }));
+    s.unlockWrite(t, map);
+    const start = allocated.addr;
+    if (start === undefined) return { kr: allocated.kr };
+    yield { kind: "point", why: "copyout: the buffer's memory allocated, the map unlocked before the bytes are written" };
+    yield { kind: "write", map };
+    const result = s.inCommit((): OpResult => {
+      k.consumeCopy(op.copy!);
+      if (!map.accessible(start, copy.data.length, VM_PROT_WRITE)) return { kr: "KERN_INVALID_ADDRESS" };
+      map.writeBytes(start, copy.data);
+      return { kr: "KERN_SUCCESS", addr: start };
+    });
+    s.unlockWrite(t, map);
     return result;
   }
 }
