@@ -171,9 +171,9 @@ export class Kernel implements MapHost {
     return Number.isInteger(handle) ? this.objects[handle] : undefined;
   }
 
-  /** The live copy named by `handle`, or undefined (unknown, consumed, not a handle). */
-  copyOf(handle: number): MapCopy | undefined {
-    return Number.isInteger(handle) ? (this.copies[handle] ?? undefined) : undefined;
+  /** The live copy named by `handle`, or undefined (unknown, consumed, not a handle: null is none). */
+  copyOf(handle: number | null): MapCopy | undefined {
+    return Number.isInteger(handle) ? (this.copies[handle as number] ?? undefined) : undefined;
   }
 
   /** A copy that operations other than discard accept, or undefined (also for an emptied one). */

@@ -60,8 +60,6 @@ import type { Request, Scheduler, ThreadBody } from "./scheduler.ts";
 import type { LockInstance } from "../locks/lock-classes.ts";
 
 type UserAccess = OpOf<"write_user" | "store" | "read_user" | "load">;
-/** A copyout of a page list: copyout_page_list, or copyout given one. */
-type PageListCopyout = OpOf<"copyout_page_list"> | (OpOf<"copyout"> & { readonly copy: number });
 
 /** Page range `[start, end)` of an operation, clamped to the map. */
 export interface Range {
@@ -104,7 +102,6 @@ export class SuspendableOps {
       case "copy_abort":
         return this.continuation(s, t, op);
       case "copyout_page_list":
-        return this.pageListCopyout(s, t, op);
       case "copyout":
         return this.copyout(s, t, op);
       case "enter":
@@ -307,23 +304,28 @@ export class SuspendableOps {
   }
 
   /** The continuation of page list `copy`, if it is one with a live source map. */
-  continuationOf(copy: number): PageListContinuation | null {
+  continuationOf(copy: number | null): PageListContinuation | null {
     const c = this.kernel.copyOf(copy);
     const cont = c?.kind === "page_list" ? c.cont : null;
     return cont !== null && sourceLive(this.kernel, cont) ? cont : null;
   }
 
   /**
-   * copyout_page_list: the destination under its write lock. A chain with a continuation also
-   * takes the continuation's source map, both in {@link lockOrder}, for one commit that places
-   * every chunk. Then, as the 2000 code does while a continuation runs, the destination is
-   * unlocked with its new range in transition (which blocks removes, wirings and copies of it
-   * meanwhile), locked again, and the transition cleared with a wakeup. What is done otherwise:
-   * the 2000 code places the later chunks after that window, and a continuation that fails in
-   * it deletes the new range; here the commit has already placed them (so the operation stays
-   * one atomic step, as the spec describes it; the 2000 order is a planted bug).
+   * copyout and copyout_page_list (§4.11.6, §4.11.7): one commit under the destination's write
+   * lock. A page-list chain with a continuation also takes the continuation's source map, both
+   * in {@link lockOrder}, for one commit that places every chunk. Then, as the 2000 code does
+   * while a continuation runs, the destination is unlocked with its new range in transition
+   * (which blocks removes, wirings and copies of it meanwhile), locked again, and the transition
+   * cleared with a wakeup. What is done otherwise: the 2000 code places the later chunks after
+   * that window, and a continuation that fails in it deletes the new range; here the commit has
+   * already placed them (so the operation stays one atomic step, as the spec describes it; the
+   * 2000 order is a planted bug). An entry list or an object is mapped under the write lock in
+   * the 2000 code too (it would sleep only for wait_for_space, not modelled); a kernel buffer
+   * there is allocated, the map unlocked, and the bytes written as a user access, so a read in
+   * between finds zero-fill: here the commit writes them (the planted
+   * copyout-writes-after-allocating has the 2000 order).
    */
-  *pageListCopyout(s: Scheduler, t: ThreadId, op: PageListCopyout): ThreadBody {
+  *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list" | "copyout">): ThreadBody {
     const dst = this.kernel.mapOf(op.map);
     const cont = this.continuationOf(op.copy);
     if (cont === null || dst === null) return yield* this.writeLocked(s, t, op, dst);
@@ -340,20 +342,6 @@ export class SuspendableOps {
     if (result.kr !== "KERN_SUCCESS") return result;
     yield* this.closeWindow(s, t, dst, "copyout_page_list: the continuation runs, the destination unlocked with its new range in transition");
     return result;
-  }
-
-  /**
-   * copyout (§4.11.6): a page list goes as copyout_page_list does; any other copy in one commit
-   * under the destination's write lock. An entry list or an object is mapped under that lock in
-   * the 2000 code too (it would sleep only for wait_for_space, not modelled); a kernel buffer
-   * there is allocated, the map unlocked, and the bytes written as a user access, so a read in
-   * between finds zero-fill: here the commit writes them (the spec's atomic copyout; the 2000
-   * order is the planted copyout-writes-after-allocating).
-   */
-  *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout">): ThreadBody {
-    const copy = op.copy === null ? undefined : this.kernel.copyOf(op.copy);
-    if (copy?.kind === "page_list") return yield* this.pageListCopyout(s, t, op as PageListCopyout);
-    return yield* this.writeLocked(s, t, op, this.kernel.mapOf(op.map));
   }
 
   // ---- residence (§2.2, §4.2) ----

@@ -223,12 +223,12 @@ export class PmapEnterTakesPageQueues extends Mmu {
  * (and of impl/sched/suspendable.ts, which places every chunk in its first commit).
  */
 export class CopyoutChunksAfterWindow extends SuspendableOps {
-  override *pageListCopyout(s: Scheduler, t: ThreadId, op: Parameters<SuspendableOps["pageListCopyout"]>[2]): Generator<Request, OpResult, boolean> {
+  override *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list" | "copyout">): Generator<Request, OpResult, boolean> {
     const k = this.kernel;
     const dst = k.mapOf(op.map);
     const cont = this.continuationOf(op.copy);
     const copy = k.copyOf(op.copy);
-    if (dst === null || cont === null || copy?.kind !== "page_list" || copy.pages.length === 0) return yield* super.pageListCopyout(s, t, op);
+    if (dst === null || cont === null || copy?.kind !== "page_list" || copy.pages.length === 0) return yield* super.copyout(s, t, op);
     const ps = k.scope.pageSize;
     const first = Math.floor(copy.offset / ps) * ps;
     const size = Math.ceil((copy.offset + copy.size) / ps) * ps - first;
@@ -278,7 +278,7 @@ export class CopyoutChunksAfterWindow extends SuspendableOps {
         }
         c = next.cont;
       }
-      k.consumeCopy(op.copy);
+      k.consumeCopy(op.copy!);
       k.dropMapReference(c0.map);
       return { kr: "KERN_SUCCESS", addr: start + (copy.offset % ps) };
     });
@@ -296,11 +296,11 @@ export class CopyoutChunksAfterWindow extends SuspendableOps {
  * zero-fill, which neither the unmapped range of before nor the written bytes of after explain.
  */
 export class CopyoutWritesAfterAllocating extends SuspendableOps {
-  override *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout">): Generator<Request, OpResult, boolean> {
+  override *copyout(s: Scheduler, t: ThreadId, op: OpOf<"copyout_page_list" | "copyout">): Generator<Request, OpResult, boolean> {
     const k = this.kernel;
     const map = k.mapOf(op.map);
-    const copy = op.copy === null ? undefined : k.copyOf(op.copy);
-    if (map === null || copy?.kind !== "kernel_buffer") return yield* super.copyout(s, t, op);
+    const copy = k.copyOf(op.copy);
+    if (op.op !== "copyout" || map === null || copy?.kind !== "kernel_buffer") return yield* super.copyout(s, t, op);
     yield { kind: "write", map };
     const allocated = s.inCommit(() => map.copyout({ kind: "kernel_buffer", data: new Uint8Array(copy.data.length) }));
     s.unlockWrite(t, map);
