@@ -10,7 +10,7 @@ import type { LockInstance } from "../../impl/locks/lock-classes.ts";
 import type { OverwritePlan } from "../../impl/kernel-transfers.ts";
 import type { VmMap } from "../../impl/map/vm-map.ts";
 import type { VmMapEntry } from "../../impl/map/entry.ts";
-import { fromHex } from "../../impl/args.ts";
+import { fromHex, pageRange } from "../../impl/args.ts";
 import { ObjectLayer } from "../../impl/object/object-layer.ts";
 import type { VmObject } from "../../impl/object/vm-object.ts";
 import type { OpOf, OpResult } from "../../spec/vocabulary.ts";
@@ -230,8 +230,8 @@ export class CopyoutChunksAfterWindow extends SuspendableOps {
     const copy = k.copyOf(op.copy);
     if (dst === null || cont === null || copy?.kind !== "page_list" || copy.pages.length === 0) return yield* super.copyout(s, t, op);
     const ps = k.scope.pageSize;
-    const first = Math.floor(copy.offset / ps) * ps;
-    const size = Math.ceil((copy.offset + copy.size) / ps) * ps - first;
+    const span = pageRange(k.scope, copy.offset, copy.size)!;
+    const size = span.end - span.start;
     yield { kind: "write", map: dst };
     const start = dst.store.firstFit(dst.min, size, 0);
     if (start === undefined) {
@@ -255,7 +255,7 @@ export class CopyoutChunksAfterWindow extends SuspendableOps {
     for (const m of order) yield { kind: "write", map: m };
     let owed = false;
     const result = s.inCommit((): OpResult => {
-      const c0 = copy.cont!;
+      const c0 = cont;
       const failure = c0.start < c0.end ? c0.map.pageListWalkFailure(c0.start, c0.end, c0.options & VM_MAP_COPYIN_OPT_VM_PROT) : undefined;
       if (failure !== undefined) {
         owed = s.clearTransition(t);
