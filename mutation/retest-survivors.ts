@@ -1,5 +1,5 @@
 /**
- * `npx tsx mutation/retest-survivors.ts SUBSYSTEM [FILE:FROM-TO]… [--workers N] [--drop-gone]`: run the kill
+ * `npx tsx mutation/retest-survivors.ts SUBSYSTEM [FILE:FROM-TO]… [--workers N] [--drop-gone] [--equivalents [--write]]`: run the kill
  * campaigns again against the last run's surviving mutants (all of them, or those on the given
  * lines of the report's source; recorded equivalents are skipped), and record each one the
  * campaigns now kill.
@@ -19,6 +19,13 @@
  * full run would leave it out — for code that was deleted, not for a line that was only
  * edited (a full run mutates the edited line afresh); the tool lists every one it drops.
  * Afterwards, `npm run mutation -- SUBSYSTEM --rescore` writes the score.
+ *
+ * `--equivalents` audits the row's records instead: it runs the kill suite against the mutants
+ * of the report that a record of mutation/equivalent.json covers (held back from runs, so a
+ * check added since the record was written is never put to them otherwise), and lists every
+ * record refuted — all of its mutants killed. With `--write` the refuted records are removed
+ * from mutation/equivalent.json. The same audit as `npm run mutation -- SUBSYSTEM --force
+ * --verify-equivalents`, without re-running the row's other mutants.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -38,16 +45,22 @@ interface Options {
   readonly lines: readonly LineRange[];
   readonly workers: number;
   readonly dropGone: boolean;
+  /** Audit the recorded equivalents instead of retesting the survivors. */
+  readonly equivalents: boolean;
+  /** With `equivalents`: remove the refuted records from mutation/equivalent.json. */
+  readonly write: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   let subsystem: SubsystemName | undefined;
   const lines: LineRange[] = [];
-  let workers = 2, dropGone = false;
+  let workers = 2, dropGone = false, equivalents = false, write = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--workers") workers = Number(argv[++i]);
     else if (a === "--drop-gone") dropGone = true;
+    else if (a === "--equivalents") equivalents = true;
+    else if (a === "--write") write = true;
     else if (a in SUBSYSTEMS && subsystem === undefined) subsystem = a as SubsystemName;
     else {
       const m = /^(.+):(\d+)-(\d+)$/.exec(a);
@@ -57,7 +70,18 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (subsystem === undefined) throw new Error("name a subsystem");
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
-  return { subsystem, lines, workers, dropGone };
+  if (write && !equivalents) throw new Error("--write only goes with --equivalents (it removes refuted records)");
+  return { subsystem, lines, workers, dropGone, equivalents, write };
+}
+
+/**
+ * The records an audit refutes: those whose every audited mutant was killed. (A record may cover
+ * several mutants — one line text in several places of a file; while any of them survives, the
+ * record still describes a mutant nothing kills.)
+ */
+export function refutedRecords(outcomes: readonly { readonly key: string; readonly killed: boolean }[]): Set<string> {
+  const surviving = new Set(outcomes.filter((o) => !o.killed).map((o) => o.key));
+  return new Set(outcomes.filter((o) => o.killed && !surviving.has(o.key)).map((o) => o.key));
 }
 
 /** A mutant of the report, mutable where this tool records its new status. */
@@ -115,7 +139,7 @@ function killSuiteFails(dir: string, profiles: string, oracleTests: string): Pro
 }
 
 async function main(): Promise<void> {
-  const { subsystem, lines, workers, dropGone } = parseArgs(process.argv.slice(2));
+  const { subsystem, lines, workers, dropGone, equivalents: audit, write } = parseArgs(process.argv.slice(2));
   const reportPath = `mutation/incremental/${subsystem}.json`;
   const report = JSON.parse(readFileSync(reportPath, "utf8")) as MutableReport;
   const profiles = (SUBSYSTEMS[subsystem].campaigns ?? []).join(",");
@@ -124,14 +148,16 @@ async function main(): Promise<void> {
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const chosen = (file: string, line: number) => lines.length === 0 || lines.some((r) => r.file === file && r.from <= line && line <= r.to);
   // Recorded equivalents are skipped: they survive by argument, and each would cost a whole suite.
-  const equivalent = new Set(loadEquivalents("mutation/equivalent.json").map(equivalenceKey));
-  const isEquivalent = (file: string, source: string, m: Mutant) => {
-    const lines = source.split("\n");
-    return coveringKey(equivalent, file, m, lines) !== undefined;
-  };
+  // An audit (--equivalents) takes exactly those instead.
+  const records = loadEquivalents("mutation/equivalent.json");
+  const equivalent = new Set(records.map(equivalenceKey));
+  const recordOf = (file: string, source: string, m: Mutant) => coveringKey(equivalent, file, m, source.split("\n"));
   const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
-    mutants.filter((m) => undetected(m) && chosen(file, m.location.start.line) && !isEquivalent(file, source, m)).map((m) => ({ file, source, m })));
-  console.log(`${subsystem}: ${todo.length} survivors to test again, ${workers} at a time (kill campaigns: ${profiles || "unit tests only"})`);
+    mutants.filter((m) => undetected(m) && chosen(file, m.location.start.line) && (recordOf(file, source, m) !== undefined) === audit)
+      .map((m) => ({ file, source, m, key: recordOf(file, source, m) })));
+  const what = audit ? "mutants covered by equivalence records to audit" : "survivors to test again";
+  console.log(`${subsystem}: ${todo.length} ${what}, ${workers} at a time (kill campaigns: ${profiles || "unit tests only"})`);
+  const outcomes: { key: string; killed: boolean }[] = [];
   const moved: string[] = [];
   const gone = new Set<Mutant>();
   let killed = 0, done = 0;
@@ -143,7 +169,7 @@ async function main(): Promise<void> {
     // The unmutated sandbox must pass, or every mutant would look killed.
     if (await killSuiteFails(dir, profiles, oracleTests)) throw new Error(`the kill suite fails in ${dir} without any mutant: fix that first`);
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      const { file, source, m } = job;
+      const { file, source, m, key } = job;
       const path = join(dir, file);
       const current = readFileSync(file, "utf8");
       const where = `${file}:${m.location.start.line} ${m.mutatorName} ${JSON.stringify(originalText(m, source.split("\n")))} -> ${JSON.stringify(m.replacement ?? "")}`;
@@ -159,8 +185,12 @@ async function main(): Promise<void> {
           m.status = "Killed";
           m.statusReason = `killed by mutation/retest-survivors.ts at commit ${commit}`;
           killed++;
+          if (key !== undefined) outcomes.push({ key, killed: true });
           console.log(`killed   ${where}`);
-        } else console.log(`survived ${where}`);
+        } else {
+          if (key !== undefined) outcomes.push({ key, killed: false });
+          console.log(`survived ${where}`);
+        }
       } finally {
         writeFileSync(path, current);
       }
@@ -174,6 +204,16 @@ async function main(): Promise<void> {
   const goneNote = dropGone ? "dropped from the report, as a full run would leave them out" : "run the row with --force";
   console.log(`\n${subsystem}: ${done} tested, ${killed} killed, ${done - killed} still survive${moved.length ? `; ${moved.length} no longer in the source (${goneNote}):` : ""}`);
   for (const w of moved) console.log(`  ${w}`);
+  if (audit) {
+    const refuted = refutedRecords(outcomes);
+    const audited = new Set(outcomes.map((o) => o.key)).size;
+    console.log(`${subsystem}: ${audited} records audited, ${refuted.size} refuted${refuted.size ? ":" : ""}`);
+    for (const r of records.filter((r) => refuted.has(equivalenceKey(r)))) console.log(`  ${r.file}: ${r.mutator} ${JSON.stringify(r.original)} -> ${JSON.stringify(r.replacement)} on ${JSON.stringify(r.line)} (${r.reason})`);
+    if (refuted.size && write) {
+      writeFileSync("mutation/equivalent.json", `${JSON.stringify(records.filter((r) => !refuted.has(equivalenceKey(r))), null, 2)}\n`);
+      console.log(`removed from mutation/equivalent.json`);
+    } else if (refuted.size) console.log(`remove them from mutation/equivalent.json (or run again with --write)`);
+  }
   console.log(`now: npm run mutation -- ${subsystem} --rescore`);
 }
 

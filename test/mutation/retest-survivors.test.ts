@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { locate } from "../../mutation/retest-survivors.ts";
+import { locate, refutedRecords } from "../../mutation/retest-survivors.ts";
 
 const mutant = (line: number, column: number, endLine: number, endColumn: number) => ({
   mutatorName: "ConditionalExpression",
@@ -34,5 +34,22 @@ describe("retest-survivors: finding a mutant of an old report in the current sou
     const current = "\n" + old;
     const at = locate(old, current, block)!;
     expect(current.slice(at[0], at[1])).toBe(old.slice(old.indexOf("{")));
+  });
+});
+
+describe("retest-survivors --equivalents: which records an audit refutes", () => {
+  it("refutes a record whose every mutant was killed, and only that one", () => {
+    const refuted = refutedRecords([
+      { key: "a", killed: true },
+      { key: "b", killed: false },
+      { key: "c", killed: true },
+      { key: "c", killed: true },
+    ]);
+    expect([...refuted].sort()).toEqual(["a", "c"]);
+  });
+
+  it("keeps a record while any mutant it covers survives (one line text in two places)", () => {
+    expect(refutedRecords([{ key: "a", killed: true }, { key: "a", killed: false }]).size).toBe(0);
+    expect(refutedRecords([{ key: "a", killed: false }, { key: "a", killed: true }]).size).toBe(0);
   });
 });
