@@ -1,5 +1,5 @@
 /**
- * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore] [--campaigns P,…]`: mutation testing of
+ * `npm run mutation [-- SUBSYSTEM… | --all] [--concurrency N] [--force] [--rescore] [--campaigns P,…] [--verify-equivalents] [--drop-refuted]`: mutation testing of
  * impl/ with StrykerJS, one subsystem at a time, the bounded model-check campaigns of
  * mutation/kill/ as the only tests that kill mutants.
  *
@@ -18,7 +18,8 @@
  * mutation/equivalence-checker.ts holds them back; they are scored as equivalent): each would
  * survive the row's whole kill suite, which made them most of a whole run's time.
  * `--verify-equivalents` runs them too, so that a record a stronger check has since refuted is
- * found (reported as refuted, to be removed).
+ * found (reported as refuted, to be removed: `--drop-refuted` removes them, on a run or a
+ * `--rescore`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,8 @@ interface RunOptions {
   readonly campaigns: readonly string[] | undefined;
   /** Run the recorded equivalents too (otherwise held back, scored as equivalent). */
   readonly verifyEquivalents: boolean;
+  /** Remove the records the report refutes (a killed mutant they cover) from mutation/equivalent.json. */
+  readonly dropRefuted: boolean;
 }
 
 function parseArgs(argv: readonly string[]): RunOptions {
@@ -48,6 +51,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
   let rescore = false;
   let campaigns: string[] | undefined;
   let verifyEquivalents = false;
+  let dropRefuted = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--concurrency") concurrency = Number(argv[++i]);
@@ -59,13 +63,14 @@ function parseArgs(argv: readonly string[]): RunOptions {
     else if (a === "--force") force = true;
     else if (a === "--rescore") rescore = true;
     else if (a === "--verify-equivalents") verifyEquivalents = true;
+    else if (a === "--drop-refuted") dropRefuted = true;
     else if (a === "--all") names.push(...(Object.keys(SUBSYSTEMS) as SubsystemName[]).filter((n) => SUBSYSTEMS[n].files.length > 0));
     else if (a in SUBSYSTEMS) names.push(a as SubsystemName);
     else throw new Error(`unknown subsystem or flag ${JSON.stringify(a)}; subsystems: ${Object.keys(SUBSYSTEMS).join(", ")}`);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error("--concurrency must be a positive integer");
   if (names.length === 0) throw new Error(`name a subsystem (${Object.keys(SUBSYSTEMS).join(", ")}) or --all`);
-  return { subsystems: names, concurrency, force, rescore, campaigns, verifyEquivalents };
+  return { subsystems: names, concurrency, force, rescore, campaigns, verifyEquivalents, dropRefuted };
 }
 
 /**
@@ -73,7 +78,7 @@ function parseArgs(argv: readonly string[]): RunOptions {
  * mutant with the source it was made from), with the equivalents taken out, and write the
  * summary and the survivors. `--rescore` does only this: after recording equivalents, no rerun.
  */
-function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant[]): SubsystemScore {
+function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant[], dropRefuted = false): SubsystemScore {
   const report = JSON.parse(readFileSync(`mutation/incremental/${name}.json`, "utf8")) as Report;
   const keys = new Set(equivalents.map(equivalenceKey));
   // Only the row's own files: an incremental file written before a row was split keeps the
@@ -104,13 +109,21 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
   // line elsewhere in the file; it is refuted only when it matches no mutant that survived.)
   const surviving = new Set(described.filter(({ mutant, equivalent }) => equivalent && mutant.status !== "Killed").map(({ key }) => key));
   const refuted = described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && !surviving.has(key));
+  const advice = dropRefuted ? "removed from mutation/equivalent.json" : "remove it from mutation/equivalent.json, or rescore with --drop-refuted";
   for (const { file, mutant, original, replacement } of refuted)
-    console.warn(`refuted equivalence record (the mutant was killed; remove it from mutation/equivalent.json): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
+    console.warn(`refuted equivalence record (the mutant was killed; ${advice}): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
+  if (dropRefuted && refuted.length > 0) {
+    // The refuted mutants now count as killed: score again without their records.
+    const gone = new Set(refuted.map(({ key }) => key));
+    const kept = equivalents.filter((r) => !gone.has(equivalenceKey(r)));
+    writeFileSync("mutation/equivalent.json", `${JSON.stringify(kept, null, 2)}\n`);
+    return scoreReport(name, kept);
+  }
   return score;
 }
 
 async function runSubsystem(name: SubsystemName, options: RunOptions, equivalents: readonly EquivalentMutant[]): Promise<SubsystemScore> {
-  if (options.rescore) return scoreReport(name, equivalents);
+  if (options.rescore) return scoreReport(name, equivalents, options.dropRefuted);
   const subsystem: Subsystem = SUBSYSTEMS[name];
   if (subsystem.files.length === 0) throw new Error(`subsystem ${name}: ${subsystem.note}`);
   // Read by the kill campaigns in the test runner processes Stryker forks (they inherit it).
@@ -147,7 +160,7 @@ async function runSubsystem(name: SubsystemName, options: RunOptions, equivalent
     timeoutFactor: 2,
   });
   await stryker.runMutationTest();
-  return scoreReport(name, equivalents);
+  return scoreReport(name, equivalents, options.dropRefuted);
 }
 
 function formatTable(scores: readonly SubsystemScore[]): string {
