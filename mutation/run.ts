@@ -109,6 +109,10 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
   // line elsewhere in the file; it is refuted only when it matches no mutant that survived.)
   const surviving = new Set(described.filter(({ mutant, equivalent }) => equivalent && mutant.status !== "Killed").map(({ key }) => key));
   const refuted = described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && !surviving.has(key));
+  // A record that covers a killed mutant and a surviving one names two places with one text
+  // (the same line after the same line): it holds the killable one back from every run.
+  for (const { file, mutant, original, replacement } of described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && surviving.has(key)))
+    console.warn(`equivalence record also covers a killed mutant (make it name its own place, e.g. by the line above): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
   const advice = dropRefuted ? "removed from mutation/equivalent.json" : "remove it from mutation/equivalent.json, or rescore with --drop-refuted";
   for (const { file, mutant, original, replacement } of refuted)
     console.warn(`refuted equivalence record (the mutant was killed; ${advice}): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);

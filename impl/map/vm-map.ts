@@ -251,6 +251,7 @@ export class VmMap extends VmMapSharing {
     [start, end] = this.clamp(start, end);
     const r = this.lookupEntry(start);
     if (!r.found) return "KERN_INVALID_ADDRESS";
+    // An empty range (after clamping) inside an entry wires nothing.
     if (start >= end) return "KERN_SUCCESS";
     // A submap entry wires the submap's pages, which must be there (xnu-344 intent, §4.10); its counts are its own.
     const failure = this.firstFailure(r.entry, start, end, "KERN_INVALID_ADDRESS", (x) => this.throughSubmaps(start, end, (held) => {
