@@ -32,7 +32,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { coveringKey, equivalenceKey, loadEquivalents, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
-import { SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
+import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
   readonly file: string;
@@ -152,7 +152,10 @@ async function main(): Promise<void> {
   const records = loadEquivalents("mutation/equivalent.json");
   const equivalent = new Set(records.map(equivalenceKey));
   const recordOf = (file: string, source: string, m: Mutant) => coveringKey(equivalent, file, m, source.split("\n"));
-  const todo = Object.entries(report.files).flatMap(([file, { source, mutants }]) =>
+  // Only the row's own files: a report written before a row was split still holds the other
+  // row's files (mutation/run.ts scores a row on its own files for the same reason).
+  const ownFiles = Object.entries(report.files).filter(([file]) => inSubsystem(file, row.files));
+  const todo = ownFiles.flatMap(([file, { source, mutants }]) =>
     mutants.filter((m) => undetected(m) && chosen(file, m.location.start.line) && (recordOf(file, source, m) !== undefined) === audit)
       .map((m) => ({ file, source, m, key: recordOf(file, source, m) })));
   const what = audit ? "mutants covered by equivalence records to audit" : "survivors to test again";
