@@ -167,7 +167,7 @@ export class SuspendableOps {
 
   *readLocked(s: Scheduler, t: ThreadId, op: OpOf<"lookup">): ThreadBody {
     const map = this.kernel.mapOf(op.map);
-    if (map === null) return s.commit(op);
+    if (map === null) return s.commit(op); // a handle that names no map: the commit returns its code
     yield { kind: "read", map };
     const result = s.commit(op);
     s.unlockRead(t, map);
