@@ -92,8 +92,8 @@ export abstract class VmMapSharing extends VmMapPageLists {
     e.userWiredCount = 0;
     e.inTransition = false;
     e.needsWakeup = false;
-    x.isShared = true;
-    e.isShared = true;
+    x.isShared = true; // for a submap entry never read: every reader asks for an object first
+    e.isShared = true; // (likewise)
     return e;
   }
 
