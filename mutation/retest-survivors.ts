@@ -84,6 +84,12 @@ export function refutedRecords(outcomes: readonly { readonly key: string; readon
   return new Set(outcomes.filter((o) => o.killed && !surviving.has(o.key)).map((o) => o.key));
 }
 
+/** The records that cover a killed mutant and a surviving one: too broad, to be made to name one place. */
+export function ambiguousRecords(outcomes: readonly { readonly key: string; readonly killed: boolean }[]): Set<string> {
+  const surviving = new Set(outcomes.filter((o) => !o.killed).map((o) => o.key));
+  return new Set(outcomes.filter((o) => o.killed && surviving.has(o.key)).map((o) => o.key));
+}
+
 /** A mutant of the report, mutable where this tool records its new status. */
 type Mutant = ReportedMutant & { status: string; statusReason?: string };
 interface MutableReport {
@@ -211,7 +217,11 @@ async function main(): Promise<void> {
     const refuted = refutedRecords(outcomes);
     const audited = new Set(outcomes.map((o) => o.key)).size;
     console.log(`${subsystem}: ${audited} records audited, ${refuted.size} refuted${refuted.size ? ":" : ""}`);
-    for (const r of records.filter((r) => refuted.has(equivalenceKey(r)))) console.log(`  ${r.file}: ${r.mutator} ${JSON.stringify(r.original)} -> ${JSON.stringify(r.replacement)} on ${JSON.stringify(r.line)} (${r.reason})`);
+    const describe = (r: (typeof records)[number]) => `  ${r.file}: ${r.mutator} ${JSON.stringify(r.original)} -> ${JSON.stringify(r.replacement)} on ${JSON.stringify(r.line)} (${r.reason})`;
+    for (const r of records.filter((r) => refuted.has(equivalenceKey(r)))) console.log(describe(r));
+    const ambiguous = ambiguousRecords(outcomes);
+    if (ambiguous.size) console.log(`${subsystem}: ${ambiguous.size} records cover a killed mutant and a surviving one (the same text in several places): make each name its own place`);
+    for (const r of records.filter((r) => ambiguous.has(equivalenceKey(r)))) console.log(describe(r));
     if (refuted.size && write) {
       writeFileSync("mutation/equivalent.json", `${JSON.stringify(records.filter((r) => !refuted.has(equivalenceKey(r))), null, 2)}\n`);
       console.log(`removed from mutation/equivalent.json`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { locate, refutedRecords } from "../../mutation/retest-survivors.ts";
+import { ambiguousRecords, locate, refutedRecords } from "../../mutation/retest-survivors.ts";
 
 const mutant = (line: number, column: number, endLine: number, endColumn: number) => ({
   mutatorName: "ConditionalExpression",
@@ -51,5 +51,10 @@ describe("retest-survivors --equivalents: which records an audit refutes", () =>
   it("keeps a record while any mutant it covers survives (one line text in two places)", () => {
     expect(refutedRecords([{ key: "a", killed: true }, { key: "a", killed: false }]).size).toBe(0);
     expect(refutedRecords([{ key: "a", killed: false }, { key: "a", killed: true }]).size).toBe(0);
+  });
+
+  it("calls such a record ambiguous, and no other", () => {
+    const outcomes = [{ key: "a", killed: true }, { key: "a", killed: false }, { key: "b", killed: true }, { key: "c", killed: false }];
+    expect([...ambiguousRecords(outcomes)]).toEqual(["a"]);
   });
 });
