@@ -130,3 +130,16 @@ export function originalText(m: ReportedMutant, lines: readonly string[]): strin
   const parts = [lines[start.line - 1]!.slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1]!.slice(0, end.column - 1)];
   return parts.join("\n");
 }
+
+/**
+ * What a run says of the records that cover its mutants, from each covered mutant's outcome. A
+ * record is refuted when every mutant it covers was killed: "nothing can observe this mutant" is
+ * false, and the record must go. It is ambiguous when it covers a killed mutant and a surviving
+ * one: a line's text (and the line above) repeats in the file, and the record holds back a
+ * killable mutant along with the one it was written for; it must be made to name its own place.
+ */
+export function judgeRecords(outcomes: readonly { readonly key: string; readonly killed: boolean }[]): { refuted: Set<string>; ambiguous: Set<string> } {
+  const surviving = new Set(outcomes.filter((o) => !o.killed).map((o) => o.key));
+  const killed = outcomes.filter((o) => o.killed).map((o) => o.key);
+  return { refuted: new Set(killed.filter((k) => !surviving.has(k))), ambiguous: new Set(killed.filter((k) => surviving.has(k))) };
+}

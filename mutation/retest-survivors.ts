@@ -31,7 +31,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { coveringKey, equivalenceKey, loadEquivalents, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
+import { coveringKey, equivalenceKey, judgeRecords, loadEquivalents, originalText, undetected, type ReportedMutant } from "./equivalents.ts";
 import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 
 interface LineRange {
@@ -72,22 +72,6 @@ function parseArgs(argv: readonly string[]): Options {
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
   if (write && !equivalents) throw new Error("--write only goes with --equivalents (it removes refuted records)");
   return { subsystem, lines, workers, dropGone, equivalents, write };
-}
-
-/**
- * The records an audit refutes: those whose every audited mutant was killed. (A record may cover
- * several mutants — one line text in several places of a file; while any of them survives, the
- * record still describes a mutant nothing kills.)
- */
-export function refutedRecords(outcomes: readonly { readonly key: string; readonly killed: boolean }[]): Set<string> {
-  const surviving = new Set(outcomes.filter((o) => !o.killed).map((o) => o.key));
-  return new Set(outcomes.filter((o) => o.killed && !surviving.has(o.key)).map((o) => o.key));
-}
-
-/** The records that cover a killed mutant and a surviving one: too broad, to be made to name one place. */
-export function ambiguousRecords(outcomes: readonly { readonly key: string; readonly killed: boolean }[]): Set<string> {
-  const surviving = new Set(outcomes.filter((o) => !o.killed).map((o) => o.key));
-  return new Set(outcomes.filter((o) => o.killed && surviving.has(o.key)).map((o) => o.key));
 }
 
 /** A mutant of the report, mutable where this tool records its new status. */
@@ -214,12 +198,11 @@ async function main(): Promise<void> {
   console.log(`\n${subsystem}: ${done} tested, ${killed} killed, ${done - killed} still survive${moved.length ? `; ${moved.length} no longer in the source (${goneNote}):` : ""}`);
   for (const w of moved) console.log(`  ${w}`);
   if (audit) {
-    const refuted = refutedRecords(outcomes);
+    const { refuted, ambiguous } = judgeRecords(outcomes);
     const audited = new Set(outcomes.map((o) => o.key)).size;
     console.log(`${subsystem}: ${audited} records audited, ${refuted.size} refuted${refuted.size ? ":" : ""}`);
     const describe = (r: (typeof records)[number]) => `  ${r.file}: ${r.mutator} ${JSON.stringify(r.original)} -> ${JSON.stringify(r.replacement)} on ${JSON.stringify(r.line)} (${r.reason})`;
     for (const r of records.filter((r) => refuted.has(equivalenceKey(r)))) console.log(describe(r));
-    const ambiguous = ambiguousRecords(outcomes);
     if (ambiguous.size) console.log(`${subsystem}: ${ambiguous.size} records cover a killed mutant and a surviving one (the same text in several places): make each name its own place`);
     for (const r of records.filter((r) => ambiguous.has(equivalenceKey(r)))) console.log(describe(r));
     if (refuted.size && write) {

@@ -24,7 +24,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Stryker } from "@stryker-mutator/core";
-import { coveringKey, equivalenceKey, heldBack, loadEquivalents, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
+import { coveringKey, equivalenceKey, heldBack, judgeRecords, loadEquivalents, originalText, undetected, type EquivalentMutant, type Report } from "./equivalents.ts";
 import { CHECKER_NAME } from "./equivalence-checker.ts";
 import { inSubsystem, SUBSYSTEMS, type Subsystem, type SubsystemName } from "./subsystems.ts";
 import { PROFILES } from "../model-check/campaign.ts";
@@ -104,14 +104,13 @@ function scoreReport(name: SubsystemName, equivalents: readonly EquivalentMutant
       `${file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}\n  - ${original.replaceAll("\n", "\n    ")}\n  + ${replacement.replaceAll("\n", "\n    ")}`);
   writeFileSync(`mutation/results/${name}-survivors.txt`, survivors.length ? `${survivors.join("\n")}\n` : "");
   // A record says "nothing can observe this mutant", and a campaign killed it: the record is
-  // wrong (a stronger check has refuted it) and must go. Listed, never silently kept. (A record
-  // names its line by its text, so one record may also match a killed mutant on an identical
-  // line elsewhere in the file; it is refuted only when it matches no mutant that survived.)
-  const surviving = new Set(described.filter(({ mutant, equivalent }) => equivalent && mutant.status !== "Killed").map(({ key }) => key));
-  const refuted = described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && !surviving.has(key));
-  // A record that covers a killed mutant and a surviving one names two places with one text
-  // (the same line after the same line): it holds the killable one back from every run.
-  for (const { file, mutant, original, replacement } of described.filter(({ mutant, equivalent, key }) => equivalent && mutant.status === "Killed" && surviving.has(key)))
+  // wrong (a stronger check has refuted it) and must go. Listed, never silently kept. A record
+  // that also covers a surviving mutant is not refuted but too broad (see judgeRecords).
+  const covered = described.filter(({ equivalent }) => equivalent);
+  const judged = judgeRecords(covered.map(({ mutant, key }) => ({ key: key!, killed: mutant.status === "Killed" })));
+  const killedUnder = (keys: Set<string>) => covered.filter(({ mutant, key }) => mutant.status === "Killed" && keys.has(key!));
+  const refuted = killedUnder(judged.refuted);
+  for (const { file, mutant, original, replacement } of killedUnder(judged.ambiguous))
     console.warn(`equivalence record also covers a killed mutant (make it name its own place, e.g. by the line above): ${file}:${mutant.location.start.line} ${mutant.mutatorName} ${JSON.stringify(original)} -> ${JSON.stringify(replacement)}`);
   const advice = dropRefuted ? "removed from mutation/equivalent.json" : "remove it from mutation/equivalent.json, or rescore with --drop-refuted";
   for (const { file, mutant, original, replacement } of refuted)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ambiguousRecords, locate, refutedRecords } from "../../mutation/retest-survivors.ts";
+import { judgeRecords } from "../../mutation/equivalents.ts";
+import { locate } from "../../mutation/retest-survivors.ts";
 
 const mutant = (line: number, column: number, endLine: number, endColumn: number) => ({
   mutatorName: "ConditionalExpression",
@@ -37,9 +38,9 @@ describe("retest-survivors: finding a mutant of an old report in the current sou
   });
 });
 
-describe("retest-survivors --equivalents: which records an audit refutes", () => {
+describe("judgeRecords: which records a run refutes, and which are too broad", () => {
   it("refutes a record whose every mutant was killed, and only that one", () => {
-    const refuted = refutedRecords([
+    const { refuted } = judgeRecords([
       { key: "a", killed: true },
       { key: "b", killed: false },
       { key: "c", killed: true },
@@ -49,12 +50,12 @@ describe("retest-survivors --equivalents: which records an audit refutes", () =>
   });
 
   it("keeps a record while any mutant it covers survives (one line text in two places)", () => {
-    expect(refutedRecords([{ key: "a", killed: true }, { key: "a", killed: false }]).size).toBe(0);
-    expect(refutedRecords([{ key: "a", killed: false }, { key: "a", killed: true }]).size).toBe(0);
+    expect(judgeRecords([{ key: "a", killed: true }, { key: "a", killed: false }]).refuted.size).toBe(0);
+    expect(judgeRecords([{ key: "a", killed: false }, { key: "a", killed: true }]).refuted.size).toBe(0);
   });
 
   it("calls such a record ambiguous, and no other", () => {
     const outcomes = [{ key: "a", killed: true }, { key: "a", killed: false }, { key: "b", killed: true }, { key: "c", killed: false }];
-    expect([...ambiguousRecords(outcomes)]).toEqual(["a"]);
+    expect([...judgeRecords(outcomes).ambiguous]).toEqual(["a"]);
   });
 });
